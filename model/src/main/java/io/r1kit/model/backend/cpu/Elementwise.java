@@ -2,7 +2,7 @@ package io.r1kit.model.backend.cpu;
 
 /** Kernels: see the matching methods of {@link io.r1kit.model.backend.Backend} for shapes and semantics. Fast path beside its scalar reference. */
 public final class Elementwise {
-    private {o}() {{}}
+    private Elementwise() {}
 
     public static void add(float[] out, int oOff, float[] a, int aOff, float[] b, int bOff, int n) {
         throw new UnsupportedOperationException("not implemented yet: Elementwise.add");

@@ -2,7 +2,7 @@ package io.r1kit.model.backend.cpu;
 
 /** Kernels: see the matching methods of {@link io.r1kit.model.backend.Backend} for shapes and semantics. Fast path beside its scalar reference. */
 public final class EmbeddingKernel {
-    private {o}() {{}}
+    private EmbeddingKernel() {}
 
     public static void embeddingForward(float[] out, float[] table, int[] ids, int N, int C) {
         throw new UnsupportedOperationException("not implemented yet: EmbeddingKernel.embeddingForward");

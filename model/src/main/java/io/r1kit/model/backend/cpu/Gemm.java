@@ -2,7 +2,7 @@ package io.r1kit.model.backend.cpu;
 
 /** Kernels: see the matching methods of {@link io.r1kit.model.backend.Backend} for shapes and semantics. Fast path beside its scalar reference. */
 public final class Gemm {
-    private {o}() {{}}
+    private Gemm() {}
 
     public static void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, float[] A, int aOff, float[] B, int bOff, float beta, float[] C, int cOff) {
         throw new UnsupportedOperationException("not implemented yet: Gemm.gemm");

@@ -2,7 +2,7 @@ package io.r1kit.model.backend.cpu;
 
 /** Kernels: see the matching methods of {@link io.r1kit.model.backend.Backend} for shapes and semantics. Fast path beside its scalar reference. */
 public final class RmsNormKernel {
-    private {o}() {{}}
+    private RmsNormKernel() {}
 
     public static void rmsnormForward(float[] out, float[] rstd, float[] x, float[] w, int N, int C, float eps) {
         throw new UnsupportedOperationException("not implemented yet: RmsNormKernel.rmsnormForward");

@@ -2,7 +2,7 @@ package io.r1kit.model.backend.cpu;
 
 /** Kernels: see the matching methods of {@link io.r1kit.model.backend.Backend} for shapes and semantics. Fast path beside its scalar reference. */
 public final class SoftmaxKernels {
-    private {o}() {{}}
+    private SoftmaxKernels() {}
 
     public static void softmaxForward(float[] out, float[] x, int N, int V) {
         throw new UnsupportedOperationException("not implemented yet: SoftmaxKernels.softmaxForward");

@@ -2,7 +2,7 @@ package io.r1kit.model.backend.cpu;
 
 /** Kernels: see the matching methods of {@link io.r1kit.model.backend.Backend} for shapes and semantics. Fast path beside its scalar reference. */
 public final class SwiGluKernel {
-    private {o}() {{}}
+    private SwiGluKernel() {}
 
     public static void swigluForward(float[] out, float[] a, float[] b, int n) {
         throw new UnsupportedOperationException("not implemented yet: SwiGluKernel.swigluForward");
