@@ -33,7 +33,7 @@ public final class Parallel {
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
         int chunks = Math.min(THREADS * 4, Math.max(1, n / Math.max(1, grain)));
-        if (POOL == null || chunks <= 1 || ForkJoinPool.getPool() == POOL) {
+        if (POOL == null || chunks <= 1 || java.util.concurrent.ForkJoinTask.getPool() == POOL) {
             body.run(0, n);
             return;
         }
