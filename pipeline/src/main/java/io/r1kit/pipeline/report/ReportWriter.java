@@ -1,0 +1,207 @@
+package io.r1kit.pipeline.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Writes {@code report.html} for a run directory, with PNG plots in {@code plots/}: per stage the
+ * reward and each reward component, accuracy, completion length (correct vs wrong), KL, entropy,
+ * clip ratios and loss; the eval table of every stage; the resolved config; and a few sampled
+ * completions from the start, middle and end of each stage. Can be rerun at any time
+ * ({@code r1kit report RUN_DIR}); it only reads the run's files.
+ */
+public final class ReportWriter {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One chart: title, y label, and the metric keys drawn on it (prefix "rewards/*" expands). */
+    record Chart(String file, String title, String yLabel, List<String> keys) {}
+
+    static final List<Chart> CHARTS = List.of(
+            new Chart("reward", "Reward", "reward", List.of("reward", "rewards/*/mean")),
+            new Chart("accuracy", "Accuracy", "accuracy", List.of("rewards/accuracy/mean", "eval/accuracy")),
+            new Chart("length", "Completion length", "tokens",
+                    List.of("completions/mean_length", "completions/mean_length_correct", "completions/mean_length_incorrect")),
+            new Chart("kl", "KL to reference", "kl", List.of("kl")),
+            new Chart("entropy", "Entropy", "nats", List.of("entropy")),
+            new Chart("clip", "Clip ratio", "fraction",
+                    List.of("clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean")),
+            new Chart("loss", "Loss", "loss", List.of("loss", "eval/loss")));
+
+    private ReportWriter() {}
+
+    /** Writes the report and returns the path of report.html. */
+    public static Path write(Path runDir) {
+        MetricsFile metrics = MetricsFile.read(runDir.resolve("metrics.jsonl"));
+        Path plots = runDir.resolve("plots");
+        StringBuilder html = new StringBuilder();
+        html.append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>r1kit report: ")
+                .append(esc(runDir.getFileName().toString())).append("</title><style>")
+                .append("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}")
+                .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}")
+                .append("th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}img{max-width:100%}")
+                .append("pre{background:#f7f7f7;padding:8px;white-space:pre-wrap;font-size:12px}.plots{display:flex;flex-wrap:wrap;gap:8px}")
+                .append(".plots img{width:540px}</style></head><body>");
+        html.append("<h1>r1kit report: ").append(esc(runDir.getFileName().toString())).append("</h1>");
+
+        html.append(evalTable(runDir));
+
+        for (String stage : metrics.stages()) {
+            html.append("<h2>Stage ").append(esc(stage)).append("</h2><div class=\"plots\">");
+            for (Chart c : CHARTS) {
+                List<MetricsFile.Series> curves = new ArrayList<>();
+                for (String key : expand(c.keys(), metrics.keys(stage))) curves.add(metrics.series(stage, key));
+                Path png = plots.resolve(safe(stage) + "-" + c.file() + ".png");
+                if (CurvePlot.write(png, stage + ": " + c.title(), c.yLabel(), curves)) {
+                    html.append("<img src=\"plots/").append(esc(png.getFileName().toString())).append("\" alt=\"")
+                            .append(esc(c.title())).append("\">");
+                }
+            }
+            html.append("</div>");
+            html.append(samples(runDir.resolve("samples").resolve(stage)));
+        }
+
+        Path config = runDir.resolve("config.yaml");
+        if (Files.exists(config)) {
+            html.append("<h2>Config</h2><pre>").append(esc(readString(config))).append("</pre>");
+        }
+        html.append("</body></html>\n");
+        Path out = runDir.resolve("report.html");
+        try {
+            Path tmp = runDir.resolve("report.html.tmp");
+            Files.writeString(tmp, html);
+            Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + out, e);
+        }
+        return out;
+    }
+
+    /** Expands "rewards/*&#47;mean" style patterns against the keys present. */
+    static List<String> expand(List<String> patterns, List<String> present) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String p : patterns) {
+            int star = p.indexOf('*');
+            if (star < 0) {
+                out.add(p);
+                continue;
+            }
+            String pre = p.substring(0, star), post = p.substring(star + 1);
+            for (String k : present) {
+                if (k.startsWith(pre) && k.endsWith(post) && k.length() > pre.length() + post.length()) out.add(k);
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** One row per stage from eval/&lt;stage&gt;.json, columns = union of their numeric keys. */
+    static String evalTable(Path runDir) {
+        Path evalDir = runDir.resolve("eval");
+        if (!Files.isDirectory(evalDir)) return "";
+        Map<String, JsonNode> rows = new LinkedHashMap<>();
+        try (Stream<Path> files = Files.list(evalDir)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".json"))
+                    .sorted(Comparator.comparing(ReportWriter::modified)).toList()) {
+                rows.put(f.getFileName().toString().replaceFirst("\\.json$", ""), JSON.readTree(f.toFile()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + evalDir, e);
+        }
+        if (rows.isEmpty()) return "";
+        List<String> preferred = List.of("accuracy", "format_rate", "language_consistency", "mean_length", "reward_model_score", "n");
+        Set<String> cols = new LinkedHashSet<>();
+        for (String p : preferred) for (JsonNode n : rows.values()) if (n.path(p).isNumber()) cols.add(p);
+        for (JsonNode n : rows.values()) n.fieldNames().forEachRemaining(k -> { if (n.get(k).isNumber()) cols.add(k); });
+        StringBuilder sb = new StringBuilder("<h2>Evaluation</h2><table><tr><th>stage</th>");
+        for (String c : cols) sb.append("<th>").append(esc(c)).append("</th>");
+        sb.append("</tr>");
+        rows.forEach((stage, n) -> {
+            sb.append("<tr><td>").append(esc(stage)).append("</td>");
+            for (String c : cols) {
+                JsonNode v = n.get(c);
+                sb.append("<td>").append(v == null || !v.isNumber() ? "" : fmt(v.asDouble())).append("</td>");
+            }
+            sb.append("</tr>");
+        });
+        return sb.append("</table>").toString();
+    }
+
+    /** A few completions from the first, middle and last sample files of a stage. */
+    static String samples(Path dir) {
+        if (!Files.isDirectory(dir)) return "";
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.filter(p -> p.getFileName().toString().matches("step-\\d+\\.jsonl"))
+                    .sorted(Comparator.comparingInt(ReportWriter::stepOf)).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
+        if (files.isEmpty()) return "";
+        Set<Path> picked = new LinkedHashSet<>(List.of(files.get(0), files.get(files.size() / 2), files.get(files.size() - 1)));
+        StringBuilder sb = new StringBuilder("<h3>Sampled completions</h3>");
+        for (Path f : picked) {
+            sb.append("<h4>step ").append(stepOf(f)).append("</h4>");
+            List<String> lines = readString(f).lines().filter(l -> !l.isBlank()).limit(3).toList();
+            for (String l : lines) {
+                try {
+                    JsonNode n = JSON.readTree(l);
+                    sb.append("<pre>");
+                    if (n.has("prompt")) sb.append("<b>prompt</b> ").append(esc(n.get("prompt").asText())).append('\n');
+                    sb.append("<b>completion</b> ").append(esc(n.path("completion").asText()));
+                    if (n.has("reward")) sb.append("\n<b>reward</b> ").append(esc(n.get("reward").toString()));
+                    if (n.has("rewards")) sb.append("  ").append(esc(n.get("rewards").toString()));
+                    sb.append("</pre>");
+                } catch (IOException e) {
+                    // a torn last line of a killed run: skip it
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    private static int stepOf(Path p) {
+        String n = p.getFileName().toString();
+        return Integer.parseInt(n.substring(5, n.length() - 6));
+    }
+
+    private static long modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p).toMillis();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static String readString(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + p, e);
+        }
+    }
+
+    static String fmt(double v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e9) return Long.toString((long) v);
+        return String.format(java.util.Locale.ROOT, "%.4f", v);
+    }
+
+    static String safe(String s) {
+        return s.replaceAll("[^A-Za-z0-9_.-]", "_");
+    }
+
+    static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}
