@@ -1,8 +1,152 @@
 package io.r1kit.bench;
 
-/** Entry point of {@code bin/r1kit bench}. */
-public final class BenchMain {
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.r1kit.model.backend.Backend;
+import io.r1kit.model.backend.CpuBackend;
+import java.io.PrintStream;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bin/r1kit bench}: r1kit kernels against libtorch (DJL PyTorch engine) on the same
+ * shapes in the same run. Prints a table, or with {@code --json} exactly one JSON object on
+ * stdout; progress and logs go to stderr.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks r1kit kernels against libtorch on the same shapes, side by side (medians).")
+public final class BenchMain implements Callable<Integer> {
+
+    @Option(names = "--quick", description = "Fewer shapes and repeats (finishes in under a minute).")
+    boolean quick;
+
+    @Option(names = "--json", description = "Print one JSON object on stdout (logs go to stderr).")
+    boolean json;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "Backend to measure: cpu (default) or cuda.")
+    String device;
+
+    @Option(names = "--only", split = ",", description = "Sections to run: gemm, attention, rmsnorm_rope (default: all).")
+    List<String> only;
+
+    @Option(names = "--repeats", description = "Timed repeats per shape and side (default: 5 quick, 11 full).")
+    Integer repeats;
+
+    private static final Set<String> SECTIONS = Set.of("gemm", "attention", "rmsnorm_rope");
+    private final PrintStream log = System.err;
+
     public static void main(String[] args) {
-        System.out.println("bench: not built yet");
+        System.exit(new CommandLine(new BenchMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!device.equals("cpu")) {
+            log.println("r1kit bench: --device " + device + " is not supported yet: only the CPU backend is built "
+                    + "(the CUDA backend comes later). Use --device cpu.");
+            return 2;
+        }
+        Set<String> sections = new LinkedHashSet<>(only == null ? List.of("gemm", "attention", "rmsnorm_rope") : only);
+        for (String s : sections) {
+            if (!SECTIONS.contains(s)) {
+                log.println("r1kit bench: unknown section '" + s + "' in --only; expected some of " + SECTIONS);
+                return 2;
+            }
+        }
+        int reps = repeats != null ? repeats : quick ? 5 : 11;
+        if (reps < 1) {
+            log.println("r1kit bench: --repeats must be at least 1, got " + reps);
+            return 2;
+        }
+        double warmup = quick ? 0.3 : 1.0;
+        SideBySideTimer timer = new SideBySideTimer(warmup, reps);
+        Backend backend = CpuBackend.INSTANCE;
+
+        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = om.createObjectNode();
+        try (NDManager nd = NDManager.newBaseManager("PyTorch")) {
+            Map<String, Object> machine = MachineInfo.collect();
+            root.set("machine", om.valueToTree(machine));
+            ObjectNode settings = root.putObject("settings");
+            settings.put("device", device).put("quick", quick).put("repeats", reps).put("warmup_seconds", warmup)
+                    .put("statistic", "median over repeats; r1kit and libtorch interleaved in one process")
+                    .put("ratio", "libtorch_time / r1kit_time (> 1: r1kit faster)");
+            log.println("r1kit bench on " + machine);
+
+            if (sections.contains("gemm")) {
+                log.println("warming up the JIT ...");
+                GemmBench.warmUpJit(backend, quick ? 1.0 : 3.0);
+                ArrayNode arr = root.putArray("gemm");
+                for (GemmBench.Case c : GemmBench.cases(quick)) {
+                    GemmBench.Row row = GemmBench.run(c, backend, nd, timer);
+                    ObjectNode o = arr.addObject();
+                    o.put("label", c.label()).put("m", c.m()).put("n", c.n()).put("k", c.k())
+                            .put("trans_a", c.transA()).put("trans_b", c.transB())
+                            .put("r1kit_gflops", round(row.r1kitGflops())).put("libtorch_gflops", round(row.libtorchGflops()))
+                            .put("ratio", round(row.r().ratio()))
+                            .put("r1kit_ms", round(row.r().r1kitMs())).put("libtorch_ms", round(row.r().libtorchMs()))
+                            .put("calls_per_sample", row.callsPerSample());
+                    log.printf(Locale.ROOT, "gemm %-28s %5dx%5dx%5d  r1kit %7.1f GFLOPS  libtorch %7.1f GFLOPS  ratio %.2f%n",
+                            c.label(), c.m(), c.n(), c.k(), row.r1kitGflops(), row.libtorchGflops(), row.r().ratio());
+                }
+            }
+            if (sections.contains("attention")) {
+                ArrayNode arr = root.putArray("attention");
+                for (AttentionBench.Case c : AttentionBench.cases(quick)) {
+                    AttentionBench.Row row = AttentionBench.run(c, backend, nd, timer);
+                    ObjectNode o = arr.addObject();
+                    o.put("b", c.b()).put("t", c.t()).put("hq", c.hq()).put("hkv", c.hkv()).put("d", c.d())
+                            .put("pass", "forward+backward");
+                    putTimes(o, row.r(), row.unavailable());
+                    log.println("attention " + c + " " + describe(row.r(), row.unavailable()));
+                }
+            }
+            if (sections.contains("rmsnorm_rope")) {
+                ArrayNode arr = root.putArray("rmsnorm_rope");
+                for (RmsNormRopeBench.Case c : RmsNormRopeBench.cases(quick)) {
+                    RmsNormRopeBench.Row row = RmsNormRopeBench.run(c, backend, nd, timer);
+                    ObjectNode o = arr.addObject();
+                    o.put("rows", c.rows()).put("heads", c.heads()).put("head_dim", c.headDim())
+                            .put("pass", "forward+backward");
+                    putTimes(o, row.r(), row.unavailable());
+                    log.println("rmsnorm_rope " + c + " " + describe(row.r(), row.unavailable()));
+                }
+            }
+        }
+        if (json) {
+            System.out.println(om.writeValueAsString(root));
+        } else {
+            System.out.print(BenchTable.render(root));
+        }
+        return 0;
+    }
+
+    private static void putTimes(ObjectNode o, SideBySideTimer.Result r, String unavailable) {
+        if (r == null) {
+            o.put("status", "unavailable").put("reason", unavailable);
+            o.putNull("r1kit_ms").putNull("libtorch_ms").putNull("ratio");
+            return;
+        }
+        o.put("status", "ok").put("r1kit_ms", round(r.r1kitMs())).put("libtorch_ms", round(r.libtorchMs()))
+                .put("ratio", round(r.ratio()));
+    }
+
+    private static String describe(SideBySideTimer.Result r, String unavailable) {
+        if (r == null) return "unavailable (" + unavailable + ")";
+        return String.format(Locale.ROOT, "r1kit %.2f ms  libtorch %.2f ms  ratio %.2f", r.r1kitMs(), r.libtorchMs(), r.ratio());
+    }
+
+    static double round(double x) {
+        return Math.round(x * 1000.0) / 1000.0;
     }
 }

@@ -73,7 +73,9 @@ public interface Backend {
      * pos[R]: absolute position of each row. cos, sin: [maxPos, D/2] tables
      * (see {@code RopeTables}). out[..., i] = x_i cos - x_{i+D/2} sin, out[..., i+D/2] =
      * x_{i+D/2} cos + x_i sin, for i < D/2. With {@code inverse} the rotation is by -theta,
-     * which is exactly the backward pass (dx = rope^T(dout)).
+     * which is exactly the backward pass (dx = rope^T(dout)). Unlike the other backward
+     * kernels, {@code rope} always OVERWRITES {@code out}; the autograd op rotates into a
+     * temporary and accumulates from there.
      */
     void rope(float[] out, float[] x, int[] pos, float[] cos, float[] sin, int R, int H, int D,
               boolean inverse);
@@ -96,7 +98,8 @@ public interface Backend {
      * Query head h reads kv head h / (Hq / Hkv). Query row t sits at absolute key position
      * qStart + t (qStart = Tk - Tq for decode/prefix), and attends keys j <= qStart + t.
      * keyMask: [B, Tk], nonzero = the key is real (null = all real); masked keys are skipped,
-     * so left- or right-padded ragged batches are exact. A query with no visible key gets 0.
+     * so left- or right-padded ragged batches are exact. A query with no visible key gets 0
+     * output, lse = -Infinity (log of an empty sum), and zero gradients in the backward.
      * scale: usually 1/sqrt(D).
      */
     void attentionForward(float[] out, float[] lse, float[] q, float[] k, float[] v,
@@ -129,7 +132,7 @@ public interface Backend {
     /**
      * Fused log-softmax + gather: out[n] = logits[n, target[n]] - logsumexp(logits[n, :]).
      * logits: [N, V]. lse[N] receives logsumexp for the backward. Never allocates [N, V].
-     * A negative target (ignored position) gives out[n] = 0.
+     * A negative target (ignored position) gives out[n] = 0 (lse[n] is still filled).
      */
     void tokenLogProbsForward(float[] out, float[] lse, float[] logits, int[] target, int N, int V);
 
@@ -139,7 +142,8 @@ public interface Backend {
 
     /**
      * Entropy of each row's distribution: out[n] = -sum_v p log p, p = softmax(logits[n, :]);
-     * lse[N] receives logsumexp for the backward.
+     * lse[N] receives logsumexp for the backward. -Infinity logits (masked vocabulary) count as
+     * 0·log 0 = 0 in the entropy and its gradient, never NaN.
      */
     void entropyForward(float[] out, float[] lse, float[] logits, int N, int V);
 

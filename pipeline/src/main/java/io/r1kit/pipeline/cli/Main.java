@@ -6,7 +6,11 @@ import picocli.CommandLine.Command;
 /** The r1kit command line. Each subcommand lives in its own class in this package. */
 @Command(name = "r1kit", mixinStandardHelpOptions = true, version = "r1kit 0.1.0",
         description = "Reinforcement-learning post-training of language models, the DeepSeek-R1 way.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class,
+                GenerateCommand.class,
+                LogprobsCommand.class,
+                io.r1kit.data.cli.DataCommand.class,
+                io.r1kit.rewards.cli.RewardCommand.class})
 public final class Main implements Runnable {
 
     @Override

@@ -50,8 +50,28 @@ import java.util.stream.Collectors;
  */
 public final class StrictYaml {
 
-    /** The bound config and the fully resolved tree it came from. */
-    public record Loaded<T>(T value, JsonNode resolved) {}
+    /**
+     * The bound config, the fully resolved tree it came from, and where each key stood (JSON
+     * pointer → "file:line:column" or "--set …"), so that parts bound later (stage options) still
+     * get located error messages.
+     */
+    public record Loaded<T>(T value, JsonNode resolved, String source, Map<String, String> where) {
+        /** Binds a sub-tree found at {@code pointer} (e.g. "/stages/2") with located errors. */
+        public <U> U bindAt(String pointer, JsonNode node, Class<U> type) {
+            return StrictYaml.bindAt(node, type, source, where, pointer);
+        }
+
+        /** The location of a pointer (or its nearest recorded ancestor), for messages. */
+        public String locate(String pointer) {
+            String p = pointer;
+            while (true) {
+                String loc = where.get(p);
+                if (loc != null) return loc;
+                if (p.isEmpty()) return source;
+                p = p.substring(0, Math.max(0, p.lastIndexOf('/')));
+            }
+        }
+    }
 
     private static final Pattern REF = Pattern.compile("\\$\\{([^}]+)}");
 
@@ -89,21 +109,30 @@ public final class StrictYaml {
         for (String o : overrides) applyOverride((ObjectNode) tree, o, where);
         JsonNode resolved = resolveReferences(tree, tree, source, new LinkedHashSet<>());
         try {
-            return new Loaded<>(BINDER.treeToValue(resolved, type), resolved);
+            return new Loaded<>(BINDER.treeToValue(resolved, type), resolved, source, where);
         } catch (JsonProcessingException e) {
-            throw explain(e, source, where);
+            throw explain(e, source, where, "");
         } catch (IllegalArgumentException e) {
             throw new ConfigException(source + ": " + e.getMessage(), e);
         }
     }
 
-    /** Binds a sub-tree (e.g. one stage's options) to a record, with the same error messages. */
-    public static <T> T bind(JsonNode node, Class<T> type, String source) {
+    /**
+     * Binds a sub-tree (e.g. one stage's options, found at JSON pointer {@code pointer} of the
+     * file) to a record, with the same located error messages.
+     */
+    public static <T> T bindAt(JsonNode node, Class<T> type, String source, Map<String, String> where, String pointer) {
         try {
             return BINDER.treeToValue(node, type);
         } catch (JsonProcessingException e) {
-            throw explain(e, source, Map.of());
+            throw explain(e, source, where, pointer);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(locateIn(where, source, pointer) + ": " + e.getMessage(), e);
         }
+    }
+
+    private static String locateIn(Map<String, String> where, String source, String pointer) {
+        return new Loaded<>(null, null, source, where).locate(pointer);
     }
 
     // ------------------------------------------------------------------ parsing with locations
@@ -256,13 +285,14 @@ public final class StrictYaml {
 
     // ------------------------------------------------------------------ error messages
 
-    static ConfigException explain(JsonProcessingException e, String source, Map<String, String> where) {
+    static ConfigException explain(JsonProcessingException e, String source, Map<String, String> where, String prefix) {
         if (!(e instanceof JsonMappingException jm)) {
             return new ConfigException(source + ": " + e.getOriginalMessage(), e);
         }
         List<JsonMappingException.Reference> path = jm.getPath();
-        String display = displayPath(path);
-        String at = locate(path, source, where);
+        String display = displayPrefix(prefix) + displayPath(path);
+        if (display.startsWith(".")) display = display.substring(1);
+        String at = locate(prefix, path, source, where);
         String msg;
         if (e instanceof UnrecognizedPropertyException u) {
             List<String> known = u.getKnownPropertyIds() == null ? List.of()
@@ -322,9 +352,22 @@ public final class StrictYaml {
         return sb.toString();
     }
 
+    /** "/stages/2" → "stages[2]" so messages show the full key path of a sub-tree. */
+    private static String displayPrefix(String pointer) {
+        StringBuilder sb = new StringBuilder();
+        for (String part : pointer.split("/")) {
+            if (part.isEmpty()) continue;
+            if (part.matches("\\d+")) sb.append('[').append(part).append(']');
+            else sb.append(sb.isEmpty() ? "" : ".").append(part);
+        }
+        return sb.isEmpty() ? "" : sb + ".";
+    }
+
     /** The nearest recorded location of the path (or of its closest ancestor). */
-    private static String locate(List<JsonMappingException.Reference> path, String source, Map<String, String> where) {
+    private static String locate(String prefix, List<JsonMappingException.Reference> path, String source,
+                                 Map<String, String> where) {
         List<String> parts = new ArrayList<>();
+        for (String part : prefix.split("/")) if (!part.isEmpty()) parts.add(part);
         for (JsonMappingException.Reference r : path) {
             if (r.getFieldName() != null) parts.add(r.getFieldName().replace("~", "~0").replace("/", "~1"));
             else if (r.getIndex() >= 0) parts.add(Integer.toString(r.getIndex()));

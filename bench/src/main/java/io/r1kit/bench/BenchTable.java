@@ -1,0 +1,57 @@
+package io.r1kit.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+
+/** The human-readable form of the bench result: machine, then one table per section. */
+final class BenchTable {
+    private BenchTable() {}
+
+    static String render(ObjectNode root) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("machine\n");
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.get("machine").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            sb.append(String.format(Locale.ROOT, "  %-16s %s%n", e.getKey(), e.getValue().asText()));
+        }
+        JsonNode s = root.get("settings");
+        sb.append(String.format(Locale.ROOT, "medians of %d interleaved repeats; ratio = libtorch time / r1kit time (> 1: r1kit faster)%n",
+                s.get("repeats").asInt()));
+        if (root.has("gemm")) {
+            sb.append(String.format(Locale.ROOT, "%ngemm (fp32)%n  %-28s %6s %6s %6s %5s %5s %12s %12s %7s%n",
+                    "shape", "m", "n", "k", "tA", "tB", "r1kit GF/s", "libtorch GF/s", "ratio"));
+            for (JsonNode r : root.get("gemm")) {
+                sb.append(String.format(Locale.ROOT, "  %-28s %6d %6d %6d %5s %5s %12.1f %12.1f %7.2f%n",
+                        r.get("label").asText(), r.get("m").asInt(), r.get("n").asInt(), r.get("k").asInt(),
+                        r.get("trans_a").asBoolean() ? "T" : "-", r.get("trans_b").asBoolean() ? "T" : "-",
+                        r.get("r1kit_gflops").asDouble(), r.get("libtorch_gflops").asDouble(), r.get("ratio").asDouble()));
+            }
+        }
+        if (root.has("attention")) {
+            sb.append(String.format(Locale.ROOT, "%nattention, causal GQA, forward+backward%n  %3s %5s %4s %4s %4s %12s %12s %7s%n",
+                    "B", "T", "Hq", "Hkv", "D", "r1kit ms", "libtorch ms", "ratio"));
+            for (JsonNode r : root.get("attention")) {
+                sb.append(String.format(Locale.ROOT, "  %3d %5d %4d %4d %4d %s%n", r.get("b").asInt(), r.get("t").asInt(),
+                        r.get("hq").asInt(), r.get("hkv").asInt(), r.get("d").asInt(), times(r)));
+            }
+        }
+        if (root.has("rmsnorm_rope")) {
+            sb.append(String.format(Locale.ROOT, "%nrmsnorm + rope, forward+backward%n  %6s %6s %9s %12s %12s %7s%n",
+                    "rows", "heads", "head_dim", "r1kit ms", "libtorch ms", "ratio"));
+            for (JsonNode r : root.get("rmsnorm_rope")) {
+                sb.append(String.format(Locale.ROOT, "  %6d %6d %9d %s%n", r.get("rows").asInt(), r.get("heads").asInt(),
+                        r.get("head_dim").asInt(), times(r)));
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String times(JsonNode r) {
+        if (!"ok".equals(r.get("status").asText())) return "unavailable: " + r.get("reason").asText();
+        return String.format(Locale.ROOT, "%12.2f %12.2f %7.2f", r.get("r1kit_ms").asDouble(),
+                r.get("libtorch_ms").asDouble(), r.get("ratio").asDouble());
+    }
+}

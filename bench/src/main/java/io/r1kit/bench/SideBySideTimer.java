@@ -1,0 +1,72 @@
+package io.r1kit.bench;
+
+import java.util.Arrays;
+
+/**
+ * Times r1kit and libtorch on the same work in the same run, interleaved: each repeat runs one
+ * side then the other (alternating which goes first), so background load from other processes
+ * and frequency changes hit both sides alike. Both are warmed up first (the JIT compiles the
+ * r1kit kernels; libtorch allocates its caches), then we quote medians.
+ */
+final class SideBySideTimer {
+    /** Median and minimum milliseconds per call, for each side. */
+    record Result(double r1kitMs, double libtorchMs, double r1kitMinMs, double libtorchMinMs) {
+        double ratio() { return libtorchMs / r1kitMs; }     // > 1: r1kit is faster
+    }
+
+    /** Something timed; it throws UnsupportedOperationException if a kernel is not there yet. */
+    interface Work {
+        void run() throws Exception;
+    }
+
+    private final double warmupSeconds;
+    private final int repeats;
+
+    SideBySideTimer(double warmupSeconds, int repeats) {
+        this.warmupSeconds = warmupSeconds;
+        this.repeats = repeats;
+    }
+
+    Result time(Work r1kit, Work libtorch) throws Exception {
+        warm(r1kit);
+        warm(libtorch);
+        double[] a = new double[repeats], b = new double[repeats];
+        for (int i = 0; i < repeats; i++) {
+            if (i % 2 == 0) {
+                a[i] = once(r1kit);
+                b[i] = once(libtorch);
+            } else {
+                b[i] = once(libtorch);
+                a[i] = once(r1kit);
+            }
+        }
+        return new Result(median(a), median(b), min(a), min(b));
+    }
+
+    /** At least 3 calls and warmupSeconds of running. */
+    private void warm(Work w) throws Exception {
+        long end = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        int calls = 0;
+        while (calls < 3 || System.nanoTime() < end) {
+            w.run();
+            calls++;
+        }
+    }
+
+    private static double once(Work w) throws Exception {
+        long t0 = System.nanoTime();
+        w.run();
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    static double median(double[] x) {
+        double[] s = x.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    }
+
+    static double min(double[] x) {
+        return Arrays.stream(x).min().orElse(Double.NaN);
+    }
+}

@@ -1,0 +1,319 @@
+package io.r1kit.model.arch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.r1kit.model.autograd.Checkpoint;
+import io.r1kit.model.autograd.Grad;
+import io.r1kit.model.backend.RopeTables;
+import io.r1kit.model.hf.CheckpointException;
+import io.r1kit.model.hf.DType;
+import io.r1kit.model.hf.HfCheckpoint;
+import io.r1kit.model.hf.HfCheckpointWriter;
+import io.r1kit.model.hf.HfModelConfig;
+import io.r1kit.model.hf.NamedTensor;
+import io.r1kit.model.hf.TensorInfo;
+import io.r1kit.model.ops.F;
+import io.r1kit.model.tensor.Parameter;
+import io.r1kit.model.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+
+/**
+ * A decoder-only causal language model (transformers' LlamaForCausalLM, Qwen2ForCausalLM,
+ * Qwen3ForCausalLM): token embedding, {@link DecoderLayer}s, final RMSNorm and lm_head (the
+ * embedding matrix itself when tied). Parameters carry exactly the Hugging Face names, so
+ * checkpoints load and save without renaming or transposing.
+ *
+ * <pre>
+ *   CausalLM m = CausalLM.load(dir);                       // config.json + safetensors
+ *   Tensor logits = m.forward(ids, B, T, null, null);      // [B, T, V]
+ *   TokenScores s = m.scoreTokens(batch, true);            // log-probs [B, T] without [B, T, V]
+ *   m.save(out, DType.BF16);
+ * </pre>
+ */
+public final class CausalLM {
+    private final ModelConfig config;
+    private final HfModelConfig hfConfig;
+    private final JsonNode sourceConfigJson; // config.json as loaded (unknown keys survive a save), or null
+    private final Path sourceDir;            // where it was loaded from (tokenizer files), or null
+    private final Parameter embed;
+    private final List<DecoderLayer> layers;
+    private final Parameter norm;
+    private final Parameter lmHead;          // null when tied
+    private final RopeTables rope;
+    private boolean gradientCheckpointing;
+
+    private CausalLM(ModelConfig c, HfModelConfig hf, JsonNode json, Path dir, RandomGenerator rng) {
+        this.config = c;
+        this.hfConfig = hf;
+        this.sourceConfigJson = json;
+        this.sourceDir = dir;
+        float std = (float) c.initStd();
+        this.embed = DecoderLayer.mat("model.embed_tokens.weight", rng, std, c.vocabSize(), c.hiddenSize());
+        List<DecoderLayer> ls = new ArrayList<>();
+        for (int i = 0; i < c.numLayers(); i++) ls.add(new DecoderLayer(c, i, rng));
+        this.layers = List.copyOf(ls);
+        this.norm = DecoderLayer.ones("model.norm.weight", c.hiddenSize());
+        this.lmHead = c.tieEmbeddings() ? null : DecoderLayer.mat("lm_head.weight", rng, std, c.vocabSize(), c.hiddenSize());
+        this.rope = RopeTables.build(c.headDim(), c.maxPositions(), c.ropeTheta(), c.ropeScaling());
+    }
+
+    /**
+     * A freshly initialised model, like transformers' {@code _init_weights}: every weight matrix
+     * (embedding, projections, lm_head) normal(0, initStd), biases 0, norm weights 1. Deterministic
+     * in {@code seed}.
+     */
+    public static CausalLM random(ModelConfig config, long seed) {
+        return new CausalLM(config, config.toHf(), null, null, new SplittableRandom(seed));
+    }
+
+    /**
+     * Loads a Hugging Face model directory (config.json, model.safetensors or sharded with an index;
+     * F32/BF16/F16 widened to float32). Every parameter must be present with the shape the config
+     * implies; an unknown tensor is an error too (it means the config does not describe the file),
+     * except {@code rotary_emb.inv_freq} buffers and a redundant lm_head.weight of a tied model.
+     */
+    public static CausalLM load(Path dir) throws IOException {
+        try (HfCheckpoint ck = HfCheckpoint.open(dir)) {
+            return load(ck);
+        }
+    }
+
+    /** Loads the weights of an opened checkpoint. */
+    public static CausalLM load(HfCheckpoint ck) throws IOException {
+        Path configFile = ck.dir().resolve(HfCheckpoint.CONFIG);
+        ModelConfig c = ModelConfig.fromHf(ck.config(), configFile);
+        CausalLM m = new CausalLM(c, ck.config(), ck.rawConfig(), ck.dir(), null);
+        Map<String, Parameter> named = m.namedParameters();
+        for (Parameter p : named.values()) {
+            if (!ck.contains(p.name())) {
+                throw new CheckpointException(ck.dir(), p.name(), "tensor is missing from the checkpoint, but "
+                        + configFile.getFileName() + " (" + c.family().className() + ") requires it");
+            }
+            TensorInfo info = ck.info(p.name());
+            if (!Arrays.equals(info.shape(), p.shape())) {
+                throw new CheckpointException(info.file(), p.name(), "has shape " + Arrays.toString(info.shape())
+                        + " but config.json implies " + Arrays.toString(p.shape()));
+            }
+            p.copyFrom(ck.load(p.name()));
+        }
+        List<String> unexpected = new ArrayList<>();
+        for (String n : ck.tensorNames()) {
+            if (named.containsKey(n) || n.endsWith("rotary_emb.inv_freq")) continue;
+            if (c.tieEmbeddings() && n.equals("lm_head.weight")) continue;
+            unexpected.add(n);
+        }
+        if (!unexpected.isEmpty()) {
+            throw new CheckpointException(ck.dir(), unexpected.get(0), unexpected.size() + " tensor(s) not used by a "
+                    + c.family().className() + " with this config.json: " + unexpected.subList(0, Math.min(5, unexpected.size()))
+                    + (c.tieEmbeddings() ? "" : "") + " (check tie_word_embeddings, attention_bias, mlp_bias, num_hidden_layers)");
+        }
+        return m;
+    }
+
+    /**
+     * Saves in the Hugging Face layout (config.json, model.safetensors, tokenizer files of the
+     * directory the model was loaded from), atomically. {@code dtype}: F32 (exact) or BF16.
+     */
+    public void save(Path dir, DType dtype) throws IOException {
+        save(dir, writer().dtype(dtype));
+    }
+
+    /**
+     * A writer preset with this model's config.json (the loaded one, so unknown keys and special
+     * token ids survive; else {@link ModelConfig#toHf()}) and tokenizer files; adjust it (dtype,
+     * shard size, tokenizer from elsewhere) and pass it to {@link #save(Path, HfCheckpointWriter)}.
+     */
+    public HfCheckpointWriter writer() {
+        HfCheckpointWriter w = new HfCheckpointWriter();
+        if (sourceConfigJson != null) w.config(sourceConfigJson); else w.config(hfConfig);
+        if (sourceDir != null) w.tokenizerFrom(sourceDir);
+        return w;
+    }
+
+    public void save(Path dir, HfCheckpointWriter writer) throws IOException {
+        writer.save(dir, namedTensors());
+    }
+
+    /** Parameters as {@link NamedTensor}s in state_dict order (sharing storage, not copied). */
+    public List<NamedTensor> namedTensors() {
+        List<NamedTensor> out = new ArrayList<>();
+        for (Parameter p : parameters()) out.add(new NamedTensor(p.name(), p.shape(), p.data()));
+        return out;
+    }
+
+    // ------------------------------------------------------------------ structure
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The config.json view (special token ids, dtype) of this model. */
+    public HfModelConfig hfConfig() {
+        return hfConfig;
+    }
+
+    /** The directory this model was loaded from, or null for a model built in memory. */
+    public Path sourceDir() {
+        return sourceDir;
+    }
+
+    public Parameter embedTokens() {
+        return embed;
+    }
+
+    public List<DecoderLayer> layers() {
+        return layers;
+    }
+
+    public Parameter finalNorm() {
+        return norm;
+    }
+
+    /** The [V, C] matrix producing logits: lm_head.weight, or the embedding when tied. */
+    public Parameter lmHeadWeight() {
+        return lmHead != null ? lmHead : embed;
+    }
+
+    public RopeTables ropeTables() {
+        return rope;
+    }
+
+    /** All parameters in state_dict order (a tied lm_head appears once, as the embedding). */
+    public List<Parameter> parameters() {
+        List<Parameter> ps = new ArrayList<>();
+        ps.add(embed);
+        for (DecoderLayer l : layers) ps.addAll(l.parameters());
+        ps.add(norm);
+        if (lmHead != null) ps.add(lmHead);
+        return ps;
+    }
+
+    public Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        for (Parameter p : parameters()) m.put(p.name(), p);
+        return m;
+    }
+
+    /** Copies every parameter value of {@code other} (same config) into this model, e.g. to make a frozen reference. */
+    public void copyWeightsFrom(CausalLM other) {
+        List<Parameter> a = parameters(), b = other.parameters();
+        if (a.size() != b.size()) throw new IllegalArgumentException("copyWeightsFrom: models have different parameter lists");
+        for (int i = 0; i < a.size(); i++) {
+            if (!a.get(i).name().equals(b.get(i).name()) || !Arrays.equals(a.get(i).shape(), b.get(i).shape()))
+                throw new IllegalArgumentException("copyWeightsFrom: parameter " + a.get(i).name() + " does not match " + b.get(i).name());
+            a.get(i).copyFrom(b.get(i).data());
+        }
+    }
+
+    /** A deep copy (same config, copied weights). */
+    public CausalLM copy() {
+        CausalLM m = new CausalLM(config, hfConfig, sourceConfigJson, sourceDir, null);
+        m.copyWeightsFrom(this);
+        return m;
+    }
+
+    /** Recompute each block in backward instead of keeping its activations (only matters with grad on). */
+    public CausalLM gradientCheckpointing(boolean on) {
+        this.gradientCheckpointing = on;
+        return this;
+    }
+
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
+    }
+
+    // ------------------------------------------------------------------ forward
+
+    /**
+     * The final hidden states (after model.norm) [B, T, C].
+     * @param ids       [B·T] token ids
+     * @param positions [B·T] position ids, or null for 0..T-1 in every row (left-padded rows pass
+     *                  their own offsets: position 0 at the first real token)
+     * @param keyMask   [B·T], 0 = padding (never attended to), or null
+     */
+    public Tensor forwardHidden(int[] ids, int B, int T, int[] positions, byte[] keyMask) {
+        return forwardHidden(ids, B, T, positions, keyMask, null);
+    }
+
+    /** {@link #forwardHidden} that also hands each layer's roped k and v to {@code sink} (KV-cache prefill). */
+    public Tensor forwardHidden(int[] ids, int B, int T, int[] positions, byte[] keyMask, KvSink sink) {
+        int n = B * T;
+        if (B <= 0 || T <= 0) throw new IllegalArgumentException("forward: B and T must be > 0, got B=" + B + ", T=" + T);
+        if (ids.length != n) throw new IllegalArgumentException("forward: ids has " + ids.length + " entries, expected B*T = " + n);
+        int V = config.vocabSize();
+        for (int i = 0; i < n; i++) {
+            if (ids[i] < 0 || ids[i] >= V)
+                throw new IllegalArgumentException("forward: token id " + ids[i] + " at " + i + " is outside the vocabulary [0, " + V + ")");
+        }
+        int[] pos = positions == null ? F.positions(B, T) : positions;
+        if (pos.length != n) throw new IllegalArgumentException("forward: positions has " + pos.length + " entries, expected " + n);
+        for (int i = 0; i < n; i++) {
+            if (pos[i] < 0 || pos[i] >= config.maxPositions())
+                throw new IllegalArgumentException("forward: position " + pos[i] + " outside [0, " + config.maxPositions()
+                        + ") (max_position_embeddings)");
+        }
+        if (keyMask != null && keyMask.length != n)
+            throw new IllegalArgumentException("forward: keyMask has " + keyMask.length + " entries, expected " + n);
+        Tensor x = F.embedding(embed, ids, B, T);
+        boolean ckpt = gradientCheckpointing && Grad.isEnabled() && sink == null;
+        for (DecoderLayer layer : layers) {
+            if (ckpt) {
+                x = Checkpoint.run(h -> layer.forward(h, B, T, pos, keyMask, rope, null), x);
+            } else {
+                x = layer.forward(x, B, T, pos, keyMask, rope, sink);
+            }
+        }
+        return F.rmsNorm(x, norm, (float) config.rmsEps());
+    }
+
+    /** Logits [B, T, V] (materialised: fine for small vocabularies or short sequences; see {@link #scoreTokens}). */
+    public Tensor forward(int[] ids, int B, int T, int[] positions, byte[] keyMask) {
+        return logits(forwardHidden(ids, B, T, positions, keyMask));
+    }
+
+    /** Logits of hidden states [..., C] → [..., V]. */
+    public Tensor logits(Tensor hidden) {
+        return F.linear(hidden, lmHeadWeight());
+    }
+
+    /** Teacher-forced scores of a {@link Batch} at temperature 1. */
+    public TokenScores scoreTokens(Batch batch, boolean withEntropy) {
+        return scoreTokens(batch, 1f, withEntropy);
+    }
+
+    /** Teacher-forced scores of a {@link Batch} under softmax(logits / temperature). */
+    public TokenScores scoreTokens(Batch batch, float temperature, boolean withEntropy) {
+        return scoreTokens(batch.ids(), batch.B(), batch.T(), batch.positions(), batch.keyMask(), batch.targets(),
+                temperature, withEntropy);
+    }
+
+    /**
+     * Per-position log-probs of {@code targets} [B·T] (negative = skip, scores 0) under
+     * softmax(logits / temperature), and optionally the entropy of that distribution, WITHOUT
+     * materialising [B, T, V]: the lm_head runs over chunks of rows fused with the log-softmax
+     * (and recomputed chunk-wise in backward). Differentiable w.r.t. all parameters when grad is on.
+     */
+    public TokenScores scoreTokens(int[] ids, int B, int T, int[] positions, byte[] keyMask, int[] targets,
+                                   float temperature, boolean withEntropy) {
+        if (targets.length != B * T)
+            throw new IllegalArgumentException("scoreTokens: targets has " + targets.length + " entries, expected B*T = " + B * T);
+        Tensor h = forwardHidden(ids, B, T, positions, keyMask).reshape(B * T, config.hiddenSize());
+        Tensor both = LmHeadScores.apply(h, lmHeadWeight(), targets, temperature, withEntropy);
+        Tensor lp = F.slice(both, 1, 0, 1).reshape(B, T);
+        Tensor ent = withEntropy ? F.slice(both, 1, 1, 2).reshape(B, T) : null;
+        return new TokenScores(lp, ent);
+    }
+
+    @Override
+    public String toString() {
+        return config.family().className() + "(" + config.numLayers() + " layers, hidden " + config.hiddenSize() + ", vocab "
+                + config.vocabSize() + ", " + config.parameterCount() + " params)";
+    }
+}

@@ -1,0 +1,81 @@
+package io.r1kit.model.autograd;
+
+import io.r1kit.model.tensor.Shape;
+import io.r1kit.model.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The reverse-mode engine. From the root it orders every tensor that requires grad
+ * topologically (iterative DFS, so deep graphs do not overflow the stack), then visits them
+ * from the root down: each node receives its output's accumulated gradient and accumulates into
+ * its inputs. An intermediate's gradient is freed right after its node ran, and each node is
+ * released (saved activations dropped) as soon as it ran, so memory falls during backward and
+ * nothing of the step survives it except the leaves' gradients.
+ */
+public final class Backward {
+    private Backward() {}
+
+    /** Runs backward from {@code root} with upstream gradient {@code seed} (root's size). */
+    public static void run(Tensor root, float[] seed) {
+        if (root.graphReleased())
+            throw new IllegalStateException("backward: the graph of this tensor was already released by an earlier backward()");
+        if (!root.requiresGrad()) {
+            throw new IllegalStateException("backward: tensor " + Shape.str(root.shape()) + " does not require grad (no input"
+                    + " requires grad, or it was computed under Grad.noGrad())");
+        }
+        if (seed.length != root.numel())
+            throw new IllegalArgumentException("backward: upstream gradient has " + seed.length + " elements, tensor "
+                    + Shape.str(root.shape()) + " has " + root.numel());
+        List<Tensor> order = topologicalOrder(root);   // root last
+        float[] g = root.gradBuffer();
+        for (int i = 0; i < seed.length; i++) g[i] += seed[i];
+        for (int i = order.size() - 1; i >= 0; i--) {
+            Tensor t = order.get(i);
+            Node fn = t.gradFn();
+            if (fn == null) continue;                  // leaf: keeps its accumulated grad
+            float[] gradOut = t.gradData();
+            if (gradOut != null) fn.runBackward(gradOut);   // null: no gradient reached this tensor
+            fn.releaseAll();
+            boolean keep = t.retainsGrad();            // evaluated before the gradFn is dropped
+            t.releaseGradFn();
+            if (!keep) t.clearGrad();
+        }
+    }
+
+    /** Tensors reachable from root through grad-requiring inputs, each after all its inputs (root last). */
+    static List<Tensor> topologicalOrder(Tensor root) {
+        List<Tensor> order = new ArrayList<>();
+        Set<Tensor> visited = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<Object[]> stack = new ArrayDeque<>();   // {tensor, next input index}
+        visited.add(root);
+        stack.push(new Object[] {root, 0});
+        while (!stack.isEmpty()) {
+            Object[] top = stack.peek();
+            Tensor t = (Tensor) top[0];
+            Node fn = t.gradFn();
+            Tensor[] ins = fn == null ? new Tensor[0] : fn.inputs();
+            int next = (Integer) top[1];
+            while (next < ins.length && (ins[next] == null || !ins[next].requiresGrad() || visited.contains(ins[next])))
+                next++;
+            if (next < ins.length) {
+                if (ins[next].graphReleased())
+                    throw new IllegalStateException("backward: input " + next + " of " + fn.name() + " (shape "
+                            + Shape.str(ins[next].shape()) + ") was produced by a graph already released by an earlier"
+                            + " backward(); sum the losses and call backward once");
+                top[1] = next + 1;
+                visited.add(ins[next]);
+                stack.push(new Object[] {ins[next], 0});
+            } else {
+                stack.pop();
+                order.add(t);
+            }
+        }
+        return order;
+    }
+}

@@ -1,0 +1,58 @@
+package io.r1kit.model.autograd;
+
+import io.r1kit.model.tensor.Tensor;
+
+/**
+ * One recorded op in the autodiff graph: its inputs and whatever it saved in the forward pass.
+ * The backward engine calls {@link #backward} once with the gradient of the node's output, and
+ * the node ACCUMULATES the gradient of each input that requires grad into
+ * {@code input.gradBuffer()}. Afterwards {@link #release} drops every saved reference so the
+ * step's activations become garbage.
+ */
+public abstract class Node {
+    private final String name;
+    private Tensor[] inputs;
+
+    protected Node(String name, Tensor... inputs) {
+        this.name = name;
+        this.inputs = inputs;
+    }
+
+    /** The op name, e.g. "matmul" (shown in errors and toString). */
+    public String name() {
+        return name;
+    }
+
+    /** The tensors this node's output was computed from (empty after release). */
+    public Tensor[] inputs() {
+        return inputs == null ? new Tensor[0] : inputs;
+    }
+
+    /** Input i, for subclasses. */
+    protected Tensor input(int i) {
+        return inputs[i];
+    }
+
+    /** Accumulates input gradients given {@code gradOut}, the gradient of this node's output (read only). */
+    protected abstract void backward(float[] gradOut);
+
+    /** Drops saved activations; subclasses null their own fields (then call super). */
+    protected void release() {
+        inputs = null;
+    }
+
+    final void runBackward(float[] gradOut) {
+        if (inputs == null) throw new IllegalStateException(name + ": graph already released (backward ran twice?)");
+        backward(gradOut);
+    }
+
+    final void releaseAll() {
+        release();
+        inputs = null;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

@@ -1,0 +1,261 @@
+package io.r1kit.model.generate;
+
+import io.r1kit.model.arch.CausalLM;
+import io.r1kit.model.arch.ModelConfig;
+import io.r1kit.model.autograd.Grad;
+import io.r1kit.model.backend.Backend;
+import io.r1kit.model.backend.Parallel;
+import io.r1kit.model.tensor.Backends;
+import io.r1kit.model.tensor.Tensor;
+import io.r1kit.model.tokenizer.Tokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.function.IntFunction;
+
+/**
+ * Batched sampling with a KV cache (no gradients recorded).
+ *
+ * <p>Flow for a request of P prompts × n samples: the prompts are prefilled together, left-padded
+ * to the longest with a key mask and per-row positions (position 0 at each row's first real
+ * token), through the same {@link CausalLM#forwardHidden} code that training uses; each prompt's
+ * roped keys/values go to one cache row and are copied to its n sample rows (prompt computed once).
+ * Then every step samples one token per live row and runs one {@link DecodeStep} over the live rows
+ * only (finished rows drop out). Rows are processed in waves of at most {@code maxBatchRows}.
+ *
+ * <p>Completion j of prompt p draws from its own random stream seeded by (seed, p·n + j), so the
+ * result does not depend on how rows are batched, only on the seed and the model's logits.
+ */
+public final class Generator {
+    private final CausalLM model;
+    private final Function<int[], String> stopDecoder;  // for stop strings (keeps special tokens)
+    private final Function<int[], String> textDecoder;  // for Completion.text
+    private final Set<Integer> eosIds;
+    private int maxBatchRows = 64;
+    private int prefillBatch = 8;
+
+    /** Without a decoder: stop strings are refused and completions carry no text. EOS ids from config.json. */
+    public Generator(CausalLM model) {
+        this(model, null, null, Set.of());
+    }
+
+    /** With a tokenizer: stop strings, decoded text (special tokens skipped), EOS = tokenizer's and config.json's. */
+    public Generator(CausalLM model, Tokenizer tokenizer) {
+        this(model, ids -> tokenizer.decode(ids, false), ids -> tokenizer.decode(ids, true), tokenizer.eosIds());
+    }
+
+    /** With a per-token text function (pieces are concatenated; exact for char-level vocabularies). */
+    public Generator(CausalLM model, IntFunction<String> tokenText) {
+        this(model, concat(tokenText), concat(tokenText), Set.of());
+    }
+
+    private Generator(CausalLM model, Function<int[], String> stopDecoder, Function<int[], String> textDecoder,
+                      Set<Integer> extraEos) {
+        this.model = model;
+        this.stopDecoder = stopDecoder;
+        this.textDecoder = textDecoder;
+        Set<Integer> eos = new HashSet<>(model.hfConfig().eosTokenIds());
+        eos.addAll(extraEos);
+        this.eosIds = Set.copyOf(eos);
+    }
+
+    private static Function<int[], String> concat(IntFunction<String> f) {
+        return ids -> {
+            StringBuilder sb = new StringBuilder();
+            for (int id : ids) sb.append(f.apply(id));
+            return sb.toString();
+        };
+    }
+
+    /** Rows decoded together at most (memory: KV caches of this many sequences + [rows, V] logits). */
+    public Generator maxBatchRows(int rows) {
+        if (rows < 1) throw new IllegalArgumentException("maxBatchRows must be >= 1");
+        this.maxBatchRows = rows;
+        return this;
+    }
+
+    /** Prompts prefilled in one forward pass at most. */
+    public Generator prefillBatch(int prompts) {
+        if (prompts < 1) throw new IllegalArgumentException("prefillBatch must be >= 1");
+        this.prefillBatch = prompts;
+        return this;
+    }
+
+    public Set<Integer> eosIds() {
+        return eosIds;
+    }
+
+    public CausalLM model() {
+        return model;
+    }
+
+    /** One completion per prompt, in prompt order. */
+    public List<Completion> generate(List<int[]> prompts, SamplingParams params) {
+        return generate(prompts, 1, params);
+    }
+
+    /**
+     * n completions per prompt (GRPO groups), ordered prompt-major: completion j of prompt p is at
+     * index p·n + j. Each prompt is prefilled once.
+     */
+    public List<Completion> generate(List<int[]> prompts, int n, SamplingParams params) {
+        if (n < 1) throw new IllegalArgumentException("generate: n must be >= 1, got " + n);
+        if (!params.stopStrings().isEmpty() && stopDecoder == null)
+            throw new IllegalArgumentException("generate: stop strings need a decoder (construct the Generator with a Tokenizer or IntFunction)");
+        int V = model.config().vocabSize();
+        for (int i = 0; i < prompts.size(); i++) {
+            int[] p = prompts.get(i);
+            if (p.length == 0) throw new IllegalArgumentException("generate: prompt " + i + " is empty");
+            for (int t : p) {
+                if (t < 0 || t >= V) throw new IllegalArgumentException("generate: prompt " + i + " has token id " + t + " outside [0, " + V + ")");
+            }
+            if (p.length + 1 > model.config().maxPositions())
+                throw new IllegalArgumentException("generate: prompt " + i + " has " + p.length + " tokens, max_position_embeddings is "
+                        + model.config().maxPositions());
+        }
+        Completion[] out = new Completion[prompts.size() * n];
+        try (var ng = Grad.noGrad()) {
+            int wave = Math.max(1, maxBatchRows / n);
+            for (int p0 = 0; p0 < prompts.size(); p0 += wave) {
+                int p1 = Math.min(prompts.size(), p0 + wave);
+                runWave(prompts, p0, p1, n, params, out);
+            }
+        }
+        return Arrays.asList(out);
+    }
+
+    private void runWave(List<int[]> prompts, int p0, int p1, int n, SamplingParams sp, Completion[] out) {
+        ModelConfig c = model.config();
+        int V = c.vocabSize(), P = p1 - p0, rows = P * n;
+        KvCache cache = new KvCache(c, rows);
+        Set<Integer> stopIds = new HashSet<>(sp.stopTokenIds());
+        if (!sp.ignoreEos()) stopIds.addAll(eosIds);
+        int[] cap = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            int plen = prompts.get(p0 + r / n).length;
+            cap[r] = Math.min(plen + sp.maxNewTokens(), c.maxPositions());
+            cache.allocate(r, cap[r]);
+        }
+        // ---- prefill: prompt p goes to cache row p*n, then is copied to rows p*n+1 .. p*n+n-1
+        float[] first = new float[P * V];
+        for (int a = 0; a < P; a += prefillBatch) {
+            int b = Math.min(P, a + prefillBatch);
+            prefill(prompts, p0 + a, p0 + b, cache, n, a, first);
+        }
+        for (int p = 0; p < P; p++) for (int j = 1; j < n; j++) cache.copyRow(p * n, p * n + j);
+
+        // ---- decode loop
+        int[][] toks = new int[rows][sp.maxNewTokens()];
+        float[][] lps = new float[rows][sp.maxNewTokens()];
+        int[] len = new int[rows];
+        FinishReason[] reason = new FinishReason[rows];
+        Object[] stopWhy = new Object[rows];
+        SplittableRandom[] rng = new SplittableRandom[rows];
+        for (int r = 0; r < rows; r++) {
+            int global = (p0 + r / n) * n + r % n;
+            rng[r] = new SplittableRandom(mix(sp.seed(), global));
+        }
+        DecodeStep step = new DecodeStep(model, rows);
+        int[] live = new int[rows], liveTok = new int[rows];
+        int M = rows;
+        for (int r = 0; r < rows; r++) live[r] = r;
+        float[] logits = first;
+        boolean firstStep = true;
+        ThreadLocal<Sampler> samplers = ThreadLocal.withInitial(() -> new Sampler(V));
+        while (M > 0) {
+            final float[] lg = logits;
+            final boolean fs = firstStep;
+            final int[] liveF = live;
+            Parallel.forRange(M, 1, (i0, i1) -> {
+                Sampler s = samplers.get();
+                for (int i = i0; i < i1; i++) {
+                    int r = liveF[i];
+                    int off = fs ? (r / n) * V : i * V;
+                    toks[r][len[r]] = s.sample(lg, off, sp, rng[r], lps[r], len[r]);
+                }
+            });
+            int w = 0;
+            for (int i = 0; i < M; i++) {
+                int r = live[i], t = toks[r][len[r]++];
+                if (stopIds.contains(t)) {
+                    reason[r] = FinishReason.STOP;
+                    stopWhy[r] = t;
+                } else if (!sp.stopStrings().isEmpty() && (stopWhy[r] = matchStop(toks[r], len[r], sp.stopStrings())) != null) {
+                    reason[r] = FinishReason.STOP;
+                } else if (len[r] >= sp.maxNewTokens() || cache.length[r] >= cap[r]) {
+                    reason[r] = FinishReason.LENGTH;
+                } else {
+                    live[w] = r;
+                    liveTok[w++] = t;
+                    continue;
+                }
+                cache.release(r);
+            }
+            M = w;
+            if (M == 0) break;
+            logits = step.step(cache, live, liveTok, M);
+            firstStep = false;
+        }
+        for (int r = 0; r < rows; r++) {
+            int[] t = Arrays.copyOf(toks[r], len[r]);
+            String text = textDecoder == null ? null : textDecoder.apply(t);
+            out[(p0 + r / n) * n + r % n] = new Completion(p0 + r / n, r % n, t, Arrays.copyOf(lps[r], len[r]),
+                    reason[r], stopWhy[r], text);
+        }
+    }
+
+    private String matchStop(int[] toks, int len, List<String> stops) {
+        String text = stopDecoder.apply(Arrays.copyOf(toks, len));
+        for (String s : stops) if (text.contains(s)) return s;
+        return null;
+    }
+
+    /**
+     * Prefills prompts [a, b) (left-padded to the longest), writes each prompt's keys/values to cache
+     * row (prompt - waveStart)·n and its last-position logits to first[(prompt - waveStart)·V ...].
+     */
+    private void prefill(List<int[]> prompts, int a, int b, KvCache cache, int n, int waveOffset, float[] first) {
+        ModelConfig c = model.config();
+        int B = b - a, T = 0, C = c.hiddenSize(), V = c.vocabSize();
+        for (int i = a; i < b; i++) T = Math.max(T, prompts.get(i).length);
+        int[] ids = new int[B * T], pos = new int[B * T], pad = new int[B];
+        byte[] mask = new byte[B * T];
+        for (int i = 0; i < B; i++) {
+            int[] p = prompts.get(a + i);
+            pad[i] = T - p.length;
+            for (int t = 0; t < T; t++) {
+                boolean real = t >= pad[i];
+                ids[i * T + t] = real ? p[t - pad[i]] : 0;
+                pos[i * T + t] = real ? t - pad[i] : 0;
+                mask[i * T + t] = (byte) (real ? 1 : 0);
+            }
+        }
+        final int TT = T;
+        int stride = c.numKvHeads() * c.headDim();
+        Tensor hidden = model.forwardHidden(ids, B, T, pos, mask, (layer, k, v, bb, tt) -> {
+            for (int i = 0; i < bb; i++) {
+                int row = (waveOffset + i) * n, real = TT - pad[i];
+                System.arraycopy(k, (i * TT + pad[i]) * stride, cache.k[layer][row], 0, real * stride);
+                System.arraycopy(v, (i * TT + pad[i]) * stride, cache.v[layer][row], 0, real * stride);
+            }
+        });
+        for (int i = 0; i < B; i++) cache.length[(waveOffset + i) * n] = T - pad[i];
+        // logits of each row's last position only: [B, C] · Wᵀ
+        float[] H = hidden.data(), last = new float[B * C];
+        for (int i = 0; i < B; i++) System.arraycopy(H, (i * T + T - 1) * C, last, i * C, C);
+        Backend be = Backends.current();
+        be.gemm(false, true, B, V, C, 1f, last, 0, model.lmHeadWeight().data(), 0, 0f, first, waveOffset * V);
+    }
+
+    /** SplitMix64-style mix of (seed, index) into a stream seed. */
+    static long mix(long seed, long index) {
+        long z = seed + 0x9E3779B97F4A7C15L * (index + 1);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

@@ -1,0 +1,86 @@
+package io.r1kit.model.ops;
+
+import io.r1kit.model.autograd.Grad;
+import io.r1kit.model.autograd.Node;
+import io.r1kit.model.tensor.Backends;
+import io.r1kit.model.tensor.Shape;
+import io.r1kit.model.tensor.Tensor;
+
+/** Transformer building blocks on backend kernels: RMSNorm, RoPE, SwiGLU. */
+final class NormOps {
+    private NormOps() {}
+
+    /** x [..., C], w [C] → [..., C]; saves rstd [N] for the backward. */
+    static Tensor rmsNorm(Tensor x, Tensor w, float eps) {
+        int[] s = x.shape();
+        int C = s[s.length - 1];
+        if (w.rank() != 1 || w.dim(0) != C)
+            throw new IllegalArgumentException("rmsNorm: weight " + Shape.str(w.shape()) + " does not match last dim of x "
+                    + Shape.str(s) + " (expected [" + C + "])");
+        int N = x.numel() / C;
+        Tensor out = Tensor.zeros(s);
+        float[] rstd = new float[N];
+        Backends.current().rmsnormForward(out.data(), rstd, x.data(), w.data(), N, C, eps);
+        if (Grad.needsGrad(x, w)) Grad.attach(out, new Node("rmsNorm", x, w) {
+            @Override
+            protected void backward(float[] g) {
+                Tensor xi = input(0), wi = input(1);
+                // the kernel always writes both gradients: give it scratch for an input that needs none
+                float[] dx = xi.requiresGrad() ? xi.gradBuffer() : new float[xi.numel()];
+                float[] dw = wi.requiresGrad() ? wi.gradBuffer() : new float[C];
+                Backends.current().rmsnormBackward(dx, dw, g, xi.data(), wi.data(), rstd, N, C);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Rotary embedding of x [..., H, D] (rows R = product of the leading dims, e.g. [B, T, H, D]
+     * gives R = B·T), row r at absolute position pos[r]; cos, sin: [maxPos, D/2] tables.
+     */
+    static Tensor rope(Tensor x, int[] pos, float[] cos, float[] sin) {
+        int[] s = x.shape();
+        if (s.length < 2) throw new IllegalArgumentException("rope: x needs shape [..., H, D], got " + Shape.str(s));
+        int H = s[s.length - 2], D = s[s.length - 1], R = x.numel() / (H * D);
+        if ((D & 1) != 0) throw new IllegalArgumentException("rope: head dim D=" + D + " must be even, x " + Shape.str(s));
+        if (pos.length != R)
+            throw new IllegalArgumentException("rope: " + pos.length + " positions for " + R + " rows of x " + Shape.str(s));
+        if (cos.length != sin.length || cos.length % (D / 2) != 0)
+            throw new IllegalArgumentException("rope: cos/sin tables of length " + cos.length + "/" + sin.length
+                    + " are not [maxPos, " + D / 2 + "]");
+        int maxPos = cos.length / (D / 2);
+        for (int r = 0; r < R; r++)
+            if (pos[r] < 0 || pos[r] >= maxPos)
+                throw new IndexOutOfBoundsException("rope: position " + pos[r] + " of row " + r + " outside the table [0, " + maxPos + ")");
+        Tensor out = Tensor.zeros(s);
+        int[] p = pos.clone();
+        Backends.current().rope(out.data(), x.data(), p, cos, sin, R, H, D, false);
+        if (Grad.needsGrad(x)) Grad.attach(out, new Node("rope", x) {
+            @Override
+            protected void backward(float[] g) {
+                // the rotation is orthogonal: dx = R(-theta) · dout
+                float[] tmp = new float[g.length];
+                Backends.current().rope(tmp, g, p, cos, sin, R, H, D, true);
+                Backends.current().axpy(1f, tmp, 0, input(0).gradBuffer(), 0, g.length);
+            }
+        });
+        return out;
+    }
+
+    /** silu(a) * b, a and b of equal shape. */
+    static Tensor swiglu(Tensor a, Tensor b) {
+        Shape.requireEqual("swiglu", a.shape(), b.shape());
+        Tensor out = Tensor.zeros(a.shape());
+        Backends.current().swigluForward(out.data(), a.data(), b.data(), a.numel());
+        if (Grad.needsGrad(a, b)) Grad.attach(out, new Node("swiglu", a, b) {
+            @Override
+            protected void backward(float[] g) {
+                Tensor ai = input(0), bi = input(1);
+                float[] da = ai.requiresGrad() ? ai.gradBuffer() : new float[ai.numel()];
+                float[] db = bi.requiresGrad() ? bi.gradBuffer() : new float[bi.numel()];
+                Backends.current().swigluBackward(da, db, g, ai.data(), bi.data(), g.length);
+            }
+        });
+        return out;
+    }
+}

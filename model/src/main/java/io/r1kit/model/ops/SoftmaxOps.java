@@ -1,0 +1,94 @@
+package io.r1kit.model.ops;
+
+import io.r1kit.model.autograd.Grad;
+import io.r1kit.model.autograd.Node;
+import io.r1kit.model.tensor.Backends;
+import io.r1kit.model.tensor.Shape;
+import io.r1kit.model.tensor.Tensor;
+
+import java.util.Arrays;
+
+/**
+ * Softmax family over the last dim (V): softmax, log-softmax, and the fused per-token
+ * log-prob and entropy ops that read [N, V] logits and only ever write [N]-sized outputs
+ * (plus lse [N]) in the forward pass.
+ */
+final class SoftmaxOps {
+    private SoftmaxOps() {}
+
+    static Tensor softmax(Tensor x, boolean log) {
+        int[] s = x.shape();
+        if (s.length < 1) throw new IllegalArgumentException((log ? "logSoftmax" : "softmax") + ": needs rank >= 1");
+        int V = s[s.length - 1], N = x.numel() / V;
+        Tensor out = Tensor.zeros(s);
+        if (log) Backends.current().logSoftmaxForward(out.data(), x.data(), N, V);
+        else Backends.current().softmaxForward(out.data(), x.data(), N, V);
+        if (Grad.needsGrad(x)) Grad.attach(out, new Node(log ? "logSoftmax" : "softmax", x) {
+            private Tensor y = out;
+
+            @Override
+            protected void backward(float[] g) {
+                float[] dx = input(0).gradBuffer();
+                if (log) Backends.current().logSoftmaxBackward(dx, g, y.data(), N, V);
+                else Backends.current().softmaxBackward(dx, g, y.data(), N, V);
+            }
+
+            @Override
+            protected void release() {
+                y = null;
+                super.release();
+            }
+        });
+        return out;
+    }
+
+    /** logits [..., V], targets: one per row (negative = ignored → 0) → [...]. */
+    static Tensor tokenLogProbs(Tensor logits, int[] targets) {
+        int[] s = logits.shape();
+        if (s.length < 1) throw new IllegalArgumentException("tokenLogProbs: logits need rank >= 1");
+        int V = s[s.length - 1], N = logits.numel() / V;
+        if (targets.length != N)
+            throw new IllegalArgumentException("tokenLogProbs: " + targets.length + " targets for " + N + " rows of logits " + Shape.str(s));
+        for (int i = 0; i < N; i++)
+            if (targets[i] >= V)
+                throw new IndexOutOfBoundsException("tokenLogProbs: target " + targets[i] + " at row " + i + " >= vocab " + V);
+        int[] t = targets.clone();
+        Tensor out = Tensor.zeros(Arrays.copyOf(s, s.length - 1));
+        float[] lse = new float[N];
+        Backends.current().tokenLogProbsForward(out.data(), lse, logits.data(), t, N, V);
+        if (Grad.needsGrad(logits)) Grad.attach(out, new Node("tokenLogProbs", logits) {
+            @Override
+            protected void backward(float[] g) {
+                Tensor l = input(0);
+                Backends.current().tokenLogProbsBackward(l.gradBuffer(), g, l.data(), lse, t, N, V);
+            }
+        });
+        return out;
+    }
+
+    /** Entropy of softmax(logits) per row: [..., V] → [...]. */
+    static Tensor entropy(Tensor logits) {
+        int[] s = logits.shape();
+        if (s.length < 1) throw new IllegalArgumentException("entropy: logits need rank >= 1");
+        int V = s[s.length - 1], N = logits.numel() / V;
+        Tensor out = Tensor.zeros(Arrays.copyOf(s, s.length - 1));
+        float[] lse = new float[N];
+        Backends.current().entropyForward(out.data(), lse, logits.data(), N, V);
+        if (Grad.needsGrad(logits)) Grad.attach(out, new Node("entropy", logits) {
+            private Tensor h = out;
+
+            @Override
+            protected void backward(float[] g) {
+                Tensor l = input(0);
+                Backends.current().entropyBackward(l.gradBuffer(), g, l.data(), lse, h.data(), N, V);
+            }
+
+            @Override
+            protected void release() {
+                h = null;
+                super.release();
+            }
+        });
+        return out;
+    }
+}

@@ -1,0 +1,47 @@
+package io.r1kit.model.tensor;
+
+import io.r1kit.model.backend.Backend;
+import io.r1kit.model.backend.CpuBackend;
+
+/**
+ * The current compute backend every op dispatches to. One global setting (not per thread): the
+ * default is {@link CpuBackend#INSTANCE}; tests switch to {@code ReferenceBackend.INSTANCE} with
+ * {@code try (var b = Backends.use(ReferenceBackend.INSTANCE)) {...}}. Do not switch while ops
+ * run on other threads.
+ */
+public final class Backends {
+    private static volatile Backend current = CpuBackend.INSTANCE;
+
+    private Backends() {}
+
+    public static Backend current() {
+        return current;
+    }
+
+    /** Sets the current backend permanently. */
+    public static void set(Backend backend) {
+        if (backend == null) throw new IllegalArgumentException("backend must not be null");
+        current = backend;
+    }
+
+    /** Switches to {@code backend} until the returned scope is closed (then the previous one is restored). */
+    public static Scope use(Backend backend) {
+        Backend prev = current;
+        set(backend);
+        return new Scope(prev);
+    }
+
+    /** Restores the previous backend on close. */
+    public static final class Scope implements AutoCloseable {
+        private final Backend previous;
+
+        private Scope(Backend previous) {
+            this.previous = previous;
+        }
+
+        @Override
+        public void close() {
+            current = previous;
+        }
+    }
+}
