@@ -54,6 +54,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--chat", description = "Wrap the prompt as one user message in the tokenizer's chat template (with the generation prompt).")
+    boolean chat;
+
     @Option(names = "--json", description = "Print one JSON object per completion (text, token ids, log-probs, finish reason).")
     boolean json;
 
@@ -67,7 +70,18 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             CausalLM m = CausalLM.load(model);
             try (HfTokenizer tok = HfTokenizer.load(model)) {
-                int[] ids = tok.encode(prompt, true);
+                int[] ids;
+                if (chat) {
+                    var template = tok.chatTemplate().orElse(null);
+                    if (template == null) {
+                        System.err.println("r1kit generate: --chat given but " + model + " has no chat template");
+                        return 1;
+                    }
+                    // the rendered template already holds the special tokens (BOS, role markers)
+                    ids = tok.encode(template.render(List.of(io.r1kit.model.tokenizer.ChatMessage.user(prompt)), true), false);
+                } else {
+                    ids = tok.encode(prompt, true);
+                }
                 if (ids.length == 0) {
                     System.err.println("r1kit generate: the prompt encodes to no tokens");
                     return 1;

@@ -20,6 +20,8 @@ import java.util.Map;
  * @param thinkPrefill start the assistant turn with "&lt;think&gt;\n" (default false)
  * @param data      named data sets: generated ({@code generate:}) or read from files
  * @param rewards   reward functions shared by the stages (a stage may override)
+ * @param plugins   directories of reward plugin jars (default: plugins/ beside the config)
+ * @param classpath extra jars or class folders for {@code class:} rewards
  * @param stages    the stages, run in order
  */
 public record RunConfig(
@@ -33,6 +35,8 @@ public record RunConfig(
         Boolean thinkPrefill,
         Map<String, ObjectNode> data,
         List<JsonNode> rewards,
+        List<String> plugins,
+        List<String> classpath,
         List<ObjectNode> stages) {
 
     public RunConfig {
@@ -50,6 +54,8 @@ public record RunConfig(
         if (thinkPrefill == null) thinkPrefill = false;
         data = data == null ? Map.of() : Map.copyOf(data);
         rewards = rewards == null ? List.of() : List.copyOf(rewards);
+        plugins = plugins == null ? List.of() : List.copyOf(plugins);
+        classpath = classpath == null ? List.of() : List.copyOf(classpath);
         if (stages == null || stages.isEmpty()) throw new IllegalArgumentException("'stages' is required: a list of at least one stage");
         stages = List.copyOf(stages);
     }

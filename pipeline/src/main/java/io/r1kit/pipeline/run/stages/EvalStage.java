@@ -1,0 +1,105 @@
+package io.r1kit.pipeline.run.stages;
+
+import io.r1kit.data.Dataset;
+import io.r1kit.grpo.eval.Evaluator;
+import io.r1kit.grpo.rollout.Rollouts;
+import io.r1kit.model.arch.CausalLM;
+import io.r1kit.model.generate.Generator;
+import io.r1kit.model.tokenizer.Tokenizer;
+import io.r1kit.pipeline.config.ConfigException;
+import io.r1kit.pipeline.run.RunContext;
+import io.r1kit.pipeline.run.StageRunner;
+import io.r1kit.pipeline.run.StageSpec;
+import io.r1kit.rewards.CompositeReward;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code type: eval}: runs the model on a held-out set (greedy, or pass@k sampling) with the
+ * stage's rewards and writes {@code eval/<stage>.json} with {@code accuracy}, {@code format_rate},
+ * {@code mean_length}, {@code n} and each reward's mean.
+ */
+public final class EvalStage implements StageRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(EvalStage.class);
+
+    /**
+     * Options of an eval stage.
+     *
+     * @param passK               1 = greedy decoding (default), k &gt; 1 = pass@k sampling
+     * @param temperature         sampling temperature for pass@k (default 1.0)
+     * @param topK                top-k for pass@k (default 0 = off)
+     * @param topP                top-p for pass@k (default 1.0 = off)
+     * @param maxCompletionLength tokens generated at most (default 256)
+     * @param maxPromptLength     prompt tokens kept at most (default 512)
+     * @param maxExamples         eval prompts used (default 0 = all)
+     * @param seed                sampling seed (default: the run's seed)
+     * @param accuracyReward      reward deciding "correct" (default accuracy if configured)
+     * @param formatReward        reward deciding the format rate (default format if configured)
+     * @param correctThreshold    correct when the accuracy reward is ≥ this (default 1.0)
+     */
+    public record Options(Integer passK, Double temperature, Integer topK, Double topP, Integer maxCompletionLength,
+                          Integer maxPromptLength, Integer maxExamples, Long seed, String accuracyReward,
+                          String formatReward, Double correctThreshold) {
+        public Options {
+            if (passK == null) passK = 1;
+            if (temperature == null) temperature = 1.0;
+            if (topK == null) topK = 0;
+            if (topP == null) topP = 1.0;
+            if (maxCompletionLength == null) maxCompletionLength = 256;
+            if (maxPromptLength == null) maxPromptLength = 512;
+            if (maxExamples == null) maxExamples = 0;
+            if (correctThreshold == null) correctThreshold = 1.0;
+            if (passK < 1) throw new IllegalArgumentException("pass_k must be ≥ 1 (1 = greedy), got " + passK);
+            if (maxCompletionLength < 1) throw new IllegalArgumentException("max_completion_length must be ≥ 1");
+        }
+    }
+
+    @Override
+    public void validate(RunContext ctx, StageSpec s) {
+        ctx.loaded().bindAt(s.pointer(), s.options(), Options.class);
+        if (s.data() == null && s.evalData() == null) {
+            throw new ConfigException(ctx.loaded().locate(s.pointer()) + ": eval stage '" + s.name() + "' needs 'data' (a data set name)");
+        }
+    }
+
+    @Override
+    public boolean producesModel() {
+        return false;
+    }
+
+    @Override
+    public Path run(RunContext ctx, StageSpec s, Path inputModel) throws Exception {
+        Options o = ctx.loaded().bindAt(s.pointer(), s.options(), Options.class);
+        Dataset data = ctx.data().get(s.evalData() != null ? s.evalData() : s.data());
+        CausalLM model = CausalLM.load(inputModel);
+        long seed = o.seed() != null ? o.seed() : ctx.config().seed();
+        try (Tokenizer tok = ctx.tokenizer(inputModel);
+             CompositeReward rewards = ctx.rewards(s);
+             Rollouts rollouts = new Rollouts(tok, ctx.template(s), rewards, o.maxPromptLength(), false,
+                     o.accuracyReward(), o.formatReward(), o.correctThreshold())) {
+            Evaluator.Result r = Evaluator.run(new Generator(model, tok), rollouts, data,
+                    new Evaluator.Options(o.passK(), o.temperature(), o.topK(), o.topP(), o.maxCompletionLength(),
+                            o.maxExamples(), seed));
+            Map<String, Object> out = summary(r.metrics());
+            ctx.dir().writeJson(ctx.dir().evalFile(s.name()), out);
+            LOG.info("eval {}: accuracy {} format_rate {} mean_length {} (n={})", s.name(), out.get("accuracy"),
+                    out.get("format_rate"), out.get("mean_length"), out.get("n"));
+        }
+        return null;
+    }
+
+    /** The eval file's content: the contract keys first, then every metric the evaluator reported. */
+    public static Map<String, Object> summary(Map<String, Double> metrics) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("accuracy", metrics.get("accuracy"));
+        out.put("format_rate", metrics.get("format_rate"));
+        out.put("mean_length", metrics.get("completions/mean_length"));
+        out.put("n", metrics.get("num_examples") == null ? null : metrics.get("num_examples").intValue());
+        metrics.forEach((k, v) -> out.putIfAbsent(k, v == null || v.isNaN() ? null : v));
+        return out;
+    }
+}

@@ -1,0 +1,76 @@
+package io.r1kit.pipeline.run.stages;
+
+import io.r1kit.data.Dataset;
+import io.r1kit.grpo.GrpoConfig;
+import io.r1kit.grpo.GrpoTrainer;
+import io.r1kit.model.arch.CausalLM;
+import io.r1kit.model.tokenizer.Tokenizer;
+import io.r1kit.pipeline.config.ConfigException;
+import io.r1kit.pipeline.run.RunContext;
+import io.r1kit.pipeline.run.StageRunner;
+import io.r1kit.pipeline.run.StageSpec;
+import io.r1kit.rewards.CompositeReward;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * {@code type: grpo}: R1-Zero style GRPO on a prompt data set with the stage's rewards. Options
+ * are {@link GrpoConfig}'s (TRL GRPOConfig names); {@code eval_data} is evaluated every
+ * {@code eval_steps} and at the end, and the final evaluation is also written to
+ * {@code eval/<stage>.json}.
+ */
+public final class GrpoStage implements StageRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(GrpoStage.class);
+
+    GrpoConfig config(RunContext ctx, StageSpec s) {
+        GrpoConfig c = ctx.loaded().bindAt(s.pointer(), s.options(), GrpoConfig.class);
+        if (!s.options().has("seed")) c = GrpoConfig.of(withSeed(ctx, s));
+        return c;
+    }
+
+    private static Map<String, Object> withSeed(RunContext ctx, StageSpec s) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = new java.util.LinkedHashMap<>(io.r1kit.pipeline.config.StrictYaml.YAML.convertValue(s.options(), Map.class));
+        m.put("seed", ctx.config().seed());
+        return m;
+    }
+
+    @Override
+    public void validate(RunContext ctx, StageSpec s) {
+        config(ctx, s);
+        if (s.data() == null) {
+            throw new ConfigException(ctx.loaded().locate(s.pointer()) + ": grpo stage '" + s.name() + "' needs 'data' (a prompt data set name)");
+        }
+        ctx.rewards(s).close();
+    }
+
+    @Override
+    public boolean producesModel() {
+        return true;
+    }
+
+    @Override
+    public Path run(RunContext ctx, StageSpec s, Path inputModel) throws Exception {
+        GrpoConfig c = config(ctx, s);
+        Dataset train = ctx.data().get(s.data());
+        Dataset eval = s.evalData() == null ? null : ctx.data().get(s.evalData());
+        CausalLM policy = CausalLM.load(inputModel);
+        try (Tokenizer tok = ctx.tokenizer(inputModel); CompositeReward rewards = ctx.rewards(s);
+             ProgressDisplay progress = new ProgressDisplay(s.name())) {
+            GrpoTrainer.Builder b = GrpoTrainer.builder(c).policy(policy).tokenizer(tok).template(ctx.template(s))
+                    .train(train).rewards(rewards).reference(() -> CausalLM.load(inputModel)).listener(progress);
+            if (eval != null) b.eval(eval);
+            GrpoTrainer trainer = StageOutputs.grpo(b, ctx, s).build();
+            progress.total(trainer.totalSteps());
+            GrpoTrainer.Result r = trainer.train();
+            if (r.finalEval() != null) {
+                ctx.dir().writeJson(ctx.dir().evalFile(s.name()), EvalStage.summary(r.finalEval()));
+            }
+            LOG.info("{} finished: {} steps, final checkpoint {}", s.name(), r.steps(), r.lastCheckpoint());
+            return r.lastCheckpoint();
+        }
+    }
+}

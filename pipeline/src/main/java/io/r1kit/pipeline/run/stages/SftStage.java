@@ -1,0 +1,74 @@
+package io.r1kit.pipeline.run.stages;
+
+import io.r1kit.data.Dataset;
+import io.r1kit.grpo.sft.SftConfig;
+import io.r1kit.grpo.sft.SftTrainer;
+import io.r1kit.model.arch.CausalLM;
+import io.r1kit.model.tokenizer.Tokenizer;
+import io.r1kit.pipeline.config.ConfigException;
+import io.r1kit.pipeline.run.RunContext;
+import io.r1kit.pipeline.run.StageRunner;
+import io.r1kit.pipeline.run.StageSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * {@code type: sft} and {@code type: pretrain}: the SFT trainer on a data set. Pretraining is SFT
+ * with {@code completion_only_loss: false} on raw documents (a {@code text} column), starting from
+ * the pretraining defaults. Options are {@link SftConfig}'s (TRL SFTConfig names).
+ */
+public final class SftStage implements StageRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(SftStage.class);
+
+    private final boolean pretrain;
+
+    public SftStage(boolean pretrain) {
+        this.pretrain = pretrain;
+    }
+
+    SftConfig config(RunContext ctx, StageSpec s) {
+        SftConfig c = ctx.loaded().bindAt(s.pointer(), s.options(), SftConfig.class);
+        if (pretrain) {
+            // pretraining: every token is a target, documents are packed
+            Map<String, Object> forced = new java.util.HashMap<>();
+            if (c.completionOnlyLoss()) forced.put("completion_only_loss", false);
+            if (!s.options().has("packing")) forced.put("packing", true);
+            if (!forced.isEmpty()) c = c.with(forced);
+        }
+        if (!s.options().has("seed")) c = c.with(Map.of("seed", ctx.config().seed()));
+        return c;
+    }
+
+    @Override
+    public void validate(RunContext ctx, StageSpec s) {
+        config(ctx, s);
+        if (s.data() == null) {
+            throw new ConfigException(ctx.loaded().locate(s.pointer()) + ": " + s.type().yamlName() + " stage '" + s.name()
+                    + "' needs 'data' (a data set name)");
+        }
+    }
+
+    @Override
+    public boolean producesModel() {
+        return true;
+    }
+
+    @Override
+    public Path run(RunContext ctx, StageSpec s, Path inputModel) throws Exception {
+        SftConfig c = config(ctx, s);
+        Dataset train = ctx.data().get(s.data());
+        Dataset eval = s.evalData() == null ? null : ctx.data().get(s.evalData());
+        CausalLM model = CausalLM.load(inputModel);
+        try (Tokenizer tok = ctx.tokenizer(inputModel)) {
+            SftTrainer.Result r = StageOutputs.sft(SftTrainer.builder(model, tok, c), ctx, s)
+                    .log(LOG::info).build().train(train, eval);
+            if (r.halted()) throw new IllegalStateException(s.name() + ": training halted (see run.log)");
+            LOG.info("{} finished: {} steps, train loss {}, eval loss {}, {} tokens/s", s.name(), r.steps(),
+                    String.format("%.4f", r.trainLoss()), String.format("%.4f", r.evalLoss()), String.format("%.0f", r.tokensPerSecond()));
+            return r.modelDir();
+        }
+    }
+}
