@@ -1,12 +1,12 @@
 package io.r1kit.data.cli;
 
 import io.r1kit.data.DatasetStats;
-import io.r1kit.data.tokens.TokenCounterProvider;
+import io.r1kit.model.tokenizer.HfTokenizer;
+import io.r1kit.model.tokenizer.Tokenizer;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.function.ToIntFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -22,20 +22,18 @@ public final class StatsCommand implements Callable<Integer> {
     Path model;
 
     @Override
-    public Integer call() {
-        ToIntFunction<String> counter = null;
-        String note = null;
-        if (model != null) {
-            if (!Files.isRegularFile(model.resolve("tokenizer.json"))) {
-                System.err.println("r1kit data stats: --model " + model + " has no tokenizer.json");
-                return 2;
-            }
-            Optional<ToIntFunction<String>> c = TokenCounterProvider.find(model);
-            if (c.isPresent()) counter = c.get();
-            else note = "not available: no tokenizer implementation is registered on the classpath for " + model
-                    + " (the model module provides one)";
+    public Integer call() throws IOException {
+        if (model == null) {
+            DatasetStats.of(file, null).print(System.out, null);
+            return 0;
         }
-        DatasetStats.of(file, counter).print(System.out, note);
+        if (!Files.isRegularFile(model.resolve("tokenizer.json"))) {
+            System.err.println("r1kit data stats: --model " + model + " has no tokenizer.json");
+            return 2;
+        }
+        try (Tokenizer tok = HfTokenizer.load(model)) {
+            DatasetStats.of(file, text -> tok.encode(text, false).length).print(System.out, null);
+        }
         return 0;
     }
 }

@@ -54,17 +54,19 @@ class DataCommandTest {
     }
 
     @Test
-    void statsWithModelDirReportsTokenCountingStatus() throws Exception {
+    void statsWithModelDirCountsTokensWithItsTokenizer() throws Exception {
         Path f = tmp.resolve("x.jsonl");
         Files.write(f, List.of("{\"prompt\": \"abc\"}", "{\"prompt\": \"abcdef\"}", "oops"));
         Path model = Files.createDirectories(tmp.resolve("model"));
         Run noTok = run("stats", f.toString(), "--model", model.toString());
         assertEquals(2, noTok.exit());
-        Files.writeString(model.resolve("tokenizer.json"), "{}");
+        // a character tokenizer: one token per character, so token lengths equal character lengths
+        io.r1kit.model.tokenizer.CharTokenizer.fromAlphabet("abcdef", List.of()).save(model);
         Run s = run("stats", f.toString(), "--model", model.toString());
         assertEquals(0, s.exit(), s.err());
         assertTrue(s.out().contains("examples: 2 (1 invalid records skipped)"), s.out());
-        assertTrue(s.out().contains("length in tokens: not available"), s.out());
+        assertTrue(s.out().contains("length in tokens:"), s.out());
+        assertTrue(!s.out().contains("not available"), s.out());
         assertTrue(s.out().contains("x.jsonl:3"), s.out());
     }
 
