@@ -543,7 +543,7 @@ public final class AttentionKernel {
                     a = kv.fma(FloatVector.fromArray(S, qs, offA + d), a);
                     c = kv.fma(FloatVector.fromArray(S, qs, offB + d), c);
                 }
-                float sa = a.reduceLanes(VectorOperators.ADD), sb = c.reduceLanes(VectorOperators.ADD);
+                float sa = VectorMath.sum(a), sb = VectorMath.sum(c);
                 for (; d < D; d++) {
                     sa += qs[offA + d] * k[row + d];
                     sb += qs[offB + d] * k[row + d];
@@ -552,7 +552,7 @@ public final class AttentionKernel {
                 t[jj] = sb;
             } else {
                 for (; d < upper; d += L) a = FloatVector.fromArray(S, k, row + d).fma(FloatVector.fromArray(S, qs, offA + d), a);
-                float sa = a.reduceLanes(VectorOperators.ADD);
+                float sa = VectorMath.sum(a);
                 for (; d < D; d++) sa += qs[offA + d] * k[row + d];
                 s[jj] = sa;
             }
@@ -569,11 +569,11 @@ public final class AttentionKernel {
     private static float expShiftInPlace(float[] s, float shift) {
         FloatVector sum = FloatVector.zero(S);
         for (int i = 0; i < BK; i += L) {
-            FloatVector e = FloatVector.fromArray(S, s, i).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, s, i).sub(shift));
             e.intoArray(s, i);
             sum = sum.add(e);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(sum);
     }
 
     /** y[yOff..+n) += alpha * x[xOff..+n). */
@@ -604,7 +604,7 @@ public final class AttentionKernel {
         FloatVector acc = FloatVector.zero(S);
         int i = 0, upper = S.loopBound(n);
         for (; i < upper; i += L) acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }

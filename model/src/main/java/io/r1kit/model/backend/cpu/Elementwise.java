@@ -159,7 +159,7 @@ public final class Elementwise {
             acc0 = squares ? lo.fma(lo, acc0) : acc0.add(lo);
             acc1 = squares ? hi.fma(hi, acc1) : acc1.add(hi);
         }
-        double s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        double s = VectorMath.sum(acc0.add(acc1));
         for (; i < to; i++) s += squares ? (double) a[i] * a[i] : a[i];
         return s;
     }

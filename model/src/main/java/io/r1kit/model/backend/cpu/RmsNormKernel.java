@@ -117,7 +117,7 @@ public final class RmsNormKernel {
                 FloatVector xv = FloatVector.fromArray(S, x, base + i);
                 acc = xv.fma(xv, acc);
             }
-            float ss = acc.reduceLanes(VectorOperators.ADD);
+            float ss = VectorMath.sum(acc);
             for (; i < C; i++) ss += x[base + i] * x[base + i];
             float r = (float) (1.0 / Math.sqrt(ss / C + eps));
             rstd[n] = r;
@@ -146,7 +146,7 @@ public final class RmsNormKernel {
                     FloatVector g = FloatVector.fromArray(S, dout, base + i).mul(FloatVector.fromArray(S, w, i));
                     acc = g.fma(FloatVector.fromArray(S, x, base + i), acc);
                 }
-                float dot = acc.reduceLanes(VectorOperators.ADD);
+                float dot = VectorMath.sum(acc);
                 for (; i < C; i++) dot += dout[base + i] * w[i] * x[base + i];
                 float c = -r * r * r / C * dot;
                 FloatVector rv = FloatVector.broadcast(S, r), cv = FloatVector.broadcast(S, c);

@@ -156,12 +156,12 @@ public final class SoftmaxKernels {
             int i = b0, upper = b0 + S.loopBound(b1 - b0);
             for (; i < upper; i += S.length()) {
                 FloatVector d = FloatVector.fromArray(S, logits, base + i).sub(mv).max(lowest);
-                FloatVector e = d.lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(d);
                 zAcc = zAcc.add(e);
                 exAcc = e.fma(d, exAcc);
             }
-            z += zAcc.reduceLanes(VectorOperators.ADD);
-            ex += exAcc.reduceLanes(VectorOperators.ADD);
+            z += VectorMath.sum(zAcc);
+            ex += VectorMath.sum(exAcc);
             for (; i < b1; i++) {
                 double d = Math.max(logits[base + i] - m, -Float.MAX_VALUE);
                 double e = Math.exp(d);
@@ -258,7 +258,7 @@ public final class SoftmaxKernels {
             FloatVector negS = FloatVector.broadcast(S, -sdy);
             int i = 0, upper = S.loopBound(V);
             for (; i < upper; i += S.length()) {
-                FloatVector p = FloatVector.fromArray(S, y, base + i).lanewise(VectorOperators.EXP);
+                FloatVector p = VectorMath.exp(FloatVector.fromArray(S, y, base + i));
                 p.fma(negS, FloatVector.fromArray(S, dy, base + i)).add(FloatVector.fromArray(S, dx, base + i))
                         .intoArray(dx, base + i);
             }
@@ -285,7 +285,7 @@ public final class SoftmaxKernels {
             FloatVector negG = FloatVector.broadcast(S, -g);
             int i = 0, upper = S.loopBound(V);
             for (; i < upper; i += S.length()) {
-                FloatVector p = FloatVector.fromArray(S, logits, base + i).sub(l).lanewise(VectorOperators.EXP);
+                FloatVector p = VectorMath.exp(FloatVector.fromArray(S, logits, base + i).sub(l));
                 p.fma(negG, FloatVector.fromArray(S, dlogits, base + i)).intoArray(dlogits, base + i);
             }
             for (; i < V; i++) dlogits[base + i] -= g * (float) Math.exp(logits[base + i] - l);
@@ -305,7 +305,7 @@ public final class SoftmaxKernels {
             for (; i < upper; i += S.length()) {
                 // clamp: a -inf logit has p = 0 and must contribute 0, not 0 * -inf
                 FloatVector logp = FloatVector.fromArray(S, logits, base + i).sub(l).max(lowest);
-                FloatVector p = logp.lanewise(VectorOperators.EXP);
+                FloatVector p = VectorMath.exp(logp);
                 p.mul(logp.add(h)).fma(negG, FloatVector.fromArray(S, dlogits, base + i)).intoArray(dlogits, base + i);
             }
             for (; i < V; i++) {
@@ -337,11 +337,11 @@ public final class SoftmaxKernels {
             FloatVector acc = FloatVector.zero(S);
             int i = b0, upper = b0 + S.loopBound(b1 - b0);
             for (; i < upper; i += S.length()) {
-                FloatVector e = FloatVector.fromArray(S, x, base + i).sub(mv).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, base + i).sub(mv));
                 if (out != null) e.intoArray(out, base + i);
                 acc = acc.add(e);
             }
-            s += acc.reduceLanes(VectorOperators.ADD);
+            s += VectorMath.sum(acc);
             for (; i < b1; i++) {
                 float e = (float) Math.exp(x[base + i] - m);
                 if (out != null) out[base + i] = e;
@@ -360,7 +360,7 @@ public final class SoftmaxKernels {
             for (; i < upper; i += S.length()) {
                 acc = FloatVector.fromArray(S, a, base + i).fma(FloatVector.fromArray(S, b, base + i), acc);
             }
-            s += acc.reduceLanes(VectorOperators.ADD);
+            s += VectorMath.sum(acc);
             for (; i < b1; i++) s += (double) a[base + i] * b[base + i];
         }
         return s;
@@ -373,7 +373,7 @@ public final class SoftmaxKernels {
             FloatVector acc = FloatVector.zero(S);
             int i = b0, upper = b0 + S.loopBound(b1 - b0);
             for (; i < upper; i += S.length()) acc = acc.add(FloatVector.fromArray(S, a, base + i));
-            s += acc.reduceLanes(VectorOperators.ADD);
+            s += VectorMath.sum(acc);
             for (; i < b1; i++) s += a[base + i];
         }
         return s;

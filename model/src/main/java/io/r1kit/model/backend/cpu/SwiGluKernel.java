@@ -64,7 +64,7 @@ public final class SwiGluKernel {
         int i = from, upper = from + S.loopBound(to - from);
         for (; i < upper; i += S.length()) {
             FloatVector av = FloatVector.fromArray(S, a, i);
-            FloatVector sig = ONE.div(av.neg().lanewise(VectorOperators.EXP).add(1f));
+            FloatVector sig = ONE.div(VectorMath.exp(av.neg()).add(1f));
             av.mul(sig).mul(FloatVector.fromArray(S, b, i)).intoArray(out, i);
         }
         for (; i < to; i++) {
@@ -81,7 +81,7 @@ public final class SwiGluKernel {
         for (; i < upper; i += S.length()) {
             FloatVector av = FloatVector.fromArray(S, a, i);
             FloatVector d = FloatVector.fromArray(S, dout, i);
-            FloatVector sig = ONE.div(av.neg().lanewise(VectorOperators.EXP).add(1f));
+            FloatVector sig = ONE.div(VectorMath.exp(av.neg()).add(1f));
             FloatVector silu = av.mul(sig);
             // silu' = sig * (1 + a * (1 - sig)) = sig + silu * (1 - sig)
             FloatVector dsilu = silu.fma(sig.neg().add(1f), sig);
