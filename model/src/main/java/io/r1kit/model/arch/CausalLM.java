@@ -42,6 +42,7 @@ public final class CausalLM {
     private final HfModelConfig hfConfig;
     private final JsonNode sourceConfigJson; // config.json as loaded (unknown keys survive a save), or null
     private final Path sourceDir;            // where it was loaded from (tokenizer files), or null
+    private JsonNode generationConfigJson;   // generation_config.json as loaded, or null
     private final Parameter embed;
     private final List<DecoderLayer> layers;
     private final Parameter norm;
@@ -90,6 +91,7 @@ public final class CausalLM {
         Path configFile = ck.dir().resolve(HfCheckpoint.CONFIG);
         ModelConfig c = ModelConfig.fromHf(ck.config(), configFile);
         CausalLM m = new CausalLM(c, ck.config(), ck.rawConfig(), ck.dir(), null);
+        m.generationConfigJson = ck.generationConfig().map(g -> g.raw()).orElse(null);
         Map<String, Parameter> named = m.namedParameters();
         for (Parameter p : named.values()) {
             if (!ck.contains(p.name())) {
@@ -112,7 +114,7 @@ public final class CausalLM {
         if (!unexpected.isEmpty()) {
             throw new CheckpointException(ck.dir(), unexpected.get(0), unexpected.size() + " tensor(s) not used by a "
                     + c.family().className() + " with this config.json: " + unexpected.subList(0, Math.min(5, unexpected.size()))
-                    + (c.tieEmbeddings() ? "" : "") + " (check tie_word_embeddings, attention_bias, mlp_bias, num_hidden_layers)");
+                    + " (check tie_word_embeddings, attention_bias, mlp_bias, num_hidden_layers)");
         }
         return m;
     }
@@ -127,13 +129,14 @@ public final class CausalLM {
 
     /**
      * A writer preset with this model's config.json (the loaded one, so unknown keys and special
-     * token ids survive; else {@link ModelConfig#toHf()}) and tokenizer files; adjust it (dtype,
+     * token ids survive; else {@link ModelConfig#toHf()}), generation_config.json and tokenizer files; adjust it (dtype,
      * shard size, tokenizer from elsewhere) and pass it to {@link #save(Path, HfCheckpointWriter)}.
      */
     public HfCheckpointWriter writer() {
         HfCheckpointWriter w = new HfCheckpointWriter();
         if (sourceConfigJson != null) w.config(sourceConfigJson); else w.config(hfConfig);
         if (sourceDir != null) w.tokenizerFrom(sourceDir);
+        if (generationConfigJson != null) w.generationConfig(generationConfigJson);
         return w;
     }
 
@@ -215,6 +218,7 @@ public final class CausalLM {
     /** A deep copy (same config, copied weights). */
     public CausalLM copy() {
         CausalLM m = new CausalLM(config, hfConfig, sourceConfigJson, sourceDir, null);
+        m.generationConfigJson = generationConfigJson;
         m.copyWeightsFrom(this);
         return m;
     }

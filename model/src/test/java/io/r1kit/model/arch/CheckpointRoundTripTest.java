@@ -85,7 +85,7 @@ class CheckpointRoundTripTest {
     }
 
     @Test
-    void tokenizerFilesAndUnknownConfigKeysSurviveALoadedModelsSave() throws IOException {
+    void tokenizerGenerationConfigAndUnknownConfigKeysSurviveALoadedModelsSave() throws IOException {
         CausalLM m = CausalLM.random(ArchTestSupport.llamaTied(), 5);
         Path a = tmp.resolve("a"), b = tmp.resolve("b");
         m.save(a, m.writer().extraFile("tokenizer.json", "{\"fake\": true}".getBytes(StandardCharsets.UTF_8)));
@@ -93,7 +93,9 @@ class CheckpointRoundTripTest {
         ObjectNode cfg = (ObjectNode) om.readTree(a.resolve("config.json").toFile());
         cfg.put("my_custom_key", 42);
         Files.writeString(a.resolve("config.json"), cfg.toString());
+        Files.writeString(a.resolve("generation_config.json"), "{\"temperature\": 0.6, \"top_p\": 0.95}");
         CausalLM.load(a).save(b, DType.F32);
+        assertEquals(0.6, om.readTree(b.resolve("generation_config.json").toFile()).get("temperature").asDouble());
         assertEquals("{\"fake\": true}", Files.readString(b.resolve("tokenizer.json")));
         assertEquals(42, om.readTree(b.resolve("config.json").toFile()).get("my_custom_key").asInt());
     }

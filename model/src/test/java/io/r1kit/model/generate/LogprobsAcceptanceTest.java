@@ -31,14 +31,14 @@ import org.junit.jupiter.api.io.TempDir;
  * calls unchanged): random tiny Llama (llama3 rope scaling, untied), Qwen2 (biases, tied) and
  * Qwen3 (q/k norm, explicit head_dim) checkpoints written here WITHOUT r1kit code (hand-assembled
  * safetensors bytes, hand-written config.json and index, a minimal WordLevel tokenizer.json), in
- * F32 single-file and BF16 sharded layouts, scored by r1kit and by an independent float64 libtorch
+ * F32 single-file, BF16 sharded (and F16 sharded for Llama) layouts, scored by r1kit and by an independent float64 libtorch
  * forward ({@link TorchCausalLM}) of the same weights.
  */
 class LogprobsAcceptanceTest {
     /** The contract: 1e-3 for F32 files, 2e-3 for BF16 files. */
     static final double CONTRACT_F32 = 1e-3, CONTRACT_BF16 = 2e-3;
     /**
-     * Tighter check: both sides read the same (bf16-representable) weights, so the only difference is
+     * Tighter check: both sides read the same (exactly representable) weights, so the only difference is
      * float32 vs float64 arithmetic, observed ~5e-6; 1e-4 leaves 20× headroom and still catches any
      * real mismatch (a wrong rope, mask or norm moves log-probs by ≫ 1e-2).
      */
@@ -113,7 +113,7 @@ class LogprobsAcceptanceTest {
         return s;
     }
 
-    static Map<String, float[]> randomWeights(Map<String, int[]> shapes, long seed, boolean bf16) {
+    static Map<String, float[]> randomWeights(Map<String, int[]> shapes, long seed, String dtype) {
         SplittableRandom r = new SplittableRandom(seed);
         Map<String, float[]> w = new LinkedHashMap<>();
         for (var e : shapes.entrySet()) {
@@ -123,7 +123,11 @@ class LogprobsAcceptanceTest {
             boolean norm = e.getKey().endsWith("norm.weight"), bias = e.getKey().endsWith(".bias");
             for (int i = 0; i < n; i++) {
                 float x = (float) (norm ? 1 + 0.2 * r.nextGaussian() : bias ? 0.2 * r.nextGaussian() : 0.2 * r.nextGaussian());
-                v[i] = bf16 ? Float.intBitsToFloat(bf16Bits(x) << 16) : x;
+                v[i] = switch (dtype) {
+                    case "BF16" -> Float.intBitsToFloat(bf16Bits(x) << 16);
+                    case "F16" -> Float.float16ToFloat(Float.floatToFloat16(x));
+                    default -> x;
+                };
             }
             w.put(e.getKey(), v);
         }
@@ -136,21 +140,26 @@ class LogprobsAcceptanceTest {
     }
 
     /** A safetensors file assembled byte by byte: u64 LE header length, JSON header (space-padded to 8), data. */
-    static void writeSafetensors(Path file, List<String> names, Map<String, int[]> shapes, Map<String, float[]> w, boolean bf16)
+    static void writeSafetensors(Path file, List<String> names, Map<String, int[]> shapes, Map<String, float[]> w, String dtype)
             throws IOException {
+        boolean half = !dtype.equals("F32");
         StringBuilder h = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         for (String n : names) {
             float[] v = w.get(n);
-            ByteBuffer bb = ByteBuffer.allocate(v.length * (bf16 ? 2 : 4)).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer bb = ByteBuffer.allocate(v.length * (half ? 2 : 4)).order(ByteOrder.LITTLE_ENDIAN);
             for (float x : v) {
-                if (bf16) bb.putShort((short) bf16Bits(x)); else bb.putFloat(x);
+                switch (dtype) {
+                    case "BF16" -> bb.putShort((short) bf16Bits(x));
+                    case "F16" -> bb.putShort(Float.floatToFloat16(x));
+                    default -> bb.putFloat(x);
+                }
             }
             long start = data.size();
             data.write(bb.array());
             StringBuilder shape = new StringBuilder();
             for (int d : shapes.get(n)) shape.append(shape.length() == 0 ? "" : ",").append(d);
-            h.append(",\"").append(n).append("\":{\"dtype\":\"").append(bf16 ? "BF16" : "F32").append("\",\"shape\":[")
+            h.append(",\"").append(n).append("\":{\"dtype\":\"").append(dtype).append("\",\"shape\":[")
                     .append(shape).append("],\"data_offsets\":[").append(start).append(",").append(data.size()).append("]}");
         }
         h.append("}");
@@ -164,20 +173,20 @@ class LogprobsAcceptanceTest {
         Files.write(file, all.toByteArray());
     }
 
-    static void writeCheckpoint(Path dir, Arch a, Map<String, int[]> shapes, Map<String, float[]> w, boolean bf16, boolean sharded)
+    static void writeCheckpoint(Path dir, Arch a, Map<String, int[]> shapes, Map<String, float[]> w, String dtype, boolean sharded)
             throws IOException {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("config.json"), a.configJson);
         List<String> names = new ArrayList<>(shapes.keySet());
         if (!sharded) {
-            writeSafetensors(dir.resolve("model.safetensors"), names, shapes, w, bf16);
+            writeSafetensors(dir.resolve("model.safetensors"), names, shapes, w, dtype);
         } else {
             int half = names.size() / 2;
             List<List<String>> parts = List.of(names.subList(0, half), names.subList(half, names.size()));
             StringBuilder idx = new StringBuilder("{\"metadata\": {\"total_size\": 0}, \"weight_map\": {");
             for (int i = 0; i < 2; i++) {
                 String f = String.format("model-%05d-of-%05d.safetensors", i + 1, 2);
-                writeSafetensors(dir.resolve(f), parts.get(i), shapes, w, bf16);
+                writeSafetensors(dir.resolve(f), parts.get(i), shapes, w, dtype);
                 for (String n : parts.get(i)) idx.append(idx.charAt(idx.length() - 1) == '{' ? "" : ", ").append('"').append(n).append("\": \"").append(f).append('"');
             }
             idx.append("}}");
@@ -257,18 +266,19 @@ class LogprobsAcceptanceTest {
 
         int run = 0;
         for (Arch a : archs()) {
-            for (boolean bf16 : new boolean[] {false, true}) {
-                boolean sharded = bf16;
+            // F32 single file, BF16 sharded, and (Llama only) F16 sharded
+            for (String dtype : a.name.equals("llama") ? new String[] {"F32", "BF16", "F16"} : new String[] {"F32", "BF16"}) {
+                boolean sharded = !dtype.equals("F32"), halfPrecision = !dtype.equals("F32");
                 Map<String, int[]> shapes = shapes(a);
-                Map<String, float[]> w = randomWeights(shapes, 100 + run, bf16);
-                Path dir = tmp.resolve(a.name + (bf16 ? "-bf16-sharded" : "-f32"));
-                writeCheckpoint(dir, a, shapes, w, bf16, sharded);
+                Map<String, float[]> w = randomWeights(shapes, 100 + run, dtype);
+                Path dir = tmp.resolve(a.name + "-" + dtype + (sharded ? "-sharded" : ""));
+                writeCheckpoint(dir, a, shapes, w, dtype, sharded);
                 Path out = tmp.resolve("out-" + run + ".jsonl");
                 assertEquals(prompts.size(), LogprobsJsonl.run(dir, input, out, 2, 1f));
                 List<String> lines = Files.readAllLines(out);
                 assertEquals(prompts.size(), lines.size());
                 TorchCausalLM ref = reference(a, w);
-                double contract = bf16 ? CONTRACT_BF16 : CONTRACT_F32;
+                double contract = halfPrecision ? CONTRACT_BF16 : CONTRACT_F32;   // F16 files get the BF16 bound
                 for (int i = 0; i < lines.size(); i++) {
                     JsonNode o = om.readTree(lines.get(i));
                     if (i < lens.length) assertEquals(i, o.get("id").asInt(), "input keys are kept");
@@ -292,7 +302,7 @@ class LogprobsAcceptanceTest {
         Arch a = archs().get(0);
         Map<String, int[]> shapes = shapes(a);
         Path dir = tmp.resolve("m");
-        writeCheckpoint(dir, a, shapes, randomWeights(shapes, 1, false), false, false);
+        writeCheckpoint(dir, a, shapes, randomWeights(shapes, 1, "F32"), "F32", false);
         Path input = tmp.resolve("bad.jsonl");
         Files.writeString(input, "{\"prompt_ids\":[1,2],\"completion_ids\":[3]}\n{\"prompt_ids\":[1],\"completion_ids\":[" + V + "]}\n");
         IOException e = assertThrows(IOException.class, () -> LogprobsJsonl.run(dir, input, tmp.resolve("o.jsonl"), 4, 1f));

@@ -7,9 +7,9 @@ import io.r1kit.model.backend.Parallel;
  * {@link io.r1kit.model.backend.Backend#gemm} for layouts). The plain scalar reference stands
  * here beside the fast path, which dispatches by shape:
  * <ul>
- *   <li>M &lt;= 8 (decoding a few rows), M &lt;= 48 against a transposed B (x·Wᵀ), or N &lt;= 8
- *       with A untransposed: {@link GemmSkinny}, which streams the big operand as it is stored
- *       (packing, a transpose of all of B for x·Wᵀ, would cost more than the multiply);</li>
+ *   <li>few rows (decoding; M &lt;= 12 for x·W, M &lt;= 64 for x·Wᵀ), or N &lt;= 8 with A
+ *       untransposed: {@link GemmSkinny}, which streams the big operand as it is stored
+ *       (packing it, a transpose of all of B for x·Wᵀ, would cost more than the multiply);</li>
  *   <li>everything else: {@link GemmPacked}, cache-blocked with a 6x32 Vector API micro-kernel.</li>
  * </ul>
  * Edge cases, the same in fast and reference: M or N == 0 does nothing; beta == 0 overwrites C
@@ -26,7 +26,7 @@ public final class Gemm {
             scaleC(M, N, beta, C, cOff);
             return;
         }
-        if (M <= GemmSkinny.MAX || (transB && M <= GemmSkinny.MAX_ROWS_DOT)) {
+        if (M <= (transB ? GemmSkinny.MAX_ROWS_DOT : GemmSkinny.MAX_ROWS_AXPY)) {
             // op(A) as contiguous rows X[M,K]: A itself, or a small transposed copy.
             float[] X = A;
             int xOff = aOff;
@@ -94,7 +94,9 @@ public final class Gemm {
      *       a single GEMM of batch*M rows (e.g. the same weight for every sequence);</li>
      *   <li>enough entries to share out evenly: parallel across the batch, each GEMM on one
      *       thread (the nested parallel loops run inline);</li>
-     *   <li>otherwise one entry after another, each parallel inside.</li>
+     *   <li>otherwise one entry after another, each parallel inside. This includes C entries
+     *       that overlap (strideC == 0 with beta == 1 sums the batch into one C), which then
+     *       update C in batch order exactly as the reference does.</li>
      * </ul>
      */
     public static void gemmBatched(boolean transA, boolean transB, int batch, int M, int N, int K, float alpha, float[] A, int aOff, int strideA, float[] B, int bOff, int strideB, float beta, float[] C, int cOff, int strideC) {
@@ -106,7 +108,8 @@ public final class Gemm {
             return;
         }
         int threads = Parallel.threads();
-        if (threads > 1 && batch > 1 && (batch % threads == 0 || batch >= 4 * threads)) {
+        boolean disjointC = strideC >= M * N;   // else entries update the same C: keep their order
+        if (disjointC && threads > 1 && batch > 1 && (batch % threads == 0 || batch >= 4 * threads)) {
             Parallel.forRange(batch, 1, (b0, b1) -> {
                 for (int i = b0; i < b1; i++) {
                     gemm(transA, transB, M, N, K, alpha, A, aOff + i * strideA, B, bOff + i * strideB,
@@ -156,10 +159,6 @@ public final class Gemm {
         checkOperand(op, "A (last batch entry)", A, aOff + last * strideA, (long) M * K, "stride " + strideA);
         checkOperand(op, "B (last batch entry)", B, bOff + last * strideB, (long) K * N, "stride " + strideB);
         checkOperand(op, "C (last batch entry)", C, cOff + last * strideC, (long) M * N, "stride " + strideC);
-        if (strideC == 0 && batch > 1 && (long) M * N > 0) {
-            throw new IllegalArgumentException(op + ": strideC = 0 with batch " + batch
-                    + " would write every batch entry to the same C");
-        }
     }
 
     private static void checkOperand(String op, String name, float[] x, long off, long size, String shape) {

@@ -28,11 +28,19 @@ final class GemmSkinny {
     static final int MAX = 8;
 
     /**
-     * With B transposed (x·Wᵀ against a [N, K] weight) the dot form needs no packing at all,
-     * while the packed path must transpose all of B first (~1-3 ns per element here): for up
-     * to this many rows the dot form is cheaper (crossover estimated near 60 rows).
+     * With B transposed (x·Wᵀ against a [N, K] weight) the dot form needs no packing, while the
+     * packed path must first transpose all of B (a fixed ~1.7 ns per element of B in context).
+     * Measured here (N = 4096, K = 1024, one thread, CPU time): the dot form wins up to about
+     * 96 rows (M = 64: 7.2 vs 11.3 ms; M = 128: even; M = 256: 33.5 vs 25.4 ms).
      */
-    static final int MAX_ROWS_DOT = 48;
+    static final int MAX_ROWS_DOT = 64;
+
+    /**
+     * Rows up to which the axpy form beats packing for x·W (B [K, N] row-major). Measured here
+     * (N = 4096, K = 1024, one thread, CPU time): M = 8: 2.2 vs 3.9 ms, M = 16: 3.9 vs 4.2 ms,
+     * M = 32: 7.8 vs 5.9 ms.
+     */
+    static final int MAX_ROWS_AXPY = 12;
 
     /** Columns per axpy-form chunk: 4 vectors = 4 independent FMA chains per row. */
     static final int AXPY_COLS = 4 * V;
@@ -188,24 +196,35 @@ final class GemmSkinny {
 
     /**
      * C[i,:] = alpha * sum_k X[i,k] B[k,:] + beta * C[i,:], X: [M,K] at xOff, B: [K,N] at bOff
-     * (row-major), C: [M,N]. Parallel over chunks of AXPY_COLS columns; within a chunk each row
-     * keeps 4 vector accumulators in registers while walking down K, and the B strip
-     * (K x AXPY_COLS) stays in L2 for the next row.
+     * (row-major), C: [M,N]. Parallel over chunks of AXPY_COLS columns; within a chunk up to four
+     * rows keep 4 x 4 vector accumulators in registers while walking down K, so each B row
+     * segment is loaded once per four output rows.
      */
     static void axpyForm(int M, int N, int K, float alpha, float[] X, int xOff, float[] B, int bOff,
                          float beta, float[] C, int cOff) {
         int chunks = (N + AXPY_COLS - 1) / AXPY_COLS;
         Parallel.forRange(chunks, grain(chunks, 2L * M * K * AXPY_COLS), (c0, c1) -> {
-            float[] acc = new float[AXPY_COLS];
+            float[] acc = new float[4 * AXPY_COLS];
             for (int ch = c0; ch < c1; ch++) {
                 int j0 = ch * AXPY_COLS, j1 = Math.min(N, j0 + AXPY_COLS);
-                for (int i = 0; i < M; i++) {
-                    int xi = xOff + i * K, ci = cOff + i * N;
-                    if (j1 - j0 == AXPY_COLS) {
-                        axpy4(K, N, X, xi, B, bOff + j0, acc);
-                        for (int j = 0; j < AXPY_COLS; j++) C[ci + j0 + j] = blend(alpha, acc[j], beta, C[ci + j0 + j]);
+                if (j1 - j0 < AXPY_COLS) {
+                    for (int i = 0; i < M; i++) axpyTail(j0, j1, N, K, alpha, X, xOff + i * K, B, bOff, beta, C, cOff + i * N);
+                    continue;
+                }
+                // Rows four at a time (the B strip is loaded once for all four); a group of two
+                // or three repeats its last row (computed twice, stored once); a lone row alone.
+                for (int i = 0; i < M; i += 4) {
+                    int rows = Math.min(4, M - i);
+                    if (rows == 1) {
+                        axpy1x4(K, N, X, xOff + i * K, B, bOff + j0, acc);
                     } else {
-                        axpyTail(j0, j1, N, K, alpha, X, xi, B, bOff, beta, C, ci);
+                        int x0 = xOff + i * K, last = xOff + (i + rows - 1) * K;
+                        axpy4x4(K, N, X, x0, Math.min(x0 + K, last), Math.min(x0 + 2 * K, last), Math.min(x0 + 3 * K, last),
+                                B, bOff + j0, acc);
+                    }
+                    for (int r = 0; r < rows; r++) {
+                        int ci = cOff + (i + r) * N + j0, t = r * AXPY_COLS;
+                        for (int j = 0; j < AXPY_COLS; j++) C[ci + j] = blend(alpha, acc[t + j], beta, C[ci + j]);
                     }
                 }
             }
@@ -213,11 +232,37 @@ final class GemmSkinny {
     }
 
     /**
-     * acc[0..4V) = sum_k X[xi + k] * B[b + k*N + (0..4V)]: one row, four vectors of columns,
-     * four independent FMA chains. The vectors never leave this method (a vector handed to a
-     * method C2 does not inline is boxed on the heap).
+     * acc[r*4V + c] = sum_k X[x_r + k] * B[b + k*N + c] for four rows x0..x3 and four vectors of
+     * columns: 16 independent FMA chains, 4 loads of B + 4 broadcasts per 16 FMAs. The vectors
+     * never leave this method (a vector handed to a method C2 does not inline is boxed).
      */
-    private static void axpy4(int K, int N, float[] X, int xi, float[] B, int b, float[] acc) {
+    private static void axpy4x4(int K, int N, float[] X, int x0, int x1, int x2, int x3, float[] B, int b, float[] acc) {
+        FloatVector s00 = FloatVector.zero(S), s01 = FloatVector.zero(S), s02 = FloatVector.zero(S), s03 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S), s11 = FloatVector.zero(S), s12 = FloatVector.zero(S), s13 = FloatVector.zero(S);
+        FloatVector s20 = FloatVector.zero(S), s21 = FloatVector.zero(S), s22 = FloatVector.zero(S), s23 = FloatVector.zero(S);
+        FloatVector s30 = FloatVector.zero(S), s31 = FloatVector.zero(S), s32 = FloatVector.zero(S), s33 = FloatVector.zero(S);
+        for (int k = 0; k < K; k++) {
+            int bk = b + k * N;
+            FloatVector w0 = FloatVector.fromArray(S, B, bk), w1 = FloatVector.fromArray(S, B, bk + V);
+            FloatVector w2 = FloatVector.fromArray(S, B, bk + 2 * V), w3 = FloatVector.fromArray(S, B, bk + 3 * V);
+            FloatVector x = FloatVector.broadcast(S, X[x0 + k]);
+            s00 = x.fma(w0, s00); s01 = x.fma(w1, s01); s02 = x.fma(w2, s02); s03 = x.fma(w3, s03);
+            x = FloatVector.broadcast(S, X[x1 + k]);
+            s10 = x.fma(w0, s10); s11 = x.fma(w1, s11); s12 = x.fma(w2, s12); s13 = x.fma(w3, s13);
+            x = FloatVector.broadcast(S, X[x2 + k]);
+            s20 = x.fma(w0, s20); s21 = x.fma(w1, s21); s22 = x.fma(w2, s22); s23 = x.fma(w3, s23);
+            x = FloatVector.broadcast(S, X[x3 + k]);
+            s30 = x.fma(w0, s30); s31 = x.fma(w1, s31); s32 = x.fma(w2, s32); s33 = x.fma(w3, s33);
+        }
+        int W = AXPY_COLS;
+        s00.intoArray(acc, 0); s01.intoArray(acc, V); s02.intoArray(acc, 2 * V); s03.intoArray(acc, 3 * V);
+        s10.intoArray(acc, W); s11.intoArray(acc, W + V); s12.intoArray(acc, W + 2 * V); s13.intoArray(acc, W + 3 * V);
+        s20.intoArray(acc, 2 * W); s21.intoArray(acc, 2 * W + V); s22.intoArray(acc, 2 * W + 2 * V); s23.intoArray(acc, 2 * W + 3 * V);
+        s30.intoArray(acc, 3 * W); s31.intoArray(acc, 3 * W + V); s32.intoArray(acc, 3 * W + 2 * V); s33.intoArray(acc, 3 * W + 3 * V);
+    }
+
+    /** One row of {@link #axpy4x4}: acc[0..4V) = sum_k X[xi + k] * B[b + k*N + (0..4V)]. */
+    private static void axpy1x4(int K, int N, float[] X, int xi, float[] B, int b, float[] acc) {
         FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
         FloatVector s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
         for (int k = 0; k < K; k++) {

@@ -119,8 +119,8 @@ class GemmTest {
         }
         // K so deep that the packed B panel holds only two strips: N spans several panels.
         int deepK = GemmPacked.B_PANEL_FLOATS / (2 * GemmPacked.NR);
-        check(false, true, 9, 2 * GemmPacked.NR + 37, deepK, 1f, 1f, 0, 0, 0, seed++);
-        check(true, false, 13, 3 * GemmPacked.NR + 1, deepK, -1f, 0f, 0, 0, 0, seed++);
+        check(false, false, 9, 2 * GemmPacked.NR + 5, deepK, 1f, 1f, 0, 0, 0, seed++);
+        check(true, true, GemmSkinny.MAX_ROWS_DOT + 1, 2 * GemmPacked.NR + 1, deepK, -1f, 0f, 0, 0, 0, seed++);
         // K so deep that the packed A panel holds one MC block: M spans two row panels.
         int deepK2 = GemmPacked.A_PANEL_FLOATS / GemmPacked.MC + 7;
         check(false, false, GemmPacked.MC + 10, 9, deepK2, 1f, 0.5f, 0, 0, 0, seed++);
@@ -140,6 +140,11 @@ class GemmTest {
                     check(tA, tB, big, small, K, 0.75f, 1f, 0, 0, 0, seed++);  // few columns (head)
                 }
             }
+        }
+        // around the axpy-form limit for x·W (rows in fours, groups of 2-3 and a lone row)
+        for (int M : new int[] {GemmSkinny.MAX_ROWS_AXPY - 1, GemmSkinny.MAX_ROWS_AXPY, GemmSkinny.MAX_ROWS_AXPY + 1}) {
+            check(false, false, M, 3 * GemmSkinny.AXPY_COLS + 5, 70, 1f, 0.5f, 0, 0, 0, seed++);
+            check(true, false, M, 3 * GemmSkinny.AXPY_COLS + 5, 70, 1f, 0f, 0, 0, 0, seed++);
         }
         // around the dot-form limit for x·Wᵀ (rows in pairs, odd row, column tail)
         for (int M : new int[] {9, GemmSkinny.MAX_ROWS_DOT - 1, GemmSkinny.MAX_ROWS_DOT, GemmSkinny.MAX_ROWS_DOT + 1}) {
@@ -285,7 +290,19 @@ class GemmTest {
         }
     }
 
-    static void checkBatched(boolean tA, boolean tB, int batch, int M, int N, int K, float alpha, float beta,
+    @Test
+    void batchedWithSharedCAccumulatesInOrder() {
+        // strideC = 0, beta = 1: C += sum_i A_i · B_i (e.g. a weight gradient summed over a batch).
+        long seed = 600;
+        for (int[] s : new int[][] {{4, 30, 40, 50}, {6, 3, 100, 20}, {2, 70, 5, 33}}) {
+            for (int layout = 0; layout < 4; layout++) {
+                int batch = s[0], M = s[1], N = s[2], K = s[3];
+                checkBatched((layout & 1) != 0, (layout & 2) != 0, batch, M, N, K, 1f, 1f, 2, M * K, 1, K * N, 5, 0, seed++);
+            }
+        }
+    }
+
+        static void checkBatched(boolean tA, boolean tB, int batch, int M, int N, int K, float alpha, float beta,
                              int aOff, int strideA, int bOff, int strideB, int cOff, int strideC, long seed) {
         Random r = new Random(seed);
         float[] A = random(r, aOff + (batch - 1) * strideA + M * K);
@@ -300,8 +317,13 @@ class GemmTest {
             Gemm.gemmReference(tA, tB, M, N, K, alpha, A, aOff + i * strideA, B, bOff + i * strideB, beta, perEntry, cOff + i * strideC);
         }
         assertArrayEquals(perEntry, ref, 0f);
-        float[] scale = new float[c0.length];
-        Gemm.gemmBatchedReference(tA, tB, batch, M, N, K, 1f, abs(A), aOff, strideA, abs(B), bOff, strideB, 0f, scale, cOff, strideC);
+        // Disjoint C entries: per-element bound as in check(). A shared C (strideC = 0, beta = 1)
+        // takes batch successive updates, each within (K + 4) eps of |C so far| + |alpha| S_i,
+        // so we allow batch * (K + 4) * eps * (|c0| + sum_i |alpha| S_i).
+        boolean shared = strideC < M * N;
+        float[] scale = shared ? abs(c0) : new float[c0.length];
+        Gemm.gemmBatchedReference(tA, tB, batch, M, N, K, shared ? Math.abs(alpha) : 1f, abs(A), aOff, strideA,
+                abs(B), bOff, strideB, shared ? 1f : 0f, scale, cOff, strideC);
         boolean[] inC = new boolean[c0.length];
         for (int i = 0; i < batch; i++) Arrays.fill(inC, cOff + i * strideC, cOff + i * strideC + M * N, true);
         String what = "batched tA=" + tA + " tB=" + tB + " batch=" + batch + " M=" + M + " N=" + N + " K=" + K
@@ -311,7 +333,8 @@ class GemmTest {
                 assertEquals(c0[i], fast[i], 0f, what + ": wrote outside every C entry at " + i);
                 continue;
             }
-            double bound = (K + 4) * EPS * (Math.abs(alpha) * scale[i] + Math.abs(beta * c0[i])) + Float.MIN_NORMAL;
+            double bound = shared ? batch * (K + 4) * EPS * scale[i] + Float.MIN_NORMAL
+                    : (K + 4) * EPS * (Math.abs(alpha) * scale[i] + Math.abs(beta * c0[i])) + Float.MIN_NORMAL;
             assertTrue(Math.abs((double) fast[i] - ref[i]) <= bound,
                     what + ": index " + i + " fast=" + fast[i] + " ref=" + ref[i] + " bound=" + bound);
         }

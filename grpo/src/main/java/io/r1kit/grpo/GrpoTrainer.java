@@ -1,0 +1,790 @@
+package io.r1kit.grpo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.r1kit.data.Dataset;
+import io.r1kit.data.Example;
+import io.r1kit.data.template.PromptTemplate;
+import io.r1kit.grpo.GrpoLoss.Scale;
+import io.r1kit.grpo.checkpoint.CheckpointStore;
+import io.r1kit.grpo.checkpoint.TrainerState;
+import io.r1kit.grpo.eval.Evaluator;
+import io.r1kit.grpo.metrics.MetricsLog;
+import io.r1kit.grpo.rollout.Rollouts;
+import io.r1kit.grpo.rollout.Rollouts.Prompt;
+import io.r1kit.grpo.rollout.Rollouts.Sample;
+import io.r1kit.model.arch.Batch;
+import io.r1kit.model.arch.CausalLM;
+import io.r1kit.model.arch.TokenScores;
+import io.r1kit.model.autograd.Grad;
+import io.r1kit.model.generate.Generator;
+import io.r1kit.model.generate.LogprobMode;
+import io.r1kit.model.generate.SamplingParams;
+import io.r1kit.model.hf.DType;
+import io.r1kit.model.hf.HfCheckpoint;
+import io.r1kit.model.optim.AdamW;
+import io.r1kit.model.optim.GradClip;
+import io.r1kit.model.optim.LrSchedule;
+import io.r1kit.model.optim.ParamGroup;
+import io.r1kit.model.tensor.Parameter;
+import io.r1kit.model.tensor.Tensor;
+import io.r1kit.model.tokenizer.CharTokenizer;
+import io.r1kit.model.tokenizer.Tokenizer;
+import io.r1kit.rewards.CompositeReward;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * R1-Zero's pure RL: GRPO with rule rewards, no value model. Each step
+ * <ol>
+ *   <li>takes B prompts ({@code prompts_per_step}) from the epoch-shuffled train set;</li>
+ *   <li>samples G completions each ({@code num_generations}) from the current policy, with their
+ *       sampling log-probs (re-drawing new prompts for groups whose rewards all agree when
+ *       {@code dynamic_sampling} is on, up to {@code max_resample_batches} extra batches);</li>
+ *   <li>scores them with the composite rule reward;</li>
+ *   <li>turns rewards into group-relative advantages ({@link Advantages});</li>
+ *   <li>computes old-policy log-probs when they can differ from the live ones
+ *       ({@code num_iterations} &gt; 1 or {@code num_mini_batches} &gt; 1) and reference log-probs when
+ *       {@code beta} &gt; 0 (the reference model is loaded only then), with the very micro-batches the
+ *       updates use so the first update sees a ratio of exactly 1;</li>
+ *   <li>makes {@code num_iterations} passes of {@code num_mini_batches} optimizer updates, each
+ *       accumulated over micro-batches, on the loss of {@link GrpoLoss}, with AdamW, global-norm
+ *       clipping and the LR schedule;</li>
+ *   <li>writes one line to {@code metrics.jsonl}, evaluates, writes samples and checkpoints on schedule.</li>
+ * </ol>
+ *
+ * <p>Run directory: {@code metrics.jsonl}, {@code samples/step-N.jsonl},
+ * {@code checkpoints/checkpoint-N/} (see {@link CheckpointStore}), {@code checkpoints/latest}.
+ *
+ * <p>A step whose loss or gradient is NaN/Inf is not applied (the update is skipped, the weights
+ * stay as they were) and counted; after {@code max_non_finite_steps} such steps in a row the run
+ * stops with {@link NonFiniteLossException}, leaving the checkpoints written so far untouched.
+ *
+ * <pre>
+ *   GrpoTrainer t = GrpoTrainer.builder(config).policy(model).tokenizer(tok).template(new R1ZeroTemplate())
+ *       .train(trainSet).eval(testSet).rewards(composite).outputDir(runDir).resume(true).build();
+ *   GrpoTrainer.Result r = t.train();
+ * </pre>
+ */
+public final class GrpoTrainer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GrpoTrainer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Loads a model (the frozen reference: normally the initial policy from its directory). */
+    @FunctionalInterface
+    public interface ModelSource {
+        CausalLM load() throws IOException;
+    }
+
+    /** Hooks for tests and progress displays; exceptions thrown here abort the run like a crash would. */
+    public interface Listener {
+        /** After each optimizer update (or skipped update). */
+        default void onUpdate(Update update) {}
+
+        /** After the step's metrics line is written, before its eval and checkpoint. */
+        default void onStep(long step, Map<String, Object> metrics) {}
+    }
+
+    /**
+     * One optimizer update.
+     *
+     * @param meanRatio mean of exp(logp − old) over the update's active tokens (exactly 1 on the first update of a step)
+     */
+    public record Update(long step, int pass, int miniBatch, double loss, double gradNorm, double meanRatio,
+                         double lowClipRatio, double highClipRatio, double activeTokens, boolean skipped) {}
+
+    /** What a finished run hands back. */
+    public record Result(long steps, Path lastCheckpoint, long nonFiniteSteps, Map<String, Double> finalEval) {}
+
+    /** Thrown when too many consecutive steps had NaN/Inf loss or gradients. */
+    public static final class NonFiniteLossException extends RuntimeException {
+        public NonFiniteLossException(String message) {
+            super(message);
+        }
+    }
+
+    // ------------------------------------------------------------------ builder
+
+    public static Builder builder(GrpoConfig config) {
+        return new Builder(config);
+    }
+
+    public static final class Builder {
+        private final GrpoConfig config;
+        private CausalLM policy;
+        private Tokenizer tokenizer;
+        private PromptTemplate template;
+        private Dataset train, eval;
+        private CompositeReward rewards;
+        private ModelSource reference;
+        private Path outputDir;
+        private String stage;
+        private boolean resume;
+        private boolean addSpecialTokens = true;
+        private Listener listener = new Listener() {};
+
+        private Builder(GrpoConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+        }
+
+        /** The model to train (updated in place). */
+        public Builder policy(CausalLM m) { this.policy = m; return this; }
+        public Builder tokenizer(Tokenizer t) { this.tokenizer = t; return this; }
+        /** Renders an example into the text the policy continues. */
+        public Builder template(PromptTemplate t) { this.template = t; return this; }
+        public Builder train(Dataset d) { this.train = d; return this; }
+        /** Held-out set for {@code eval_steps} and the final eval (optional). */
+        public Builder eval(Dataset d) { this.eval = d; return this; }
+        public Builder rewards(CompositeReward r) { this.rewards = r; return this; }
+        /**
+         * Where the frozen reference comes from when beta &gt; 0 (e.g. {@code () -> CausalLM.load(modelDir)}).
+         * Unset: a copy of the policy's weights taken before any training or checkpoint restore.
+         */
+        public Builder reference(ModelSource s) { this.reference = s; return this; }
+        /** Run directory: metrics.jsonl, samples/, checkpoints/. */
+        public Builder outputDir(Path d) { this.outputDir = d; return this; }
+        /** Written as {@code stage} in every metrics line (pipelines with several stages). */
+        public Builder stage(String s) { this.stage = s; return this; }
+        /** Continue from {@code checkpoints/latest} if there is one (else start fresh). */
+        public Builder resume(boolean r) { this.resume = r; return this; }
+        /** Whether prompts are encoded with the tokenizer's special tokens (BOS); default true. */
+        public Builder addSpecialTokens(boolean a) { this.addSpecialTokens = a; return this; }
+        public Builder listener(Listener l) { this.listener = Objects.requireNonNull(l); return this; }
+
+        public GrpoTrainer build() {
+            require(policy, "policy");
+            require(tokenizer, "tokenizer");
+            require(template, "template");
+            require(train, "train");
+            require(rewards, "rewards");
+            require(outputDir, "outputDir");
+            if (train.isEmpty()) throw new IllegalArgumentException("grpo: the train set is empty");
+            return new GrpoTrainer(this);
+        }
+
+        private static void require(Object o, String what) {
+            if (o == null) throw new IllegalStateException("grpo trainer: " + what + " is not set");
+        }
+    }
+
+    // ------------------------------------------------------------------ state
+
+    private final GrpoConfig c;
+    private final CausalLM policy;
+    private final Tokenizer tokenizer;
+    private final Dataset train, eval;
+    private final Rollouts rollouts;
+    private final ModelSource referenceSource;
+    private final Path outputDir;
+    private final String stage;
+    private final boolean resume;
+    private final Listener listener;
+    private final GrpoLoss.Settings lossSettings;
+    private final List<Parameter> params;
+    private final AdamW opt;
+    private final long totalSteps, totalUpdates;
+    private final LrSchedule schedule;
+    private final CheckpointStore store;
+
+    private CausalLM reference;
+    private long step, updates, consumed, numTokens, nonFiniteSteps;
+    private int nonFiniteStreak;
+    private long cachedEpoch = -1;
+    private Dataset epochOrder;
+
+    private GrpoTrainer(Builder b) {
+        this.c = b.config;
+        this.policy = b.policy;
+        this.tokenizer = b.tokenizer;
+        this.train = b.train;
+        this.eval = b.eval;
+        this.referenceSource = b.reference;
+        this.outputDir = b.outputDir;
+        this.stage = b.stage;
+        this.resume = b.resume;
+        this.listener = b.listener;
+        this.rollouts = new Rollouts(b.tokenizer, b.template, b.rewards, c.maxPromptLength(), b.addSpecialTokens,
+                c.accuracyReward(), c.formatReward(), c.correctThreshold());
+        this.lossSettings = GrpoLoss.Settings.of(c);
+        this.params = policy.parameters();
+        AdamW.Config ac = new AdamW.Config(c.learningRate().floatValue(), c.adamBeta1().floatValue(), c.adamBeta2().floatValue(),
+                c.adamEpsilon().floatValue(), c.weightDecay().floatValue());
+        this.opt = new AdamW(ac, ParamGroup.decayMatricesOnly(params, c.weightDecay().floatValue()));
+        long stepsPerEpoch = (train.size() + c.promptsPerStep() - 1) / c.promptsPerStep();
+        this.totalSteps = c.maxSteps() > 0 ? c.maxSteps() : stepsPerEpoch * c.numTrainEpochs();
+        this.totalUpdates = totalSteps * c.numIterations() * c.numMiniBatches();
+        long warmup = (long) Math.ceil(c.warmupRatio() * totalUpdates);
+        float lr = c.learningRate().floatValue();
+        this.schedule = switch (c.lrScheduler()) {
+            case CONSTANT -> LrSchedule.warmupConstant(lr, warmup);
+            case LINEAR -> LrSchedule.warmupLinear(lr, warmup, totalUpdates, 0f);
+            case COSINE -> LrSchedule.warmupCosine(lr, warmup, totalUpdates, 0f);
+        };
+        this.store = new CheckpointStore(outputDir.resolve("checkpoints"), c.saveTotalLimit());
+    }
+
+    public GrpoConfig config() { return c; }
+
+    /** Steps completed so far. */
+    public long step() { return step; }
+
+    /** Steps the run will make in total. */
+    public long totalSteps() { return totalSteps; }
+
+    public Path metricsFile() { return outputDir.resolve("metrics.jsonl"); }
+
+    // ------------------------------------------------------------------ training loop
+
+    /** Trains to {@code totalSteps()} (continuing from the latest checkpoint when resuming). */
+    public Result train() {
+        if (c.beta() > 0) reference = loadReference();   // before any restore: the reference is the initial policy
+        Path metricsFile = metricsFile();
+        Optional<Path> restored = Optional.empty();
+        if (resume) {
+            store.cleanLeftovers();
+            restored = store.latest();
+            if (restored.isPresent()) restore(restored.get());
+            int dropped = MetricsLog.truncateAfter(metricsFile, step);
+            if (dropped > 0) LOG.info("resume: dropped {} metrics line(s) after step {}", dropped, step);
+            dropSamplesAfter(step);
+        } else if (Files.exists(metricsFile) || !store.list().isEmpty()) {
+            throw new IllegalStateException("grpo: " + outputDir + " already holds a run (metrics.jsonl or checkpoints); "
+                    + "resume it or choose a new output directory");
+        }
+        Generator generator = new Generator(policy, tokenizer);
+        Path lastCheckpoint = restored.orElse(null);
+        Map<String, Double> finalEval = null;
+        try (MetricsLog metrics = new MetricsLog(metricsFile)) {
+            while (step < totalSteps) {
+                boolean ok = runStep(generator, metrics);
+                if (!ok && nonFiniteStreak >= c.maxNonFiniteSteps()) {
+                    throw new NonFiniteLossException("grpo: stopping after " + nonFiniteStreak + " consecutive steps with NaN/Inf "
+                            + "loss or gradients (steps " + (step - nonFiniteStreak + 1) + ".." + step + "; max_non_finite_steps = "
+                            + c.maxNonFiniteSteps() + "). Those updates were skipped; the last good checkpoint is "
+                            + store.latest().map(Path::toString).orElse("(none written yet)")
+                            + ". Lower learning_rate or check the rewards.");
+                }
+                // the final eval comes before the final checkpoint, so a resumed finished run does not repeat it
+                if (eval != null && ((c.evalSteps() > 0 && step % c.evalSteps() == 0) || step == totalSteps)) {
+                    finalEval = evaluate(generator, metrics);
+                }
+                // a skipped step leaves the weights as they were, so they may still be saved; NaN/Inf weights never are
+                boolean due = (c.saveSteps() > 0 && step % c.saveSteps() == 0) || step == totalSteps;
+                if (due) {
+                    if (weightsFinite()) {
+                        lastCheckpoint = saveCheckpoint();
+                    } else {
+                        LOG.error("step {}: the weights hold NaN/Inf; not checkpointing them", step);
+                    }
+                }
+            }
+        } finally {
+            rollouts.close();
+        }
+        return new Result(step, lastCheckpoint, nonFiniteSteps, finalEval);
+    }
+
+    /** Evaluates the current policy on the eval set (no metrics line written). */
+    public Evaluator.Result evaluate() {
+        if (eval == null) throw new IllegalStateException("grpo: no eval set given");
+        return Evaluator.run(new Generator(policy, tokenizer), rollouts, eval, Evaluator.Options.of(c));
+    }
+
+    private Map<String, Double> evaluate(Generator generator, MetricsLog metrics) {
+        long t0 = System.nanoTime();
+        Evaluator.Result r = Evaluator.run(generator, rollouts, eval, Evaluator.Options.of(c));
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", step);
+        if (stage != null) line.put("stage", stage);
+        r.metrics().forEach((k, v) -> line.put("eval/" + k, v));
+        line.put("eval/time", (System.nanoTime() - t0) / 1e9);
+        metrics.write(line);
+        LOG.info("step {} eval: accuracy {} format_rate {}", step, fmt(r.metrics().get("accuracy")), fmt(r.metrics().get("format_rate")));
+        return r.metrics();
+    }
+
+    /** One training step; false when its loss or gradients were not finite (the update was skipped). */
+    private boolean runStep(Generator generator, MetricsLog metrics) {
+        long tStep = System.nanoTime();
+        long stepSeed = Seeds.step(c.seed(), step);
+        int B = c.promptsPerStep(), G = c.numGenerations();
+
+        // 1-3. rollouts and rewards (dynamic sampling: keep groups whose rewards differ)
+        long[] nanos = new long[2];
+        List<Sample> all = new ArrayList<>();
+        List<List<Sample>> kept = new ArrayList<>();
+        int rounds = 0;
+        while (true) {
+            List<Prompt> prompts = new ArrayList<>();
+            for (int i = 0; i < B; i++) prompts.add(rollouts.prompt(nextExample()));
+            SamplingParams sp = SamplingParams.sample(c.temperature().floatValue(), c.maxCompletionLength(), Seeds.sub(stepSeed, rounds))
+                    .withTopK(c.topK()).withTopP(c.topP().floatValue()).withLogprobMode(LogprobMode.TEMPERATURE);
+            List<Sample> got = rollouts.sampleAndScore(generator, prompts, G, sp, nanos);
+            int base = all.size() / G;
+            for (int g = 0; g < B; g++) {
+                List<Sample> group = new ArrayList<>();
+                for (int j = 0; j < G; j++) {
+                    Sample s = got.get(g * G + j);
+                    group.add(new Sample(base + g, s.prompt(), s.tokens(), s.sampleLogprobs(), s.text(), s.finishReason(),
+                            s.reward(), s.rewardValues(), s.correct(), s.formatted()));
+                }
+                all.addAll(group);
+                if (!c.dynamicSampling() || !allEqual(group)) kept.add(group);
+            }
+            rounds++;
+            if (!c.dynamicSampling() || kept.size() >= B || rounds > c.maxResampleBatches()) break;
+        }
+        if (kept.size() > B) kept = new ArrayList<>(kept.subList(0, B));
+
+        // 4. advantages
+        List<Sample> batch = new ArrayList<>();
+        for (List<Sample> g : kept) batch.addAll(g);
+        double[] r = new double[batch.size()];
+        for (int i = 0; i < r.length; i++) r[i] = batch.get(i).reward();
+        float[] adv = Advantages.compute(r, G, c.scaleRewards());
+
+        // 5-6. old / reference log-probs and the updates
+        long tUpdate = System.nanoTime();
+        StepStats st = new StepStats();
+        boolean finite = true;
+        if (!batch.isEmpty()) finite = update(batch, adv, st);
+        else LOG.warn("step {}: dynamic sampling found no group with differing rewards after {} batches; no update", step + 1, rounds);
+        long tEnd = System.nanoTime();
+
+        step++;
+        if (finite) {
+            nonFiniteStreak = 0;
+        } else {
+            nonFiniteStreak++;
+            nonFiniteSteps++;
+            LOG.warn("step {}: NaN/Inf in loss or gradients, update skipped ({} in a row)", step, nonFiniteStreak);
+        }
+
+        // 7. metrics
+        long stepTokens = 0;
+        for (Sample s : all) stepTokens += s.prompt().ids().length + s.tokens().length;
+        numTokens += stepTokens;
+        double stepTime = (tEnd - tStep) / 1e9;
+        Map<String, Object> m = stepMetrics(all, G, st, stepTokens, stepTime, nanos, (tEnd - tUpdate) / 1e9);
+        if (c.dynamicSampling()) {
+            m.put("dynamic_sampling/batches", rounds);
+            m.put("dynamic_sampling/kept_groups", kept.size());
+        }
+        metrics.write(m);
+        if (c.logCompletionsSteps() > 0 && step % c.logCompletionsSteps() == 0) writeSamples(all, batch, adv);
+        LOG.info("step {}/{}: reward {} loss {} kl {} len {} ({} s)", step, totalSteps, fmt(m.get("reward")), fmt(m.get("loss")),
+                fmt(m.get("kl")), fmt(m.get("completions/mean_length")), String.format("%.2f", stepTime));
+        listener.onStep(step, m);
+        return finite;
+    }
+
+    /** Sums over a step's micro-batches, for the metrics. */
+    private static final class StepStats {
+        double tokens, kl, low, high, region, entropy, entropyTokens;
+        double lossSum, normSum;
+        int updatesDone;
+        float lr = Float.NaN;
+    }
+
+    private boolean update(List<Sample> batch, float[] adv, StepStats st) {
+        int n = batch.size();
+        List<int[]> prompts = new ArrayList<>(n), completions = new ArrayList<>(n);
+        boolean[] masked = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            prompts.add(batch.get(i).prompt().ids());
+            completions.add(batch.get(i).tokens());
+            masked[i] = c.maskTruncatedCompletions() && batch.get(i).truncated();
+        }
+        List<List<int[]>> plan = plan(prompts, completions);
+        boolean needOld = c.numIterations() > 1 || plan.size() > 1;
+        float[][] old = needOld ? score(policy, plan, prompts, completions) : null;
+        float[][] ref = c.beta() > 0 ? score(reference, plan, prompts, completions) : null;
+
+        for (int pass = 0; pass < c.numIterations(); pass++) {
+            for (int mb = 0; mb < plan.size(); mb++) {
+                List<int[]> micros = new ArrayList<>();
+                for (int[] micro : plan.get(mb)) micros.add(micro);
+                int seqs = 0;
+                double active = 0;
+                for (int[] micro : micros) {
+                    for (int i : micro) {
+                        seqs++;
+                        if (!masked[i]) active += completions.get(i).length;
+                    }
+                }
+                Scale scale = new Scale(seqs, active, micros.size());
+                double lossSum = 0, ratioSum = 0, tok = 0, low = 0, high = 0;
+                boolean bad = false;
+                for (int[] micro : micros) {
+                    List<int[]> ps = new ArrayList<>(), cs = new ArrayList<>();
+                    for (int i : micro) {
+                        ps.add(prompts.get(i));
+                        cs.add(completions.get(i));
+                    }
+                    Batch b = Batch.of(ps, cs);
+                    boolean withEntropy = pass == 0;
+                    TokenScores s = policy.scoreTokens(b, c.temperature().floatValue(), withEntropy);
+                    Tensor mask = b.completionMask();
+                    float[] md = mask.data();
+                    for (int row = 0; row < micro.length; row++) {
+                        if (masked[micro[row]]) Arrays.fill(md, row * b.T(), (row + 1) * b.T(), 0f);
+                    }
+                    float[] a = new float[micro.length];
+                    for (int row = 0; row < micro.length; row++) a[row] = adv[micro[row]];
+                    GrpoLoss.Result res = GrpoLoss.compute(s.logprobs(), old == null ? null : place(old, micro, b),
+                            ref == null ? null : place(ref, micro, b), a, mask, lossSettings, scale);
+                    float lv = res.loss().item();
+                    if (!Float.isFinite(lv)) {
+                        bad = true;
+                        break;
+                    }
+                    res.loss().backward();
+                    lossSum += lv;
+                    ratioSum += res.ratioSum();
+                    tok += res.activeTokens();
+                    low += res.lowClipped();
+                    high += res.highClipped();
+                    st.tokens += res.activeTokens();
+                    st.kl += res.klSum();
+                    st.low += res.lowClipped();
+                    st.high += res.highClipped();
+                    st.region += res.regionClipped();
+                    if (withEntropy) {
+                        float[] e = s.entropy().data();
+                        for (int k = 0; k < md.length; k++) {
+                            if (md[k] != 0) {
+                                st.entropy += e[k] * md[k];
+                                st.entropyTokens += md[k];
+                            }
+                        }
+                    }
+                }
+                double norm = Double.NaN;
+                if (!bad) {
+                    norm = c.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(params, c.maxGradNorm()) : GradClip.globalNorm(params);
+                    bad = !Double.isFinite(norm);
+                }
+                if (bad) {
+                    opt.zeroGrad();
+                    listener.onUpdate(new Update(step + 1, pass, mb, lossSum, norm, Double.NaN, Double.NaN, Double.NaN, tok, true));
+                    return false;
+                }
+                float lr = schedule.lr(updates);
+                opt.setLr(lr);
+                opt.step();
+                opt.zeroGrad();
+                updates++;
+                st.lr = lr;
+                st.lossSum += lossSum;
+                st.normSum += norm;
+                st.updatesDone++;
+                double denom = Math.max(1, tok);
+                listener.onUpdate(new Update(step + 1, pass, mb, lossSum, norm, ratioSum / denom, low / denom, high / denom, tok, false));
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Mini-batches (contiguous, sizes differing by at most one) of micro-batches: with a token budget,
+     * greedy runs of sequences whose padded size (rows × longest prompt+completion) fits it; else
+     * {@code gradient_accumulation_steps} contiguous pieces.
+     */
+    private List<List<int[]>> plan(List<int[]> prompts, List<int[]> completions) {
+        int n = prompts.size();
+        int minis = Math.min(c.numMiniBatches(), n);
+        List<List<int[]>> plan = new ArrayList<>();
+        for (int mb = 0; mb < minis; mb++) {
+            int s = (int) ((long) n * mb / minis), e = (int) ((long) n * (mb + 1) / minis);
+            List<int[]> micros = new ArrayList<>();
+            if (c.maxTokensPerMicroBatch() > 0) {
+                int start = s, longest = 0;
+                for (int i = s; i < e; i++) {
+                    int len = prompts.get(i).length + completions.get(i).length;
+                    int newLongest = Math.max(longest, len);
+                    if (i > start && (long) newLongest * (i - start + 1) > c.maxTokensPerMicroBatch()) {
+                        micros.add(range(start, i));
+                        start = i;
+                        newLongest = len;
+                    }
+                    longest = newLongest;
+                }
+                micros.add(range(start, e));
+            } else {
+                int k = Math.min(c.gradientAccumulationSteps(), e - s);
+                for (int j = 0; j < k; j++) micros.add(range(s + (e - s) * j / k, s + (e - s) * (j + 1) / k));
+            }
+            plan.add(micros);
+        }
+        return plan;
+    }
+
+    private static int[] range(int from, int to) {
+        int[] r = new int[to - from];
+        for (int i = 0; i < r.length; i++) r[i] = from + i;
+        return r;
+    }
+
+    /** Per-completion log-probs under {@code model} (no grad), batched exactly as the updates will be. */
+    private float[][] score(CausalLM model, List<List<int[]>> plan, List<int[]> prompts, List<int[]> completions) {
+        float[][] out = new float[prompts.size()][];
+        try (var ng = Grad.noGrad()) {
+            for (List<int[]> mini : plan) {
+                for (int[] micro : mini) {
+                    List<int[]> ps = new ArrayList<>(), cs = new ArrayList<>();
+                    for (int i : micro) {
+                        ps.add(prompts.get(i));
+                        cs.add(completions.get(i));
+                    }
+                    Batch b = Batch.of(ps, cs);
+                    Tensor lp = model.scoreTokens(b, c.temperature().floatValue(), false).logprobs();
+                    for (int row = 0; row < micro.length; row++) out[micro[row]] = b.completionValues(lp, row);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Per-completion values laid out [rows, T] at the batch's completion columns. */
+    private static Tensor place(float[][] values, int[] micro, Batch b) {
+        float[] d = new float[b.B() * b.T()];
+        for (int row = 0; row < micro.length; row++) {
+            float[] v = values[micro[row]];
+            System.arraycopy(v, 0, d, row * b.T() + b.completionStart(row), v.length);
+        }
+        return Tensor.wrap(d, b.B(), b.T());
+    }
+
+    private Map<String, Object> stepMetrics(List<Sample> all, int G, StepStats st, long stepTokens, double stepTime,
+                                            long[] nanos, double updateTime) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("step", step);
+        if (stage != null) m.put("stage", stage);
+        int n = all.size();
+        double[] r = new double[n];
+        for (int i = 0; i < n; i++) r[i] = all.get(i).reward();
+        m.put("reward", mean(r));
+        m.put("reward_std", Advantages.std(r, 0, n));
+        List<String> names = rollouts.rewardNames();
+        for (int f = 0; f < names.size(); f++) {
+            double sum = 0, ss = 0;
+            int cnt = 0;
+            for (Sample s : all) {
+                Double v = s.rewardValues()[f];
+                if (v != null) {
+                    sum += v;
+                    ss += v * v;
+                    cnt++;
+                }
+            }
+            double mu = cnt == 0 ? Double.NaN : sum / cnt;
+            m.put("rewards/" + names.get(f) + "/mean", mu);
+            m.put("rewards/" + names.get(f) + "/std", cnt < 2 ? Double.NaN : Math.sqrt(Math.max(0, (ss - cnt * mu * mu) / (cnt - 1))));
+        }
+        boolean[] zero = Advantages.zeroStdGroups(r, G);
+        int z = 0;
+        for (boolean b : zero) if (b) z++;
+        m.put("frac_reward_zero_std", (double) z / zero.length);
+        double len = 0, lenC = 0, lenW = 0;
+        int correct = 0, clipped = 0;
+        for (Sample s : all) {
+            len += s.tokens().length;
+            if (s.correct()) {
+                correct++;
+                lenC += s.tokens().length;
+            } else {
+                lenW += s.tokens().length;
+            }
+            if (s.truncated()) clipped++;
+        }
+        m.put("completions/mean_length", len / n);
+        m.put("completions/mean_length_correct", correct == 0 ? Double.NaN : lenC / correct);
+        m.put("completions/mean_length_incorrect", correct == n ? Double.NaN : lenW / (n - correct));
+        m.put("completions/clipped_ratio", (double) clipped / n);
+        double tok = Math.max(1, st.tokens);
+        m.put("kl", c.beta() > 0 ? st.kl / tok : Double.NaN);
+        m.put("entropy", st.entropyTokens == 0 ? Double.NaN : st.entropy / st.entropyTokens);
+        m.put("clip_ratio/low_mean", st.low / tok);
+        m.put("clip_ratio/high_mean", st.high / tok);
+        m.put("clip_ratio/region_mean", st.region / tok);
+        m.put("loss", st.updatesDone == 0 ? Double.NaN : st.lossSum / st.updatesDone);
+        m.put("grad_norm", st.updatesDone == 0 ? Double.NaN : st.normSum / st.updatesDone);
+        m.put("learning_rate", Float.isNaN(st.lr) ? (double) schedule.lr(Math.max(0, updates - 1)) : (double) st.lr);
+        m.put("num_tokens", numTokens);
+        m.put("tokens_per_second", stepTokens / stepTime);
+        m.put("time/rollout", nanos[0] / 1e9);
+        m.put("time/score", nanos[1] / 1e9);
+        m.put("time/update", updateTime);
+        m.put("step_time", stepTime);
+        m.put("accuracy", (double) correct / n);
+        m.put("epoch", (double) consumed / train.size());
+        m.put("non_finite_steps", nonFiniteSteps);
+        return m;
+    }
+
+    private void writeSamples(List<Sample> all, List<Sample> batch, float[] adv) {
+        Map<Sample, Float> advOf = new java.util.IdentityHashMap<>();
+        for (int i = 0; i < batch.size(); i++) advOf.put(batch.get(i), adv[i]);
+        List<String> names = rollouts.rewardNames();
+        StringBuilder sb = new StringBuilder();
+        for (Sample s : all) {
+            ObjectNode o = JSON.createObjectNode();
+            o.put("step", step);
+            o.put("group", s.group());
+            o.put("example_id", s.prompt().example().id());
+            o.put("prompt", s.prompt().text());
+            o.put("completion", s.text());
+            o.put("reward", s.reward());
+            ObjectNode rs = o.putObject("rewards");
+            for (int f = 0; f < names.size(); f++) {
+                Double v = s.rewardValues()[f];
+                if (v == null) rs.putNull(names.get(f)); else rs.put(names.get(f), v);
+            }
+            Float a = advOf.get(s);
+            if (a == null) o.putNull("advantage"); else o.put("advantage", a);
+            o.put("length", s.tokens().length);
+            o.put("finish_reason", s.finishReason().wireName());
+            o.put("correct", s.correct());
+            sb.append(o).append('\n');
+        }
+        Path dir = outputDir.resolve("samples");
+        try {
+            Files.createDirectories(dir);
+            Path tmp = dir.resolve(".step-" + step + ".jsonl.tmp");
+            Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
+            Files.move(tmp, dir.resolve("step-" + step + ".jsonl"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write samples of step " + step + " to " + dir, e);
+        }
+    }
+
+    private void dropSamplesAfter(long lastStep) {
+        Path dir = outputDir.resolve("samples");
+        if (!Files.isDirectory(dir)) return;
+        try (var files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(".")) {
+                    Files.deleteIfExists(p);
+                } else if (name.matches("step-\\d+\\.jsonl") && Long.parseLong(name.substring(5, name.length() - 6)) > lastStep) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clean " + dir, e);
+        }
+    }
+
+    // ------------------------------------------------------------------ data, reference, checkpoints
+
+    /** The next prompt: epoch e is the train set shuffled with seed + e; the position is {@code consumed}. */
+    private Example nextExample() {
+        long epoch = consumed / train.size();
+        int i = (int) (consumed % train.size());
+        if (epoch != cachedEpoch) {
+            epochOrder = train.shuffle(c.seed() + epoch);
+            cachedEpoch = epoch;
+        }
+        consumed++;
+        return epochOrder.get(i);
+    }
+
+    private CausalLM loadReference() {
+        if (referenceSource == null) {
+            LOG.info("beta = {}: the reference is a frozen copy of the initial policy", c.beta());
+            return policy.copy();
+        }
+        try {
+            CausalLM ref = referenceSource.load();
+            if (!ref.config().equals(policy.config())) {
+                throw new IllegalArgumentException("grpo: the reference model's config differs from the policy's: " + ref.config()
+                        + " vs " + policy.config());
+            }
+            return ref;
+        } catch (IOException e) {
+            throw new UncheckedIOException("grpo: cannot load the reference model: " + e.getMessage(), e);
+        }
+    }
+
+    private Path saveCheckpoint() {
+        TrainerState s = new TrainerState(step, updates, consumed, c.seed(), TrainerState.RNG_SCHEME, nonFiniteStreak, nonFiniteSteps,
+                numTokens, opt.exportState().scalars(), c.toMap(), Map.of());
+        AdamW.State os = opt.exportState();
+        Path p = store.save(step, dir -> {
+            policy.save(dir, DType.F32);
+            if (policy.sourceDir() == null && tokenizer instanceof CharTokenizer ct) ct.save(dir);
+        }, os.tensors(), s.toJson());
+        LOG.info("step {}: checkpoint {}", step, p);
+        return p;
+    }
+
+    private void restore(Path ck) {
+        TrainerState s = TrainerState.fromJson(CheckpointStore.readState(ck), ck.resolve(CheckpointStore.STATE_FILE).toString());
+        if (s.seed() != c.seed()) {
+            throw new IllegalStateException("grpo resume: " + ck + " was written with seed " + s.seed() + " but the config has seed "
+                    + c.seed() + "; a resumed run must use the same seed");
+        }
+        if (!TrainerState.RNG_SCHEME.equals(s.rngScheme())) {
+            throw new IllegalStateException("grpo resume: " + ck + " uses RNG scheme '" + s.rngScheme() + "', this version '"
+                    + TrainerState.RNG_SCHEME + "'");
+        }
+        Map<String, Object> now = c.toMap();
+        List<String> changed = new ArrayList<>();
+        for (var e : now.entrySet()) {
+            Object was = s.config().get(e.getKey());
+            if (!String.valueOf(was).equals(String.valueOf(e.getValue()))) changed.add(e.getKey() + ": " + was + " -> " + e.getValue());
+        }
+        if (!changed.isEmpty()) LOG.warn("grpo resume: config differs from the checkpoint's: {}", changed);
+        try (HfCheckpoint hc = HfCheckpoint.open(ck)) {
+            for (Parameter p : params) {
+                if (!hc.contains(p.name())) throw new IllegalStateException("grpo resume: " + ck + " has no tensor " + p.name());
+                p.copyFrom(hc.load(p.name(), p.shape()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("grpo resume: cannot read the model of " + ck + ": " + e.getMessage(), e);
+        }
+        opt.importState(new AdamW.State(CheckpointStore.readOptimizer(ck), s.optimizerScalars()));
+        step = s.step();
+        updates = s.optimizerUpdates();
+        consumed = s.consumedPrompts();
+        nonFiniteStreak = s.nonFiniteStreak();
+        nonFiniteSteps = s.nonFiniteSteps();
+        numTokens = s.numTokens();
+        LOG.info("grpo: resumed from {} at step {}", ck, step);
+    }
+
+    // ------------------------------------------------------------------ small helpers
+
+    /** A checkpoint is never written with NaN/Inf weights (the last good one stays the latest). */
+    private boolean weightsFinite() {
+        for (Parameter p : params) for (float v : p.data()) if (!Float.isFinite(v)) return false;
+        return true;
+    }
+
+    private static boolean allEqual(List<Sample> group) {
+        for (Sample s : group) if (s.reward() != group.get(0).reward()) return false;
+        return true;
+    }
+
+    private static double mean(double[] x) {
+        return x.length == 0 ? Double.NaN : Advantages.mean(x, 0, x.length);
+    }
+
+    private static String fmt(Object v) {
+        return v instanceof Number n && Double.isFinite(n.doubleValue()) ? String.format("%.4f", n.doubleValue()) : "-";
+    }
+}

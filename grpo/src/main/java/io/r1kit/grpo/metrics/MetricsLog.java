@@ -1,0 +1,131 @@
+package io.r1kit.grpo.metrics;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code metrics.jsonl}: one JSON object per line, flushed after each line so a killed run loses at
+ * most the line being written. Values are numbers (NaN and ±Inf are written as null: JSON has no
+ * NaN), strings or booleans, in insertion order. On resume, {@link #truncateAfter} drops the lines
+ * of steps after the checkpoint (they will be run again), so each step appears exactly once.
+ */
+public final class MetricsLog implements AutoCloseable {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path file;
+    private final BufferedWriter out;
+
+    /** Opens {@code file} for appending (created if absent). */
+    public MetricsLog(Path file) {
+        this.file = file;
+        try {
+            if (file.getParent() != null) Files.createDirectories(file.getParent());
+            this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open metrics file " + file, e);
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Writes one line and flushes it. */
+    public synchronized void write(Map<String, ?> values) {
+        try {
+            out.write(toJson(values));
+            out.write('\n');
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write metrics to " + file, e);
+        }
+    }
+
+    /** One JSON line (no newline); non-finite doubles become null. */
+    public static String toJson(Map<String, ?> values) {
+        ObjectNode o = JSON.createObjectNode();
+        for (Map.Entry<String, ?> e : values.entrySet()) {
+            Object v = e.getValue();
+            String k = e.getKey();
+            if (v == null) o.putNull(k);
+            else if (v instanceof Integer i) o.put(k, i);
+            else if (v instanceof Long l) o.put(k, l);
+            else if (v instanceof Number n) {
+                double d = n.doubleValue();
+                if (Double.isFinite(d)) o.put(k, d); else o.putNull(k);
+            } else if (v instanceof Boolean b) o.put(k, b);
+            else if (v instanceof JsonNode j) o.set(k, j);
+            else o.put(k, v.toString());
+        }
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Rewrites {@code file} keeping only lines whose {@code step} is ≤ {@code step} (a torn last line,
+     * from a kill mid-write, is dropped too). Atomic: a temp file is renamed over the old one.
+     *
+     * @return the number of lines dropped
+     */
+    public static int truncateAfter(Path file, long step) {
+        if (!Files.exists(file)) return 0;
+        try {
+            List<String> kept = new ArrayList<>();
+            int dropped = 0;
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                if (line.isBlank()) continue;
+                JsonNode n;
+                try {
+                    n = JSON.readTree(line);
+                } catch (IOException e) {
+                    dropped++;
+                    continue;
+                }
+                if (n != null && n.has("step") && n.get("step").asLong() > step) dropped++;
+                else kept.add(line);
+            }
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.write(tmp, kept.isEmpty() ? List.of() : kept, StandardCharsets.UTF_8);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return dropped;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot truncate metrics file " + file + " after step " + step, e);
+        }
+    }
+
+    /** Every line of a metrics file, parsed (for tests and reports). */
+    public static List<JsonNode> read(Path file) {
+        try {
+            List<JsonNode> out = new ArrayList<>();
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) if (!line.isBlank()) out.add(JSON.readTree(line));
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read metrics file " + file, e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            out.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot close metrics file " + file, e);
+        }
+    }
+}

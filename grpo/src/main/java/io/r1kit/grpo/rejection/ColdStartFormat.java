@@ -1,0 +1,74 @@
+package io.r1kit.grpo.rejection;
+
+import io.r1kit.grpo.sft.SftConfig;
+import java.util.Map;
+
+/**
+ * R1's readable cold-start output format, {@code |special_token|<reasoning_process>|special_token|<summary>}:
+ * {@link #rewrite} turns an R1-Zero completion ({@code <think> R </think> <answer> A </answer>}, or with
+ * the think prefill in the prompt just {@code R </think> <answer> A </answer>}) into
+ * {@code reasoningOpen + R.strip() + reasoningClose + summaryTemplate[{summary} := A.strip()]}, with
+ * nothing added in between. The summary is the {@code <answer>} content when there is one, else the text
+ * after {@code </think>}. A completion without {@code </think>}, or with an empty reasoning or summary,
+ * cannot be rewritten (null; the sampler rejects it as {@code not_rewritable}).
+ *
+ * @param reasoningOpen   token before the reasoning. Default {@code |special_token|}.
+ * @param reasoningClose  token between reasoning and summary. Default {@code |special_token|}.
+ * @param summaryTemplate the summary text; {@code {summary}} is replaced by the extracted summary. Default {@code {summary}}.
+ * @param thinkOpen       the R1-Zero opening tag. Default {@code <think>}.
+ * @param thinkClose      the R1-Zero closing tag. Default {@code </think>}.
+ * @param answerTag       the R1-Zero answer tag name. Default {@code answer}.
+ */
+public record ColdStartFormat(String reasoningOpen, String reasoningClose, String summaryTemplate, String thinkOpen, String thinkClose,
+                              String answerTag) {
+
+    public ColdStartFormat {
+        reasoningOpen = reasoningOpen == null ? "|special_token|" : reasoningOpen;
+        reasoningClose = reasoningClose == null ? "|special_token|" : reasoningClose;
+        summaryTemplate = summaryTemplate == null ? "{summary}" : summaryTemplate;
+        thinkOpen = thinkOpen == null ? "<think>" : thinkOpen;
+        thinkClose = thinkClose == null ? "</think>" : thinkClose;
+        answerTag = answerTag == null ? "answer" : answerTag;
+        if (reasoningOpen.isEmpty() || reasoningClose.isEmpty())
+            throw new IllegalArgumentException("cold_start: reasoning_open and reasoning_close must not be empty");
+        if (!summaryTemplate.contains("{summary}")) throw new IllegalArgumentException("cold_start: summary_template must contain {summary}");
+    }
+
+    public static ColdStartFormat defaults() {
+        return of(Map.of());
+    }
+
+    /** Binds snake_case keys ({@code reasoning_open}, {@code reasoning_close}, {@code summary_template}, …). */
+    public static ColdStartFormat of(Map<String, ?> snakeCaseValues) {
+        try {
+            return SftConfig.MAPPER.convertValue(snakeCaseValues, ColdStartFormat.class);
+        } catch (IllegalArgumentException e) {
+            Throwable c = e;
+            while (c.getCause() != null && !(c instanceof IllegalArgumentException && c != e)) c = c.getCause();
+            throw new IllegalArgumentException("cold_start config: " + (c == e ? e.getMessage() : c.getMessage()), e);
+        }
+    }
+
+    /** The rewritten completion, or null when it has no reasoning block to rewrite. */
+    public String rewrite(String completion) {
+        int close = completion.indexOf(thinkClose);
+        if (close < 0) return null;
+        String reasoning = completion.substring(0, close);
+        int open = reasoning.indexOf(thinkOpen);
+        if (open >= 0) reasoning = reasoning.substring(open + thinkOpen.length());
+        String rest = completion.substring(close + thinkClose.length());
+        String a0 = "<" + answerTag + ">", a1 = "</" + answerTag + ">";
+        int as = rest.indexOf(a0);
+        String summary;
+        if (as >= 0) {
+            int ae = rest.indexOf(a1, as);
+            summary = ae < 0 ? rest.substring(as + a0.length()) : rest.substring(as + a0.length(), ae);
+        } else {
+            summary = rest;
+        }
+        reasoning = reasoning.strip();
+        summary = summary.strip();
+        if (reasoning.isEmpty() || summary.isEmpty()) return null;
+        return reasoningOpen + reasoning + reasoningClose + summaryTemplate.replace("{summary}", summary);
+    }
+}

@@ -1,0 +1,173 @@
+package io.r1kit.grpo.rejection;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import io.r1kit.grpo.sft.SftConfig;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Options of the {@code rejection_sampling}, {@code cold_start} and distillation data stages (one
+ * code path: sample, judge, filter, dedup, cap, write). snake_case in YAML; null takes the default.
+ *
+ * @param samplesPerPrompt    completions sampled per prompt (N). Default 4.
+ * @param temperature         sampling temperature. Default 0.6 (R1's recommended sampling temperature).
+ * @param topP                nucleus sampling. Default 0.95.
+ * @param maxNewTokens        tokens per completion at most. Default 512.
+ * @param seed                sampling seed (chunk k uses seed + its first prompt index). Default 0.
+ * @param promptBatchSize     prompts per generation call; also the resume granularity for sampling (a resumed run
+ *                            regenerates the chunk it stopped in and skips the prompts already written). Default 8.
+ * @param judge               {@code rules} (a CompositeReward: accuracy ≥ threshold), {@code generative} (a judge model
+ *                            compares with the reference) or {@code none} (accept all; filters still apply). Default rules.
+ * @param accuracyReward      label of the accuracy reward in the reward config. Default accuracy.
+ * @param correctThreshold    the accuracy reward must be ≥ this. Default 1.0.
+ * @param requireFormat       also require the format reward ≥ 1 (cold start: well-formatted). Default false.
+ * @param formatReward        label of the format reward. Default format.
+ * @param judgeTemplate       generative judge prompt with {question}, {reference}, {prediction}. Default
+ *                            {@link GenerativeJudge#DEFAULT_TEMPLATE}.
+ * @param judgeMaxNewTokens   tokens of the judge's verdict (greedy). Default 16.
+ * @param promptColumn        the example's prompt column (judge question, code filter, SFT {@code prompt}). Default prompt.
+ * @param referenceColumn     the reference answer for the generative judge. Default answer.
+ * @param languageThreshold   mixed_language filter: reject when language_consistency &lt; this (0 = off). Default 0.95.
+ * @param language            the target language of the chain of thought (en, ru, zh, …); null = the example's
+ *                            {@code language_column}. Default null.
+ * @param languageColumn      column naming the target language when {@code language} is null. Default language.
+ * @param maxParagraphChars   long_paragraph filter: max characters per paragraph (0 = off). Default 2000.
+ * @param filterCodeBlocks    code_block filter on. Default true.
+ * @param codePromptPattern   regex (find) that marks a prompt as about code, so fences are allowed. Default
+ *                            {@code (?i)\b(code|program|programming|python|java|javascript|c\+\+|sql|function|script|bash)\b|```}.
+ * @param dropTruncated       reject completions that hit max_new_tokens (reason truncated). Default true.
+ * @param dedup               drop a completion whose normalised text (lower case, collapsed whitespace) equals an
+ *                            accepted one of the same prompt text (reason duplicate). Default true.
+ * @param maxPerPrompt        accepted completions kept per prompt at most, in sample order (0 = no cap; reason
+ *                            over_cap). Default 4.
+ * @param completionColumn    for a JSONL source: the column with the candidate completion(s). Default completion.
+ */
+public record RejectionConfig(
+        Integer samplesPerPrompt,
+        Double temperature,
+        Double topP,
+        Integer maxNewTokens,
+        Long seed,
+        Integer promptBatchSize,
+        JudgeKind judge,
+        String accuracyReward,
+        Double correctThreshold,
+        Boolean requireFormat,
+        String formatReward,
+        String judgeTemplate,
+        Integer judgeMaxNewTokens,
+        String promptColumn,
+        String referenceColumn,
+        Double languageThreshold,
+        String language,
+        String languageColumn,
+        Integer maxParagraphChars,
+        Boolean filterCodeBlocks,
+        String codePromptPattern,
+        Boolean dropTruncated,
+        Boolean dedup,
+        Integer maxPerPrompt,
+        String completionColumn) {
+
+    public static final String DEFAULT_CODE_PATTERN =
+            "(?i)\\b(code|program|programming|python|java|javascript|c\\+\\+|sql|function|script|bash)\\b|```";
+
+    /** {@code judge}: how correctness is decided. */
+    public enum JudgeKind {
+        RULES, GENERATIVE, NONE;
+
+        @JsonValue
+        public String yamlName() { return name().toLowerCase(Locale.ROOT); }
+
+        @JsonCreator
+        public static JudgeKind parse(String s) {
+            for (JudgeKind k : values()) if (k.name().equalsIgnoreCase(s)) return k;
+            throw new IllegalArgumentException("judge: '" + s + "' is not one of rules, generative, none");
+        }
+    }
+
+    public RejectionConfig {
+        samplesPerPrompt = or(samplesPerPrompt, 4);
+        temperature = or(temperature, 0.6);
+        topP = or(topP, 0.95);
+        maxNewTokens = or(maxNewTokens, 512);
+        seed = or(seed, 0L);
+        promptBatchSize = or(promptBatchSize, 8);
+        judge = or(judge, JudgeKind.RULES);
+        accuracyReward = or(accuracyReward, "accuracy");
+        correctThreshold = or(correctThreshold, 1.0);
+        requireFormat = or(requireFormat, false);
+        formatReward = or(formatReward, "format");
+        judgeTemplate = or(judgeTemplate, GenerativeJudge.DEFAULT_TEMPLATE);
+        judgeMaxNewTokens = or(judgeMaxNewTokens, 16);
+        promptColumn = or(promptColumn, "prompt");
+        referenceColumn = or(referenceColumn, "answer");
+        languageThreshold = or(languageThreshold, 0.95);
+        languageColumn = or(languageColumn, "language");
+        maxParagraphChars = or(maxParagraphChars, 2000);
+        filterCodeBlocks = or(filterCodeBlocks, true);
+        codePromptPattern = or(codePromptPattern, DEFAULT_CODE_PATTERN);
+        dropTruncated = or(dropTruncated, true);
+        dedup = or(dedup, true);
+        maxPerPrompt = or(maxPerPrompt, 4);
+        completionColumn = or(completionColumn, "completion");
+        require(samplesPerPrompt >= 1, "samples_per_prompt must be ≥ 1, got " + samplesPerPrompt);
+        require(temperature >= 0, "temperature must be ≥ 0, got " + temperature);
+        require(topP > 0 && topP <= 1, "top_p must be in (0, 1], got " + topP);
+        require(maxNewTokens >= 1, "max_new_tokens must be ≥ 1, got " + maxNewTokens);
+        require(promptBatchSize >= 1, "prompt_batch_size must be ≥ 1, got " + promptBatchSize);
+        require(judgeMaxNewTokens >= 1, "judge_max_new_tokens must be ≥ 1, got " + judgeMaxNewTokens);
+        require(languageThreshold >= 0 && languageThreshold <= 1, "language_threshold must be in [0, 1], got " + languageThreshold);
+        require(maxParagraphChars >= 0, "max_paragraph_chars must be ≥ 0 (0 = off), got " + maxParagraphChars);
+        require(maxPerPrompt >= 0, "max_per_prompt must be ≥ 0 (0 = no cap), got " + maxPerPrompt);
+        try {
+            Pattern.compile(codePromptPattern);
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("code_prompt_pattern is not a valid regex: " + e.getDescription());
+        }
+    }
+
+    /** The sampling parameters of this config (temperature 0 = greedy). */
+    public io.r1kit.model.generate.SamplingParams samplingParams() {
+        if (temperature == 0) return io.r1kit.model.generate.SamplingParams.greedy(maxNewTokens).withSeed(seed);
+        return io.r1kit.model.generate.SamplingParams.sample(temperature.floatValue(), maxNewTokens, seed).withTopP(topP.floatValue());
+    }
+
+    public static RejectionConfig defaults() {
+        return of(Map.of());
+    }
+
+    /** Binds snake_case keys; unknown keys fail. */
+    public static RejectionConfig of(Map<String, ?> snakeCaseValues) {
+        try {
+            return SftConfig.MAPPER.convertValue(snakeCaseValues, RejectionConfig.class);
+        } catch (IllegalArgumentException e) {
+            Throwable c = e;
+            while (c.getCause() != null && !(c instanceof IllegalArgumentException && c != e)) c = c.getCause();
+            throw new IllegalArgumentException("rejection_sampling config: " + (c == e ? e.getMessage() : c.getMessage()), e);
+        }
+    }
+
+    public RejectionConfig with(Map<String, ?> snakeCaseOverrides) {
+        Map<String, Object> m = toMap();
+        m.putAll(snakeCaseOverrides);
+        return of(m);
+    }
+
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> toMap() {
+        return new LinkedHashMap<>(SftConfig.MAPPER.convertValue(this, Map.class));
+    }
+
+    private static <T> T or(T v, T def) {
+        return v == null ? def : v;
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException(message);
+    }
+}

@@ -1,0 +1,237 @@
+package io.r1kit.grpo.sft;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Every switch of the SFT / pretraining trainer, named as TRL's {@code SFTConfig} (and the HF
+ * {@code TrainingArguments} it extends) names it; YAML uses the snake_case form
+ * ({@code maxSeqLength} is {@code max_seq_length}). A component left null takes the default in its
+ * javadoc; the compact constructor fills the defaults in and rejects bad values naming the YAML key.
+ *
+ * <p>Batch vocabulary: a <em>sequence</em> is one example, or with {@code packing} a bin of whole
+ * examples holding at most {@code max_seq_length} tokens (best-fit decreasing, as TRL's {@code bfd}
+ * strategy). One optimizer <em>step</em> takes {@code batch_size × gradient_accumulation_steps}
+ * sequences, and its loss is the mean over every loss token of the step (so accumulation is exactly
+ * one big batch, as transformers ≥ 4.46 normalises by {@code num_items_in_batch}). How the step is
+ * executed (rows per forward pass) is set by {@code max_tokens_per_forward} and does not change the
+ * result beyond float rounding.
+ *
+ * @param learningRate              peak AdamW learning rate. Default 2e-5 (TRL); from-scratch pretraining wants ~1e-3.
+ * @param numTrainEpochs            passes over the train set when {@code max_steps} is −1. Default 3.
+ * @param maxSteps                  optimizer steps to run; −1 = {@code num_train_epochs} passes. Default −1.
+ * @param batchSize                 sequences per micro-batch (TRL {@code per_device_train_batch_size}). Default 8.
+ * @param gradientAccumulationSteps micro-batches per optimizer step. Default 1.
+ * @param maxSeqLength              tokens per example at most (longer ones are cut on the right); the packing bin size. Default 1024.
+ * @param packing                   pack several whole examples into each sequence of {@code max_seq_length} tokens. Default false.
+ * @param maxTokensPerForward       padded tokens (rows × longest row) per forward pass; 0 = {@code batch_size × max_seq_length}. Default 0.
+ * @param lrScheduler               {@code constant}, {@code linear} or {@code cosine} decay (to {@code min_lr_ratio · lr}) after warm-up. Default linear.
+ * @param warmupRatio               fraction of the steps spent warming up linearly. Default 0.0.
+ * @param warmupSteps               warm-up steps; overrides {@code warmup_ratio} when &gt; 0. Default 0.
+ * @param minLrRatio                the decayed schedule ends at this fraction of the peak lr. Default 0.0.
+ * @param weightDecay               AdamW decoupled weight decay (matrices only; norms and biases never decay). Default 0.0.
+ * @param maxGradNorm               global gradient-norm clip (0 = off). Default 1.0.
+ * @param adamBeta1                 AdamW β1. Default 0.9.
+ * @param adamBeta2                 AdamW β2. Default 0.999.
+ * @param adamEpsilon               AdamW ε. Default 1e-8.
+ * @param evalSteps                 eval loss every this many steps (0 = only at the end); needs an eval set. Default 0.
+ * @param evalFraction              when no eval set is given, hold out this fraction of the train set (after a seeded shuffle). Default 0.0.
+ * @param saveSteps                 checkpoint every this many steps (0 = only at the end). Default 500.
+ * @param saveTotalLimit            checkpoints kept (oldest deleted first). Default 2.
+ * @param loggingSteps              write a metrics line every this many steps. Default 10.
+ * @param seed                      seeds the example order of every epoch (shuffle with {@code seed + epoch}). Default 42.
+ * @param completionOnlyLoss        train only on completion tokens of prompt/completion and {@code messages} examples
+ *                                  (prompt tokens get no loss); {@code text} examples always train on every token. Default true.
+ * @param template                  prompt template: {@code plain}, {@code toy}, {@code r1-zero} or a text with {@code {column}}
+ *                                  placeholders (a chat template is passed to the trainer as an object instead). Default plain.
+ * @param promptColumn              column holding the prompt (rendered through {@code template}). Default prompt.
+ * @param completionColumn          column holding the target completion. Default completion.
+ * @param textColumn                column of raw text documents (TRL {@code dataset_text_field}); used when an example has
+ *                                  neither messages nor a completion, and always when {@code completion_only_loss} is false and
+ *                                  the example has it. Default text.
+ * @param addSpecialTokens          tokenize prompts / documents with the tokenizer's special tokens (a BOS for Llama-style
+ *                                  and char tokenizers, nothing for Qwen). Default true.
+ * @param appendEos                 append the tokenizer's EOS after each completion / document, so the model learns to stop. Default true.
+ * @param gradientCheckpointing     recompute each block in backward instead of keeping its activations. Default false.
+ * @param maxNonFiniteSteps         consecutive steps with a NaN/Inf loss or gradient (skipped, no update) before the run stops. Default 3.
+ */
+public record SftConfig(
+        Double learningRate,
+        Integer numTrainEpochs,
+        Integer maxSteps,
+        Integer batchSize,
+        Integer gradientAccumulationSteps,
+        Integer maxSeqLength,
+        Boolean packing,
+        Integer maxTokensPerForward,
+        LrScheduler lrScheduler,
+        Double warmupRatio,
+        Integer warmupSteps,
+        Double minLrRatio,
+        Double weightDecay,
+        Double maxGradNorm,
+        Double adamBeta1,
+        Double adamBeta2,
+        Double adamEpsilon,
+        Integer evalSteps,
+        Double evalFraction,
+        Integer saveSteps,
+        Integer saveTotalLimit,
+        Integer loggingSteps,
+        Long seed,
+        Boolean completionOnlyLoss,
+        String template,
+        String promptColumn,
+        String completionColumn,
+        String textColumn,
+        Boolean addSpecialTokens,
+        Boolean appendEos,
+        Boolean gradientCheckpointing,
+        Integer maxNonFiniteSteps) {
+
+    /** {@code lr_scheduler}: shape of the learning rate after the linear warm-up. */
+    public enum LrScheduler {
+        CONSTANT, LINEAR, COSINE;
+
+        @JsonValue
+        public String yamlName() { return name().toLowerCase(Locale.ROOT); }
+
+        @JsonCreator
+        public static LrScheduler parse(String s) {
+            for (LrScheduler e : values()) if (e.name().equalsIgnoreCase(s.replace('-', '_'))) return e;
+            throw new IllegalArgumentException("lr_scheduler: '" + s + "' is not one of "
+                    + Arrays.stream(values()).map(LrScheduler::yamlName).toList());
+        }
+    }
+
+    public SftConfig {
+        learningRate = or(learningRate, 2e-5);
+        numTrainEpochs = or(numTrainEpochs, 3);
+        maxSteps = or(maxSteps, -1);
+        batchSize = or(batchSize, 8);
+        gradientAccumulationSteps = or(gradientAccumulationSteps, 1);
+        maxSeqLength = or(maxSeqLength, 1024);
+        packing = or(packing, false);
+        maxTokensPerForward = or(maxTokensPerForward, 0);
+        lrScheduler = or(lrScheduler, LrScheduler.LINEAR);
+        warmupRatio = or(warmupRatio, 0.0);
+        warmupSteps = or(warmupSteps, 0);
+        minLrRatio = or(minLrRatio, 0.0);
+        weightDecay = or(weightDecay, 0.0);
+        maxGradNorm = or(maxGradNorm, 1.0);
+        adamBeta1 = or(adamBeta1, 0.9);
+        adamBeta2 = or(adamBeta2, 0.999);
+        adamEpsilon = or(adamEpsilon, 1e-8);
+        evalSteps = or(evalSteps, 0);
+        evalFraction = or(evalFraction, 0.0);
+        saveSteps = or(saveSteps, 500);
+        saveTotalLimit = or(saveTotalLimit, 2);
+        loggingSteps = or(loggingSteps, 10);
+        seed = or(seed, 42L);
+        completionOnlyLoss = or(completionOnlyLoss, true);
+        template = or(template, "plain");
+        promptColumn = or(promptColumn, "prompt");
+        completionColumn = or(completionColumn, "completion");
+        textColumn = or(textColumn, "text");
+        addSpecialTokens = or(addSpecialTokens, true);
+        appendEos = or(appendEos, true);
+        gradientCheckpointing = or(gradientCheckpointing, false);
+        maxNonFiniteSteps = or(maxNonFiniteSteps, 3);
+
+        require(learningRate >= 0 && Double.isFinite(learningRate), "learning_rate must be ≥ 0, got " + learningRate);
+        require(numTrainEpochs >= 1, "num_train_epochs must be ≥ 1, got " + numTrainEpochs);
+        require(maxSteps == -1 || maxSteps >= 1, "max_steps must be ≥ 1, or −1 for num_train_epochs, got " + maxSteps);
+        require(batchSize >= 1, "batch_size must be ≥ 1, got " + batchSize);
+        require(gradientAccumulationSteps >= 1, "gradient_accumulation_steps must be ≥ 1, got " + gradientAccumulationSteps);
+        require(maxSeqLength >= 2, "max_seq_length must be ≥ 2 (one input and one target), got " + maxSeqLength);
+        require(maxTokensPerForward >= 0, "max_tokens_per_forward must be ≥ 0 (0 = batch_size × max_seq_length), got " + maxTokensPerForward);
+        require(maxTokensPerForward == 0 || maxTokensPerForward >= maxSeqLength,
+                "max_tokens_per_forward (" + maxTokensPerForward + ") must be ≥ max_seq_length (" + maxSeqLength + "): one row must fit");
+        require(warmupRatio >= 0 && warmupRatio <= 1, "warmup_ratio must be in [0, 1], got " + warmupRatio);
+        require(warmupSteps >= 0, "warmup_steps must be ≥ 0, got " + warmupSteps);
+        require(minLrRatio >= 0 && minLrRatio <= 1, "min_lr_ratio must be in [0, 1], got " + minLrRatio);
+        require(weightDecay >= 0, "weight_decay must be ≥ 0, got " + weightDecay);
+        require(maxGradNorm >= 0, "max_grad_norm must be ≥ 0 (0 = off), got " + maxGradNorm);
+        require(adamBeta1 >= 0 && adamBeta1 < 1, "adam_beta1 must be in [0, 1), got " + adamBeta1);
+        require(adamBeta2 >= 0 && adamBeta2 < 1, "adam_beta2 must be in [0, 1), got " + adamBeta2);
+        require(adamEpsilon >= 0, "adam_epsilon must be ≥ 0, got " + adamEpsilon);
+        require(evalSteps >= 0, "eval_steps must be ≥ 0 (0 = only at the end), got " + evalSteps);
+        require(evalFraction >= 0 && evalFraction < 1, "eval_fraction must be in [0, 1), got " + evalFraction);
+        require(saveSteps >= 0, "save_steps must be ≥ 0 (0 = only at the end), got " + saveSteps);
+        require(saveTotalLimit >= 1, "save_total_limit must be ≥ 1, got " + saveTotalLimit);
+        require(loggingSteps >= 1, "logging_steps must be ≥ 1, got " + loggingSteps);
+        require(!template.isBlank(), "template must not be empty");
+        require(maxNonFiniteSteps >= 1, "max_non_finite_steps must be ≥ 1, got " + maxNonFiniteSteps);
+    }
+
+    /** Every default. */
+    public static SftConfig defaults() {
+        return of(Map.of());
+    }
+
+    /**
+     * Defaults for pretraining a model from scratch on raw text: loss on every token, packing on,
+     * lr 1e-3 with cosine decay to 10% after 5% warm-up, weight decay 0.1 (the usual GPT recipe),
+     * one epoch. Override anything with {@link #with}.
+     */
+    public static SftConfig pretraining() {
+        return of(Map.of("completion_only_loss", false, "packing", true, "learning_rate", 1e-3, "lr_scheduler", "cosine",
+                "warmup_ratio", 0.05, "min_lr_ratio", 0.1, "weight_decay", 0.1, "num_train_epochs", 1));
+    }
+
+    /** Mapper with the YAML conventions: snake_case keys, unknown keys rejected. */
+    public static final ObjectMapper MAPPER = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    /** Binds snake_case keys ({@code Map.of("max_seq_length", 256, "packing", true)}); absent keys take defaults. */
+    public static SftConfig of(Map<String, ?> snakeCaseValues) {
+        try {
+            return MAPPER.convertValue(snakeCaseValues, SftConfig.class);
+        } catch (IllegalArgumentException e) {
+            Throwable c = e;
+            while (c.getCause() != null && !(c instanceof IllegalArgumentException && c != e)) c = c.getCause();
+            throw new IllegalArgumentException("sft config: " + (c == e ? e.getMessage() : c.getMessage()), e);
+        }
+    }
+
+    /** This config with some keys replaced (snake_case). */
+    public SftConfig with(Map<String, ?> snakeCaseOverrides) {
+        Map<String, Object> m = toMap();
+        m.putAll(snakeCaseOverrides);
+        return of(m);
+    }
+
+    /** Every option by its snake_case name, defaults filled in (written beside runs and into trainer_state.json). */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> toMap() {
+        return new LinkedHashMap<>(MAPPER.convertValue(this, Map.class));
+    }
+
+    /** Padded tokens per forward pass. */
+    public int forwardTokenBudget() {
+        return maxTokensPerForward > 0 ? maxTokensPerForward : batchSize * maxSeqLength;
+    }
+
+    /** Sequences per optimizer step. */
+    public int sequencesPerStep() {
+        return batchSize * gradientAccumulationSteps;
+    }
+
+    private static <T> T or(T v, T def) {
+        return v == null ? def : v;
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException(message);
+    }
+}

@@ -1,0 +1,96 @@
+package io.r1kit.grpo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.r1kit.grpo.GrpoConfig.LossType;
+import io.r1kit.grpo.GrpoConfig.LrScheduler;
+import io.r1kit.grpo.GrpoConfig.ScaleRewards;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class GrpoConfigTest {
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        GrpoConfig c = GrpoConfig.defaults();
+        assertEquals(8, c.numGenerations());
+        assertEquals(ScaleRewards.GROUP, c.scaleRewards());
+        assertEquals(LossType.GRPO, c.lossType());
+        assertEquals(0.2, c.epsilon());
+        assertEquals(0.2, c.epsilonHigh(), "unset epsilon_high means epsilon");
+        assertEquals(0.0, c.beta());
+        assertEquals(1, c.numIterations());
+        assertEquals(LrScheduler.LINEAR, c.lrScheduler());
+        assertEquals(1e-6, c.learningRate());
+        assertEquals(false, c.maskTruncatedCompletions());
+        assertEquals(false, c.dynamicSampling());
+        assertEquals(42L, c.seed());
+    }
+
+    @Test
+    void bindsSnakeCaseNamesAndLowerCaseEnums() {
+        GrpoConfig c = GrpoConfig.of(Map.of("num_generations", 4, "loss_type", "dr_grpo", "scale_rewards", "none",
+                "epsilon_high", 0.28, "lr_scheduler", "cosine", "mask_truncated_completions", true));
+        assertEquals(4, c.numGenerations());
+        assertEquals(LossType.DR_GRPO, c.lossType());
+        assertEquals(ScaleRewards.NONE, c.scaleRewards());
+        assertEquals(0.28, c.epsilonHigh());
+        assertEquals(LrScheduler.COSINE, c.lrScheduler());
+        assertTrue(c.maskTruncatedCompletions());
+        Map<String, Object> m = c.toMap();
+        assertEquals("dr_grpo", m.get("loss_type"));
+        assertEquals(4, m.get("num_generations"));
+        assertEquals(c, GrpoConfig.of(m), "toMap/of round-trip");
+    }
+
+    /** Bound the way the pipeline's StrictYaml binds run configs (snake_case, strict, no scalar coercion). */
+    @Test
+    void bindsFromYamlWithThePipelinesStrictSettings() throws Exception {
+        var binder = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+                .propertyNamingStrategy(com.fasterxml.jackson.databind.PropertyNamingStrategies.SNAKE_CASE)
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(com.fasterxml.jackson.databind.MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
+                .disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .build();
+        String yaml = """
+                num_generations: 16
+                loss_type: dapo
+                scale_rewards: batch
+                epsilon: 0.2
+                epsilon_high: 0.28
+                beta: 0
+                learning_rate: 1.0e-6
+                lr_scheduler: cosine
+                dynamic_sampling: true
+                seed: 7
+                """;
+        var tree = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper().readTree(yaml);
+        GrpoConfig c = binder.treeToValue(tree, GrpoConfig.class);
+        assertEquals(16, c.numGenerations());
+        assertEquals(LossType.DAPO, c.lossType());
+        assertEquals(ScaleRewards.BATCH, c.scaleRewards());
+        assertEquals(0.28, c.epsilonHigh());
+        assertEquals(0.0, c.beta());
+        assertEquals(LrScheduler.COSINE, c.lrScheduler());
+        assertTrue(c.dynamicSampling());
+        assertEquals(7L, c.seed());
+        assertEquals(8, c.promptsPerStep(), "absent keys take their defaults");
+    }
+
+    @Test
+    void validationMessagesNameTheKey() {
+        assertMessage("num_generations must be ≥ 2", Map.of("num_generations", 1));
+        assertMessage("epsilon_high must be ≥ epsilon", Map.of("epsilon", 0.3, "epsilon_high", 0.2));
+        assertMessage("loss_type: 'ppo' is not one of [grpo, bnpo, dr_grpo, dapo]", Map.of("loss_type", "ppo"));
+        assertMessage("beta must be ≥ 0", Map.of("beta", -0.1));
+        assertMessage("Unrecognized field \"num_generation\"", Map.of("num_generation", 4));
+    }
+
+    private static void assertMessage(String expectedPart, Map<String, ?> values) {
+        var e = assertThrows(IllegalArgumentException.class, () -> GrpoConfig.of(values));
+        assertTrue(e.getMessage().contains(expectedPart), "message '" + e.getMessage() + "' should contain '" + expectedPart + "'");
+    }
+}

@@ -1,0 +1,261 @@
+package io.r1kit.model.backend.cuda;
+
+import jcuda.Pointer;
+import jcuda.Sizeof;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
+import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasHandle;
+import jcuda.jcublas.cublasStatus;
+import jcuda.runtime.cudaStream_t;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One CUDA device: its primary context (shared with the CUDA runtime that cuBLAS uses), ONE
+ * stream on which every kernel, GEMM and copy is ordered, a cuBLAS handle bound to that stream,
+ * the caching allocator, the kernel modules (compiled by {@link NvrtcCompiler} on first use) and
+ * events for timing.
+ *
+ * <p>Host transfers use the synchronous cuMemcpy calls on Java arrays: JCuda cannot pin a Java
+ * array for an asynchronous copy, and the stream is created blocking (flags 0), so the legacy
+ * default stream those copies run on is ordered with it. Calls are serialised by the owner
+ * ({@link CudaBackend} methods are synchronized).
+ */
+public final class CudaDevice implements DeviceApi, AutoCloseable {
+    public final int ordinal;
+    public final String name;
+    public final int computeCapability;     // major * 10 + minor
+    public final int multiprocessors;
+    public final long totalMemory;
+
+    private final CUdevice device = new CUdevice();
+    private final CUcontext context = new CUcontext();
+    private final CUstream stream = new CUstream();
+    private final cublasHandle cublas = new cublasHandle();
+    private final CachingAllocator<CUdeviceptr> allocator;
+    private final NvrtcCompiler compiler;
+    private final Map<String, CUmodule> modules = new HashMap<>();
+    private final Map<Kernel, CUfunction> functions = new EnumMap<>(Kernel.class);
+    private final List<String> compileLog = new ArrayList<>();
+
+    CudaDevice(int ordinal) {
+        CudaLibraries.Status st = CudaLibraries.status();
+        if (!st.available()) throw new IllegalStateException("CUDA is not available: " + st.reason());
+        JCudaDriver.setExceptionsEnabled(true);
+        JCublas2.setExceptionsEnabled(false);
+        this.ordinal = ordinal;
+        JCudaDriver.cuDeviceGet(device, ordinal);
+        byte[] nameBytes = new byte[256];
+        JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, device);
+        int len = 0;
+        while (len < nameBytes.length && nameBytes[len] != 0) len++;
+        this.name = new String(nameBytes, 0, len, java.nio.charset.StandardCharsets.US_ASCII);
+        this.computeCapability = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) * 10
+                + attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        this.multiprocessors = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        long[] mem = new long[1];
+        JCudaDriver.cuDeviceTotalMem(mem, device);
+        this.totalMemory = mem[0];
+        if (computeCapability < 80) {
+            throw new IllegalStateException("CUDA device " + ordinal + " (" + name + ") has compute capability "
+                    + computeCapability / 10 + "." + computeCapability % 10 + "; r1kit's bf16 kernels need 8.0 (Ampere) or newer");
+        }
+        JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
+        JCudaDriver.cuCtxSetCurrent(context);
+        JCudaDriver.cuStreamCreate(stream, 0);
+        cublasCheck(JCublas2.cublasCreate(cublas), "cublasCreate");
+        cublasCheck(JCublas2.cublasSetStream(cublas, new cudaStream_t(stream)), "cublasSetStream");
+        this.allocator = new CachingAllocator<>(new CachingAllocator.Device<>() {
+            @Override public CUdeviceptr alloc(long bytes) {
+                CUdeviceptr p = new CUdeviceptr();
+                JCudaDriver.setExceptionsEnabled(false);
+                int rc;
+                try {
+                    rc = JCudaDriver.cuMemAlloc(p, bytes);
+                } finally {
+                    JCudaDriver.setExceptionsEnabled(true);
+                }
+                if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY) throw new CachingAllocator.OutOfMemory(CUresult.stringFor(rc));
+                if (rc != CUresult.CUDA_SUCCESS) throw new IllegalStateException("cuMemAlloc(" + bytes + "): " + CUresult.stringFor(rc));
+                return p;
+            }
+
+            @Override public void free(CUdeviceptr ptr) {
+                JCudaDriver.cuMemFree(ptr);
+            }
+        });
+        this.compiler = new NvrtcCompiler(NvrtcCompiler.defaultCacheDir());
+    }
+
+    private int attribute(int attr) {
+        int[] v = new int[1];
+        JCudaDriver.cuDeviceGetAttribute(v, attr, device);
+        return v[0];
+    }
+
+    static void cublasCheck(int status, String call) {
+        if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
+            throw new IllegalStateException(call + " failed: " + cublasStatus.stringFor(status));
+        }
+    }
+
+    void makeCurrent() {
+        JCudaDriver.cuCtxSetCurrent(context);
+    }
+
+    @Override public cublasHandle cublas() { return cublas; }
+
+    // ------------------------------------------------------------------ memory
+
+    @Override public DeviceBuffer alloc(long bytes) {
+        return new DeviceBuffer(this, allocator.allocate(bytes), bytes);
+    }
+
+    @Override public void release(DeviceBuffer b) {
+        allocator.release(b.block());
+    }
+
+    public CachingAllocator.Stats memoryStats() { return allocator.stats(); }
+
+    public void emptyCache() { allocator.emptyCache(); }
+
+    public void resetPeakMemory() { allocator.resetPeak(); }
+
+    public DeviceBuffer upload(float[] a, int off, int n) {
+        DeviceBuffer b = alloc((long) n * Sizeof.FLOAT);
+        if (n > 0) JCudaDriver.cuMemcpyHtoD(b.ptr(), Pointer.to(a).withByteOffset((long) off * Sizeof.FLOAT), (long) n * Sizeof.FLOAT);
+        return b;
+    }
+
+    public DeviceBuffer upload(int[] a, int n) {
+        DeviceBuffer b = alloc((long) n * Sizeof.INT);
+        if (n > 0) JCudaDriver.cuMemcpyHtoD(b.ptr(), Pointer.to(a), (long) n * Sizeof.INT);
+        return b;
+    }
+
+    public DeviceBuffer upload(byte[] a, int n) {
+        DeviceBuffer b = alloc(n);
+        if (n > 0) JCudaDriver.cuMemcpyHtoD(b.ptr(), Pointer.to(a), n);
+        return b;
+    }
+
+    public void download(DeviceBuffer b, float[] dst, int off, int n) {
+        if (n > 0) JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) off * Sizeof.FLOAT), b.ptr(), (long) n * Sizeof.FLOAT);
+    }
+
+    /** dst[off, off+n) = b[from, from+n) (floats). */
+    public void download(DeviceBuffer b, long from, float[] dst, int off, int n) {
+        if (n > 0) JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) off * Sizeof.FLOAT), b.at(from, Sizeof.FLOAT), (long) n * Sizeof.FLOAT);
+    }
+
+    public void download(DeviceBuffer b, int[] dst, int n) {
+        if (n > 0) JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), b.ptr(), (long) n * Sizeof.INT);
+    }
+
+    @Override public void download(DeviceBuffer b, double[] dst, int n) {
+        if (n > 0) JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), b.ptr(), (long) n * Sizeof.DOUBLE);
+    }
+
+    /** Sets the buffer's first {@code bytes} to zero (on the stream). */
+    public void zero(DeviceBuffer b, long bytes) {
+        if (bytes > 0) JCudaDriver.cuMemsetD8Async(b.ptr(), (byte) 0, bytes, stream);
+    }
+
+    public void synchronize() {
+        JCudaDriver.cuStreamSynchronize(stream);
+    }
+
+    // ------------------------------------------------------------------ kernels
+
+    private CUfunction function(Kernel k) {
+        CUfunction f = functions.get(k);
+        if (f != null) return f;
+        CUmodule module = modules.computeIfAbsent(k.file, file -> {
+            NvrtcCompiler.Image image = compiler.compile(file, computeCapability);
+            compileLog.add(file + " -> " + image.target().option() + (image.fromCache() ? " (cached)" : " (compiled)"));
+            CUmodule m = new CUmodule();
+            JCudaDriver.cuModuleLoadData(m, image.bytes());
+            return m;
+        });
+        f = new CUfunction();
+        JCudaDriver.cuModuleGetFunction(f, module, k.entry);
+        functions.put(k, f);
+        return f;
+    }
+
+    /** Which modules were compiled or loaded from the cache, for diagnostics. */
+    public List<String> compileLog() { return List.copyOf(compileLog); }
+
+    @Override public void launch(Kernel k, int gx, int gy, int gz, int block, int sharedBytes, Object... args) {
+        if (gx == 0 || gy == 0 || gz == 0) return;
+        CUfunction f = function(k);
+        if (sharedBytes > 48 * 1024) {
+            JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes);
+        }
+        Pointer[] ps = new Pointer[args.length];
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a == null) ps[i] = Pointer.to(new CUdeviceptr());
+            else if (a instanceof DeviceBuffer b) ps[i] = Pointer.to(b.ptr());
+            else if (a instanceof CUdeviceptr p) ps[i] = Pointer.to(p);
+            else if (a instanceof Integer v) ps[i] = Pointer.to(new int[] {v});
+            else if (a instanceof Long v) ps[i] = Pointer.to(new long[] {v});
+            else if (a instanceof Float v) ps[i] = Pointer.to(new float[] {v});
+            else throw new IllegalArgumentException("kernel " + k.entry + ": unsupported argument type " + a.getClass());
+        }
+        JCudaDriver.cuLaunchKernel(f, gx, gy, gz, block, 1, 1, sharedBytes, stream, Pointer.to(ps), null);
+    }
+
+    @Override public int elementwiseGrid(long n) {
+        long blocks = (n + 255) / 256;
+        return (int) Math.max(1, Math.min(blocks, (long) multiprocessors * 32));
+    }
+
+    // ------------------------------------------------------------------ timing
+
+    /** Runs {@code work} (which enqueues on this device) and returns its device time in ms, measured with events. */
+    public float timeMs(Runnable work) {
+        CUevent start = new CUevent(), stop = new CUevent();
+        JCudaDriver.cuEventCreate(start, 0);
+        JCudaDriver.cuEventCreate(stop, 0);
+        try {
+            JCudaDriver.cuEventRecord(start, stream);
+            work.run();
+            JCudaDriver.cuEventRecord(stop, stream);
+            JCudaDriver.cuEventSynchronize(stop);
+            float[] ms = new float[1];
+            JCudaDriver.cuEventElapsedTime(ms, start, stop);
+            return ms[0];
+        } finally {
+            JCudaDriver.cuEventDestroy(start);
+            JCudaDriver.cuEventDestroy(stop);
+        }
+    }
+
+    @Override
+    public void close() {
+        makeCurrent();
+        synchronize();
+        allocator.emptyCache();
+        for (CUmodule m : modules.values()) JCudaDriver.cuModuleUnload(m);
+        modules.clear();
+        functions.clear();
+        JCublas2.cublasDestroy(cublas);
+        JCudaDriver.cuStreamDestroy(stream);
+        JCudaDriver.cuDevicePrimaryCtxRelease(device);
+    }
+}
