@@ -79,7 +79,8 @@ public final class EvalStage implements StageRunner {
         long seed = o.seed() != null ? o.seed() : ctx.config().seed();
         try (Tokenizer tok = ctx.tokenizer(inputModel);
              CompositeReward rewards = ctx.rewards(s);
-             Rollouts rollouts = new Rollouts(tok, ctx.template(s), rewards, o.maxPromptLength(), false,
+             // prompts are encoded with special tokens (BOS), exactly as the SFT trainer and GRPO do
+            Rollouts rollouts = new Rollouts(tok, ctx.template(s), rewards, o.maxPromptLength(), true,
                      o.accuracyReward(), o.formatReward(), o.correctThreshold())) {
             Evaluator.Result r = Evaluator.run(new Generator(model, tok), rollouts, data,
                     new Evaluator.Options(o.passK(), o.temperature(), o.topK(), o.topP(), o.maxCompletionLength(),
