@@ -42,7 +42,7 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--repeats", description = "Timed repeats per shape and side (default: 5 quick, 11 full).")
     Integer repeats;
 
-    private static final Set<String> SECTIONS = Set.of("gemm", "attention", "rmsnorm_rope");
+    private static final List<String> SECTIONS = List.of("gemm", "attention", "rmsnorm_rope");
     private final PrintStream log = System.err;
 
     public static void main(String[] args) {
@@ -56,7 +56,7 @@ public final class BenchMain implements Callable<Integer> {
                     + "(the CUDA backend comes later). Use --device cpu.");
             return 2;
         }
-        Set<String> sections = new LinkedHashSet<>(only == null ? List.of("gemm", "attention", "rmsnorm_rope") : only);
+        Set<String> sections = new LinkedHashSet<>(only == null ? SECTIONS : only);
         for (String s : sections) {
             if (!SECTIONS.contains(s)) {
                 log.println("r1kit bench: unknown section '" + s + "' in --only; expected some of " + SECTIONS);

@@ -228,6 +228,8 @@ public final class SftTrainer {
         CheckpointStore store = outputDir == null ? null : new CheckpointStore(outputDir.resolve(CHECKPOINTS), cfg.saveTotalLimit());
         Path metricsFile = outputDir == null ? null : outputDir.resolve(METRICS_FILE);
         Progress p = new Progress();
+        p.trainExamples = trainEx.size();
+        p.trainTokens = SftLoss.tokens(trainEx);
         if (store != null) {
             store.cleanLeftovers();
             Optional<Path> latest = store.latest();
@@ -402,6 +404,7 @@ public final class SftTrainer {
     /** Mutable run position (everything a checkpoint must restore besides weights and optimizer). */
     private static final class Progress {
         long step, numTokens, consumed, nonFiniteSteps;
+        long trainExamples, trainTokens;   // fingerprint of the encoded train set: a resume must see the same data
         int nonFiniteStreak;
         double windowLoss;
         long windowSteps, windowTokens, windowNanos;
@@ -416,6 +419,8 @@ public final class SftTrainer {
         extra.put("window_steps", (double) p.windowSteps);
         extra.put("last_grad_norm", p.lastGradNorm);
         extra.put("last_lr", (double) p.lastLr);
+        extra.put("train_examples", (double) p.trainExamples);
+        extra.put("train_tokens", (double) p.trainTokens);
         // NaN cannot be written to JSON: drop it (absent = NaN on restore)
         extra.values().removeIf(v -> !Double.isFinite(v));
         TrainerState st = new TrainerState(p.step, p.step - p.nonFiniteSteps, p.consumed, cfg.seed(), RNG_SCHEME,
@@ -436,6 +441,11 @@ public final class SftTrainer {
             Object was = st.config().get(e.getKey());
             if (was != null && !String.valueOf(was).equals(String.valueOf(e.getValue()))) changed.add(e.getKey() + ": " + was + " -> " + e.getValue());
         }
+        Double ex = st.extra().get("train_examples"), tok = st.extra().get("train_tokens");
+        if (ex != null && tok != null && (ex.longValue() != p.trainExamples || tok.longValue() != p.trainTokens))
+            throw new IllegalStateException("cannot resume " + ckpt + ": it was trained on " + ex.longValue() + " examples / "
+                    + tok.longValue() + " tokens, this run has " + p.trainExamples + " / " + p.trainTokens
+                    + " (a different train set or encoding would change every later batch)");
         if (!changed.isEmpty()) log.accept("warning: resuming " + ckpt.getFileName() + " with a changed config: " + changed);
         try {
             model.copyWeightsFrom(CausalLM.load(ckpt));

@@ -45,6 +45,30 @@ class ColdStartAndMixTest {
         assertThrows(IllegalArgumentException.class, () -> ColdStartFormat.of(Map.of("reasoning_opne", "x")));
     }
 
+    @Test
+    void coldStartFromASourceJsonlWithSeveralCompletionsPerPrompt(@TempDir Path tmp) throws Exception {
+        Path src = tmp.resolve("zero.jsonl");
+        write(src, List.of(
+                "{\"id\":\"a\",\"prompt\":\"what is 1+2?\",\"answer\":\"3\",\"language\":\"en\",\"completion\":"
+                        + "[\"<think> 1+2=3 </think> <answer> 3 </answer>\",\"<think> 1+2=4 </think> <answer> 4 </answer>\",\"3\"]}",
+                "{\"id\":\"b\",\"prompt\":\"what is 2+2?\",\"answer\":\"4\",\"language\":\"en\",\"completion\":"
+                        + "\"<think> two plus two, then плюс два </think> <answer> 4 </answer>\"}"));
+        RejectionConfig cfg = RejectionConfig.of(Map.of("require_format", true));
+        try (var rw = RejectionTestSupport.accuracyAndFormat()) {
+            RejectionSampler.Stats s = new RejectionSampler(cfg, new JsonlSource(PromptTemplates.byName("toy"), cfg.completionColumn()),
+                    RejectionSampler.judgeFor(cfg, rw, null, null)).rewrite(ColdStartFormat.defaults()::rewrite)
+                    .run(Dataset.read(src).examples(), tmp.resolve("out"));
+            assertEquals(4, s.samples());
+            assertEquals(1, s.accepted());
+            // "1+2=4" is wrong, a bare "3" is right but not in the <think>/<answer> format, b mixes languages in its reasoning
+            assertEquals(Map.of("incorrect", 1L, "unformatted", 1L, "mixed_language", 1L), s.reasons());
+            JsonNode line = RejectionTestSupport.lines(tmp.resolve("out").resolve(RejectionSampler.ACCEPTED)).get(0);
+            assertEquals("|special_token|1+2=3|special_token|3", line.get("completion").asText());
+            assertEquals("jsonl", line.get("source").asText());
+            assertEquals("user: what is 1+2?\nassistant:", line.get("prompt_text").asText());
+        }
+    }
+
     static void write(Path f, List<String> lines) throws Exception {
         Files.write(f, lines);
     }

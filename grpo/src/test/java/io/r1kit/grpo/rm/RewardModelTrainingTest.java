@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A tiny reward model (width 48, 2 layers, char vocab, from scratch) trained on the toy
+ * A tiny reward model (width 32, 2 layers, char vocab, from scratch) trained on the toy
  * {@code preferences} pairs must rank held-out pairs far above chance.
  */
 class RewardModelTrainingTest {

@@ -126,6 +126,10 @@ class SftTrainerTest {
         try (var s = Files.list(dir.resolve("b").resolve(SftTrainer.CHECKPOINTS))) {
             assertTrue(s.filter(p -> p.getFileName().toString().startsWith("checkpoint-")).count() <= 2);
         }
+        // resuming with a different train set is refused (every later batch would differ)
+        IllegalStateException d = assertThrows(IllegalStateException.class, () -> trainer(tinyModel(1), cfg).outputDir(dir.resolve("b"))
+                .resume(true).build().train(new Dataset(docs.subList(0, 20)), null));
+        assertTrue(d.getMessage().contains("examples"), d.getMessage());
         // a finished run in the same dir without resume is refused
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> trainer(tinyModel(1), cfg).outputDir(dir.resolve("b")).build().train(data, null));

@@ -27,8 +27,9 @@ import jdk.incubator.vector.VectorSpecies;
  * one sequential stream: B because its rows sit a full row apart (4 KiB for N = 1024) and a
  * strip read in place would map onto a couple of L1 sets and evict itself; A because reading
  * MR separate row streams ran the kernel at half speed. Transposes are handled by the packing
- * (op(B) = Bᵀ by 16 x 16 register transposes), so the one kernel serves all four layouts. Packing zero-pads edge panels, so the kernel
- * always runs a full tile and the merge writes only the valid part of C.
+ * (op(B) = Bᵀ by 16 x 16 register transposes), so the one kernel serves all four layouts.
+ * Packing zero-pads edge panels, so the kernel always runs a full tile and the merge writes
+ * only the valid part of C.
  */
 final class GemmPacked {
     private GemmPacked() {}
@@ -237,6 +238,7 @@ final class GemmPacked {
         for (int L = 0; L < V; L++) {
             int o = L % (2 * h);
             idx[L] = down ? (o >= h ? L - h : L) : (o < h ? L + h : L);
+            if (idx[L] >= V) idx[L] = L;     // narrower vectors (V < 16) never use transpose16
         }
         return VectorShuffle.fromValues(S, idx);
     }

@@ -111,7 +111,8 @@ class GemmTest {
 
     @Test
     void packedPathCrossesEveryBlockBoundary() {
-        // M > 2 MC (several row blocks + edge panel), K > KC (two K blocks, beta applied once),
+        // M > 2 MC (several row blocks + edge panel, and above every skinny limit), K > KC (two K
+        // blocks, beta applied once),
         // N not a multiple of NR and more than one task of strips.
         long seed = 100;
         for (int layout = 0; layout < 4; layout++) {
@@ -119,8 +120,10 @@ class GemmTest {
         }
         // K so deep that the packed B panel holds only two strips: N spans several panels.
         int deepK = GemmPacked.B_PANEL_FLOATS / (2 * GemmPacked.NR);
-        check(false, false, 9, 2 * GemmPacked.NR + 5, deepK, 1f, 1f, 0, 0, 0, seed++);
-        check(true, true, GemmSkinny.MAX_ROWS_DOT + 1, 2 * GemmPacked.NR + 1, deepK, -1f, 0f, 0, 0, 0, seed++);
+        // (x·W with M just above the axpy-form limit: the cheapest shape that reaches the packed path)
+        int m = GemmSkinny.MAX_ROWS_AXPY + 1;
+        check(false, false, m, 2 * GemmPacked.NR + 5, deepK, 1f, 1f, 0, 0, 0, seed++);
+        check(true, false, m, 2 * GemmPacked.NR + 1, deepK, -1f, 0f, 0, 0, 0, seed++);
         // K so deep that the packed A panel holds one MC block: M spans two row panels.
         int deepK2 = GemmPacked.A_PANEL_FLOATS / GemmPacked.MC + 7;
         check(false, false, GemmPacked.MC + 10, 9, deepK2, 1f, 0.5f, 0, 0, 0, seed++);
@@ -130,8 +133,8 @@ class GemmTest {
     @Test
     void skinnyDecodeShapes() {
         long seed = 200;
-        int[] ks = {1, 15, 16, 17, 100, 1000};
-        int[] ns = {1, 3, 4, 5, 15, 63, 64, 65, 200};
+        int[] ks = {1, 15, 16, 17, 100};
+        int[] ns = {1, 3, 4, 5, 63, 64, 65, 130};
         for (int small = 1; small <= GemmSkinny.MAX; small++) {
             for (int K : ks) for (int big : ns) {
                 for (int layout = 0; layout < 4; layout++) {
@@ -140,6 +143,11 @@ class GemmTest {
                     check(tA, tB, big, small, K, 0.75f, 1f, 0, 0, 0, seed++);  // few columns (head)
                 }
             }
+        }
+        // a long K (vector loop plus scalar tail of the dot products)
+        for (int layout = 0; layout < 4; layout++) {
+            check((layout & 1) != 0, (layout & 2) != 0, 5, 70, 1001, 1f, 0f, 0, 0, 0, seed++);
+            check((layout & 1) != 0, (layout & 2) != 0, 70, 3, 1001, 1f, 0f, 0, 0, 0, seed++);
         }
         // around the axpy-form limit for x·W (rows in fours, groups of 2-3 and a lone row)
         for (int M : new int[] {GemmSkinny.MAX_ROWS_AXPY - 1, GemmSkinny.MAX_ROWS_AXPY, GemmSkinny.MAX_ROWS_AXPY + 1}) {

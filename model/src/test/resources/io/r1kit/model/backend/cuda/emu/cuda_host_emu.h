@@ -60,28 +60,30 @@ inline float rsqrtf(float x) { return 1.f / std::sqrt(x); }
 inline int min(int a, int b) { return a < b ? a : b; }
 inline int max(int a, int b) { return a > b ? a : b; }
 
-// Runs kernel(args...) over the grid, block by block, one OS thread per CUDA thread.
+// Runs kernel(args...) over the grid: one team of `block` OS threads walks the blocks in order,
+// with a barrier between blocks, so each block still runs alone (per-block `__shared__` statics).
 template <class F> void r1_launch(F kernel, r1_dim3 grid, unsigned block, size_t smemBytes) {
     gridDim = grid;
     blockDim = r1_dim3{block, 1, 1};
     r1_dynamic_smem.assign(smemBytes / 4 + 1, 0.f);
-    for (unsigned bz = 0; bz < grid.z; bz++)
-        for (unsigned by = 0; by < grid.y; by++)
-            for (unsigned bx = 0; bx < grid.x; bx++) {
-                std::barrier<> blockBar(block);
-                r1_block_barrier = &blockBar;
-                std::vector<r1_warp_state> warps((block + 31) / 32);
-                std::vector<std::thread> threads;
-                threads.reserve(block);
-                for (unsigned t = 0; t < block; t++) {
-                    threads.emplace_back([&, t] {
-                        threadIdx = r1_dim3{t, 0, 0};
+    std::barrier<> blockBar(block), endOfBlock(block);
+    r1_block_barrier = &blockBar;
+    std::vector<r1_warp_state> warps((block + 31) / 32);
+    std::vector<std::thread> threads;
+    threads.reserve(block);
+    for (unsigned t = 0; t < block; t++) {
+        threads.emplace_back([&, t] {
+            threadIdx = r1_dim3{t, 0, 0};
+            r1_warp = &warps[t / 32];
+            r1_lane = (int) (t % 32);
+            for (unsigned bz = 0; bz < grid.z; bz++)
+                for (unsigned by = 0; by < grid.y; by++)
+                    for (unsigned bx = 0; bx < grid.x; bx++) {
                         blockIdx = r1_dim3{bx, by, bz};
-                        r1_warp = &warps[t / 32];
-                        r1_lane = (int) (t % 32);
                         kernel();
-                    });
-                }
-                for (auto& th : threads) th.join();
-            }
+                        endOfBlock.arrive_and_wait();   // the block is done before the next starts
+                    }
+        });
+    }
+    for (auto& th : threads) th.join();
 }
