@@ -22,7 +22,7 @@ import java.util.Map;
  * Not a test (no @Test): pretrains a toy base model and measures what R1-Zero would start from.
  * Run by hand, e.g.
  * <pre>
- *   java -cp ... io.r1kit.grpo.sft.ToyBaseModelExperiment hidden=128 layers=4 heads=4 ffn=352 docs=30000 epochs=2 lr=2e-3
+ *   java -cp ... io.r1kit.grpo.sft.ToyBaseModelExperiment docs=90000 hidden=96 layers=4 heads=4 ffn=256 lr=4e-3
  * </pre>
  * It prints tokens/s of pretraining, then greedy and sampled (T=1, 4 per prompt) accuracy and
  * format rate on 200 held-out arithmetic problems (part=test) with the toy template, scored by the

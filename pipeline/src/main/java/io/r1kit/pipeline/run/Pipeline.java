@@ -1,5 +1,7 @@
 package io.r1kit.pipeline.run;
 
+import io.r1kit.model.backend.Devices;
+import io.r1kit.model.tensor.Backends;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.RunConfig;
 import io.r1kit.pipeline.config.StrictYaml;
@@ -97,6 +99,16 @@ public final class Pipeline {
         RunDirectory dir = ctx.dir();
         Files.createDirectories(dir.root());
         saveResolvedConfig();
+        // device: auto falls back to the CPU with one line saying why; an explicit cuda that cannot
+        // run is an error before any work
+        Devices.Selection device;
+        try {
+            device = Devices.select(ctx.config().device(), line -> LOG.warn("{}", line));
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            throw new ConfigException(ctx.loaded().locate("/device") + ": " + e.getMessage(), e);
+        }
+        Backends.set(device.backend());
+        LOG.info("device: {} (backend {})", device.device(), device.backend().name());
         Path previous = null;
         for (StageSpec s : stages) {
             StageRunner runner = RUNNERS.get(s.type());

@@ -165,6 +165,8 @@ class EmulatedKernelsTest {
 
     @Test
     void rmsnormSoftmaxFamilyAndFusedLogProbs() {
+        // every op is enqueued first and checked after ONE run of the runner (each run is a process)
+        List<Runnable> checks = new ArrayList<>();
         int N = 5;
         for (int V : new int[] {1, 33, 1000}) {
             float[] x = randn(V, N * V);
@@ -173,65 +175,61 @@ class EmulatedKernelsTest {
             float[] dy = randn(V + 1, N * V), dx0 = randn(V + 2, N * V), dout = randn(V + 3, N);
             int[] target = {0, V - 1, -1, V / 2, 2 % V};
             String s = " V=" + V;
+            int nv = N * V;
             DeviceBuffer dX = dev.upload(x), dDy = dev.upload(dy), dT = dev.upload(target), dDout = dev.upload(dout);
 
-            float[] ey = new float[N * V];
-            REF.softmaxForward(ey, x, N, V);
-            DeviceBuffer y = dev.alloc(4L * N * V);
-            ops.softmaxForward(y, dX, N, V);
-            close("softmaxForward" + s, ey, dev.floats(y, N * V), 1e-5, 1e-5);
-            float[] edx = dx0.clone();
-            REF.softmaxBackward(edx, dy, ey, N, V);
-            DeviceBuffer g = dev.upload(dx0);
-            ops.softmaxBackward(g, dDy, dev.upload(ey), N, V);
-            close("softmaxBackward" + s, edx, dev.floats(g, N * V), 1e-4, 1e-4);
+            float[] sm = new float[nv], lsm = new float[nv];
+            REF.softmaxForward(sm, x, N, V);
+            REF.logSoftmaxForward(lsm, x, N, V);
+            float[] esb = dx0.clone(), elb = dx0.clone();
+            REF.softmaxBackward(esb, dy, sm, N, V);
+            REF.logSoftmaxBackward(elb, dy, lsm, N, V);
+            DeviceBuffer y1 = dev.alloc(4L * nv), y2 = dev.alloc(4L * nv), g1 = dev.upload(dx0), g2 = dev.upload(dx0);
+            ops.softmaxForward(y1, dX, N, V);
+            ops.softmaxBackward(g1, dDy, dev.upload(sm), N, V);
+            ops.logSoftmaxForward(y2, dX, N, V);
+            ops.logSoftmaxBackward(g2, dDy, dev.upload(lsm), N, V);
+            checks.add(() -> close("softmaxForward" + s, sm, dev.floats(y1, nv), 1e-5, 1e-5));
+            checks.add(() -> close("softmaxBackward" + s, esb, dev.floats(g1, nv), 1e-4, 1e-4));
+            checks.add(() -> close("logSoftmaxForward" + s, lsm, dev.floats(y2, nv), 1e-5, 1e-5));
+            checks.add(() -> close("logSoftmaxBackward" + s, elb, dev.floats(g2, nv), 1e-4, 1e-4));
 
-            REF.logSoftmaxForward(ey, x, N, V);
-            ops.logSoftmaxForward(y, dX, N, V);
-            close("logSoftmaxForward" + s, ey, dev.floats(y, N * V), 1e-5, 1e-5);
-            edx = dx0.clone();
-            REF.logSoftmaxBackward(edx, dy, ey, N, V);
-            g = dev.upload(dx0);
-            ops.logSoftmaxBackward(g, dDy, dev.upload(ey), N, V);
-            close("logSoftmaxBackward" + s, edx, dev.floats(g, N * V), 1e-4, 1e-4);
-
-            float[] eo = new float[N], el = new float[N];
-            REF.tokenLogProbsForward(eo, el, x, target, N, V);
-            DeviceBuffer o = dev.alloc(4L * N), l = dev.alloc(4L * N);
-            ops.tokenLogProbsForward(o, l, dX, dT, N, V);
-            close("tokenLogProbsForward" + s, eo, dev.floats(o, N), 1e-5, 1e-5);
-            close("tokenLogProbsForward lse" + s, el, dev.floats(l, N), 1e-5, 1e-5);
-            edx = dx0.clone();
-            REF.tokenLogProbsBackward(edx, dout, x, el, target, N, V);
-            g = dev.upload(dx0);
-            ops.tokenLogProbsBackward(g, dDout, dX, dev.upload(el), dT, N, V);
-            close("tokenLogProbsBackward" + s, edx, dev.floats(g, N * V), 1e-5, 1e-5);
-
-            REF.entropyForward(eo, el, x, N, V);
-            ops.entropyForward(o, l, dX, N, V);
-            close("entropyForward" + s, eo, dev.floats(o, N), 1e-4, 1e-4);
-            edx = dx0.clone();
-            REF.entropyBackward(edx, dout, x, el, eo, N, V);
-            g = dev.upload(dx0);
-            ops.entropyBackward(g, dDout, dX, dev.upload(el), dev.upload(eo), N, V);
-            close("entropyBackward" + s, edx, dev.floats(g, N * V), 1e-5, 1e-4);
+            float[] to = new float[N], tl = new float[N], ho = new float[N], hl = new float[N];
+            REF.tokenLogProbsForward(to, tl, x, target, N, V);
+            REF.entropyForward(ho, hl, x, N, V);
+            float[] etb = dx0.clone(), ehb = dx0.clone();
+            REF.tokenLogProbsBackward(etb, dout, x, tl, target, N, V);
+            REF.entropyBackward(ehb, dout, x, hl, ho, N, V);
+            DeviceBuffer o1 = dev.alloc(4L * N), l1 = dev.alloc(4L * N), o2 = dev.alloc(4L * N), l2 = dev.alloc(4L * N);
+            DeviceBuffer g3 = dev.upload(dx0), g4 = dev.upload(dx0);
+            ops.tokenLogProbsForward(o1, l1, dX, dT, N, V);
+            ops.tokenLogProbsBackward(g3, dDout, dX, dev.upload(tl), dT, N, V);
+            ops.entropyForward(o2, l2, dX, N, V);
+            ops.entropyBackward(g4, dDout, dX, dev.upload(hl), dev.upload(ho), N, V);
+            checks.add(() -> close("tokenLogProbsForward" + s, to, dev.floats(o1, N), 1e-5, 1e-5));
+            checks.add(() -> close("tokenLogProbsForward lse" + s, tl, dev.floats(l1, N), 1e-5, 1e-5));
+            checks.add(() -> close("tokenLogProbsBackward" + s, etb, dev.floats(g3, nv), 1e-5, 1e-5));
+            checks.add(() -> close("entropyForward" + s, ho, dev.floats(o2, N), 1e-4, 1e-4));
+            checks.add(() -> close("entropyForward lse" + s, hl, dev.floats(l2, N), 1e-5, 1e-5));
+            checks.add(() -> close("entropyBackward" + s, ehb, dev.floats(g4, nv), 1e-5, 1e-4));
         }
         for (int C : new int[] {1, 7, 129}) {
             int R = 70;   // > 64 rows: two row chunks in the dw kernel
             float[] x = randn(C, R * C), w = randn(C + 1, C), dout = randn(C + 2, R * C), dx0 = randn(C + 3, R * C), dw0 = randn(C + 4, C);
             float[] eo = new float[R * C], er = new float[R];
             REF.rmsnormForward(eo, er, x, w, R, C, 1e-6f);
-            DeviceBuffer o = dev.alloc(4L * R * C), r = dev.alloc(4L * R), dX = dev.upload(x), dW = dev.upload(w);
-            ops.rmsnormForward(o, r, dX, dW, R, C, 1e-6f);
-            close("rmsnormForward C=" + C, eo, dev.floats(o, R * C), 1e-5, 1e-5);
-            close("rmsnormForward rstd C=" + C, er, dev.floats(r, R), 1e-5, 1e-5);
             float[] edx = dx0.clone(), edw = dw0.clone();
             REF.rmsnormBackward(edx, edw, dout, x, w, er, R, C);
+            DeviceBuffer o = dev.alloc(4L * R * C), r = dev.alloc(4L * R), dX = dev.upload(x), dW = dev.upload(w);
             DeviceBuffer gx = dev.upload(dx0), gw = dev.upload(dw0);
+            ops.rmsnormForward(o, r, dX, dW, R, C, 1e-6f);
             ops.rmsnormBackward(gx, gw, dev.upload(dout), dX, dW, dev.upload(er), R, C);
-            close("rmsnormBackward dx C=" + C, edx, dev.floats(gx, R * C), 1e-4, 1e-4);
-            close("rmsnormBackward dw C=" + C, edw, dev.floats(gw, C), 1e-4, 1e-4);
+            checks.add(() -> close("rmsnormForward C=" + C, eo, dev.floats(o, R * C), 1e-5, 1e-5));
+            checks.add(() -> close("rmsnormForward rstd C=" + C, er, dev.floats(r, R), 1e-5, 1e-5));
+            checks.add(() -> close("rmsnormBackward dx C=" + C, edx, dev.floats(gx, R * C), 1e-4, 1e-4));
+            checks.add(() -> close("rmsnormBackward dw C=" + C, edw, dev.floats(gw, C), 1e-4, 1e-4));
         }
+        checks.forEach(Runnable::run);
     }
 
     // ------------------------------------------------------------------ elementwise family
@@ -346,39 +344,45 @@ class EmulatedKernelsTest {
         float[] x = randn(42, N * V);
         for (int i = 0; i < x.length; i++) x[i] *= 2;
         float[] u = {0.01f, 0.37f, 0.93f, 0.999f};
-        DeviceBuffer dx = dev.upload(x), du = dev.upload(u), out = dev.alloc(4L * N), lp = dev.alloc(4L * N);
+        DeviceBuffer dx = dev.upload(x), du = dev.upload(u);
         record P(float T, int k, float p, float minP) {}
         List<P> settings = new ArrayList<>(List.of(new P(0f, 0, 1f, 0f), new P(1f, 0, 1f, 0f), new P(0.7f, 50, 1f, 0f),
                 new P(1f, 0, 0.9f, 0f), new P(0.8f, 40, 0.8f, 0f), new P(1.2f, 0, 1f, 0.05f), new P(1f, 1, 1f, 0f)));
+        List<Runnable> checks = new ArrayList<>();
         for (P sp : settings) {
-            // the three log-prob modes on two settings; the others in mode 0 (each call is one runner process)
+            // the three log-prob modes on two settings; the others in mode 0 (one runner process in all)
             boolean allModes = sp.k() == 50 || sp.T() <= 0f;
-            for (int mode = 0; mode < (allModes ? 3 : 1); mode++) {
+            for (int m = 0; m < (allModes ? 3 : 1); m++) {
+                int mode = m;
+                DeviceBuffer out = dev.alloc(4L * N), lp = dev.alloc(4L * N);
                 ops.sample(out, lp, dx, du, N, V, sp.T(), sp.k(), sp.p(), sp.minP(), mode);
-                int[] got = dev.ints(out, N);
-                float[] gotLp = dev.floats(lp, N);
-                for (int n = 0; n < N; n++) {
-                    int want;
-                    if (sp.T() <= 0f) {
-                        want = 0;
-                        for (int i = 1; i < V; i++) if (x[n * V + i] > x[n * V + want]) want = i;
-                    } else {
-                        want = expectedSample(x, n * V, V, sp.T(), sp.k(), sp.p(), sp.minP(), u[n]);
+                checks.add(() -> {
+                    int[] got = dev.ints(out, N);
+                    float[] gotLp = dev.floats(lp, N);
+                    for (int n = 0; n < N; n++) {
+                        int want;
+                        if (sp.T() <= 0f) {
+                            want = 0;
+                            for (int i = 1; i < V; i++) if (x[n * V + i] > x[n * V + want]) want = i;
+                        } else {
+                            want = expectedSample(x, n * V, V, sp.T(), sp.k(), sp.p(), sp.minP(), u[n]);
+                        }
+                        assertEquals(want, got[n], "sample " + sp + " row " + n);
+                        float[] row = Arrays.copyOfRange(x, n * V, n * V + V);
+                        float[] ls = new float[1], lse = new float[1];
+                        REF.tokenLogProbsForward(ls, lse, row, new int[] {want}, 1, V);
+                        if (sp.T() <= 0f || mode == 2) assertEquals(ls[0], gotLp[n], 1e-4, "raw logprob " + sp);
+                        if (sp.T() > 0f && mode == 1) {
+                            float[] scaled = row.clone();
+                            for (int i = 0; i < V; i++) scaled[i] /= sp.T();
+                            REF.tokenLogProbsForward(ls, lse, scaled, new int[] {want}, 1, V);
+                            assertEquals(ls[0], gotLp[n], 1e-4, "temperature logprob " + sp);
+                        }
+                        if (sp.T() > 0f && mode == 0) assertTrue(gotLp[n] <= 1e-6f, "processed logprob " + gotLp[n]);
                     }
-                    assertEquals(want, got[n], "sample " + sp + " row " + n);
-                    float[] row = Arrays.copyOfRange(x, n * V, n * V + V);
-                    float[] ls = new float[1], lse = new float[1];
-                    REF.tokenLogProbsForward(ls, lse, row, new int[] {want}, 1, V);
-                    if (sp.T() <= 0f || mode == 2) assertEquals(ls[0], gotLp[n], 1e-4, "raw logprob " + sp);
-                    if (sp.T() > 0f && mode == 1) {
-                        float[] scaled = row.clone();
-                        for (int i = 0; i < V; i++) scaled[i] /= sp.T();
-                        REF.tokenLogProbsForward(ls, lse, scaled, new int[] {want}, 1, V);
-                        assertEquals(ls[0], gotLp[n], 1e-4, "temperature logprob " + sp);
-                    }
-                    if (sp.T() > 0f && mode == 0) assertTrue(gotLp[n] <= 1e-6f, "processed logprob " + gotLp[n]);
-                }
+                });
             }
         }
+        checks.forEach(Runnable::run);
     }
 }
