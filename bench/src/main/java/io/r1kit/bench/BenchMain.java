@@ -36,13 +36,13 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "Backend to measure: cpu (default) or cuda.")
     String device;
 
-    @Option(names = "--only", split = ",", description = "Sections to run: gemm, attention, rmsnorm_rope (default: all).")
+    @Option(names = "--only", split = ",", description = "Sections to run: gemm, attention, rmsnorm_rope, decode (default: all).")
     List<String> only;
 
     @Option(names = "--repeats", description = "Timed repeats per shape and side (default: 5 quick, 11 full).")
     Integer repeats;
 
-    private static final List<String> SECTIONS = List.of("gemm", "attention", "rmsnorm_rope");
+    private static final List<String> SECTIONS = List.of("gemm", "attention", "rmsnorm_rope", "decode");
     private final PrintStream log = System.err;
 
     public static void main(String[] args) {
@@ -121,6 +121,17 @@ public final class BenchMain implements Callable<Integer> {
                     putTimes(o, row.r(), row.unavailable());
                     log.println("rmsnorm_rope " + c + " " + describe(row.r(), row.unavailable()));
                 }
+            }
+            if (sections.contains("decode")) {
+                // r1kit only: decode of a ~10M-parameter random model, batch 1 and 32 (KV cache, sampling loop)
+                io.r1kit.model.generate.DecodeBenchmark.Result d = quick
+                        ? io.r1kit.model.generate.DecodeBenchmark.run(16, 32)
+                        : io.r1kit.model.generate.DecodeBenchmark.run();
+                root.putObject("decode").put("parameters", d.parameters()).put("prompt_tokens", d.promptTokens())
+                        .put("new_tokens", d.newTokens()).put("batch1_tokens_per_second", round(d.batch1TokensPerSec()))
+                        .put("batch32_tokens_per_second", round(d.batch32TokensPerSec()))
+                        .put("batch32_end_to_end_tokens_per_second", round(d.batch32EndToEndTokensPerSec()));
+                log.println(d);
             }
         }
         if (json) {

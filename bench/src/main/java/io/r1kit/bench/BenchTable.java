@@ -38,6 +38,14 @@ final class BenchTable {
                         r.get("hq").asInt(), r.get("hkv").asInt(), r.get("d").asInt(), times(r)));
             }
         }
+        if (root.has("decode")) {
+            JsonNode d = root.get("decode");
+            sb.append(String.format(Locale.ROOT, "%ndecode, %,d-parameter model, prompt %d, %d new tokens (r1kit only)%n"
+                            + "  batch 1: %.1f tok/s   batch 32: %.1f tok/s   batch 32 end to end: %.1f tok/s%n",
+                    d.get("parameters").asLong(), d.get("prompt_tokens").asInt(), d.get("new_tokens").asInt(),
+                    d.get("batch1_tokens_per_second").asDouble(), d.get("batch32_tokens_per_second").asDouble(),
+                    d.get("batch32_end_to_end_tokens_per_second").asDouble()));
+        }
         if (root.has("rmsnorm_rope")) {
             sb.append(String.format(Locale.ROOT, "%nrmsnorm + rope, forward+backward%n  %6s %6s %9s %12s %12s %7s%n",
                     "rows", "heads", "head_dim", "r1kit ms", "libtorch ms", "ratio"));

@@ -137,10 +137,10 @@ final class GemmSkinny {
             w = FloatVector.fromArray(S, Y, y3 + k);
             s03 = a.fma(w, s03); s13 = b.fma(w, s13);
         }
-        float d00 = s00.reduceLanes(VectorOperators.ADD), d01 = s01.reduceLanes(VectorOperators.ADD);
-        float d02 = s02.reduceLanes(VectorOperators.ADD), d03 = s03.reduceLanes(VectorOperators.ADD);
-        float d10 = s10.reduceLanes(VectorOperators.ADD), d11 = s11.reduceLanes(VectorOperators.ADD);
-        float d12 = s12.reduceLanes(VectorOperators.ADD), d13 = s13.reduceLanes(VectorOperators.ADD);
+        float d00 = VectorMath.sum(s00), d01 = VectorMath.sum(s01);
+        float d02 = VectorMath.sum(s02), d03 = VectorMath.sum(s03);
+        float d10 = VectorMath.sum(s10), d11 = VectorMath.sum(s11);
+        float d12 = VectorMath.sum(s12), d13 = VectorMath.sum(s13);
         for (; k < K; k++) {
             float a = X[x0 + k], b = X[x1 + k];
             float w0 = Y[y0 + k], w1 = Y[y1 + k], w2 = Y[y2 + k], w3 = Y[y3 + k];
@@ -171,8 +171,8 @@ final class GemmSkinny {
             s2 = x.fma(FloatVector.fromArray(S, Y, y2 + k), s2);
             s3 = x.fma(FloatVector.fromArray(S, Y, y3 + k), s3);
         }
-        float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
-        float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
+        float d0 = VectorMath.sum(s0), d1 = VectorMath.sum(s1);
+        float d2 = VectorMath.sum(s2), d3 = VectorMath.sum(s3);
         for (; k < K; k++) {
             float x = X[xi + k];
             d0 += x * Y[y0 + k]; d1 += x * Y[y1 + k]; d2 += x * Y[y2 + k]; d3 += x * Y[y3 + k];
@@ -187,7 +187,7 @@ final class GemmSkinny {
         FloatVector s = FloatVector.zero(S);
         int k = 0, kv = S.loopBound(K);
         for (; k < kv; k += V) s = FloatVector.fromArray(S, X, xi + k).fma(FloatVector.fromArray(S, Y, yi + k), s);
-        float d = s.reduceLanes(VectorOperators.ADD);
+        float d = VectorMath.sum(s);
         for (; k < K; k++) d += X[xi + k] * Y[yi + k];
         return d;
     }
