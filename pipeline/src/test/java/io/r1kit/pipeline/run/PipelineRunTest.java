@@ -1,0 +1,136 @@
+package io.r1kit.pipeline.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.r1kit.pipeline.cli.Main;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A whole (tiny) run from YAML through the CLI: data, scratch model, pretrain, eval, GRPO, report, rerun. */
+class PipelineRunTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static final String CONFIG = """
+            name: tiny
+            seed: 3
+            device: auto
+            template: toy
+            data:
+              corpus: {generate: {task: pretrain-corpus, n: 300, seed: 1}}
+              train:  {generate: {task: arithmetic, n: 40, seed: 2, params: {part: train}}}
+              test:   {generate: {task: arithmetic, n: 6, seed: 3, params: {part: test}}}
+            tokenizer: {char: {}}
+            model:
+              scratch: {hidden_size: 32, intermediate_size: 64, num_layers: 1, num_heads: 2, max_positions: 128}
+            rewards:
+              - {name: accuracy, weight: 1.0}
+              - {name: format, weight: 0.5}
+            stages:
+              - {name: pretrain, type: pretrain, data: corpus, max_seq_length: 128, batch_size: 4, max_steps: 4, logging_steps: 2, save_steps: 2}
+              - {name: base_eval, type: eval, data: test, max_completion_length: 12}
+              - name: r1_zero
+                type: grpo
+                data: train
+                eval_data: test
+                prompts_per_step: 2
+                num_generations: 2
+                max_completion_length: 12
+                learning_rate: 0.001
+                max_steps: 2
+                save_steps: 1
+                log_completions_steps: 1
+            """;
+
+    record Result(int exit, String out, String err) {}
+
+    private static Result cli(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.commandLine().execute(args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void runsEveryStageWritesTheRunDirectoryAndSkipsCompletedStagesOnRerun(@TempDir Path tmp) throws Exception {
+        Path cfg = tmp.resolve("tiny.yaml");
+        Files.writeString(cfg, CONFIG);
+        Path run = tmp.resolve("run");
+
+        Result r = cli("run", cfg.toString(), "--run-dir", run.toString());
+        assertEquals(0, r.exit(), r.err());
+
+        for (String f : List.of("config.yaml", "run.log", "metrics.jsonl", "report.html", "eval/base_eval.json",
+                "eval/r1_zero.json", "stages/pretrain.json", "stages/base_eval.json", "stages/r1_zero.json",
+                "data/corpus.jsonl", "tokenizer/tokenizer.json")) {
+            assertTrue(Files.exists(run.resolve(f)), "missing " + f);
+        }
+        JsonNode eval = JSON.readTree(run.resolve("eval/base_eval.json").toFile());
+        for (String k : List.of("accuracy", "format_rate", "mean_length", "n")) assertTrue(eval.has(k), "eval lacks " + k);
+        assertEquals(6, eval.get("n").asInt());
+
+        List<JsonNode> lines = Files.readAllLines(run.resolve("metrics.jsonl")).stream().filter(l -> !l.isBlank())
+                .map(l -> { try { return JSON.readTree(l); } catch (Exception e) { throw new RuntimeException(e); } }).toList();
+        Set<String> stages = lines.stream().map(n -> n.path("stage").asText()).collect(Collectors.toSet());
+        assertEquals(Set.of("pretrain", "r1_zero"), stages, "every metrics line carries its stage");
+        long grpoSteps = lines.stream().filter(n -> n.path("stage").asText().equals("r1_zero") && n.has("reward")).count();
+        assertEquals(2, grpoSteps, "each GRPO step exactly once");
+        assertTrue(Files.readString(run.resolve("run.log")).contains("stage r1_zero"), "run.log holds the log");
+
+        // rerunning skips completed stages and changes nothing
+        String before = Files.readString(run.resolve("metrics.jsonl"));
+        Result again = cli("run", cfg.toString(), "--run-dir", run.toString(), "--resume");
+        assertEquals(0, again.exit(), again.err());
+        assertTrue(Files.readString(run.resolve("run.log")).contains("already completed, skipping"));
+        assertEquals(before, Files.readString(run.resolve("metrics.jsonl")));
+    }
+
+    @Test
+    void unknownStageKeyStopsBeforeAnyWorkWithLineAndSuggestion(@TempDir Path tmp) throws Exception {
+        Path cfg = tmp.resolve("bad.yaml");
+        Files.writeString(cfg, CONFIG.replace("learning_rate: 0.001", "betta: 0.04"));
+        Path run = tmp.resolve("run");
+        Result r = cli("run", cfg.toString(), "--run-dir", run.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("bad.yaml:25:5: unknown key 'stages[2].betta'"), r.err());
+        assertTrue(r.err().contains("Did you mean 'beta'?"), r.err());
+        assertTrue(!Files.exists(run), "nothing was written");
+
+        Files.writeString(cfg, CONFIG);
+        assertEquals(0, cli("validate", cfg.toString()).exit());
+        Result v = cli("validate", cfg.toString(), "--set", "stages.r1_zero.betta=0");
+        assertEquals(2, v.exit());
+        assertTrue(v.err().contains("--set stages.r1_zero.betta=0: unknown key 'stages[2].betta'. Did you mean 'beta'?"), v.err());
+    }
+
+    @Test
+    void unknownStageTypeAndDataSetAreNamed(@TempDir Path tmp) throws Exception {
+        Path cfg = tmp.resolve("c.yaml");
+        Files.writeString(cfg, CONFIG.replace("type: grpo", "type: grop"));
+        Result r = cli("validate", cfg.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("Did you mean 'grpo'?"), r.err());
+        Files.writeString(cfg, CONFIG.replace("data: test, max_completion_length", "data: tset, max_completion_length"));
+        Result d = cli("validate", cfg.toString());
+        assertEquals(2, d.exit());
+        assertTrue(d.err().contains("data set 'tset'"), d.err());
+    }
+}
