@@ -1,5 +1,6 @@
 package io.r1kit.grpo;
 
+import io.r1kit.grpo.config.ConfigRecords;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -122,7 +123,7 @@ public record GrpoConfig(
         public String yamlName() { return name().toLowerCase(Locale.ROOT); }
 
         @JsonCreator
-        public static ScaleRewards parse(String s) { return parseEnum(ScaleRewards.class, "scale_rewards", s); }
+        public static ScaleRewards parse(String s) { return ConfigRecords.parseEnum(ScaleRewards.class, "scale_rewards", s); }
     }
 
     /** {@code loss_type}: how the per-token losses of a mini-batch become one number (see {@link GrpoLoss}). */
@@ -133,7 +134,7 @@ public record GrpoConfig(
         public String yamlName() { return name().toLowerCase(Locale.ROOT); }
 
         @JsonCreator
-        public static LossType parse(String s) { return parseEnum(LossType.class, "loss_type", s); }
+        public static LossType parse(String s) { return ConfigRecords.parseEnum(LossType.class, "loss_type", s); }
     }
 
     /** {@code lr_scheduler}: shape of the learning rate after the linear warm-up. */
@@ -144,7 +145,7 @@ public record GrpoConfig(
         public String yamlName() { return name().toLowerCase(Locale.ROOT); }
 
         @JsonCreator
-        public static LrScheduler parse(String s) { return parseEnum(LrScheduler.class, "lr_scheduler", s); }
+        public static LrScheduler parse(String s) { return ConfigRecords.parseEnum(LrScheduler.class, "lr_scheduler", s); }
     }
 
     public GrpoConfig {
@@ -229,21 +230,9 @@ public record GrpoConfig(
         return of(Map.of());
     }
 
-    /** Mapper with the YAML conventions: snake_case keys, unknown keys rejected. */
-    public static final ObjectMapper MAPPER = JsonMapper.builder()
-            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .build();
-
     /** Binds snake_case keys ({@code Map.of("num_generations", 4, "loss_type", "dapo")}); absent keys take defaults. */
     public static GrpoConfig of(Map<String, ?> snakeCaseValues) {
-        try {
-            return MAPPER.convertValue(snakeCaseValues, GrpoConfig.class);
-        } catch (IllegalArgumentException e) {
-            Throwable c = e;
-            while (c.getCause() != null && !(c instanceof IllegalArgumentException && c != e)) c = c.getCause();
-            throw new IllegalArgumentException("grpo config: " + (c == e ? e.getMessage() : c.getMessage()), e);
-        }
+        return ConfigRecords.bind(snakeCaseValues, GrpoConfig.class, "grpo config");
     }
 
     /** This config with some keys replaced (snake_case). */
@@ -256,7 +245,7 @@ public record GrpoConfig(
     /** Every option by its snake_case name, defaults filled in (written beside runs). */
     @SuppressWarnings("unchecked")
     public Map<String, Object> toMap() {
-        return new LinkedHashMap<>(MAPPER.convertValue(this, Map.class));
+        return ConfigRecords.toMap(this);
     }
 
     /** Completions per step, B·G. */
@@ -270,11 +259,5 @@ public record GrpoConfig(
 
     private static void require(boolean ok, String message) {
         if (!ok) throw new IllegalArgumentException(message);
-    }
-
-    static <E extends Enum<E>> E parseEnum(Class<E> type, String key, String s) {
-        for (E e : type.getEnumConstants()) if (e.name().equalsIgnoreCase(s.replace('-', '_'))) return e;
-        throw new IllegalArgumentException(key + ": '" + s + "' is not one of "
-                + Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).toList());
     }
 }

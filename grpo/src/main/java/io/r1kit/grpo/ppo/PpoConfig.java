@@ -1,5 +1,6 @@
 package io.r1kit.grpo.ppo;
 
+import io.r1kit.grpo.config.ConfigRecords;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import io.r1kit.grpo.GrpoConfig;
@@ -125,18 +126,12 @@ public record PpoConfig(Integer promptsPerStep, Integer numGenerations, Integer 
 
     /** Binds snake_case keys; absent keys take defaults. */
     public static PpoConfig of(Map<String, ?> snakeCaseValues) {
-        try {
-            return GrpoConfig.MAPPER.convertValue(snakeCaseValues, PpoConfig.class);
-        } catch (IllegalArgumentException e) {
-            Throwable c = e;
-            while (c.getCause() != null) c = c.getCause();
-            throw new IllegalArgumentException("ppo config: " + c.getMessage(), e);
-        }
+        return ConfigRecords.bind(snakeCaseValues, PpoConfig.class, "ppo config");
     }
 
     @SuppressWarnings("unchecked")
     public Map<String, Object> toMap() {
-        return new LinkedHashMap<>(GrpoConfig.MAPPER.convertValue(this, Map.class));
+        return ConfigRecords.toMap(this);
     }
 
     private static <T> T or(T v, T d) {

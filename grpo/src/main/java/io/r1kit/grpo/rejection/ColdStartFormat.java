@@ -1,5 +1,6 @@
 package io.r1kit.grpo.rejection;
 
+import io.r1kit.grpo.config.ConfigRecords;
 import io.r1kit.grpo.sft.SftConfig;
 import java.util.Map;
 
@@ -40,13 +41,7 @@ public record ColdStartFormat(String reasoningOpen, String reasoningClose, Strin
 
     /** Binds snake_case keys ({@code reasoning_open}, {@code reasoning_close}, {@code summary_template}, …). */
     public static ColdStartFormat of(Map<String, ?> snakeCaseValues) {
-        try {
-            return SftConfig.MAPPER.convertValue(snakeCaseValues, ColdStartFormat.class);
-        } catch (IllegalArgumentException e) {
-            Throwable c = e;
-            while (c.getCause() != null && !(c instanceof IllegalArgumentException && c != e)) c = c.getCause();
-            throw new IllegalArgumentException("cold_start config: " + (c == e ? e.getMessage() : c.getMessage()), e);
-        }
+        return ConfigRecords.bind(snakeCaseValues, ColdStartFormat.class, "cold_start config");
     }
 
     /** The rewritten completion, or null when it has no reasoning block to rewrite. */

@@ -1,5 +1,6 @@
 package io.r1kit.grpo.rejection;
 
+import io.r1kit.grpo.config.ConfigRecords;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import io.r1kit.grpo.sft.SftConfig;
@@ -143,13 +144,7 @@ public record RejectionConfig(
 
     /** Binds snake_case keys; unknown keys fail. */
     public static RejectionConfig of(Map<String, ?> snakeCaseValues) {
-        try {
-            return SftConfig.MAPPER.convertValue(snakeCaseValues, RejectionConfig.class);
-        } catch (IllegalArgumentException e) {
-            Throwable c = e;
-            while (c.getCause() != null && !(c instanceof IllegalArgumentException && c != e)) c = c.getCause();
-            throw new IllegalArgumentException("rejection_sampling config: " + (c == e ? e.getMessage() : c.getMessage()), e);
-        }
+        return ConfigRecords.bind(snakeCaseValues, RejectionConfig.class, "rejection_sampling config");
     }
 
     public RejectionConfig with(Map<String, ?> snakeCaseOverrides) {
@@ -160,7 +155,7 @@ public record RejectionConfig(
 
     @SuppressWarnings("unchecked")
     public Map<String, Object> toMap() {
-        return new LinkedHashMap<>(SftConfig.MAPPER.convertValue(this, Map.class));
+        return ConfigRecords.toMap(this);
     }
 
     private static <T> T or(T v, T def) {

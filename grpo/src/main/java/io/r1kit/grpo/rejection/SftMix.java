@@ -1,5 +1,6 @@
 package io.r1kit.grpo.rejection;
 
+import io.r1kit.grpo.config.ConfigRecords;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.r1kit.data.DatasetException;
@@ -53,11 +54,7 @@ public final class SftMix {
         }
 
         public static Config of(Map<String, ?> snakeCaseValues) {
-            try {
-                return SftConfig.MAPPER.convertValue(snakeCaseValues, Config.class);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("sft mix config: " + e.getMessage(), e);
-            }
+            return ConfigRecords.bind(snakeCaseValues, Config.class, "sft mix config");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.r1kit.grpo.rm;
 
+import io.r1kit.grpo.config.ConfigRecords;
 import io.r1kit.grpo.sft.SftConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -100,18 +101,12 @@ public record RewardModelConfig(
 
     /** Binds snake_case keys; unknown keys fail, absent keys take defaults. */
     public static RewardModelConfig of(Map<String, ?> snakeCaseValues) {
-        try {
-            return SftConfig.MAPPER.convertValue(snakeCaseValues, RewardModelConfig.class);
-        } catch (IllegalArgumentException e) {
-            Throwable c = e;
-            while (c.getCause() != null && !(c instanceof IllegalArgumentException && c != e)) c = c.getCause();
-            throw new IllegalArgumentException("reward_model config: " + (c == e ? e.getMessage() : c.getMessage()), e);
-        }
+        return ConfigRecords.bind(snakeCaseValues, RewardModelConfig.class, "reward_model config");
     }
 
     @SuppressWarnings("unchecked")
     public Map<String, Object> toMap() {
-        return new LinkedHashMap<>(SftConfig.MAPPER.convertValue(this, Map.class));
+        return ConfigRecords.toMap(this);
     }
 
     public RewardModel.Encoding encoding() {

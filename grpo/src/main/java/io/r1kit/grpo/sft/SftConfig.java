@@ -1,5 +1,6 @@
 package io.r1kit.grpo.sft;
 
+import io.r1kit.grpo.config.ConfigRecords;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -187,21 +188,10 @@ public record SftConfig(
                 "warmup_ratio", 0.05, "min_lr_ratio", 0.1, "weight_decay", 0.1, "num_train_epochs", 1));
     }
 
-    /** Mapper with the YAML conventions: snake_case keys, unknown keys rejected. */
-    public static final ObjectMapper MAPPER = JsonMapper.builder()
-            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .build();
 
     /** Binds snake_case keys ({@code Map.of("max_seq_length", 256, "packing", true)}); absent keys take defaults. */
     public static SftConfig of(Map<String, ?> snakeCaseValues) {
-        try {
-            return MAPPER.convertValue(snakeCaseValues, SftConfig.class);
-        } catch (IllegalArgumentException e) {
-            Throwable c = e;
-            while (c.getCause() != null && !(c instanceof IllegalArgumentException && c != e)) c = c.getCause();
-            throw new IllegalArgumentException("sft config: " + (c == e ? e.getMessage() : c.getMessage()), e);
-        }
+        return ConfigRecords.bind(snakeCaseValues, SftConfig.class, "sft config");
     }
 
     /** This config with some keys replaced (snake_case). */
@@ -214,7 +204,7 @@ public record SftConfig(
     /** Every option by its snake_case name, defaults filled in (written beside runs and into trainer_state.json). */
     @SuppressWarnings("unchecked")
     public Map<String, Object> toMap() {
-        return new LinkedHashMap<>(MAPPER.convertValue(this, Map.class));
+        return ConfigRecords.toMap(this);
     }
 
     /** Padded tokens per forward pass. */
