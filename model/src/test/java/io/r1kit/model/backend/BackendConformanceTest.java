@@ -87,26 +87,7 @@ class BackendConformanceTest {
     }
 
     static void close(String what, float[] expected, float[] actual, double atol, double rtol) {
-        assertEquals(expected.length, actual.length, what + ": length");
-        int worst = -1;
-        double worstExcess = 0, worstErr = 0;
-        for (int i = 0; i < expected.length; i++) {
-            float e = expected[i], a = actual[i];
-            if (!Float.isFinite(e) || !Float.isFinite(a)) {
-                if (Float.compare(e, a) != 0) fail(what + ": element " + i + " expected " + e + " got " + a);
-                continue;
-            }
-            double err = Math.abs((double) e - a), allowed = atol + rtol * Math.abs(e);
-            if (err - allowed > worstExcess) {
-                worstExcess = err - allowed;
-                worst = i;
-                worstErr = err;
-            }
-        }
-        if (worst >= 0) {
-            fail(String.format("%s: element %d expected %.8g got %.8g (|err| %.3g > atol %.1g + rtol %.1g*|e|), n=%d",
-                    what, worst, expected[worst], actual[worst], worstErr, atol, rtol, expected.length));
-        }
+        io.r1kit.model.testing.TorchRef.assertClose(what, expected, actual, atol, rtol);
     }
 
     static void close(String what, float[] expected, float[] actual, Tol tol) {
