@@ -7,6 +7,7 @@ import io.r1kit.data.Example;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.grpo.GrpoLoss.Scale;
 import io.r1kit.grpo.checkpoint.CheckpointStore;
+import io.r1kit.grpo.checkpoint.OutputPaths;
 import io.r1kit.grpo.checkpoint.TrainerState;
 import io.r1kit.grpo.eval.Evaluator;
 import io.r1kit.grpo.metrics.MetricsLog;
@@ -131,7 +132,7 @@ public final class GrpoTrainer {
         private Dataset train, eval;
         private CompositeReward rewards;
         private ModelSource reference;
-        private Path outputDir;
+        private OutputPaths outputs;
         private String stage;
         private boolean resume;
         private boolean addSpecialTokens = true;
@@ -156,7 +157,9 @@ public final class GrpoTrainer {
          */
         public Builder reference(ModelSource s) { this.reference = s; return this; }
         /** Run directory: metrics.jsonl, samples/, checkpoints/. */
-        public Builder outputDir(Path d) { this.outputDir = d; return this; }
+        public Builder outputDir(Path d) { this.outputs = OutputPaths.under(d); return this; }
+        /** Each output in its own place (the pipeline's run directory layout; the metrics file may be shared between stages). */
+        public Builder outputs(OutputPaths o) { this.outputs = o; return this; }
         /** Written as {@code stage} in every metrics line (pipelines with several stages). */
         public Builder stage(String s) { this.stage = s; return this; }
         /** Continue from {@code checkpoints/latest} if there is one (else start fresh). */
@@ -171,7 +174,7 @@ public final class GrpoTrainer {
             require(template, "template");
             require(train, "train");
             require(rewards, "rewards");
-            require(outputDir, "outputDir");
+            require(outputs, "outputDir");
             if (train.isEmpty()) throw new IllegalArgumentException("grpo: the train set is empty");
             return new GrpoTrainer(this);
         }
@@ -189,7 +192,7 @@ public final class GrpoTrainer {
     private final Dataset train, eval;
     private final Rollouts rollouts;
     private final ModelSource referenceSource;
-    private final Path outputDir;
+    private final OutputPaths outputs;
     private final String stage;
     private final boolean resume;
     private final Listener listener;
@@ -213,7 +216,7 @@ public final class GrpoTrainer {
         this.train = b.train;
         this.eval = b.eval;
         this.referenceSource = b.reference;
-        this.outputDir = b.outputDir;
+        this.outputs = b.outputs;
         this.stage = b.stage;
         this.resume = b.resume;
         this.listener = b.listener;
@@ -234,7 +237,7 @@ public final class GrpoTrainer {
             case LINEAR -> LrSchedule.warmupLinear(lr, warmup, totalUpdates, 0f);
             case COSINE -> LrSchedule.warmupCosine(lr, warmup, totalUpdates, 0f);
         };
-        this.store = new CheckpointStore(outputDir.resolve("checkpoints"), c.saveTotalLimit());
+        this.store = new CheckpointStore(outputs.checkpoints(), c.saveTotalLimit());
     }
 
     public GrpoConfig config() { return c; }
@@ -245,7 +248,7 @@ public final class GrpoTrainer {
     /** Steps the run will make in total. */
     public long totalSteps() { return totalSteps; }
 
-    public Path metricsFile() { return outputDir.resolve("metrics.jsonl"); }
+    public Path metricsFile() { return outputs.metrics(); }
 
     // ------------------------------------------------------------------ training loop
 
@@ -258,11 +261,11 @@ public final class GrpoTrainer {
             store.cleanLeftovers();
             restored = store.latest();
             if (restored.isPresent()) restore(restored.get());
-            int dropped = MetricsLog.truncateAfter(metricsFile, step);
+            int dropped = MetricsLog.truncateAfter(metricsFile, step, stage);
             if (dropped > 0) LOG.info("resume: dropped {} metrics line(s) after step {}", dropped, step);
             dropSamplesAfter(step);
-        } else if (Files.exists(metricsFile) || !store.list().isEmpty()) {
-            throw new IllegalStateException("grpo: " + outputDir + " already holds a run (metrics.jsonl or checkpoints); "
+        } else if (MetricsLog.hasLines(metricsFile, stage) || !store.list().isEmpty()) {
+            throw new IllegalStateException("grpo: " + outputs.checkpoints() + " or " + metricsFile + " already holds a run; "
                     + "resume it or choose a new output directory");
         }
         Generator generator = new Generator(policy, tokenizer);
@@ -661,7 +664,7 @@ public final class GrpoTrainer {
             o.put("correct", s.correct());
             sb.append(o).append('\n');
         }
-        Path dir = outputDir.resolve("samples");
+        Path dir = outputs.samples();
         try {
             Files.createDirectories(dir);
             Path tmp = dir.resolve(".step-" + step + ".jsonl.tmp");
@@ -673,7 +676,7 @@ public final class GrpoTrainer {
     }
 
     private void dropSamplesAfter(long lastStep) {
-        Path dir = outputDir.resolve("samples");
+        Path dir = outputs.samples();
         if (!Files.isDirectory(dir)) return;
         try (var files = Files.list(dir)) {
             for (Path p : files.toList()) {

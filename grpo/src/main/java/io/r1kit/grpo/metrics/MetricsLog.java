@@ -84,6 +84,15 @@ public final class MetricsLog implements AutoCloseable {
      * @return the number of lines dropped
      */
     public static int truncateAfter(Path file, long step) {
+        return truncateAfter(file, step, null);
+    }
+
+    /**
+     * As {@link #truncateAfter(Path, long)}, but only lines of {@code stage} are candidates for
+     * dropping (null = every line): in a metrics file shared by a pipeline's stages, resuming one
+     * stage must leave the other stages' lines alone. A torn line is dropped whatever its stage.
+     */
+    public static int truncateAfter(Path file, long step, String stage) {
         if (!Files.exists(file)) return 0;
         try {
             List<String> kept = new ArrayList<>();
@@ -97,15 +106,34 @@ public final class MetricsLog implements AutoCloseable {
                     dropped++;
                     continue;
                 }
-                if (n != null && n.has("step") && n.get("step").asLong() > step) dropped++;
+                boolean ours = stage == null || (n != null && stage.equals(n.path("stage").asText(null)));
+                if (ours && n != null && n.has("step") && n.get("step").asLong() > step) dropped++;
                 else kept.add(line);
             }
+            if (dropped == 0) return 0;
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             Files.write(tmp, kept.isEmpty() ? List.of() : kept, StandardCharsets.UTF_8);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return dropped;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot truncate metrics file " + file + " after step " + step, e);
+        }
+    }
+
+    /** Whether {@code file} holds any line of {@code stage} (null = any line at all). */
+    public static boolean hasLines(Path file, String stage) {
+        if (!Files.exists(file)) return false;
+        try (var lines = Files.lines(file, StandardCharsets.UTF_8)) {
+            return lines.filter(l -> !l.isBlank()).anyMatch(l -> {
+                if (stage == null) return true;
+                try {
+                    return stage.equals(JSON.readTree(l).path("stage").asText(null));
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read metrics file " + file, e);
         }
     }
 

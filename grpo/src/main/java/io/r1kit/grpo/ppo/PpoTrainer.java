@@ -5,6 +5,7 @@ import io.r1kit.data.Example;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.grpo.Seeds;
 import io.r1kit.grpo.checkpoint.CheckpointStore;
+import io.r1kit.grpo.checkpoint.OutputPaths;
 import io.r1kit.grpo.checkpoint.TrainerState;
 import io.r1kit.grpo.metrics.MetricsLog;
 import io.r1kit.grpo.rollout.Rollouts;
@@ -74,7 +75,7 @@ public final class PpoTrainer {
         private PromptTemplate template;
         private Dataset train;
         private CompositeReward rewards;
-        private Path outputDir;
+        private OutputPaths outputs;
         private String stage;
         private boolean resume, addSpecialTokens = true;
         private Consumer<Map<String, Object>> onStep = m -> {};
@@ -90,7 +91,9 @@ public final class PpoTrainer {
         public Builder template(PromptTemplate t) { this.template = t; return this; }
         public Builder train(Dataset d) { this.train = d; return this; }
         public Builder rewards(CompositeReward r) { this.rewards = r; return this; }
-        public Builder outputDir(Path d) { this.outputDir = d; return this; }
+        public Builder outputDir(Path d) { this.outputs = OutputPaths.under(d); return this; }
+        /** Each output in its own place (the pipeline's run directory layout). */
+        public Builder outputs(OutputPaths o) { this.outputs = o; return this; }
         public Builder stage(String s) { this.stage = s; return this; }
         public Builder resume(boolean r) { this.resume = r; return this; }
         public Builder addSpecialTokens(boolean a) { this.addSpecialTokens = a; return this; }
@@ -98,7 +101,7 @@ public final class PpoTrainer {
         public Builder onStep(Consumer<Map<String, Object>> f) { this.onStep = Objects.requireNonNull(f); return this; }
 
         public PpoTrainer build() {
-            if (policy == null || tokenizer == null || template == null || train == null || rewards == null || outputDir == null) {
+            if (policy == null || tokenizer == null || template == null || train == null || rewards == null || outputs == null) {
                 throw new IllegalStateException("ppo trainer: policy, tokenizer, template, train, rewards and outputDir must all be set");
             }
             if (config.valueModel() == PpoConfig.ValueModelKind.SEPARATE && valueBackbone == null) {
@@ -118,7 +121,7 @@ public final class PpoTrainer {
     private final Tokenizer tokenizer;
     private final Dataset train;
     private final Rollouts rollouts;
-    private final Path outputDir;
+    private final OutputPaths outputs;
     private final String stage;
     private final boolean resume;
     private final Consumer<Map<String, Object>> onStep;
@@ -140,13 +143,13 @@ public final class PpoTrainer {
         this.policy = b.policy;
         this.tokenizer = b.tokenizer;
         this.train = b.train;
-        this.outputDir = b.outputDir;
+        this.outputs = b.outputs;
         this.stage = b.stage;
         this.resume = b.resume;
         this.onStep = b.onStep;
         this.separateBackbone = b.valueBackbone;
         this.rollouts = new Rollouts(b.tokenizer, b.template, b.rewards, c.maxPromptLength(), b.addSpecialTokens, null, null, 1.0);
-        this.store = new CheckpointStore(outputDir.resolve("checkpoints"), c.saveTotalLimit());
+        this.store = new CheckpointStore(outputs.checkpoints(), c.saveTotalLimit());
         long perEpoch = (train.size() + c.promptsPerStep() - 1) / c.promptsPerStep();
         this.totalSteps = c.maxSteps() > 0 ? c.maxSteps() : perEpoch * c.numTrainEpochs();
         long total = totalSteps * c.numPpoEpochs() * c.numMiniBatches();
@@ -180,7 +183,7 @@ public final class PpoTrainer {
                 ParamGroup.decayMatricesOnly(policy.parameters(), wd));
         valueOpt = new AdamW(AdamW.Config.defaults(c.valueLearningRate().floatValue()).withWeightDecay(wd),
                 ParamGroup.decayMatricesOnly(value.parameters(), wd));
-        Path metricsFile = outputDir.resolve("metrics.jsonl");
+        Path metricsFile = outputs.metrics();
         Path last = null;
         if (resume) {
             store.cleanLeftovers();
@@ -189,9 +192,9 @@ public final class PpoTrainer {
                 restore(latest.get());
                 last = latest.get();
             }
-            MetricsLog.truncateAfter(metricsFile, step);
-        } else if (Files.exists(metricsFile) || !store.list().isEmpty()) {
-            throw new IllegalStateException("ppo: " + outputDir + " already holds a run; resume it or choose a new output directory");
+            MetricsLog.truncateAfter(metricsFile, step, stage);
+        } else if (MetricsLog.hasLines(metricsFile, stage) || !store.list().isEmpty()) {
+            throw new IllegalStateException("ppo: " + outputs.checkpoints() + " or " + metricsFile + " already holds a run; resume it or choose a new output directory");
         }
         Generator generator = new Generator(policy, tokenizer);
         try (MetricsLog metrics = new MetricsLog(metricsFile)) {

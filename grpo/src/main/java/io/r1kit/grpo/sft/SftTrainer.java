@@ -6,6 +6,7 @@ import io.r1kit.data.template.ChatTemplateRenderer;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.data.template.PromptTemplates;
 import io.r1kit.grpo.checkpoint.CheckpointStore;
+import io.r1kit.grpo.checkpoint.OutputPaths;
 import io.r1kit.grpo.checkpoint.TrainerState;
 import io.r1kit.grpo.metrics.MetricsLog;
 import io.r1kit.model.arch.Batch;
@@ -85,7 +86,7 @@ public final class SftTrainer {
     private final SftConfig cfg;
     private final PromptTemplate template;
     private final ChatTemplateRenderer chatTemplate;
-    private final Path outputDir;
+    private final OutputPaths outputs;
     private final String stage;
     private final boolean resume;
     private final long haltAfterStep;
@@ -98,7 +99,7 @@ public final class SftTrainer {
         this.cfg = b.config;
         this.template = b.template != null ? b.template : PromptTemplates.byName(cfg.template());
         this.chatTemplate = b.chatTemplate;
-        this.outputDir = b.outputDir;
+        this.outputs = b.outputs;
         this.stage = b.stage;
         this.resume = b.resume;
         this.haltAfterStep = b.haltAfterStep;
@@ -116,7 +117,7 @@ public final class SftTrainer {
         private final SftConfig config;
         private PromptTemplate template;
         private ChatTemplateRenderer chatTemplate;
-        private Path outputDir;
+        private OutputPaths outputs;
         private String stage;
         private boolean resume;
         private long haltAfterStep = -1;
@@ -143,7 +144,16 @@ public final class SftTrainer {
 
         /** Where metrics, checkpoints and the final model go (default: none, nothing written). */
         public Builder outputDir(Path dir) {
-            this.outputDir = dir;
+            this.outputs = dir == null ? null : OutputPaths.under(dir);
+            return this;
+        }
+
+        /**
+         * Each output in its own place (the pipeline's run directory layout). The metrics file may be
+         * shared with other stages: resume only drops lines of this trainer's {@code stage}.
+         */
+        public Builder outputs(OutputPaths o) {
+            this.outputs = o;
             return this;
         }
 
@@ -225,8 +235,8 @@ public final class SftTrainer {
         boolean ckptBefore = model.gradientCheckpointing();
         if (cfg.gradientCheckpointing()) model.gradientCheckpointing(true);
 
-        CheckpointStore store = outputDir == null ? null : new CheckpointStore(outputDir.resolve(CHECKPOINTS), cfg.saveTotalLimit());
-        Path metricsFile = outputDir == null ? null : outputDir.resolve(METRICS_FILE);
+        CheckpointStore store = outputs == null ? null : new CheckpointStore(outputs.checkpoints(), cfg.saveTotalLimit());
+        Path metricsFile = outputs == null ? null : outputs.metrics();
         Progress p = new Progress();
         p.trainExamples = trainEx.size();
         p.trainTokens = SftLoss.tokens(trainEx);
@@ -234,14 +244,14 @@ public final class SftTrainer {
             store.cleanLeftovers();
             Optional<Path> latest = store.latest();
             if (latest.isPresent() && !resume)
-                throw new IllegalStateException("output dir " + outputDir + " already holds " + latest.get().getFileName()
+                throw new IllegalStateException("output dir " + outputs.checkpoints() + " already holds " + latest.get().getFileName()
                         + ": resume it (resume: true) or use a fresh output dir");
             if (latest.isPresent()) {
                 restore(latest.get(), opt, p);
-                MetricsLog.truncateAfter(metricsFile, p.step);
+                MetricsLog.truncateAfter(metricsFile, p.step, stage);
                 log.accept("resumed from " + latest.get() + " at step " + p.step + "/" + total);
             } else if (Files.exists(metricsFile)) {
-                MetricsLog.truncateAfter(metricsFile, -1);   // leftover of a run killed before its first checkpoint
+                MetricsLog.truncateAfter(metricsFile, -1, stage);   // leftover of a run killed before its first checkpoint
             }
         }
         long padded = 0;
@@ -330,8 +340,8 @@ public final class SftTrainer {
             model.gradientCheckpointing(ckptBefore);
         }
         Path modelDir = null;
-        if (!halted && outputDir != null && saveFinalModel) {
-            modelDir = outputDir.resolve(MODEL_DIR);
+        if (!halted && outputs != null && saveFinalModel) {
+            modelDir = outputs.finalModel();
             try {
                 model.save(modelDir, writer(DType.F32));
             } catch (IOException e) {

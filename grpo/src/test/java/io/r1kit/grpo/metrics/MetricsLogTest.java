@@ -1,6 +1,10 @@
 package io.r1kit.grpo.metrics;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,5 +42,23 @@ class MetricsLogTest {
             log.write(Map.of("step", 4L));
         }
         assertEquals(5, MetricsLog.read(f).size());
+    }
+
+    @Test
+    void truncateAfterInASharedFileOnlyDropsTheResumedStagesLines(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("metrics.jsonl");
+        try (MetricsLog log = new MetricsLog(f)) {
+            for (long s = 1; s <= 4; s++) log.write(Map.of("stage", "pretrain", "step", s));
+            for (long s = 1; s <= 3; s++) log.write(Map.of("stage", "grpo", "step", s));
+        }
+        assertTrue(MetricsLog.hasLines(f, "grpo"));
+        assertFalse(MetricsLog.hasLines(f, "sft"));
+        assertEquals(1, MetricsLog.truncateAfter(f, 2, "grpo"));     // grpo step 3 only; pretrain steps 3, 4 stay
+        List<JsonNode> lines = MetricsLog.read(f);
+        assertEquals(6, lines.size());
+        assertEquals(4, lines.stream().filter(n -> n.get("stage").asText().equals("pretrain")).count());
+        assertEquals(0, MetricsLog.truncateAfter(f, 2, "grpo"));
+        assertEquals(2, MetricsLog.truncateAfter(f, -1, "grpo"));    // a stage restarted from scratch
+        assertFalse(MetricsLog.hasLines(f, "grpo"));
     }
 }

@@ -135,12 +135,10 @@ public final class Pipeline {
             marker.put("model", out == null ? null : out.toString());
             marker.put("seconds", (System.nanoTime() - t0) / 1e9);
             marker.put("finished_at", Instant.now().toString());
-            collectMetrics();
             dir.markCompleted(s.name(), marker);
             if (out != null) previous = out;
             if (only != null) break;
         }
-        collectMetrics();
         Path report = ReportWriter.write(dir.root());
         LOG.info("report: {}", report);
         return report;
@@ -159,25 +157,5 @@ public final class Pipeline {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the resolved config", e);
         }
-    }
-
-    /**
-     * Gathers the stages' metrics files into the run's {@code metrics.jsonl}, in stage order, so
-     * that one file holds every step of every stage (each line carries its {@code stage}).
-     */
-    void collectMetrics() {
-        StringBuilder all = new StringBuilder();
-        for (StageSpec s : stages) {
-            Path f = ctx.dir().stageDir(s.name()).resolve("metrics.jsonl");
-            if (!Files.exists(f)) continue;
-            try {
-                for (String line : Files.readAllLines(f)) {
-                    if (!line.isBlank()) all.append(line).append('\n');
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + f, e);
-            }
-        }
-        RunDirectory.writeAtomically(ctx.dir().metricsFile(), all.toString());
     }
 }

@@ -45,7 +45,7 @@ public final class RunDirectory {
     public Path samples(String stage) { return root.resolve("samples").resolve(stage); }
     public Path evalFile(String stage) { return root.resolve("eval").resolve(stage + ".json"); }
     public Path stageMarker(String stage) { return root.resolve("stages").resolve(stage + ".json"); }
-    /** Where a stage's trainer keeps its own files (checkpoints, per-stage metrics and samples). */
+    /** A stage's work files that are not checkpoints, samples or metrics (e.g. rejection-sampling output). */
     public Path stageDir(String stage) { return root.resolve("stages").resolve(stage); }
 
     /** The completion marker of a stage, if it finished. */

@@ -80,7 +80,9 @@ class PipelineRunTest {
 
         for (String f : List.of("config.yaml", "run.log", "metrics.jsonl", "report.html", "eval/base_eval.json",
                 "eval/r1_zero.json", "stages/pretrain.json", "stages/base_eval.json", "stages/r1_zero.json",
-                "data/corpus.jsonl", "tokenizer/tokenizer.json")) {
+                "data/corpus.jsonl", "tokenizer/tokenizer.json", "checkpoints/pretrain/final/config.json",
+                "checkpoints/pretrain/final/model.safetensors", "checkpoints/r1_zero/checkpoint-2/model.safetensors",
+                "checkpoints/r1_zero/checkpoint-2/trainer_state.json", "samples/r1_zero/step-1.jsonl", "samples/r1_zero/step-2.jsonl")) {
             assertTrue(Files.exists(run.resolve(f)), "missing " + f);
         }
         JsonNode eval = JSON.readTree(run.resolve("eval/base_eval.json").toFile());
@@ -101,6 +103,31 @@ class PipelineRunTest {
         assertEquals(0, again.exit(), again.err());
         assertTrue(Files.readString(run.resolve("run.log")).contains("already completed, skipping"));
         assertEquals(before, Files.readString(run.resolve("metrics.jsonl")));
+
+        // a run killed mid-GRPO, after the checkpoint of step 1 and the metrics line of step 2: no
+        // completion marker, no checkpoint-2, a metrics line and samples of the lost step
+        String samplesOfStep2 = Files.readString(run.resolve("samples/r1_zero/step-2.jsonl"));
+        Files.delete(run.resolve("stages/r1_zero.json"));
+        deleteTree(run.resolve("checkpoints/r1_zero/checkpoint-2"));
+        Files.deleteIfExists(run.resolve("checkpoints/r1_zero/latest"));
+        Files.writeString(run.resolve("metrics.jsonl"), "{\"stage\":\"r1_zero\",\"step\":3,\"rew", java.nio.file.StandardOpenOption.APPEND);
+        Result resumed = cli("run", cfg.toString(), "--run-dir", run.toString(), "--resume");
+        assertEquals(0, resumed.exit(), resumed.err());
+        List<JsonNode> after = Files.readAllLines(run.resolve("metrics.jsonl")).stream().filter(l -> !l.isBlank())
+                .map(l -> { try { return JSON.readTree(l); } catch (Exception e) { throw new RuntimeException(e); } }).toList();
+        assertEquals(List.of(1L, 2L), after.stream().filter(n -> n.path("stage").asText().equals("r1_zero") && n.has("reward"))
+                .map(n -> n.get("step").asLong()).toList(), "each GRPO step exactly once after the resume");
+        assertEquals(lines.stream().filter(n -> n.path("stage").asText().equals("pretrain")).count(),
+                after.stream().filter(n -> n.path("stage").asText().equals("pretrain")).count(), "other stages' lines are kept");
+        assertTrue(Files.exists(run.resolve("checkpoints/r1_zero/checkpoint-2/model.safetensors")));
+        assertEquals(samplesOfStep2, Files.readString(run.resolve("samples/r1_zero/step-2.jsonl")),
+                "the resumed step samples exactly what the uninterrupted run sampled");
+    }
+
+    private static void deleteTree(Path dir) throws java.io.IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
     }
 
     @Test
