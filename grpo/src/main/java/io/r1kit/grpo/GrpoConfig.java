@@ -60,8 +60,8 @@ import java.util.Map;
  * @param evalSteps                 evaluate every this many steps (0 = only at the end, when an eval set is given). Default 0.
  * @param logCompletionsSteps       write {@code samples/step-N.jsonl} every this many steps (0 = never). Default 10.
  * @param maxNonFiniteSteps         consecutive steps with NaN/Inf loss or gradients after which the run stops. Default 3.
- * @param evalPassK                 eval samples per prompt: 1 = greedy decoding, k &gt; 1 = pass@k sampling. Default 1.
- * @param evalTemperature           sampling temperature for pass@k eval. Default 1.0.
+ * @param evalNumSamples            eval samples per prompt, k: {@code accuracy} is then pass@1 averaged over the k samples (the R1 paper's metric) and {@code pass@k} is also reported. Default 1.
+ * @param evalTemperature           eval sampling temperature; 0 = greedy decoding (needs {@code eval_num_samples} 1). The R1 paper evaluates at 0.6 with k samples. Default 0.
  * @param evalMaxExamples           eval prompts used (0 = the whole eval set). Default 0.
  * @param accuracyReward            reward whose value decides "correct" (accuracy, length of correct answers); unset = {@code accuracy} if configured, else the first reward. Default unset.
  * @param formatReward              reward whose value decides the format rate; unset = {@code format} if configured, else the built-in R1-Zero format check. Default unset.
@@ -103,7 +103,7 @@ public record GrpoConfig(
         Integer evalSteps,
         Integer logCompletionsSteps,
         Integer maxNonFiniteSteps,
-        Integer evalPassK,
+        Integer evalNumSamples,
         Double evalTemperature,
         Integer evalMaxExamples,
         String accuracyReward,
@@ -184,8 +184,8 @@ public record GrpoConfig(
         evalSteps = or(evalSteps, 0);
         logCompletionsSteps = or(logCompletionsSteps, 10);
         maxNonFiniteSteps = or(maxNonFiniteSteps, 3);
-        evalPassK = or(evalPassK, 1);
-        evalTemperature = or(evalTemperature, 1.0);
+        evalNumSamples = or(evalNumSamples, 1);
+        evalTemperature = or(evalTemperature, 0.0);
         evalMaxExamples = or(evalMaxExamples, 0);
         correctThreshold = or(correctThreshold, 1.0);
 
@@ -220,8 +220,10 @@ public record GrpoConfig(
         require(evalSteps >= 0, "eval_steps must be ≥ 0, got " + evalSteps);
         require(logCompletionsSteps >= 0, "log_completions_steps must be ≥ 0, got " + logCompletionsSteps);
         require(maxNonFiniteSteps >= 1, "max_non_finite_steps must be ≥ 1, got " + maxNonFiniteSteps);
-        require(evalPassK >= 1, "eval_pass_k must be ≥ 1 (1 = greedy), got " + evalPassK);
-        require(evalTemperature > 0, "eval_temperature must be > 0, got " + evalTemperature);
+        require(evalNumSamples >= 1, "eval_num_samples must be ≥ 1, got " + evalNumSamples);
+        require(evalTemperature >= 0, "eval_temperature must be ≥ 0 (0 = greedy), got " + evalTemperature);
+        require(evalNumSamples == 1 || evalTemperature > 0, "eval_num_samples = " + evalNumSamples
+                + " needs eval_temperature > 0 (greedy decoding gives k identical samples)");
         require(evalMaxExamples >= 0, "eval_max_examples must be ≥ 0 (0 = all), got " + evalMaxExamples);
     }
 

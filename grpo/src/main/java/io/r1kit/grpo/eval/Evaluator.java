@@ -18,42 +18,47 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs the policy on a held-out set: greedy decoding ({@code passK = 1}) or k samples per prompt
- * (pass@k). Reports
+ * Runs the policy on a held-out set: greedy decoding (temperature 0) or k samples per prompt at a
+ * temperature, as the R1 paper evaluates (k samples at temperature 0.6, top-p 0.95, pass@1
+ * averaged over them). Reports
  * <ul>
- *   <li>{@code accuracy}: greedy: fraction correct; pass@k: fraction of prompts with at least one
- *       correct sample among k (the unbiased pass@k estimator with n = k)</li>
- *   <li>{@code mean_accuracy}: fraction of all samples that are correct (= accuracy when greedy)</li>
+ *   <li>{@code accuracy}: fraction of all samples that are correct: greedy, the fraction of prompts
+ *       answered correctly; with k samples, pass@1 estimated from k samples per prompt</li>
+ *   <li>{@code pass@k} (k &gt; 1): fraction of prompts with at least one correct sample among k</li>
  *   <li>{@code reward} and {@code rewards/<name>/mean} (nulls left out of the mean)</li>
  *   <li>{@code completions/mean_length}, {@code completions/mean_length_correct},
  *       {@code completions/mean_length_incorrect} (tokens; NaN when there is no such completion)</li>
- *   <li>{@code format_rate}: fraction of samples in the R1-Zero format; {@code num_examples}, {@code pass_k}</li>
+ *   <li>{@code format_rate}: fraction of samples in the R1-Zero format; {@code num_examples}, {@code num_samples} (k)</li>
  * </ul>
  */
 public final class Evaluator {
 
     /**
-     * @param passK               1 = greedy, k &gt; 1 = pass@k sampling
-     * @param temperature         sampling temperature when passK &gt; 1
+     * @param numSamples          samples per prompt, k (1 with temperature 0 = greedy)
+     * @param temperature         sampling temperature; 0 = greedy decoding
      * @param topK                top-k when sampling (0 = off)
      * @param topP                top-p when sampling (1 = off)
      * @param maxCompletionLength tokens generated at most
      * @param maxExamples         eval prompts used (0 = all)
-     * @param seed                sampling seed (pass@k)
+     * @param seed                sampling seed
      */
-    public record Options(int passK, double temperature, int topK, double topP, int maxCompletionLength, int maxExamples, long seed) {
+    public record Options(int numSamples, double temperature, int topK, double topP, int maxCompletionLength, int maxExamples, long seed) {
         public Options {
-            if (passK < 1) throw new IllegalArgumentException("eval pass_k must be ≥ 1, got " + passK);
+            if (numSamples < 1) throw new IllegalArgumentException("eval num_samples must be ≥ 1, got " + numSamples);
+            if (temperature < 0) throw new IllegalArgumentException("eval temperature must be ≥ 0 (0 = greedy), got " + temperature);
+            if (numSamples > 1 && temperature == 0) {
+                throw new IllegalArgumentException("eval num_samples = " + numSamples + " needs a temperature > 0 (greedy decoding gives k identical samples)");
+            }
             if (maxCompletionLength < 1) throw new IllegalArgumentException("eval max completion length must be ≥ 1");
         }
 
         public static Options of(GrpoConfig c) {
-            return new Options(c.evalPassK(), c.evalTemperature(), c.topK(), c.topP(), c.maxCompletionLength(),
+            return new Options(c.evalNumSamples(), c.evalTemperature(), c.topK(), c.topP(), c.maxCompletionLength(),
                     c.evalMaxExamples(), c.seed());
         }
 
         public SamplingParams sampling() {
-            if (passK == 1) return SamplingParams.greedy(maxCompletionLength);
+            if (temperature == 0) return SamplingParams.greedy(maxCompletionLength);
             return SamplingParams.sample((float) temperature, maxCompletionLength, seed).withTopK(topK).withTopP((float) topP)
                     .withLogprobMode(LogprobMode.TEMPERATURE);
         }
@@ -66,7 +71,7 @@ public final class Evaluator {
 
     /**
      * The {@code eval} command's entry: the policy on {@code eval} with the config's prompt length,
-     * eval options ({@code eval_pass_k}, {@code eval_temperature}, {@code eval_max_examples}, top-k/p,
+     * eval options ({@code eval_num_samples}, {@code eval_temperature}, {@code eval_max_examples}, top-k/p,
      * {@code max_completion_length}) and correctness settings ({@code accuracy_reward},
      * {@code format_reward}, {@code correct_threshold}). Prompts are encoded with special tokens (BOS).
      */
@@ -87,11 +92,11 @@ public final class Evaluator {
         int chunk = 64;   // prompts per generate call: bounds the KV caches
         for (int p0 = 0; p0 < n; p0 += chunk) {
             List<Prompt> part = prompts.subList(p0, Math.min(n, p0 + chunk));
-            List<Sample> s = rollouts.sampleAndScore(generator, part, o.passK(), o.sampling().withSeed(o.seed() + p0), null);
+            List<Sample> s = rollouts.sampleAndScore(generator, part, o.numSamples(), o.sampling().withSeed(o.seed() + p0), null);
             for (Sample x : s) all.add(new Sample(x.group() + p0, x.prompt(), x.tokens(), x.sampleLogprobs(), x.text(),
                     x.finishReason(), x.reward(), x.rewardValues(), x.correct(), x.formatted()));
         }
-        return new Result(metrics(all, o.passK(), rollouts.rewardNames()), all);
+        return new Result(metrics(all, o.numSamples(), rollouts.rewardNames()), all);
     }
 
     /** The eval metrics of scored samples, k per prompt, prompt-major. */
@@ -115,8 +120,8 @@ public final class Evaluator {
             if (s.formatted()) formatted++;
         }
         Map<String, Double> m = new LinkedHashMap<>();
-        m.put("accuracy", (double) solved / prompts);
-        m.put("mean_accuracy", (double) correct / all.size());
+        m.put("accuracy", (double) correct / all.size());
+        if (k > 1) m.put("pass@k", (double) solved / prompts);
         m.put("reward", reward / all.size());
         for (int f = 0; f < rewardNames.size(); f++) {
             double sum = 0;
@@ -135,7 +140,7 @@ public final class Evaluator {
         m.put("completions/mean_length_incorrect", correct == all.size() ? Double.NaN : lenW / (all.size() - correct));
         m.put("format_rate", (double) formatted / all.size());
         m.put("num_examples", (double) prompts);
-        m.put("pass_k", (double) k);
+        m.put("num_samples", (double) k);
         return m;
     }
 }

@@ -1,6 +1,7 @@
 package io.r1kit.grpo.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.r1kit.data.Example;
@@ -27,8 +28,9 @@ class EvaluatorTest {
         List<Sample> s = new ArrayList<>(List.of(sample(0, 4, true, true, 1.0, 1.0), sample(0, 10, false, false, 0.0, 0.0),
                 sample(1, 6, false, true, 0.0, 1.0), sample(1, 8, false, false, null, 0.0)));
         Map<String, Double> m = Evaluator.metrics(s, 2, List.of("accuracy", "format"));
-        assertEquals(0.5, m.get("accuracy"), 0, "pass@2: one of two prompts solved");
-        assertEquals(0.25, m.get("mean_accuracy"), 0);
+        assertEquals(0.5, m.get("pass@k"), 0, "pass@2: one of two prompts solved");
+        assertEquals(0.25, m.get("accuracy"), 0, "pass@1 averaged over the 2 samples of each prompt");
+        assertEquals(2.0, m.get("num_samples"), 0);
         assertEquals(4.0, m.get("completions/mean_length_correct"), 0);
         assertEquals(8.0, m.get("completions/mean_length_incorrect"), 0);
         assertEquals(7.0, m.get("completions/mean_length"), 0);
@@ -37,7 +39,9 @@ class EvaluatorTest {
         assertEquals(0.5, m.get("rewards/format/mean"), 0);
         assertEquals(2.0, m.get("num_examples"), 0);
         // greedy view of the same samples (k = 1): accuracy = fraction correct
-        assertEquals(0.25, Evaluator.metrics(s, 1, List.of("accuracy", "format")).get("accuracy"), 0);
+        Map<String, Double> greedy = Evaluator.metrics(s, 1, List.of("accuracy", "format"));
+        assertEquals(0.25, greedy.get("accuracy"), 0);
+        assertFalse(greedy.containsKey("pass@k"), "no pass@k for one sample per prompt");
         assertTrue(Evaluator.metrics(List.of(sample(0, 3, false, false, 0.0, 0.0)), 1, List.of("accuracy", "format"))
                 .get("completions/mean_length_correct").isNaN());
     }

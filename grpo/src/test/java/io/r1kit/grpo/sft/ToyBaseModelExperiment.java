@@ -67,7 +67,7 @@ public final class ToyBaseModelExperiment {
              Rollouts ro = new Rollouts(b.tokenizer(), PromptTemplates.byName("toy"), rewards, 128, true, null, null, 1.0)) {
             Generator gen = new Generator(b.model(), b.tokenizer());
             long e0 = System.nanoTime();
-            Evaluator.Result greedy = Evaluator.run(gen, ro, evalSet, new Evaluator.Options(1, 1.0, 0, 1.0, 160, 0, 7));
+            Evaluator.Result greedy = Evaluator.run(gen, ro, evalSet, new Evaluator.Options(1, 0.0, 0, 1.0, 160, 0, 7));
             System.out.printf("greedy  (%.1f s): %s%n", (System.nanoTime() - e0) / 1e9, greedy.metrics());
             e0 = System.nanoTime();
             Evaluator.Result sampled = Evaluator.run(gen, ro, evalSet, new Evaluator.Options(4, 1.0, 0, 1.0, 160, 0, 7));

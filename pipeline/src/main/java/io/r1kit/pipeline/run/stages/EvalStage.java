@@ -19,7 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code type: eval}: runs the model on a held-out set (greedy, or pass@k sampling) with the
+ * {@code type: eval}: runs the model on a held-out set (greedy, or k samples per prompt) with the
  * stage's rewards and writes {@code eval/<stage>.json} with {@code accuracy}, {@code format_rate},
  * {@code mean_length}, {@code n} and each reward's mean.
  */
@@ -29,10 +29,11 @@ public final class EvalStage implements StageRunner {
     /**
      * Options of an eval stage.
      *
-     * @param passK               1 = greedy decoding (default), k &gt; 1 = pass@k sampling
-     * @param temperature         sampling temperature for pass@k (default 1.0)
-     * @param topK                top-k for pass@k (default 0 = off)
-     * @param topP                top-p for pass@k (default 1.0 = off)
+     * @param numSamples          samples per prompt, k (default 1); {@code accuracy} is pass@1 averaged
+     *                            over them, and {@code pass@k} is reported too
+     * @param temperature         0 = greedy decoding (default); the R1 paper samples at 0.6 with top-p 0.95
+     * @param topK                top-k when sampling (default 0 = off)
+     * @param topP                top-p when sampling (default 1.0 = off)
      * @param maxCompletionLength tokens generated at most (default 256)
      * @param maxPromptLength     prompt tokens kept at most (default 512)
      * @param maxExamples         eval prompts used (default 0 = all)
@@ -41,19 +42,23 @@ public final class EvalStage implements StageRunner {
      * @param formatReward        reward deciding the format rate (default format if configured)
      * @param correctThreshold    correct when the accuracy reward is ≥ this (default 1.0)
      */
-    public record Options(Integer passK, Double temperature, Integer topK, Double topP, Integer maxCompletionLength,
+    public record Options(Integer numSamples, Double temperature, Integer topK, Double topP, Integer maxCompletionLength,
                           Integer maxPromptLength, Integer maxExamples, Long seed, String accuracyReward,
                           String formatReward, Double correctThreshold) {
         public Options {
-            if (passK == null) passK = 1;
-            if (temperature == null) temperature = 1.0;
+            if (numSamples == null) numSamples = 1;
+            if (temperature == null) temperature = 0.0;
             if (topK == null) topK = 0;
             if (topP == null) topP = 1.0;
             if (maxCompletionLength == null) maxCompletionLength = 256;
             if (maxPromptLength == null) maxPromptLength = 512;
             if (maxExamples == null) maxExamples = 0;
             if (correctThreshold == null) correctThreshold = 1.0;
-            if (passK < 1) throw new IllegalArgumentException("pass_k must be ≥ 1 (1 = greedy), got " + passK);
+            if (numSamples < 1) throw new IllegalArgumentException("num_samples must be ≥ 1, got " + numSamples);
+            if (temperature < 0) throw new IllegalArgumentException("temperature must be ≥ 0 (0 = greedy), got " + temperature);
+            if (numSamples > 1 && temperature == 0) {
+                throw new IllegalArgumentException("num_samples = " + numSamples + " needs temperature > 0 (greedy decoding gives identical samples)");
+            }
             if (maxCompletionLength < 1) throw new IllegalArgumentException("max_completion_length must be ≥ 1");
         }
     }
@@ -83,7 +88,7 @@ public final class EvalStage implements StageRunner {
             Rollouts rollouts = new Rollouts(tok, ctx.template(s), rewards, o.maxPromptLength(), true,
                      o.accuracyReward(), o.formatReward(), o.correctThreshold())) {
             Evaluator.Result r = Evaluator.run(new Generator(model, tok), rollouts, data,
-                    new Evaluator.Options(o.passK(), o.temperature(), o.topK(), o.topP(), o.maxCompletionLength(),
+                    new Evaluator.Options(o.numSamples(), o.temperature(), o.topK(), o.topP(), o.maxCompletionLength(),
                             o.maxExamples(), seed));
             Map<String, Object> out = summary(r.metrics());
             ctx.dir().writeJson(ctx.dir().evalFile(s.name()), out);
