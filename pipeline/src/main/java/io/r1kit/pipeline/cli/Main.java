@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "r1kit", mixinStandardHelpOptions = true, version = "r1kit 0.1.0",
         description = "Reinforcement-learning post-training of language models, the DeepSeek-R1 way.",
         subcommands = {CommandLine.HelpCommand.class,
-                RunCommand.class, ValidateCommand.class, StageCommand.class, ReportCommand.class,
+                RunCommand.class, ValidateCommand.class, StageCommand.class, ReportCommand.class, AblateCommand.class,
                 GenerateCommand.class,
                 LogprobsCommand.class,
                 io.r1kit.data.cli.DataCommand.class,
