@@ -97,6 +97,20 @@ class PipelineRunTest {
         assertEquals(2, grpoSteps, "each GRPO step exactly once");
         assertTrue(Files.readString(run.resolve("run.log")).contains("stage r1_zero"), "run.log holds the log");
 
+        // r1kit eval on the final checkpoint reproduces the run's own final evaluation
+        Path evalOut = tmp.resolve("eval.json");
+        Result ev = cli("eval", "--model", run.resolve("checkpoints/r1_zero/checkpoint-2").toString(), "--data",
+                run.resolve("data/test.jsonl").toString(), "--template", "toy", "--max-completion-length", "12",
+                "--device", "cpu", "--out", evalOut.toString());
+        assertEquals(0, ev.exit(), ev.err());
+        JsonNode inRun = JSON.readTree(run.resolve("eval/r1_zero.json").toFile()), byCli = JSON.readTree(evalOut.toFile());
+        for (String k : List.of("accuracy", "format_rate", "mean_length", "n")) {
+            assertEquals(inRun.get(k).asDouble(), byCli.get(k).asDouble(), 0, k + ": r1kit eval = the run's final eval");
+        }
+        Result badEval = cli("eval", "--model", run.toString(), "--data", tmp.resolve("missing.jsonl").toString());
+        assertEquals(2, badEval.exit());
+        assertTrue(badEval.err().contains("missing.jsonl does not exist"), badEval.err());
+
         // rerunning skips completed stages and changes nothing
         String before = Files.readString(run.resolve("metrics.jsonl"));
         Result again = cli("run", cfg.toString(), "--run-dir", run.toString(), "--resume");
