@@ -3,14 +3,12 @@ package io.r1kit.pipeline.config;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.ModelConfig;
 import io.r1kit.model.hf.DType;
-import io.r1kit.pipeline.cli.Main;
+import io.r1kit.pipeline.testing.Cli;
+import io.r1kit.pipeline.testing.Cli.Result;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,19 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 class ConfigFilesTest {
     static final Path CONFIGS = Path.of("..", "configs").toAbsolutePath().normalize();
 
-    record Result(int exit, String out, String err) {}
 
-    static Result cli(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            return new Result(Main.commandLine().execute(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static Result cli(String... args) {
+        return Cli.run(args);
     }
 
     /** Configs that need local model or data paths (given with --set below). */
