@@ -16,12 +16,17 @@ import jdk.incubator.vector.VectorSpecies;
  *   pack op(B)[0:K, jc:jc+nc] into NR-wide strips, one set per KC block     (parallel, shared)
  *   for ic in M step mc               A panel: mc x K floats, at most 16 MiB
  *     pack op(A)[ic:ic+mc, 0:K] into MR-row panels, one set per KC block    (parallel, shared)
- *     tasks = (MC-row block) x (512-column range) of C        (threads take tasks in turn)
+ *     tasks = (row block, at most MC) x (strip chunk, at most 512 columns) of C, split evenly
+ *             into a multiple of the thread count                 (threads take tasks in turn)
  *       for pc in K step KC           the task's C block (MC x 512) stays in L2
  *         for each B strip (KC x NR, stays in L1)
  *           for each A panel of the block (MR x KC; the block, MC x KC, stays in L2)
  *             micro-kernel: MR x NR tile in registers, KC rank-1 updates; then merge into C
  * </pre>
+ * MR x NR is 12 x 32 with AVX-512 (6 x 16 with 8-lane vectors). Every element of C is summed
+ * in one fixed order whatever the thread count and task split (p ascending within a K block
+ * from zero, then merged into C, K blocks in order), so results are bit-identical across runs,
+ * thread counts and JIT states.
  * For the shapes of a transformer layer both panels cover the whole matrix, so each element of
  * A and B is packed exactly once per call. Both are packed so the kernel reads each operand as
  * one sequential stream: B because its rows sit a full row apart (4 KiB for N = 1024) and a
@@ -38,23 +43,38 @@ final class GemmPacked {
     static final int V = S.length();
 
     /**
-     * Micro-tile: MR rows x NR = 2 vectors. With 16-lane AVX-512 vectors that is 6 x 32:
-     * 12 accumulator registers + 2 for B + 1 broadcast of A = 15 of the 32 zmm registers, and
-     * 12 FMAs per 2 vector loads + 6 broadcast loads, enough to keep both FMA ports busy
-     * (measured alone: ~165 GFLOPS on one core of this machine when it was quiet).
+     * Micro-tile: MR rows x NR = 2 vectors. With 16-lane AVX-512 vectors that is 12 x 32:
+     * 24 accumulator registers + 2 for B + 1-3 broadcasts of A = 27-29 of the 32 zmm registers
+     * (C2 keeps all of them in registers: checked on the disassembled loop, no spills), and 24
+     * FMAs per 2 vector loads + 12 broadcast loads. The 6 x 32 tile it replaced spends 8 loads
+     * and the same ~9 integer ops of loop overhead on only 12 FMAs, and measured 20-40% slower
+     * alone on this machine (kernel only, KC = 256, L1-resident B strip, thread CPU time; e.g.
+     * 119 vs 168 GFLOPS on one core in the same moment; 12 x 32 alone peaks at ~172). 8 x 32,
+     * 14 x 32, 4 x 64, 6 x 64 and 8 x 48 measured no better. Narrower vectors (AVX2: 8 lanes,
+     * only 16 ymm registers) keep the 6-row tile, which fits 16 registers.
      */
-    static final int MR = 6;
+    static final int MR = V >= 16 ? 12 : 6;
     static final int NR = 2 * V;
+    /** The micro-kernels there are: {@link #kernel12} and {@link #kernel6}. */
+    static final int[] MR_CHOICES = {6, 12};
 
-    /** Depth of a K block: one packed B strip (KC x NR floats = 32 KiB at NR = 32) fits L1d (48 KiB). */
+    /**
+     * Depth of a K block: one packed B strip (KC x NR floats = 32 KiB at NR = 32) fits L1d
+     * (48 KiB). KC = 128, 192, 384 and 512 (the larger ones with the A panel kept in L1 and B
+     * strips streamed instead), MC = 60 or 240 and 4 or 8 strips per task all measured within
+     * noise of these values on a single-thread 1024³ GEMM.
+     */
     static final int KC = 256;
 
-    /** Rows of C per task: its block of packed A (MC x KC floats = 120 KiB) stays in L2 (2 MiB). Multiple of MR. */
+    /**
+     * Most rows of C per task: its block of packed A (MC x KC floats = 120 KiB) stays in L2
+     * (2 MiB). A multiple of every MR in {@link #MR_CHOICES}.
+     */
     static final int MC = 120;
 
     /**
-     * B strips per task: 16 x 32 = 512 columns. The task's C block (120 x 512 floats = 240 KiB)
-     * stays in L2 across K blocks; a few tasks per thread keep both threads busy to the end.
+     * Most B strips per task: 16 x 32 = 512 columns. The task's C block (120 x 512 floats =
+     * 240 KiB) stays in L2 across K blocks.
      */
     static final int STRIPS_PER_TASK = 16;
 
@@ -67,9 +87,9 @@ final class GemmPacked {
 
     /** Per-thread buffers, grown on demand and reused, so training steps do not allocate. */
     private static final class Buffers {
-        float[] a = new float[0];                // packed A panel \ of the calling thread only;
-        float[] b = new float[0];                // packed B panel / workers just read them
-        final float[] tile = new float[MR * NR]; // one C tile, between kernel and merge
+        float[] a = new float[0];                    // packed A panel \ of the calling thread only;
+        float[] b = new float[0];                    // packed B panel / workers just read them
+        final float[] tile = new float[12 * NR];     // one C tile, between kernel and merge
 
         float[] a(int n) { if (a.length < n) a = new float[n]; return a; }
         float[] b(int n) { if (b.length < n) b = new float[n]; return b; }
@@ -80,53 +100,92 @@ final class GemmPacked {
     static void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha,
                      float[] A, int aOff, float[] B, int bOff, float beta, float[] C, int cOff) {
         boolean parallel = 2L * M * N * K >= PARALLEL_MIN_FLOPS && Parallel.threads() > 1;
+        gemm(MR, parallel ? Parallel.threads() : 1, transA, transB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff);
+    }
+
+    /**
+     * The packed GEMM with an explicit micro-tile height mr (one of {@link #MR_CHOICES}) and
+     * number of workers (1: everything on the calling thread). Tests call it directly, to run
+     * both kernels on any machine and to check that the result does not depend on the thread
+     * count: each element of C is summed in the same order whatever the task split (one
+     * register lane per element, p ascending within a K block, K blocks in order).
+     */
+    static void gemm(int mr, int threads, boolean transA, boolean transB, int M, int N, int K, float alpha,
+                     float[] A, int aOff, float[] B, int bOff, float beta, float[] C, int cOff) {
+        if (mr != 6 && mr != 12) throw new IllegalArgumentException("GemmPacked: no " + mr + "-row micro-kernel");
+        boolean parallel = threads > 1;
         int kBlocks = ceilDiv(K, KC);
         // Widest panels whose packing fits the budget: nc a multiple of NR, mc of MC.
         int ncMax = Math.max(NR, Math.min(roundUp(N, NR), B_PANEL_FLOATS / K / NR * NR));
         int mcMax = Math.max(MC, Math.min(roundUp(M, MC), A_PANEL_FLOATS / K / MC * MC));
         Buffers own = BUFFERS.get();
-        float[] bp = own.b(K * ncMax), ap = own.a(K * roundUp(Math.min(M, mcMax), MR));
+        float[] bp = own.b(K * ncMax), ap = own.a(K * roundUp(Math.min(M, mcMax), mr));
         for (int jc = 0; jc < N; jc += ncMax) {
             int nc = Math.min(ncMax, N - jc), strips = ceilDiv(nc, NR), ncPad = strips * NR;
             int jc0 = jc;
             // B panel: K block pb starts at bp[pb * KC * ncPad], strip s of it kc * NR later.
+            // When all of op(A) is one panel (every transformer shape), it is packed once, in
+            // the same parallel pass as the first B panel: one fork-join fewer per call.
             int bItems = kBlocks * strips;
-            run(parallel, bItems, 8, (i0, i1) -> {
+            int aOnce = M <= mcMax && jc == 0 ? kBlocks * ceilDiv(M, mr) : 0;
+            run(parallel, bItems + aOnce, 8, (i0, i1) -> {
                 for (int i = i0; i < i1; i++) {
+                    if (i >= bItems) {
+                        packAItem(mr, transA, A, aOff, M, K, 0, M, i - bItems, ap);
+                        continue;
+                    }
                     int pc = i / strips * KC, s = i % strips, kc = Math.min(KC, K - pc);
                     packBStrip(transB, B, bOff, N, K, pc, kc, jc0, nc, s, bp, pc * ncPad + s * kc * NR);
                 }
             });
             for (int ic = 0; ic < M; ic += mcMax) {
-                int mc = Math.min(mcMax, M - ic), panels = ceilDiv(mc, MR), mcPad = panels * MR;
+                int mc = Math.min(mcMax, M - ic), panels = ceilDiv(mc, mr), mcPad = panels * mr;
                 int ic0 = ic;
-                // A panel: K block pb starts at ap[pb * KC * mcPad], MR-row panel q of it q * MR * kc later.
-                int aItems = kBlocks * panels;
-                run(parallel, aItems, 16, (i0, i1) -> {
-                    for (int i = i0; i < i1; i++) {
-                        int pc = i / panels * KC, q = i % panels, kc = Math.min(KC, K - pc);
-                        int rows = Math.min(MR, mc - q * MR);
-                        packAPanel(transA, A, aOff, M, K, ic0 + q * MR, rows, pc, kc, ap, pc * mcPad + q * MR * kc);
-                    }
-                });
-                int mBlocks = ceilDiv(mc, MC), nChunks = ceilDiv(strips, STRIPS_PER_TASK);
-                int tasks = mBlocks * nChunks;
+                if (M > mcMax) {
+                    run(parallel, kBlocks * panels, 16, (i0, i1) -> {
+                        for (int i = i0; i < i1; i++) packAItem(mr, transA, A, aOff, M, K, ic0, mc, i, ap);
+                    });
+                }
+                // Tasks: a grid of (row block) x (strip chunk) of C, each row block at most MC
+                // rows and each chunk at most STRIPS_PER_TASK strips, both split as evenly as
+                // whole panels and strips allow. With several workers the grid gets a multiple
+                // of `threads` cells of (nearly) equal work, so no worker is left with a lone
+                // last task; workers take tasks in turn (a slow or preempted one takes fewer).
+                int nChunks = ceilDiv(strips, STRIPS_PER_TASK);
+                int mBlocks = ceilDiv(panels, MC / mr);
+                if (parallel) {
+                    while ((mBlocks * nChunks) % threads != 0 && mBlocks < panels) mBlocks++;
+                    while ((mBlocks * nChunks) % threads != 0 && nChunks < strips) nChunks++;
+                }
+                int tasks = mBlocks * nChunks, nb0 = nChunks, mb0 = mBlocks;
                 AtomicInteger next = new AtomicInteger();
                 Parallel.RangeBody worker = (w0, w1) -> {
                     float[] tile = BUFFERS.get().tile;
                     for (int t; (t = next.getAndIncrement()) < tasks; ) {
-                        int mb = t / nChunks, nb = t % nChunks;
-                        int r0 = mb * MC, rows = Math.min(MC, mc - r0);
-                        int s0 = nb * STRIPS_PER_TASK, s1 = Math.min(strips, s0 + STRIPS_PER_TASK);
-                        computeBlock(K, alpha, beta, C, cOff + (ic0 + r0) * N, N, ap, mcPad, r0, rows,
+                        int mb = t / nb0, nb = t % nb0;
+                        int q0 = (int) ((long) mb * panels / mb0), q1 = (int) ((long) (mb + 1) * panels / mb0);
+                        int s0 = (int) ((long) nb * strips / nb0), s1 = (int) ((long) (nb + 1) * strips / nb0);
+                        int r0 = q0 * mr, rows = Math.min(q1 * mr, mc) - r0;
+                        computeBlock(mr, K, alpha, beta, C, cOff + (ic0 + r0) * N, N, ap, mcPad, r0, rows,
                                 bp, ncPad, jc0, nc, s0, s1, tile);
                     }
                 };
-                int workers = parallel ? Math.min(Parallel.threads(), tasks) : 1;
+                int workers = parallel ? Math.min(threads, tasks) : 1;
                 if (workers > 1) Parallel.forRange(workers, 1, worker);
                 else worker.run(0, 1);
             }
         }
+    }
+
+    /**
+     * Packing item i of the A panel op(A)[ic:ic+mc, 0:K] (panels = ceil(mc / mr) items per K
+     * block): K block pb starts at ap[pb * KC * mcPad], mr-row panel q of it q * mr * kc later.
+     */
+    private static void packAItem(int mr, boolean transA, float[] A, int aOff, int M, int K, int ic, int mc, int i, float[] ap) {
+        int panels = ceilDiv(mc, mr), mcPad = panels * mr;
+        int pc = i / panels * KC, q = i % panels, kc = Math.min(KC, K - pc);
+        int rows = Math.min(mr, mc - q * mr);
+        packAPanel(mr, transA, A, aOff, M, K, ic + q * mr, rows, pc, kc, ap, pc * mcPad + q * mr * kc);
     }
 
     /** Runs body over [0, n) on the pool (chunks of at least grain) or on this thread. */
@@ -135,13 +194,16 @@ final class GemmPacked {
         else body.run(0, n);
     }
 
+    /** How a 12-row kernel call leaves its tile: see {@link #kernel12}. */
+    static final int TO_TILE = 0, OVERWRITE = 1, ACCUMULATE = 2;
+
     /**
      * Rows [r0, r0+rows) of the A panel times strips [s0, s1) of the B panel, over all of K, a
      * KC block at a time; c is where row r0, column 0 of the panel pair sits in C.
      */
-    private static void computeBlock(int K, float alpha, float beta, float[] C, int c, int ldc,
-                                     float[] ap, int mcPad, int r0, int rows,
-                                     float[] bp, int ncPad, int jc, int nc, int s0, int s1, float[] tile) {
+    static void computeBlock(int mr, int K, float alpha, float beta, float[] C, int c, int ldc,
+                             float[] ap, int mcPad, int r0, int rows,
+                             float[] bp, int ncPad, int jc, int nc, int s0, int s1, float[] tile) {
         for (int pc = 0; pc < K; pc += KC) {
             int kc = Math.min(KC, K - pc);
             float betaK = pc == 0 ? beta : 1f;          // later K blocks accumulate onto C
@@ -149,40 +211,60 @@ final class GemmPacked {
             for (int s = s0; s < s1; s++) {
                 int j = jc + s * NR, cols = Math.min(NR, jc + nc - j);
                 int b = bBlock + s * kc * NR;
-                for (int q = 0; q < rows; q += MR) {
-                    kernel(kc, ap, aBlock + q * kc, bp, b, tile);
-                    storeTile(tile, Math.min(MR, rows - q), cols, alpha, betaK, C, c + q * ldc + j, ldc);
+                for (int q = 0; q < rows; q += mr) {
+                    int tileRows = Math.min(mr, rows - q), ct = c + q * ldc + j;
+                    if (mr == 12) {
+                        // Full tiles with alpha == 1 and beta 0 or 1 (forward passes, gradient
+                        // accumulation, every K block after the first) go straight into C.
+                        int mode = tileRows == 12 && cols == NR && alpha == 1f && (betaK == 0f || betaK == 1f)
+                                ? (betaK == 0f ? OVERWRITE : ACCUMULATE) : TO_TILE;
+                        kernel12(kc, ap, aBlock + q * kc, bp, b, tile, mode, C, ct, ldc);
+                        if (mode == TO_TILE) storeTile(tile, tileRows, cols, alpha, betaK, C, ct, ldc);
+                    } else {
+                        kernel6(kc, ap, aBlock + q * kc, bp, b, tile);
+                        storeTile(tile, tileRows, cols, alpha, betaK, C, ct, ldc);
+                    }
                 }
             }
         }
     }
 
     /**
-     * Packs one MR-row panel of op(A), rows [i0, i0+rows) x columns [pc, pc+kc), K-major:
-     * ap[dst + p*MR + r] = op(A)[i0+r, pc+p]; rows past `rows` are zero. op(A)[i, p] is
-     * A[i*K + p], or A[p*M + i] when transA. Plain scalar loops: MR = 6 rows do not fill a
-     * vector, and Vector API gathers measured no faster here.
+     * Packs one mr-row panel of op(A), rows [i0, i0+rows) x columns [pc, pc+kc), K-major:
+     * ap[dst + p*mr + r] = op(A)[i0+r, pc+p]; rows past `rows` are zero. op(A)[i, p] is
+     * A[i*K + p], or A[p*M + i] when transA. Untransposed full 12-row panels go 16 values of p
+     * at a time through {@link #transpose16} (12 rows read as vectors, 4 zero rows); the rest
+     * is plain scalar loops.
      */
-    static void packAPanel(boolean transA, float[] A, int aOff, int M, int K, int i0, int rows, int pc, int kc,
+    static void packAPanel(int mr, boolean transA, float[] A, int aOff, int M, int K, int i0, int rows, int pc, int kc,
                            float[] ap, int dst) {
         if (!transA) {
-            // MR row streams; 16 values of p at a time so the written lines stay in L1.
-            for (int pb = 0; pb < kc; pb += 16) {
+            int p0 = 0;
+            if (V == 16 && mr == 12 && rows == 12) {
+                // Column p of the block lands at ap[dst + p*12]: 16-lane stores overlap by 4
+                // lanes (zeros, rewritten by the next store); the panel's last one is masked
+                // so it cannot spill into the next panel, which another thread may be packing.
+                for (; p0 + 16 <= kc; p0 += 16) {
+                    transpose16(A, aOff + i0 * K + pc + p0, K, 12, ap, dst + p0 * 12, 12, p0 + 16 == kc);
+                }
+            }
+            // mr row streams; 16 values of p at a time so the written lines stay in L1.
+            for (int pb = p0; pb < kc; pb += 16) {
                 int pe = Math.min(kc, pb + 16);
                 for (int r = 0; r < rows; r++) {
                     int src = aOff + (i0 + r) * K + pc;
-                    for (int p = pb; p < pe; p++) ap[dst + p * MR + r] = A[src + p];
+                    for (int p = pb; p < pe; p++) ap[dst + p * mr + r] = A[src + p];
                 }
-                for (int r = rows; r < MR; r++) {
-                    for (int p = pb; p < pe; p++) ap[dst + p * MR + r] = 0f;
+                for (int r = rows; r < mr; r++) {
+                    for (int p = pb; p < pe; p++) ap[dst + p * mr + r] = 0f;
                 }
             }
         } else {
-            // op(A) column p is contiguous in A: MR consecutive floats per p.
+            // op(A) column p is contiguous in A: mr consecutive floats per p.
             for (int p = 0; p < kc; p++) {
-                int src = aOff + (pc + p) * M + i0, d = dst + p * MR;
+                int src = aOff + (pc + p) * M + i0, d = dst + p * mr;
                 for (int r = 0; r < rows; r++) ap[d + r] = A[src + r];
-                for (int r = rows; r < MR; r++) ap[d + r] = 0f;
+                for (int r = rows; r < mr; r++) ap[d + r] = 0f;
             }
         }
     }
@@ -211,7 +293,7 @@ final class GemmPacked {
             if (V == 16 && cols == NR) {
                 for (; p0 + 16 <= kc; p0 += 16) {
                     for (int c = 0; c < NR; c += 16) {
-                        transpose16(B, bOff + (j0 + c) * K + pc + p0, K, bp, dst + p0 * NR + c);
+                        transpose16(B, bOff + (j0 + c) * K + pc + p0, K, 16, bp, dst + p0 * NR + c, NR, false);
                     }
                 }
             }
@@ -230,6 +312,8 @@ final class GemmPacked {
     private static final VectorShuffle<Float> DOWN4 = shifted(4, true), UP4 = shifted(4, false);
     private static final VectorShuffle<Float> DOWN2 = shifted(2, true), UP2 = shifted(2, false);
     private static final VectorShuffle<Float> DOWN1 = shifted(1, true), UP1 = shifted(1, false);
+    /** The first 12 lanes (only used with 16-lane vectors). */
+    private static final VectorMask<Float> FIRST12 = VectorMask.fromLong(S, 0xFFFL);
     private static final VectorMask<Float> HIGH8 = high(8), HIGH4 = high(4), HIGH2 = high(2), HIGH1 = high(1);
 
     /** Lane L of the result takes lane L - h (down) or L + h (up) where that stays in L's group of 2h. */
@@ -251,17 +335,22 @@ final class GemmPacked {
     }
 
     /**
-     * 16 x 16 transpose in registers: row c of the block is B[src + c*ld .. +16) (16 values of p
-     * for column c of op(B)); writes bp[dst + p*NR + c] for p, c < 16. Four levels h = 8, 4, 2, 1:
+     * 16 x 16 transpose in registers: row c of the block is B[src + c*ld .. +16) for c < rows
+     * (rows 12 or 16; rows past it are zeros and not read); writes lane c of row p to
+     * bp[dst + p*stride + c] for p, c < 16, rows p in order, the last one only in its first 12
+     * lanes when maskLast. (For op(B) = Bᵀ, row c is 16 values of p for column c; for op(A),
+     * row c is 16 values of p of row c.) Four levels h = 8, 4, 2, 1:
      * rows i and i+h swap their off-diagonal h x h blocks (lo = x.blend(y shifted down by h),
      * hi = (x shifted up by h).blend(y)), which transposes every 2h x 2h block in place.
      * Only for V == 16; ~1.6x faster here than the scalar loop (0.26 vs 0.42 ns per float).
      */
-    private static void transpose16(float[] B, int src, int ld, float[] bp, int dst) {
+    private static void transpose16(float[] B, int src, int ld, int rows, float[] bp, int dst, int stride, boolean maskLast) {
         FloatVector r0 = FloatVector.fromArray(S, B, src), r1 = FloatVector.fromArray(S, B, src + 1 * ld), r2 = FloatVector.fromArray(S, B, src + 2 * ld), r3 = FloatVector.fromArray(S, B, src + 3 * ld);
         FloatVector r4 = FloatVector.fromArray(S, B, src + 4 * ld), r5 = FloatVector.fromArray(S, B, src + 5 * ld), r6 = FloatVector.fromArray(S, B, src + 6 * ld), r7 = FloatVector.fromArray(S, B, src + 7 * ld);
         FloatVector r8 = FloatVector.fromArray(S, B, src + 8 * ld), r9 = FloatVector.fromArray(S, B, src + 9 * ld), r10 = FloatVector.fromArray(S, B, src + 10 * ld), r11 = FloatVector.fromArray(S, B, src + 11 * ld);
-        FloatVector r12 = FloatVector.fromArray(S, B, src + 12 * ld), r13 = FloatVector.fromArray(S, B, src + 13 * ld), r14 = FloatVector.fromArray(S, B, src + 14 * ld), r15 = FloatVector.fromArray(S, B, src + 15 * ld);
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector r12 = rows > 12 ? FloatVector.fromArray(S, B, src + 12 * ld) : zero, r13 = rows > 13 ? FloatVector.fromArray(S, B, src + 13 * ld) : zero;
+        FloatVector r14 = rows > 14 ? FloatVector.fromArray(S, B, src + 14 * ld) : zero, r15 = rows > 15 ? FloatVector.fromArray(S, B, src + 15 * ld) : zero;
         FloatVector t0 = r0.blend(r8.rearrange(DOWN8), HIGH8), t8 = r0.rearrange(UP8).blend(r8, HIGH8);
         FloatVector t1 = r1.blend(r9.rearrange(DOWN8), HIGH8), t9 = r1.rearrange(UP8).blend(r9, HIGH8);
         FloatVector t2 = r2.blend(r10.rearrange(DOWN8), HIGH8), t10 = r2.rearrange(UP8).blend(r10, HIGH8);
@@ -294,30 +383,118 @@ final class GemmPacked {
         FloatVector w10 = v10.blend(v11.rearrange(DOWN1), HIGH1), w11 = v10.rearrange(UP1).blend(v11, HIGH1);
         FloatVector w12 = v12.blend(v13.rearrange(DOWN1), HIGH1), w13 = v12.rearrange(UP1).blend(v13, HIGH1);
         FloatVector w14 = v14.blend(v15.rearrange(DOWN1), HIGH1), w15 = v14.rearrange(UP1).blend(v15, HIGH1);
-        w0.intoArray(bp, dst + 0 * NR);
-        w1.intoArray(bp, dst + 1 * NR);
-        w2.intoArray(bp, dst + 2 * NR);
-        w3.intoArray(bp, dst + 3 * NR);
-        w4.intoArray(bp, dst + 4 * NR);
-        w5.intoArray(bp, dst + 5 * NR);
-        w6.intoArray(bp, dst + 6 * NR);
-        w7.intoArray(bp, dst + 7 * NR);
-        w8.intoArray(bp, dst + 8 * NR);
-        w9.intoArray(bp, dst + 9 * NR);
-        w10.intoArray(bp, dst + 10 * NR);
-        w11.intoArray(bp, dst + 11 * NR);
-        w12.intoArray(bp, dst + 12 * NR);
-        w13.intoArray(bp, dst + 13 * NR);
-        w14.intoArray(bp, dst + 14 * NR);
-        w15.intoArray(bp, dst + 15 * NR);
+        w0.intoArray(bp, dst + 0 * stride);
+        w1.intoArray(bp, dst + 1 * stride);
+        w2.intoArray(bp, dst + 2 * stride);
+        w3.intoArray(bp, dst + 3 * stride);
+        w4.intoArray(bp, dst + 4 * stride);
+        w5.intoArray(bp, dst + 5 * stride);
+        w6.intoArray(bp, dst + 6 * stride);
+        w7.intoArray(bp, dst + 7 * stride);
+        w8.intoArray(bp, dst + 8 * stride);
+        w9.intoArray(bp, dst + 9 * stride);
+        w10.intoArray(bp, dst + 10 * stride);
+        w11.intoArray(bp, dst + 11 * stride);
+        w12.intoArray(bp, dst + 12 * stride);
+        w13.intoArray(bp, dst + 13 * stride);
+        w14.intoArray(bp, dst + 14 * stride);
+        if (maskLast) w15.intoArray(bp, dst + 15 * stride, FIRST12);
+        else w15.intoArray(bp, dst + 15 * stride);
     }
 
 
     /**
-     * The 6 x (2 vectors) micro-kernel: tile[r, c] = sum over p < kc of ap[a + p*MR + r] *
-     * bp[b + p*NR + c]. Accumulators are plain locals so C2 keeps them in registers.
+     * The 12 x (2 vectors) micro-kernel: acc[r, c] = sum over p < kc of ap[a + p*12 + r] *
+     * bp[b + p*NR + c], r < 12, c < NR, summed in p order from zero in one register lane per
+     * element (as {@link #kernel6}). Then, by mode: TO_TILE spills acc to tile for
+     * {@link #storeTile}; OVERWRITE writes C = acc and ACCUMULATE C = acc + C (rows of C at
+     * c + r*ldc), the same single roundings storeTile makes for alpha == 1 and beta == 0 or 1,
+     * so the result is bit-identical either way. Writing C here saves the tile round trip
+     * (24 vector stores and loads per call, and storeTile's own loop, ~10% of a 1024³ GEMM
+     * here). This method is far above C2's inlining size and compiled on its own; its vectors
+     * never leave it, so none is boxed (checked on the disassembly: no allocation in it).
      */
-    static void kernel(int kc, float[] ap, int a, float[] bp, int b, float[] tile) {
+    static void kernel12(int kc, float[] ap, int a, float[] bp, int b, float[] tile, int mode, float[] C, int c, int ldc) {
+        FloatVector c000 = FloatVector.zero(S), c001 = FloatVector.zero(S);
+        FloatVector c010 = FloatVector.zero(S), c011 = FloatVector.zero(S);
+        FloatVector c020 = FloatVector.zero(S), c021 = FloatVector.zero(S);
+        FloatVector c030 = FloatVector.zero(S), c031 = FloatVector.zero(S);
+        FloatVector c040 = FloatVector.zero(S), c041 = FloatVector.zero(S);
+        FloatVector c050 = FloatVector.zero(S), c051 = FloatVector.zero(S);
+        FloatVector c060 = FloatVector.zero(S), c061 = FloatVector.zero(S);
+        FloatVector c070 = FloatVector.zero(S), c071 = FloatVector.zero(S);
+        FloatVector c080 = FloatVector.zero(S), c081 = FloatVector.zero(S);
+        FloatVector c090 = FloatVector.zero(S), c091 = FloatVector.zero(S);
+        FloatVector c100 = FloatVector.zero(S), c101 = FloatVector.zero(S);
+        FloatVector c110 = FloatVector.zero(S), c111 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ai = a + p * 12, bi = b + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + V);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ai + 0]);  c000 = x.fma(b0, c000); c001 = x.fma(b1, c001);
+            x = FloatVector.broadcast(S, ap[ai + 1]);  c010 = x.fma(b0, c010); c011 = x.fma(b1, c011);
+            x = FloatVector.broadcast(S, ap[ai + 2]);  c020 = x.fma(b0, c020); c021 = x.fma(b1, c021);
+            x = FloatVector.broadcast(S, ap[ai + 3]);  c030 = x.fma(b0, c030); c031 = x.fma(b1, c031);
+            x = FloatVector.broadcast(S, ap[ai + 4]);  c040 = x.fma(b0, c040); c041 = x.fma(b1, c041);
+            x = FloatVector.broadcast(S, ap[ai + 5]);  c050 = x.fma(b0, c050); c051 = x.fma(b1, c051);
+            x = FloatVector.broadcast(S, ap[ai + 6]);  c060 = x.fma(b0, c060); c061 = x.fma(b1, c061);
+            x = FloatVector.broadcast(S, ap[ai + 7]);  c070 = x.fma(b0, c070); c071 = x.fma(b1, c071);
+            x = FloatVector.broadcast(S, ap[ai + 8]);  c080 = x.fma(b0, c080); c081 = x.fma(b1, c081);
+            x = FloatVector.broadcast(S, ap[ai + 9]);  c090 = x.fma(b0, c090); c091 = x.fma(b1, c091);
+            x = FloatVector.broadcast(S, ap[ai + 10]); c100 = x.fma(b0, c100); c101 = x.fma(b1, c101);
+            x = FloatVector.broadcast(S, ap[ai + 11]); c110 = x.fma(b0, c110); c111 = x.fma(b1, c111);
+        }
+        if (mode == TO_TILE) {
+            // merged into C by storeTile (edge tiles, alpha != 1, other beta)
+            c000.intoArray(tile, 0 * NR); c001.intoArray(tile, 0 * NR + V);
+            c010.intoArray(tile, 1 * NR); c011.intoArray(tile, 1 * NR + V);
+            c020.intoArray(tile, 2 * NR); c021.intoArray(tile, 2 * NR + V);
+            c030.intoArray(tile, 3 * NR); c031.intoArray(tile, 3 * NR + V);
+            c040.intoArray(tile, 4 * NR); c041.intoArray(tile, 4 * NR + V);
+            c050.intoArray(tile, 5 * NR); c051.intoArray(tile, 5 * NR + V);
+            c060.intoArray(tile, 6 * NR); c061.intoArray(tile, 6 * NR + V);
+            c070.intoArray(tile, 7 * NR); c071.intoArray(tile, 7 * NR + V);
+            c080.intoArray(tile, 8 * NR); c081.intoArray(tile, 8 * NR + V);
+            c090.intoArray(tile, 9 * NR); c091.intoArray(tile, 9 * NR + V);
+            c100.intoArray(tile, 10 * NR); c101.intoArray(tile, 10 * NR + V);
+            c110.intoArray(tile, 11 * NR); c111.intoArray(tile, 11 * NR + V);
+        } else {
+            // Full tile straight into C: C = acc (mode OVERWRITE) or C += acc (ACCUMULATE),
+            // the same roundings as storeTile with alpha == 1 and beta == 0 or 1.
+            c000 = mode == ACCUMULATE ? c000.add(FloatVector.fromArray(S, C, c + 0 * ldc)) : c000; c000.intoArray(C, c + 0 * ldc);
+            c001 = mode == ACCUMULATE ? c001.add(FloatVector.fromArray(S, C, c + 0 * ldc + V)) : c001; c001.intoArray(C, c + 0 * ldc + V);
+            c010 = mode == ACCUMULATE ? c010.add(FloatVector.fromArray(S, C, c + 1 * ldc)) : c010; c010.intoArray(C, c + 1 * ldc);
+            c011 = mode == ACCUMULATE ? c011.add(FloatVector.fromArray(S, C, c + 1 * ldc + V)) : c011; c011.intoArray(C, c + 1 * ldc + V);
+            c020 = mode == ACCUMULATE ? c020.add(FloatVector.fromArray(S, C, c + 2 * ldc)) : c020; c020.intoArray(C, c + 2 * ldc);
+            c021 = mode == ACCUMULATE ? c021.add(FloatVector.fromArray(S, C, c + 2 * ldc + V)) : c021; c021.intoArray(C, c + 2 * ldc + V);
+            c030 = mode == ACCUMULATE ? c030.add(FloatVector.fromArray(S, C, c + 3 * ldc)) : c030; c030.intoArray(C, c + 3 * ldc);
+            c031 = mode == ACCUMULATE ? c031.add(FloatVector.fromArray(S, C, c + 3 * ldc + V)) : c031; c031.intoArray(C, c + 3 * ldc + V);
+            c040 = mode == ACCUMULATE ? c040.add(FloatVector.fromArray(S, C, c + 4 * ldc)) : c040; c040.intoArray(C, c + 4 * ldc);
+            c041 = mode == ACCUMULATE ? c041.add(FloatVector.fromArray(S, C, c + 4 * ldc + V)) : c041; c041.intoArray(C, c + 4 * ldc + V);
+            c050 = mode == ACCUMULATE ? c050.add(FloatVector.fromArray(S, C, c + 5 * ldc)) : c050; c050.intoArray(C, c + 5 * ldc);
+            c051 = mode == ACCUMULATE ? c051.add(FloatVector.fromArray(S, C, c + 5 * ldc + V)) : c051; c051.intoArray(C, c + 5 * ldc + V);
+            c060 = mode == ACCUMULATE ? c060.add(FloatVector.fromArray(S, C, c + 6 * ldc)) : c060; c060.intoArray(C, c + 6 * ldc);
+            c061 = mode == ACCUMULATE ? c061.add(FloatVector.fromArray(S, C, c + 6 * ldc + V)) : c061; c061.intoArray(C, c + 6 * ldc + V);
+            c070 = mode == ACCUMULATE ? c070.add(FloatVector.fromArray(S, C, c + 7 * ldc)) : c070; c070.intoArray(C, c + 7 * ldc);
+            c071 = mode == ACCUMULATE ? c071.add(FloatVector.fromArray(S, C, c + 7 * ldc + V)) : c071; c071.intoArray(C, c + 7 * ldc + V);
+            c080 = mode == ACCUMULATE ? c080.add(FloatVector.fromArray(S, C, c + 8 * ldc)) : c080; c080.intoArray(C, c + 8 * ldc);
+            c081 = mode == ACCUMULATE ? c081.add(FloatVector.fromArray(S, C, c + 8 * ldc + V)) : c081; c081.intoArray(C, c + 8 * ldc + V);
+            c090 = mode == ACCUMULATE ? c090.add(FloatVector.fromArray(S, C, c + 9 * ldc)) : c090; c090.intoArray(C, c + 9 * ldc);
+            c091 = mode == ACCUMULATE ? c091.add(FloatVector.fromArray(S, C, c + 9 * ldc + V)) : c091; c091.intoArray(C, c + 9 * ldc + V);
+            c100 = mode == ACCUMULATE ? c100.add(FloatVector.fromArray(S, C, c + 10 * ldc)) : c100; c100.intoArray(C, c + 10 * ldc);
+            c101 = mode == ACCUMULATE ? c101.add(FloatVector.fromArray(S, C, c + 10 * ldc + V)) : c101; c101.intoArray(C, c + 10 * ldc + V);
+            c110 = mode == ACCUMULATE ? c110.add(FloatVector.fromArray(S, C, c + 11 * ldc)) : c110; c110.intoArray(C, c + 11 * ldc);
+            c111 = mode == ACCUMULATE ? c111.add(FloatVector.fromArray(S, C, c + 11 * ldc + V)) : c111; c111.intoArray(C, c + 11 * ldc + V);
+        }
+    }
+
+    /**
+     * The 6 x (2 vectors) micro-kernel: tile[r, c] = sum over p < kc of ap[a + p*6 + r] *
+     * bp[b + p*NR + c]. Accumulators are plain locals so C2 keeps them in registers. The tile
+     * for vectors narrower than 16 lanes (15 registers: fits AVX2's 16).
+     */
+    static void kernel6(int kc, float[] ap, int a, float[] bp, int b, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -325,7 +502,7 @@ final class GemmPacked {
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int ai = a + p * MR, bi = b + p * NR;
+            int ai = a + p * 6, bi = b + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + V);
             FloatVector x = FloatVector.broadcast(S, ap[ai]);

@@ -130,6 +130,145 @@ class GemmTest {
         check(true, true, GemmPacked.MC + 10, 9, deepK2, 1f, 0f, 0, 0, 0, seed++);
     }
 
+    /**
+     * The packed path with an explicit micro-kernel (mr = 6 or 12, whatever this machine's
+     * default) and worker count on inputs made from seed (C all NaN when nanC: beta == 0 must
+     * not read it); returns the whole C array, sentinels around C included.
+     */
+    static float[] runPacked(int mr, int threads, boolean tA, boolean tB, int M, int N, int K, float alpha, float beta,
+                             int aOff, int bOff, int cOff, boolean nanC, long seed) {
+        Random r = new Random(seed);
+        float[] A = random(r, aOff + M * K + 3);
+        float[] B = random(r, bOff + K * N + 5);
+        float[] c = random(r, cOff + M * N + 7);
+        if (nanC) Arrays.fill(c, cOff, cOff + M * N, Float.NaN);
+        if (mr > 0) GemmPacked.gemm(mr, threads, tA, tB, M, N, K, alpha, A, aOff, B, bOff, beta, c, cOff);
+        else Gemm.gemmReference(tA, tB, M, N, K, alpha, A, aOff, B, bOff, beta, c, cOff);
+        return c;
+    }
+
+    /** runPacked, checked against the reference with the bound of check(); returns C. */
+    static float[] checkPacked(int mr, int threads, boolean tA, boolean tB, int M, int N, int K, float alpha, float beta,
+                               int aOff, int bOff, int cOff, boolean nanC, long seed) {
+        float[] fast = runPacked(mr, threads, tA, tB, M, N, K, alpha, beta, aOff, bOff, cOff, nanC, seed);
+        float[] ref = runPacked(0, 1, tA, tB, M, N, K, alpha, beta, aOff, bOff, cOff, nanC, seed);
+        float[] c0 = runPacked(0, 1, tA, tB, M, N, K, 0f, 1f, aOff, bOff, cOff, nanC, seed);   // C as it was
+        Random r = new Random(seed);
+        float[] A = random(r, aOff + M * K + 3), B = random(r, bOff + K * N + 5);
+        float[] scale = new float[M * N];
+        Gemm.gemmReference(tA, tB, M, N, K, 1f, abs(A), aOff, abs(B), bOff, 0f, scale, 0);
+        String what = "packed mr=" + mr + " threads=" + threads + " tA=" + tA + " tB=" + tB + " M=" + M + " N=" + N
+                + " K=" + K + " alpha=" + alpha + " beta=" + beta + " offs=" + aOff + "," + bOff + "," + cOff;
+        for (int i = 0; i < fast.length; i++) {
+            int e = i - cOff;
+            if (e < 0 || e >= M * N) {
+                assertEquals(c0[i], fast[i], 0f, what + ": wrote outside C at index " + i);
+                continue;
+            }
+            double cTerm = beta == 0f ? 0 : Math.abs(beta * c0[i]);
+            double bound = (K + 4) * EPS * (Math.abs(alpha) * scale[e] + cTerm) + Float.MIN_NORMAL;
+            double err = Math.abs((double) fast[i] - ref[i]);
+            if (!(err <= bound)) {
+                fail(what + ": C[" + e / N + "," + e % N + "] fast=" + fast[i] + " ref=" + ref[i]
+                        + " |err|=" + err + " > bound " + bound);
+            }
+        }
+        return fast;
+    }
+
+    @Test
+    void bothMicroKernelsAndAnyThreadCountGiveBitIdenticalResults() {
+        // Edge tiles of both kernels (rows around 6, 12 and several row blocks; columns around
+        // one and two vector pairs), K around the KC block, every layout, and alpha/beta that
+        // take the 12-row kernel's direct-to-C modes (alpha 1, beta 0 or 1) and its tile path
+        // (anything else). Each run is checked against the reference (bound as in check()), and
+        // all of them must agree BITWISE: each element is summed in the same order whatever
+        // the tile height and the task split, which training's reproducibility relies on.
+        int nr = GemmPacked.NR;
+        int[][] shapes = {
+                {13, nr, GemmPacked.KC},                       // one full 12-row tile + a 1-row edge
+                {12, 2 * nr + 1, 1},                           // exact tiles, one-column edge strip
+                {25, nr - 1, GemmPacked.KC + 1},              // partial strip, two K blocks
+                {2 * GemmPacked.MC + 7, 3 * nr + 5, GemmPacked.KC + 3},   // several row blocks and tasks
+                {37, 17 * nr, 40},                             // more than one strip chunk
+        };
+        float[][] alphaBeta = {{1f, 0f}, {1f, 1f}, {1f, 0.5f}, {-1.5f, 0f}};
+        long seed = 700;
+        for (int[] sh : shapes) {
+            for (int layout = 0; layout < 4; layout++) {
+                boolean tA = (layout & 1) != 0, tB = (layout & 2) != 0;
+                for (float[] ab : alphaBeta) {
+                    boolean nanC = ab[1] == 0f;
+                    // checked against the reference once; every other run must equal it bitwise
+                    float[] first = checkPacked(GemmPacked.MR_CHOICES[0], 1, tA, tB, sh[0], sh[1], sh[2], ab[0], ab[1], 2, 3, 1, nanC, seed);
+                    for (int mr : GemmPacked.MR_CHOICES) {
+                        for (int threads : new int[] {1, 2, 3}) {
+                            float[] c = runPacked(mr, threads, tA, tB, sh[0], sh[1], sh[2], ab[0], ab[1], 2, 3, 1, nanC, seed);
+                            assertArrayEquals(first, c, 0f, "mr=" + mr + " threads=" + threads + " tA=" + tA + " tB=" + tB
+                                    + " " + Arrays.toString(sh) + " alpha/beta=" + Arrays.toString(ab) + " differs bitwise from mr=6, 1 thread");
+                        }
+                    }
+                    seed++;
+                }
+            }
+        }
+    }
+
+    @Test
+    void packingWritesExactlyItsPanel() {
+        // packAPanel / packBStrip against their definitions, with sentinels all around the
+        // destination: the vector paths (16 x 16 register transposes, overlapping 16-lane stores
+        // for 12-row A panels with a masked last one) must not write a float outside the panel,
+        // since a neighbouring panel may be packed by another thread at the same time.
+        Random r = new Random(11);
+        int M = 40, K = 300, N = 3 * GemmPacked.NR + 7;
+        float[] A = random(r, M * K), B = random(r, K * N);
+        for (int kc : new int[] {1, 15, 16, 17, 32, 48, GemmPacked.KC}) {
+            int pc = K - kc - 3;
+            for (boolean trans : new boolean[] {false, true}) {
+                for (int mr : GemmPacked.MR_CHOICES) {
+                    for (int rows : new int[] {mr, mr - 1, 1}) {
+                        int i0 = M - rows - 2, dst = 5;
+                        float[] ap = new float[dst + kc * mr + 9];
+                        Arrays.fill(ap, -7f);
+                        GemmPacked.packAPanel(mr, trans, trans ? transpose(A, M, K) : A, 0, M, K, i0, rows, pc, kc, ap, dst);
+                        for (int i = 0; i < ap.length; i++) {
+                            int e = i - dst, p = e / mr, row = e % mr;
+                            float want = e < 0 || e >= kc * mr ? -7f : row < rows ? A[(i0 + row) * K + pc + p] : 0f;
+                            assertEquals(want, ap[i], 0f, "packAPanel mr=" + mr + " trans=" + trans + " rows=" + rows + " kc=" + kc + " at " + i);
+                        }
+                    }
+                }
+                int nr = GemmPacked.NR;
+                for (int s = 0; s < 4; s++) {        // strips 0-2 full, 3 a 7-column edge
+                    int dst = 3;
+                    float[] bp = new float[dst + kc * nr + 9];
+                    Arrays.fill(bp, -7f);
+                    GemmPacked.packBStrip(trans, trans ? transpose(B, K, N) : B, 0, N, K, pc, kc, 0, N, s, bp, dst);
+                    for (int i = 0; i < bp.length; i++) {
+                        int e = i - dst, p = e / nr, j = s * nr + e % nr;
+                        float want = e < 0 || e >= kc * nr ? -7f : j < N ? B[(pc + p) * N + j] : 0f;
+                        assertEquals(want, bp[i], 0f, "packBStrip trans=" + trans + " strip=" + s + " kc=" + kc + " at " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /** x [rows, cols] row-major -> its transpose [cols, rows] row-major. */
+    static float[] transpose(float[] x, int rows, int cols) {
+        float[] t = new float[x.length];
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+        return t;
+    }
+
+    @Test
+    void unknownMicroKernelIsRejected() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GemmPacked.gemm(8, 1, false, false, 2, 2, 2, 1f, new float[4], 0, new float[4], 0, 0f, new float[4], 0));
+        assertTrue(e.getMessage().contains("8-row"), e.getMessage());
+    }
+
     @Test
     void skinnyDecodeShapes() {
         long seed = 200;
