@@ -598,6 +598,7 @@ public final class GrpoTrainer {
             m.put("rewards/" + names.get(f) + "/mean", mu);
             m.put("rewards/" + names.get(f) + "/std", cnt < 2 ? Double.NaN : Math.sqrt(Math.max(0, (ss - cnt * mu * mu) / (cnt - 1))));
         }
+        io.r1kit.grpo.metrics.SourceMetrics.put(m, all, names);   // mixed prompt sets: rewards/<source>/…
         boolean[] zero = Advantages.zeroStdGroups(r, G);
         int z = 0;
         for (boolean b : zero) if (b) z++;

@@ -106,36 +106,113 @@ public final class ReportWriter {
         return new ArrayList<>(out);
     }
 
-    /** One row per stage from eval/&lt;stage&gt;.json, columns = union of their numeric keys. */
+    /** The side-by-side columns of the eval table, in this order (those no stage has are left out). */
+    static final List<String> MAIN_COLUMNS = List.of("accuracy", "format_rate", "language_consistency", "language_mixing_rate",
+            "mean_length", "reward_model_score", "pairwise_accuracy", "n");
+
+    /**
+     * One row per stage from eval/&lt;stage&gt;.json, in the order of the config's stages (files of
+     * stages not in it after them, by time): the {@link #MAIN_COLUMNS} side by side, then every
+     * numeric key of every stage in a details table. {@code language_consistency} falls back to the
+     * {@code rewards/language_consistency/mean} of a GRPO/eval stage, and {@code reward_model_score}
+     * to the mean of its reward-model rewards ({@code rewards/<label>/mean} of the config's
+     * {@code reward_model} entries).
+     */
     static String evalTable(Path runDir) {
         Path evalDir = runDir.resolve("eval");
         if (!Files.isDirectory(evalDir)) return "";
-        Map<String, JsonNode> rows = new LinkedHashMap<>();
-        try (Stream<Path> files = Files.list(evalDir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".json"))
+        List<String> order = new ArrayList<>();
+        Set<String> rmLabels = new LinkedHashSet<>();
+        readConfig(runDir, order, rmLabels);
+        Map<String, JsonNode> files = new LinkedHashMap<>();
+        try (Stream<Path> list = Files.list(evalDir)) {
+            for (Path f : list.filter(p -> p.toString().endsWith(".json"))
                     .sorted(Comparator.comparing(ReportWriter::modified)).toList()) {
-                rows.put(f.getFileName().toString().replaceFirst("\\.json$", ""), JSON.readTree(f.toFile()));
+                files.put(f.getFileName().toString().replaceFirst("\\.json$", ""), JSON.readTree(f.toFile()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + evalDir, e);
         }
-        if (rows.isEmpty()) return "";
-        List<String> preferred = List.of("accuracy", "format_rate", "language_consistency", "mean_length", "reward_model_score", "n");
-        Set<String> cols = new LinkedHashSet<>();
-        for (String p : preferred) for (JsonNode n : rows.values()) if (n.path(p).isNumber()) cols.add(p);
-        for (JsonNode n : rows.values()) n.fieldNames().forEachRemaining(k -> { if (n.get(k).isNumber()) cols.add(k); });
+        if (files.isEmpty()) return "";
+        Map<String, JsonNode> rows = new LinkedHashMap<>();
+        for (String st : order) if (files.containsKey(st)) rows.put(st, files.get(st));
+        files.forEach(rows::putIfAbsent);
+        Map<String, Map<String, Double>> main = new LinkedHashMap<>();
+        rows.forEach((stage, n) -> main.put(stage, mainValues(n, rmLabels)));
+        List<String> cols = new ArrayList<>();
+        for (String c : MAIN_COLUMNS) if (main.values().stream().anyMatch(m -> m.containsKey(c))) cols.add(c);
         StringBuilder sb = new StringBuilder("<h2>Evaluation</h2><table><tr><th>stage</th>");
         for (String c : cols) sb.append("<th>").append(esc(c)).append("</th>");
         sb.append("</tr>");
-        rows.forEach((stage, n) -> {
+        main.forEach((stage, m) -> {
             sb.append("<tr><td>").append(esc(stage)).append("</td>");
             for (String c : cols) {
-                JsonNode v = n.get(c);
-                sb.append("<td>").append(v == null || !v.isNumber() ? "" : fmt(v.asDouble())).append("</td>");
+                Double v = m.get(c);
+                sb.append("<td>").append(v == null ? "" : fmt(v)).append("</td>");
             }
             sb.append("</tr>");
         });
-        return sb.append("</table>").toString();
+        sb.append("</table>");
+        // every numeric key, per stage
+        Set<String> all = new LinkedHashSet<>();
+        for (JsonNode n : rows.values()) n.fieldNames().forEachRemaining(k -> { if (n.get(k).isNumber()) all.add(k); });
+        sb.append("<details><summary>all eval values</summary><table><tr><th>key</th>");
+        for (String st : rows.keySet()) sb.append("<th>").append(esc(st)).append("</th>");
+        sb.append("</tr>");
+        for (String k : all) {
+            sb.append("<tr><td>").append(esc(k)).append("</td>");
+            for (JsonNode n : rows.values()) {
+                JsonNode v = n.get(k);
+                sb.append("<td>").append(v == null || !v.isNumber() ? "" : fmt(v.asDouble())).append("</td>");
+            }
+            sb.append("</tr>");
+        }
+        return sb.append("</table></details>").toString();
+    }
+
+    /** The main columns of one eval file, with the fallbacks for GRPO / eval stages. */
+    static Map<String, Double> mainValues(JsonNode n, Set<String> rmLabels) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (String c : MAIN_COLUMNS) if (n.path(c).isNumber()) m.put(c, n.get(c).asDouble());
+        if (!m.containsKey("language_consistency") && n.path("rewards/language_consistency/mean").isNumber()) {
+            m.put("language_consistency", n.get("rewards/language_consistency/mean").asDouble());
+        }
+        if (!m.containsKey("reward_model_score")) {
+            double sum = 0;
+            int k = 0;
+            for (String l : rmLabels) {
+                JsonNode v = n.path("rewards/" + l + "/mean");
+                if (v.isNumber() && Double.isFinite(v.asDouble())) {
+                    sum += v.asDouble();
+                    k++;
+                }
+            }
+            if (k > 0) m.put("reward_model_score", sum / k);
+        }
+        return m;
+    }
+
+    /** Stage order and the labels of reward-model rewards, from the run's resolved config.yaml (absent: nothing). */
+    private static void readConfig(Path runDir, List<String> order, Set<String> rmLabels) {
+        Path f = runDir.resolve("config.yaml");
+        if (!Files.exists(f)) return;
+        JsonNode cfg;
+        try {
+            cfg = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(f.toFile());
+        } catch (IOException | RuntimeException e) {
+            return;   // a report is still useful without the order
+        }
+        collectRm(cfg.path("rewards"), rmLabels);
+        for (JsonNode st : cfg.path("stages")) {
+            order.add(st.hasNonNull("name") ? st.get("name").asText() : st.path("type").asText());
+            collectRm(st.path("rewards"), rmLabels);
+        }
+    }
+
+    private static void collectRm(JsonNode rewards, Set<String> out) {
+        for (JsonNode r : rewards) {
+            if ("reward_model".equals(r.path("name").asText())) out.add(r.hasNonNull("label") ? r.get("label").asText() : "reward_model");
+        }
     }
 
     /** A few completions from the first, middle and last sample files of a stage. */

@@ -33,7 +33,13 @@ import java.util.TreeMap;
  *   corpus: {generate: {task: pretrain-corpus, n: 20000, seed: 1}}
  *   train:  {generate: {task: arithmetic, n: 2000, params: {part: train}}}
  *   gsm8k:  {path: ../shared/data/gsm8k/test.jsonl, loader: gsm8k}
+ *   allscen: {mix: [{data: train, source: reasoning, n: 600}, {data: general, source: general, n: 200}], seed: 5}
  * </pre>
+ *
+ * A {@code mix:} set takes the first {@code n} examples (all when absent) of each listed set, writes
+ * the entry's {@code source} (default: the set's name) into each example's {@code source} column
+ * (what reward routing, per-source metrics and the SFT mix read) and shuffles them together (seeded;
+ * {@code shuffle: false} keeps the order). An id that occurs twice gets its set's name as prefix.
  */
 public final class DataSets {
 
@@ -50,6 +56,25 @@ public final class DataSets {
     }
 
     record GenerateEntry(GenerateSpec generate) {}
+
+    /** One part of a {@code mix:} data set. */
+    public record MixPart(String data, String source, Integer n) {
+        public MixPart {
+            if (data == null) throw new IllegalArgumentException("mix entries need 'data' (a data set name)");
+            if (n != null && n < 0) throw new IllegalArgumentException("mix entry '" + data + "': n must be ≥ 0, got " + n);
+            if (source == null) source = data;
+        }
+    }
+
+    /** A data set mixed from others, each example tagged with its source. */
+    public record MixSpec(List<MixPart> mix, Long seed, Boolean shuffle) {
+        public MixSpec {
+            if (mix == null || mix.isEmpty()) throw new IllegalArgumentException("mix needs at least one entry {data: NAME, source: S, n: N}");
+            if (shuffle == null) shuffle = true;
+        }
+    }
+
+    private final Set<String> resolving = new java.util.HashSet<>();
 
     private final Map<String, ObjectNode> specs;
     private final Map<String, Dataset> loaded = new LinkedHashMap<>();
@@ -76,6 +101,18 @@ public final class DataSets {
             ObjectNode spec = specs.get(name);
             if (spec.has("generate")) {
                 config.bindAt("/data/" + name, spec, GenerateEntry.class);
+            } else if (spec.has("mix")) {
+                MixSpec m = config.bindAt("/data/" + name, spec, MixSpec.class);
+                for (int i = 0; i < m.mix().size(); i++) {
+                    String d = m.mix().get(i).data();
+                    if (!specs.containsKey(d)) {
+                        throw new ConfigException(config.locate("/data/" + name + "/mix/" + i) + ": mix of '" + name + "' uses data set '" + d
+                                + "', which is not defined under 'data:' (defined: " + specs.keySet() + ")");
+                    }
+                    if (d.equals(name) || mixCycle(d, name, new java.util.HashSet<>())) {
+                        throw new ConfigException(config.locate("/data/" + name + "/mix/" + i) + ": mix of '" + name + "' includes itself");
+                    }
+                }
             } else {
                 fileSpec(name, spec);
             }
@@ -94,11 +131,51 @@ public final class DataSets {
             GenerateSpec g = config.bindAt("/data/" + name, spec, GenerateEntry.class).generate();
             Path file = generate(name, g);
             d = Dataset.read(file);
+        } else if (spec.has("mix")) {
+            if (!resolving.add(name)) throw new ConfigException(config.locate("/data/" + name) + ": mix of '" + name + "' includes itself");
+            try {
+                d = mix(name, config.bindAt("/data/" + name, spec, MixSpec.class));
+            } finally {
+                resolving.remove(name);
+            }
         } else {
             d = fileSpec(name, spec).load(null).train();
         }
         loaded.put(name, d);
         return d;
+    }
+
+    private boolean mixCycle(String at, String target, Set<String> seen) {
+        ObjectNode spec = specs.get(at);
+        if (spec == null || !spec.has("mix") || !seen.add(at)) return false;
+        for (JsonNode part : spec.get("mix")) {
+            String d = part.path("data").asText();
+            if (d.equals(target) || mixCycle(d, target, seen)) return true;
+        }
+        return false;
+    }
+
+    private Dataset mix(String name, MixSpec m) {
+        List<io.r1kit.data.Example> out = new ArrayList<>();
+        Set<String> ids = new java.util.HashSet<>();
+        for (MixPart p : m.mix()) {
+            Dataset src = get(p.data());
+            int n = p.n() == null ? src.size() : p.n();
+            if (n > src.size()) {
+                throw new ConfigException(config.locate("/data/" + name) + ": mix of '" + name + "' asks for " + n + " examples of '"
+                        + p.data() + "', which has " + src.size());
+            }
+            for (int i = 0; i < n; i++) {
+                io.r1kit.data.Example e = src.get(i);
+                String id = ids.contains(e.id()) ? p.data() + "/" + e.id() : e.id();
+                ids.add(id);
+                Map<String, Object> cols = new LinkedHashMap<>(e.columns());
+                cols.put(RunContext.SOURCE_COLUMN, p.source());
+                out.add(new io.r1kit.data.Example(id, cols));
+            }
+        }
+        Dataset d = new Dataset(out);
+        return m.shuffle() ? d.shuffle(m.seed() != null ? m.seed() : runSeed) : d;
     }
 
     /** The file a generated data set lives in (generated now if missing). */

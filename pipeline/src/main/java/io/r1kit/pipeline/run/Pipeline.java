@@ -6,7 +6,11 @@ import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.RunConfig;
 import io.r1kit.pipeline.config.StrictYaml;
 import io.r1kit.pipeline.report.ReportWriter;
+import io.r1kit.pipeline.run.stages.ColdStartStage;
+import io.r1kit.pipeline.run.stages.DistillStage;
 import io.r1kit.pipeline.run.stages.EvalStage;
+import io.r1kit.pipeline.run.stages.RejectionSamplingStage;
+import io.r1kit.pipeline.run.stages.RewardModelStage;
 import io.r1kit.pipeline.run.stages.GrpoStage;
 import io.r1kit.pipeline.run.stages.SftStage;
 import org.slf4j.Logger;
@@ -39,8 +43,20 @@ public final class Pipeline {
     static {
         RUNNERS.put(StageSpec.Type.PRETRAIN, new SftStage(true));
         RUNNERS.put(StageSpec.Type.SFT, new SftStage(false));
-        RUNNERS.put(StageSpec.Type.GRPO, new GrpoStage());
+        // GrpoStage, plus the R1 eval (mixed sets, language mixing, reward-model score) for R1's later RL stages
+        RUNNERS.put(StageSpec.Type.GRPO, new io.r1kit.pipeline.run.stages.RoutedGrpoStage());
         RUNNERS.put(StageSpec.Type.EVAL, new EvalStage());
+        RUNNERS.put(StageSpec.Type.PPO, new io.r1kit.pipeline.run.stages.PpoStage());
+        RUNNERS.put(StageSpec.Type.COLD_START, new ColdStartStage());
+        RUNNERS.put(StageSpec.Type.REJECTION_SAMPLING, new RejectionSamplingStage());
+        RUNNERS.put(StageSpec.Type.REWARD_MODEL, new RewardModelStage());
+        RUNNERS.put(StageSpec.Type.DISTILL, new DistillStage());
+    }
+
+    /** The stage types this version runs, in the order of the enum. */
+    static String availableTypes() {
+        return String.join(", ", java.util.Arrays.stream(StageSpec.Type.values()).filter(RUNNERS::containsKey)
+                .map(StageSpec.Type::yamlName).toList());
     }
 
     private final RunContext ctx;
@@ -68,7 +84,7 @@ public final class Pipeline {
             StageRunner runner = RUNNERS.get(s.type());
             if (runner == null) {
                 throw new ConfigException(cfg.locate(s.pointer() + "/type") + ": stage type '" + s.type().yamlName()
-                        + "' is not available in this version of r1kit (available: pretrain, sft, grpo, eval)");
+                        + "' is not available in this version of r1kit (available: " + availableTypes() + ")");
             }
             for (String d : new String[] {s.data(), s.evalData()}) {
                 if (d != null && !ctx.data().names().contains(d)) {

@@ -42,7 +42,7 @@ public record StageSpec(String name, Type type, RunConfig.ModelSpec model, Strin
         }
 
         public boolean available() {
-            return this == PRETRAIN || this == SFT || this == GRPO || this == EVAL;
+            return true;   // every type has a runner (PPO, cold_start, rejection_sampling, reward_model, distill included)
         }
     }
 
