@@ -21,13 +21,16 @@ import java.util.regex.Pattern;
  * <p>Detection is by Unicode script: a word is a run of letters of one script; every Han, Hiragana
  * and Katakana character counts as a word of its own (Chinese and Japanese are not space
  * separated). LaTeX math ({@code $…$}, {@code \(…\)}, {@code \[…\]}), code (fenced and inline),
- * LaTeX commands, numbers and single Latin letters (math variables) are ignored. Null when the
- * chain of thought has no words, or when no target language is known.
+ * LaTeX commands, numbers and single Latin letters (math variables) are ignored. A chain of thought
+ * without words (only numbers and symbols, such as {@code 47+30=77}) mixes no languages and scores
+ * {@code no_words} (default 1.0: otherwise RL would learn to prefer wordy chains only because they can
+ * earn this reward); null when no target language is known.
  *
  * <p>Params: {@code language} (fixed target: an ISO code such as en, zh, ja, ru, or a Unicode script
  * name such as LATIN), {@code language_column} (language; used when {@code language} is not set),
  * {@code scope} (think | completion; think falls back to the whole completion when there is no
- * {@code </think>}).
+ * {@code </think>}), {@code no_words} (score of a chain without words: a number, or {@code null} to
+ * leave such chains out; default 1.0).
  */
 public final class LanguageConsistencyReward implements RewardFunction {
 
@@ -58,9 +61,20 @@ public final class LanguageConsistencyReward implements RewardFunction {
     private final Set<UnicodeScript> fixed;
     private final String column;
     private final boolean thinkOnly;
+    private final Double noWords;
 
     public LanguageConsistencyReward(RewardParams p) {
-        p.requireOnly("language", "language_column", "scope");
+        p.requireOnly("language", "language_column", "scope", "no_words");
+        String nw = p.has("no_words") ? p.getString("no_words", "null") : "1.0";   // YAML no_words: null → null
+        if (nw == null || nw.equals("null")) {
+            noWords = null;
+        } else {
+            try {
+                noWords = Double.parseDouble(nw);
+            } catch (NumberFormatException e) {
+                throw p.bad("no_words", "a number or null", nw);
+            }
+        }
         fixed = p.has("language") ? scriptsFor(p.getString("language", null), "param 'language'") : null;
         column = p.getString("language_column", "language");
         String scope = p.getString("scope", "think");
@@ -87,7 +101,7 @@ public final class LanguageConsistencyReward implements RewardFunction {
                 target = scriptsFor(lang, "example " + c.exampleId() + " column '" + column + "'");
             }
             double[] counts = count(thinkOnly ? chainOfThought(c) : c.text(), target);
-            out.add(counts[1] == 0 ? null : counts[0] / counts[1]);
+            out.add(counts[1] == 0 ? noWords : Double.valueOf(counts[0] / counts[1]));
         }
         return out;
     }

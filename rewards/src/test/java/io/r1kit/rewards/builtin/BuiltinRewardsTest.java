@@ -65,11 +65,13 @@ class BuiltinRewardsTest {
         assertEquals(4.0 / 7.0, one(zh, text("<think>we need 计算结果 here</think><answer>2</answer>")), 1e-12);
         // only the chain of thought counts
         assertEquals(1.0, one(zh, text("<think>计算</think><answer>the answer is two</answer>")));
-        // target from the dataset column; no words / no target -> null
+        // target from the dataset column; no target -> null; no words -> no_words (1.0, or null)
         LanguageConsistencyReward col = new LanguageConsistencyReward(RewardParams.empty("lc"));
         assertEquals(1.0, col.score(List.of(Completion.of("<think>Привет мир</think>", Map.of("language", "ru")))).get(0));
         assertNull(col.score(List.of(Completion.of("<think>hello</think>", Map.of()))).get(0));
-        assertNull(en.score(List.of(text("<think>$x = 2$ 123</think>"))).get(0));
+        assertEquals(1.0, one(en, text("<think>47+30=77, 77-5=72</think><answer>72</answer>")), "symbols mix no languages");
+        LanguageConsistencyReward skipSymbols = new LanguageConsistencyReward(new RewardParams("lc", Map.of("language", "en", "no_words", "null")));
+        assertNull(skipSymbols.score(List.of(text("<think>$x = 2$ 123</think>"))).get(0));
         // Japanese counts kana and kanji
         LanguageConsistencyReward ja = new LanguageConsistencyReward(new RewardParams("lc", Map.of("language", "ja")));
         assertEquals(1.0, one(ja, text("<think>これは計算です</think>")));
