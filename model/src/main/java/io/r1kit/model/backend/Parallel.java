@@ -1,12 +1,23 @@
 package io.r1kit.model.backend;
 
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one shared thread pool every CPU kernel parallelises over. Sized to the machine's cores
  * (override with {@code -Dr1kit.threads=N}); kernels split work into a few coarse chunks rather
  * than one task per element, so the pool's overhead stays far below the arithmetic.
+ *
+ * <p>The calling thread works too: it posts a job whose chunks the caller and up to
+ * {@code threads - 1} pool workers claim from a shared counter. A training step of a small model
+ * makes thousands of short parallel calls; handing each to the pool and blocking (what
+ * {@code ForkJoinPool.invoke} does) left the caller idle and paid a worker's wake-up latency on
+ * every call, so two cores ran at little more than one. Now a worker that wakes late simply finds
+ * fewer chunks left. Which thread runs a chunk never changes its result: chunk boundaries depend
+ * only on {@code n}, {@code grain} and the thread count, and chunks write disjoint outputs.
  */
 public final class Parallel {
     /** Body of a parallel loop over the half-open range [from, to). */
@@ -18,6 +29,8 @@ public final class Parallel {
     private static final int THREADS =
             Integer.getInteger("r1kit.threads", Runtime.getRuntime().availableProcessors());
     private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS) : null;
+    /** Spins (each a {@link Thread#onSpinWait}) before the caller parks while a worker finishes its last chunk. */
+    private static final int SPINS = 20_000;
 
     private Parallel() {}
 
@@ -33,33 +46,54 @@ public final class Parallel {
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
         int chunks = Math.min(THREADS * 4, Math.max(1, n / Math.max(1, grain)));
-        if (POOL == null || chunks <= 1 || java.util.concurrent.ForkJoinTask.getPool() == POOL) {
+        if (POOL == null || chunks <= 1 || ForkJoinTask.getPool() == POOL) {
             body.run(0, n);
             return;
         }
-        POOL.invoke(new Chunk(body, 0, n, Math.max(1, (n + chunks - 1) / chunks)));
+        int size = Math.max(1, (n + chunks - 1) / chunks);
+        Job job = new Job(body, n, size, (n + size - 1) / size, Thread.currentThread());
+        int helpers = Math.min(THREADS - 1, job.count - 1);
+        for (int i = 0; i < helpers; i++) POOL.execute(job::work);
+        job.work();
+        job.awaitDone();
     }
 
-    private static final class Chunk extends RecursiveAction {
-        private final RangeBody body;
-        private final int from, to, size;
+    /** One parallel call: chunks claimed from {@code next}, finished ones counted in {@code done}. */
+    private static final class Job {
+        final RangeBody body;
+        final int n, size, count;
+        final Thread caller;
+        final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Chunk(RangeBody body, int from, int to, int size) {
+        Job(RangeBody body, int n, int size, int count, Thread caller) {
             this.body = body;
-            this.from = from;
-            this.to = to;
+            this.n = n;
             this.size = size;
+            this.count = count;
+            this.caller = caller;
         }
 
-        @Override
-        protected void compute() {
-            if (to - from <= size) {
-                body.run(from, to);
-                return;
+        void work() {
+            int c;
+            while ((c = next.getAndIncrement()) < count) {
+                try {
+                    // after a failure the remaining chunks are skipped, but still counted as done
+                    if (failure.get() == null) body.run(c * size, Math.min(n, (c + 1) * size));
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+                if (done.incrementAndGet() == count && Thread.currentThread() != caller) LockSupport.unpark(caller);
             }
-            int mid = from + ((to - from) / size / 2) * size;
-            if (mid <= from) mid = from + size;
-            invokeAll(new Chunk(body, from, mid, size), new Chunk(body, mid, to, size));
+        }
+
+        void awaitDone() {
+            for (int i = 0; done.get() < count && i < SPINS; i++) Thread.onSpinWait();
+            while (done.get() < count) LockSupport.parkNanos(this, 100_000);
+            Throwable t = failure.get();
+            if (t instanceof RuntimeException r) throw r;
+            if (t instanceof Error e) throw e;
+            if (t != null) throw new IllegalStateException(t);
         }
     }
 }
