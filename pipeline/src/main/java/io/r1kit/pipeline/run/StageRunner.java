@@ -16,8 +16,10 @@ public interface StageRunner {
      */
     Path run(RunContext ctx, StageSpec stage, Path inputModel) throws Exception;
 
-    /** Whether the stage produces a model the next stage starts from. */
-    boolean producesModel();
+    /** Whether the stage produces a model the next stage starts from (training stages do; eval and reward-model stages do not). */
+    default boolean producesModel() {
+        return true;
+    }
 
     /** Whether the stage needs a starting model. */
     default boolean needsModel() {

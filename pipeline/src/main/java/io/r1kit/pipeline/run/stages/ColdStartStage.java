@@ -69,10 +69,6 @@ public final class ColdStartStage implements StageRunner {
         ctx.rewards(s).close();
     }
 
-    @Override
-    public boolean producesModel() {
-        return true;
-    }
 
     @Override
     public Path run(RunContext ctx, StageSpec s, Path inputModel) throws Exception {

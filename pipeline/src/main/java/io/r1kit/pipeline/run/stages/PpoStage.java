@@ -52,10 +52,6 @@ public final class PpoStage implements StageRunner {
         ctx.rewards(s).close();
     }
 
-    @Override
-    public boolean producesModel() {
-        return true;
-    }
 
     @Override
     public Path run(RunContext ctx, StageSpec s, Path inputModel) throws Exception {

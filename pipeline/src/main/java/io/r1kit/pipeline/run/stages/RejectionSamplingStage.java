@@ -108,10 +108,6 @@ public final class RejectionSamplingStage implements StageRunner {
         ctx.rewards(s).close();
     }
 
-    @Override
-    public boolean producesModel() {
-        return true;
-    }
 
     @Override
     public Path run(RunContext ctx, StageSpec s, Path inputModel) throws Exception {

@@ -51,10 +51,6 @@ public final class SftStage implements StageRunner {
         }
     }
 
-    @Override
-    public boolean producesModel() {
-        return true;
-    }
 
     @Override
     public Path run(RunContext ctx, StageSpec s, Path inputModel) throws Exception {
