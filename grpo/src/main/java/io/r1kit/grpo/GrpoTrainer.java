@@ -649,15 +649,7 @@ public final class GrpoTrainer {
             ObjectNode o = JSON.createObjectNode();
             o.put("step", step);
             o.put("group", s.group());
-            o.put("example_id", s.prompt().example().id());
-            o.put("prompt", s.prompt().text());
-            o.put("completion", s.text());
-            o.put("reward", s.reward());
-            ObjectNode rs = o.putObject("rewards");
-            for (int f = 0; f < names.size(); f++) {
-                Double v = s.rewardValues()[f];
-                if (v == null) rs.putNull(names.get(f)); else rs.put(names.get(f), v);
-            }
+            s.putCommonFields(o, names);
             Float a = advOf.get(s);
             if (a == null) o.putNull("advantage"); else o.put("advantage", a);
             o.put("length", s.tokens().length);

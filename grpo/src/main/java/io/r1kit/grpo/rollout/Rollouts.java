@@ -47,6 +47,22 @@ public final class Rollouts implements AutoCloseable {
         public boolean truncated() {
             return finishReason == FinishReason.LENGTH;
         }
+
+        /**
+         * Puts the fields every samples file shares into {@code o}: {@code example_id}, {@code prompt},
+         * {@code completion}, {@code reward} and {@code rewards: {name: value}} (null where a reward did not apply).
+         */
+        public void putCommonFields(com.fasterxml.jackson.databind.node.ObjectNode o, List<String> rewardNames) {
+            o.put("example_id", prompt.example().id());
+            o.put("prompt", prompt.text());
+            o.put("completion", text);
+            o.put("reward", reward);
+            com.fasterxml.jackson.databind.node.ObjectNode rs = o.putObject("rewards");
+            for (int f = 0; f < rewardNames.size(); f++) {
+                Double v = rewardValues[f];
+                if (v == null) rs.putNull(rewardNames.get(f)); else rs.put(rewardNames.get(f), v);
+            }
+        }
     }
 
     private final Tokenizer tokenizer;

@@ -137,15 +137,7 @@ public final class EvalCommand implements Callable<Integer> {
         StringBuilder sb = new StringBuilder();
         for (Rollouts.Sample s : r.samples()) {
             ObjectNode o = json.createObjectNode();
-            o.put("example_id", s.prompt().example().id());
-            o.put("prompt", s.prompt().text());
-            o.put("completion", s.text());
-            o.put("reward", s.reward());
-            ObjectNode rs = o.putObject("rewards");
-            for (int f = 0; f < names.size(); f++) {
-                Double v = s.rewardValues()[f];
-                if (v == null) rs.putNull(names.get(f)); else rs.put(names.get(f), v);
-            }
+            s.putCommonFields(o, names);
             o.put("correct", s.correct());
             o.put("formatted", s.formatted());
             sb.append(o).append('\n');
