@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  *           for each A panel of the block (MR x KC; the block, MC x KC, stays in L2)
  *             micro-kernel: MR x NR tile in registers, KC rank-1 updates; then merge into C
  * </pre>
- * MR x NR is 12 x 32 with AVX-512 (6 x 16 with 8-lane vectors). Every element of C is summed
+ * MR x NR is 12 x 32 with AVX-512 (4 x 16 with 8-lane AVX2 vectors). Every element of C is summed
  * in one fixed order whatever the thread count and task split (p ascending within a K block
  * from zero, then merged into C, K blocks in order), so results are bit-identical across runs,
  * thread counts and JIT states.
@@ -51,12 +51,12 @@ final class GemmPacked {
      * alone on this machine (kernel only, KC = 256, L1-resident B strip, thread CPU time; e.g.
      * 119 vs 168 GFLOPS on one core in the same moment; 12 x 32 alone peaks at ~172). 8 x 32,
      * 14 x 32, 4 x 64, 6 x 64 and 8 x 48 measured no better. Narrower vectors (AVX2: 8 lanes,
-     * only 16 ymm registers) keep the 6-row tile, which fits 16 registers.
+     * only 16 ymm registers) use the 4-row tile of {@link #kernel4}, which fits them.
      */
-    static final int MR = V >= 16 ? 12 : 6;
+    static final int MR = V >= 16 ? 12 : 4;
     static final int NR = 2 * V;
-    /** The micro-kernels there are: {@link #kernel12} and {@link #kernel6}. */
-    static final int[] MR_CHOICES = {6, 12};
+    /** The micro-kernels there are: {@link #kernel4} and {@link #kernel12}. */
+    static final int[] MR_CHOICES = {4, 12};
 
     /**
      * Depth of a K block: one packed B strip (KC x NR floats = 32 KiB at NR = 32) fits L1d
@@ -112,7 +112,7 @@ final class GemmPacked {
      */
     static void gemm(int mr, int threads, boolean transA, boolean transB, int M, int N, int K, float alpha,
                      float[] A, int aOff, float[] B, int bOff, float beta, float[] C, int cOff) {
-        if (mr != 6 && mr != 12) throw new IllegalArgumentException("GemmPacked: no " + mr + "-row micro-kernel");
+        if (mr != 4 && mr != 12) throw new IllegalArgumentException("GemmPacked: no " + mr + "-row micro-kernel");
         boolean parallel = threads > 1;
         int kBlocks = ceilDiv(K, KC);
         // Widest panels whose packing fits the budget: nc a multiple of NR, mc of MC.
@@ -213,17 +213,13 @@ final class GemmPacked {
                 int b = bBlock + s * kc * NR;
                 for (int q = 0; q < rows; q += mr) {
                     int tileRows = Math.min(mr, rows - q), ct = c + q * ldc + j;
-                    if (mr == 12) {
-                        // Full tiles with alpha == 1 and beta 0 or 1 (forward passes, gradient
-                        // accumulation, every K block after the first) go straight into C.
-                        int mode = tileRows == 12 && cols == NR && alpha == 1f && (betaK == 0f || betaK == 1f)
-                                ? (betaK == 0f ? OVERWRITE : ACCUMULATE) : TO_TILE;
-                        kernel12(kc, ap, aBlock + q * kc, bp, b, tile, mode, C, ct, ldc);
-                        if (mode == TO_TILE) storeTile(tile, tileRows, cols, alpha, betaK, C, ct, ldc);
-                    } else {
-                        kernel6(kc, ap, aBlock + q * kc, bp, b, tile);
-                        storeTile(tile, tileRows, cols, alpha, betaK, C, ct, ldc);
-                    }
+                    // Full tiles with alpha == 1 and beta 0 or 1 (forward passes, gradient
+                    // accumulation, every K block after the first) go straight into C.
+                    int mode = tileRows == mr && cols == NR && alpha == 1f && (betaK == 0f || betaK == 1f)
+                            ? (betaK == 0f ? OVERWRITE : ACCUMULATE) : TO_TILE;
+                    if (mr == 12) kernel12(kc, ap, aBlock + q * kc, bp, b, tile, mode, C, ct, ldc);
+                    else kernel4(kc, ap, aBlock + q * kc, bp, b, tile, mode, C, ct, ldc);
+                    if (mode == TO_TILE) storeTile(tile, tileRows, cols, alpha, betaK, C, ct, ldc);
                 }
             }
         }
@@ -246,6 +242,11 @@ final class GemmPacked {
                 // so it cannot spill into the next panel, which another thread may be packing.
                 for (; p0 + 16 <= kc; p0 += 16) {
                     transpose16(A, aOff + i0 * K + pc + p0, K, 12, ap, dst + p0 * 12, 12, p0 + 16 == kc);
+                }
+            } else if (V == 8 && mr == 4 && rows == 4) {
+                // The same with 8 x 8 transposes: 4 rows read, 8-lane stores overlapping by 4.
+                for (; p0 + 8 <= kc; p0 += 8) {
+                    transpose8(A, aOff + i0 * K + pc + p0, K, 4, ap, dst + p0 * 4, 4, p0 + 8 == kc);
                 }
             }
             // mr row streams; 16 values of p at a time so the written lines stay in L1.
@@ -296,6 +297,12 @@ final class GemmPacked {
                         transpose16(B, bOff + (j0 + c) * K + pc + p0, K, 16, bp, dst + p0 * NR + c, NR, false);
                     }
                 }
+            } else if (V == 8 && cols == NR) {
+                for (; p0 + 8 <= kc; p0 += 8) {
+                    for (int c = 0; c < NR; c += 8) {
+                        transpose8(B, bOff + (j0 + c) * K + pc + p0, K, 8, bp, dst + p0 * NR + c, NR, false);
+                    }
+                }
             }
             for (int c = 0; c < cols; c++) {
                 int src = bOff + (j0 + c) * K + pc;
@@ -312,8 +319,8 @@ final class GemmPacked {
     private static final VectorShuffle<Float> DOWN4 = shifted(4, true), UP4 = shifted(4, false);
     private static final VectorShuffle<Float> DOWN2 = shifted(2, true), UP2 = shifted(2, false);
     private static final VectorShuffle<Float> DOWN1 = shifted(1, true), UP1 = shifted(1, false);
-    /** The first 12 lanes (only used with 16-lane vectors). */
-    private static final VectorMask<Float> FIRST12 = VectorMask.fromLong(S, 0xFFFL);
+    /** The first 12 lanes (only used with 16-lane vectors), the first 4 (only with 8-lane ones). */
+    private static final VectorMask<Float> FIRST12 = VectorMask.fromLong(S, 0xFFFL), FIRST4 = VectorMask.fromLong(S, 0xFL);
     private static final VectorMask<Float> HIGH8 = high(8), HIGH4 = high(4), HIGH2 = high(2), HIGH1 = high(1);
 
     /** Lane L of the result takes lane L - h (down) or L + h (up) where that stays in L's group of 2h. */
@@ -322,7 +329,7 @@ final class GemmPacked {
         for (int L = 0; L < V; L++) {
             int o = L % (2 * h);
             idx[L] = down ? (o >= h ? L - h : L) : (o < h ? L + h : L);
-            if (idx[L] >= V) idx[L] = L;     // narrower vectors (V < 16) never use transpose16
+            if (idx[L] >= V) idx[L] = L;     // h = 8 with 8-lane vectors: unused (transpose8 starts at h = 4)
         }
         return VectorShuffle.fromValues(S, idx);
     }
@@ -404,9 +411,41 @@ final class GemmPacked {
 
 
     /**
+     * 8 x 8 transpose in registers, {@link #transpose16} for 8-lane (AVX2) vectors: row c of
+     * the block is B[src + c*ld .. +8) for c < rows (rows 4 or 8; the others are zeros, not
+     * read); lane c of result row p goes to bp[dst + p*stride + c], the last row only in its
+     * first 4 lanes when maskLast. Levels h = 4, 2, 1 as in transpose16. Only for V == 8.
+     */
+    private static void transpose8(float[] B, int src, int ld, int rows, float[] bp, int dst, int stride, boolean maskLast) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector r0 = FloatVector.fromArray(S, B, src), r1 = FloatVector.fromArray(S, B, src + ld);
+        FloatVector r2 = FloatVector.fromArray(S, B, src + 2 * ld), r3 = FloatVector.fromArray(S, B, src + 3 * ld);
+        FloatVector r4 = rows > 4 ? FloatVector.fromArray(S, B, src + 4 * ld) : zero, r5 = rows > 5 ? FloatVector.fromArray(S, B, src + 5 * ld) : zero;
+        FloatVector r6 = rows > 6 ? FloatVector.fromArray(S, B, src + 6 * ld) : zero, r7 = rows > 7 ? FloatVector.fromArray(S, B, src + 7 * ld) : zero;
+        FloatVector u0 = r0.blend(r4.rearrange(DOWN4), HIGH4), u4 = r0.rearrange(UP4).blend(r4, HIGH4);
+        FloatVector u1 = r1.blend(r5.rearrange(DOWN4), HIGH4), u5 = r1.rearrange(UP4).blend(r5, HIGH4);
+        FloatVector u2 = r2.blend(r6.rearrange(DOWN4), HIGH4), u6 = r2.rearrange(UP4).blend(r6, HIGH4);
+        FloatVector u3 = r3.blend(r7.rearrange(DOWN4), HIGH4), u7 = r3.rearrange(UP4).blend(r7, HIGH4);
+        FloatVector v0 = u0.blend(u2.rearrange(DOWN2), HIGH2), v2 = u0.rearrange(UP2).blend(u2, HIGH2);
+        FloatVector v1 = u1.blend(u3.rearrange(DOWN2), HIGH2), v3 = u1.rearrange(UP2).blend(u3, HIGH2);
+        FloatVector v4 = u4.blend(u6.rearrange(DOWN2), HIGH2), v6 = u4.rearrange(UP2).blend(u6, HIGH2);
+        FloatVector v5 = u5.blend(u7.rearrange(DOWN2), HIGH2), v7 = u5.rearrange(UP2).blend(u7, HIGH2);
+        v0.blend(v1.rearrange(DOWN1), HIGH1).intoArray(bp, dst);
+        v0.rearrange(UP1).blend(v1, HIGH1).intoArray(bp, dst + stride);
+        v2.blend(v3.rearrange(DOWN1), HIGH1).intoArray(bp, dst + 2 * stride);
+        v2.rearrange(UP1).blend(v3, HIGH1).intoArray(bp, dst + 3 * stride);
+        v4.blend(v5.rearrange(DOWN1), HIGH1).intoArray(bp, dst + 4 * stride);
+        v4.rearrange(UP1).blend(v5, HIGH1).intoArray(bp, dst + 5 * stride);
+        v6.blend(v7.rearrange(DOWN1), HIGH1).intoArray(bp, dst + 6 * stride);
+        FloatVector w7 = v6.rearrange(UP1).blend(v7, HIGH1);
+        if (maskLast) w7.intoArray(bp, dst + 7 * stride, FIRST4);
+        else w7.intoArray(bp, dst + 7 * stride);
+    }
+
+    /**
      * The 12 x (2 vectors) micro-kernel: acc[r, c] = sum over p < kc of ap[a + p*12 + r] *
      * bp[b + p*NR + c], r < 12, c < NR, summed in p order from zero in one register lane per
-     * element (as {@link #kernel6}). Then, by mode: TO_TILE spills acc to tile for
+     * element. Then, by mode: TO_TILE spills acc to tile for
      * {@link #storeTile}; OVERWRITE writes C = acc and ACCUMULATE C = acc + C (rows of C at
      * c + r*ldc), the same single roundings storeTile makes for alpha == 1 and beta == 0 or 1,
      * so the result is bit-identical either way. Writing C here saves the tile round trip
@@ -490,43 +529,51 @@ final class GemmPacked {
     }
 
     /**
-     * The 6 x (2 vectors) micro-kernel: tile[r, c] = sum over p < kc of ap[a + p*6 + r] *
-     * bp[b + p*NR + c]. Accumulators are plain locals so C2 keeps them in registers. The tile
-     * for vectors narrower than 16 lanes (15 registers: fits AVX2's 16).
+     * The 4 x (2 vectors) micro-kernel, 4 x 16 with AVX2: acc[r, c] = sum over p < kc of
+     * ap[a + p*4 + r] * bp[b + p*NR + c], summed in p order from zero in one register lane per
+     * element (as {@link #kernel12}), then left by mode exactly as kernel12 leaves its tile.
+     * Why 4 rows with 16 registers: C2's scheduler issues every broadcast of A of an iteration
+     * before the FMAs that use them, so a tile needs accumulators + B vectors + MR broadcasts
+     * registers at once. 6 x 16 needs 20 and 5 x 16 needs 17: C2 then keeps one accumulator on
+     * the stack, a store-to-load round trip per iteration that halves the speed (measured
+     * 40 GFLOPS vs 65-90 for this tile on one Zen 3 core, L1-resident operands; checked on the
+     * disassembly). 4 x 16 needs 8 + 2 + 4 = 14 and no spill; its 8 independent accumulators
+     * just cover the FMA latency (4 cycles x 2 FMA pipes). 3 x 24 and 2 x 32 also fit and
+     * measured slower or equal.
      */
-    static void kernel6(int kc, float[] ap, int a, float[] bp, int b, float[] tile) {
+    static void kernel4(int kc, float[] ap, int a, float[] bp, int b, float[] tile, int mode, float[] C, int c, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            int ai = a + p * 6, bi = b + p * NR;
+        // Running indices instead of a + p*4 and b + p*NR: 3 integer ops an iteration instead
+        // of 8, next to 8 FMAs and 6 loads (the loop is issue-bound when the core is shared).
+        for (int ai = a, bi = b, end = a + 4 * kc; ai < end; ai += 4, bi += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + V);
-            FloatVector x = FloatVector.broadcast(S, ap[ai]);
-            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            FloatVector x;
+            x = FloatVector.broadcast(S, ap[ai]);     c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ai + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ai + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
         }
-        // Spill the tile, then merge it into C in a separate method: doing the C update here
-        // pushed this method past C2's inlining node budget, and a vector passed to a method
-        // that is not inlined is boxed on the heap (300 MB/s of garbage, half the speed).
-        c00.intoArray(tile, 0);          c01.intoArray(tile, V);
-        c10.intoArray(tile, NR);         c11.intoArray(tile, NR + V);
-        c20.intoArray(tile, 2 * NR);     c21.intoArray(tile, 2 * NR + V);
-        c30.intoArray(tile, 3 * NR);     c31.intoArray(tile, 3 * NR + V);
-        c40.intoArray(tile, 4 * NR);     c41.intoArray(tile, 4 * NR + V);
-        c50.intoArray(tile, 5 * NR);     c51.intoArray(tile, 5 * NR + V);
+        if (mode == TO_TILE) {
+            c00.intoArray(tile, 0);      c01.intoArray(tile, V);
+            c10.intoArray(tile, NR);     c11.intoArray(tile, NR + V);
+            c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V);
+            c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V);
+        } else {
+            boolean acc = mode == ACCUMULATE;
+            int c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+            (acc ? c00.add(FloatVector.fromArray(S, C, c)) : c00).intoArray(C, c);
+            (acc ? c01.add(FloatVector.fromArray(S, C, c + V)) : c01).intoArray(C, c + V);
+            (acc ? c10.add(FloatVector.fromArray(S, C, c1)) : c10).intoArray(C, c1);
+            (acc ? c11.add(FloatVector.fromArray(S, C, c1 + V)) : c11).intoArray(C, c1 + V);
+            (acc ? c20.add(FloatVector.fromArray(S, C, c2)) : c20).intoArray(C, c2);
+            (acc ? c21.add(FloatVector.fromArray(S, C, c2 + V)) : c21).intoArray(C, c2 + V);
+            (acc ? c30.add(FloatVector.fromArray(S, C, c3)) : c30).intoArray(C, c3);
+            (acc ? c31.add(FloatVector.fromArray(S, C, c3 + V)) : c31).intoArray(C, c3 + V);
+        }
     }
 
     /**

@@ -178,15 +178,15 @@ class GemmTest {
 
     @Test
     void bothMicroKernelsAndAnyThreadCountGiveBitIdenticalResults() {
-        // Edge tiles of both kernels (rows around 6, 12 and several row blocks; columns around
+        // Edge tiles of both kernels (rows around 4, 12 and several row blocks; columns around
         // one and two vector pairs), K around the KC block, every layout, and alpha/beta that
-        // take the 12-row kernel's direct-to-C modes (alpha 1, beta 0 or 1) and its tile path
+        // take the kernels' direct-to-C modes (alpha 1, beta 0 or 1) and their tile path
         // (anything else). Each run is checked against the reference (bound as in check()), and
         // all of them must agree BITWISE: each element is summed in the same order whatever
         // the tile height and the task split, which training's reproducibility relies on.
         int nr = GemmPacked.NR;
         int[][] shapes = {
-                {13, nr, GemmPacked.KC},                       // one full 12-row tile + a 1-row edge
+                {13, nr, GemmPacked.KC},                       // one full 12-row tile (three 4-row) + a 1-row edge
                 {12, 2 * nr + 1, 1},                           // exact tiles, one-column edge strip
                 {25, nr - 1, GemmPacked.KC + 1},              // partial strip, two K blocks
                 {2 * GemmPacked.MC + 7, 3 * nr + 5, GemmPacked.KC + 3},   // several row blocks and tasks
@@ -205,7 +205,7 @@ class GemmTest {
                         for (int threads : new int[] {1, 2, 3}) {
                             float[] c = runPacked(mr, threads, tA, tB, sh[0], sh[1], sh[2], ab[0], ab[1], 2, 3, 1, nanC, seed);
                             assertArrayEquals(first, c, 0f, "mr=" + mr + " threads=" + threads + " tA=" + tA + " tB=" + tB
-                                    + " " + Arrays.toString(sh) + " alpha/beta=" + Arrays.toString(ab) + " differs bitwise from mr=6, 1 thread");
+                                    + " " + Arrays.toString(sh) + " alpha/beta=" + Arrays.toString(ab) + " differs bitwise from mr=" + GemmPacked.MR_CHOICES[0] + ", 1 thread");
                         }
                     }
                     seed++;
@@ -217,13 +217,14 @@ class GemmTest {
     @Test
     void packingWritesExactlyItsPanel() {
         // packAPanel / packBStrip against their definitions, with sentinels all around the
-        // destination: the vector paths (16 x 16 register transposes, overlapping 16-lane stores
-        // for 12-row A panels with a masked last one) must not write a float outside the panel,
+        // destination: the vector paths (16 x 16 or, with 8-lane vectors, 8 x 8 register
+        // transposes; overlapping stores for 12-row or 4-row A panels with a masked last one)
+        // must not write a float outside the panel,
         // since a neighbouring panel may be packed by another thread at the same time.
         Random r = new Random(11);
         int M = 40, K = 300, N = 3 * GemmPacked.NR + 7;
         float[] A = random(r, M * K), B = random(r, K * N);
-        for (int kc : new int[] {1, 15, 16, 17, 32, 48, GemmPacked.KC}) {
+        for (int kc : new int[] {1, 7, 8, 9, 15, 16, 17, 32, 48, GemmPacked.KC}) {
             int pc = K - kc - 3;
             for (boolean trans : new boolean[] {false, true}) {
                 for (int mr : GemmPacked.MR_CHOICES) {
