@@ -10,7 +10,7 @@ import io.r1kit.model.backend.Parallel;
  *   <li>few rows (decoding; M &lt;= 12 for x·W, M &lt;= 64 for x·Wᵀ), or N &lt;= 8 with A
  *       untransposed: {@link GemmSkinny}, which streams the big operand as it is stored
  *       (packing it, a transpose of all of B for x·Wᵀ, would cost more than the multiply);</li>
- *   <li>everything else: {@link GemmPacked}, cache-blocked with a 12x32 Vector API micro-kernel (4x16 with 8-lane vectors).</li>
+ *   <li>everything else: {@link GemmPacked}, cache-blocked with a 12x32 Vector API micro-kernel (6x16 with 8-lane vectors).</li>
  * </ul>
  * Edge cases, the same in fast and reference: M or N == 0 does nothing; beta == 0 overwrites C
  * without reading it (NaN in C is not propagated); K == 0 or alpha == 0 gives C = beta * C

@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  *           for each A panel of the block (MR x KC; the block, MC x KC, stays in L2)
  *             micro-kernel: MR x NR tile in registers, KC rank-1 updates; then merge into C
  * </pre>
- * MR x NR is 12 x 32 with AVX-512 (4 x 16 with 8-lane AVX2 vectors). Every element of C is summed
+ * MR x NR is 12 x 32 with AVX-512 (6 x 16 with 8-lane AVX2 vectors). Every element of C is summed
  * in one fixed order whatever the thread count and task split (p ascending within a K block
  * from zero, then merged into C, K blocks in order), so results are bit-identical across runs,
  * thread counts and JIT states.
@@ -51,12 +51,12 @@ final class GemmPacked {
      * alone on this machine (kernel only, KC = 256, L1-resident B strip, thread CPU time; e.g.
      * 119 vs 168 GFLOPS on one core in the same moment; 12 x 32 alone peaks at ~172). 8 x 32,
      * 14 x 32, 4 x 64, 6 x 64 and 8 x 48 measured no better. Narrower vectors (AVX2: 8 lanes,
-     * only 16 ymm registers) use the 4-row tile of {@link #kernel4}, which fits them.
+     * only 16 ymm registers) use the 6-row tile of {@link #kernel6}, which fits them with a trick.
      */
-    static final int MR = V >= 16 ? 12 : 4;
+    static final int MR = V >= 16 ? 12 : 6;
     static final int NR = 2 * V;
-    /** The micro-kernels there are: {@link #kernel4} and {@link #kernel12}. */
-    static final int[] MR_CHOICES = {4, 12};
+    /** The micro-kernels there are: {@link #kernel6} and {@link #kernel12}. */
+    static final int[] MR_CHOICES = {6, 12};
 
     /**
      * Depth of a K block: one packed B strip (KC x NR floats = 32 KiB at NR = 32) fits L1d
@@ -112,7 +112,7 @@ final class GemmPacked {
      */
     static void gemm(int mr, int threads, boolean transA, boolean transB, int M, int N, int K, float alpha,
                      float[] A, int aOff, float[] B, int bOff, float beta, float[] C, int cOff) {
-        if (mr != 4 && mr != 12) throw new IllegalArgumentException("GemmPacked: no " + mr + "-row micro-kernel");
+        if (mr != 6 && mr != 12) throw new IllegalArgumentException("GemmPacked: no " + mr + "-row micro-kernel");
         boolean parallel = threads > 1;
         int kBlocks = ceilDiv(K, KC);
         // Widest panels whose packing fits the budget: nc a multiple of NR, mc of MC.
@@ -218,7 +218,7 @@ final class GemmPacked {
                     int mode = tileRows == mr && cols == NR && alpha == 1f && (betaK == 0f || betaK == 1f)
                             ? (betaK == 0f ? OVERWRITE : ACCUMULATE) : TO_TILE;
                     if (mr == 12) kernel12(kc, ap, aBlock + q * kc, bp, b, tile, mode, C, ct, ldc);
-                    else kernel4(kc, ap, aBlock + q * kc, bp, b, tile, mode, C, ct, ldc);
+                    else kernel6(kc, ap, aBlock + q * kc, bp, b, tile, mode, C, ct, ldc);
                     if (mode == TO_TILE) storeTile(tile, tileRows, cols, alpha, betaK, C, ct, ldc);
                 }
             }
@@ -243,10 +243,10 @@ final class GemmPacked {
                 for (; p0 + 16 <= kc; p0 += 16) {
                     transpose16(A, aOff + i0 * K + pc + p0, K, 12, ap, dst + p0 * 12, 12, p0 + 16 == kc);
                 }
-            } else if (V == 8 && mr == 4 && rows == 4) {
-                // The same with 8 x 8 transposes: 4 rows read, 8-lane stores overlapping by 4.
+            } else if (V == 8 && mr == 6 && rows == 6) {
+                // The same with 8 x 8 transposes: 6 rows read, 8-lane stores overlapping by 2.
                 for (; p0 + 8 <= kc; p0 += 8) {
-                    transpose8(A, aOff + i0 * K + pc + p0, K, 4, ap, dst + p0 * 4, 4, p0 + 8 == kc);
+                    transpose8(A, aOff + i0 * K + pc + p0, K, 6, ap, dst + p0 * 6, 6, p0 + 8 == kc);
                 }
             }
             // mr row streams; 16 values of p at a time so the written lines stay in L1.
@@ -319,8 +319,8 @@ final class GemmPacked {
     private static final VectorShuffle<Float> DOWN4 = shifted(4, true), UP4 = shifted(4, false);
     private static final VectorShuffle<Float> DOWN2 = shifted(2, true), UP2 = shifted(2, false);
     private static final VectorShuffle<Float> DOWN1 = shifted(1, true), UP1 = shifted(1, false);
-    /** The first 12 lanes (only used with 16-lane vectors), the first 4 (only with 8-lane ones). */
-    private static final VectorMask<Float> FIRST12 = VectorMask.fromLong(S, 0xFFFL), FIRST4 = VectorMask.fromLong(S, 0xFL);
+    /** The first 12 lanes (only used with 16-lane vectors), the first 6 (only with 8-lane ones). */
+    private static final VectorMask<Float> FIRST12 = VectorMask.fromLong(S, 0xFFFL), FIRST6 = VectorMask.fromLong(S, 0x3FL);
     private static final VectorMask<Float> HIGH8 = high(8), HIGH4 = high(4), HIGH2 = high(2), HIGH1 = high(1);
 
     /** Lane L of the result takes lane L - h (down) or L + h (up) where that stays in L's group of 2h. */
@@ -412,15 +412,15 @@ final class GemmPacked {
 
     /**
      * 8 x 8 transpose in registers, {@link #transpose16} for 8-lane (AVX2) vectors: row c of
-     * the block is B[src + c*ld .. +8) for c < rows (rows 4 or 8; the others are zeros, not
+     * the block is B[src + c*ld .. +8) for c < rows (rows 6 or 8; the others are zeros, not
      * read); lane c of result row p goes to bp[dst + p*stride + c], the last row only in its
-     * first 4 lanes when maskLast. Levels h = 4, 2, 1 as in transpose16. Only for V == 8.
+     * first 6 lanes when maskLast. Levels h = 4, 2, 1 as in transpose16. Only for V == 8.
      */
     private static void transpose8(float[] B, int src, int ld, int rows, float[] bp, int dst, int stride, boolean maskLast) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector r0 = FloatVector.fromArray(S, B, src), r1 = FloatVector.fromArray(S, B, src + ld);
         FloatVector r2 = FloatVector.fromArray(S, B, src + 2 * ld), r3 = FloatVector.fromArray(S, B, src + 3 * ld);
-        FloatVector r4 = rows > 4 ? FloatVector.fromArray(S, B, src + 4 * ld) : zero, r5 = rows > 5 ? FloatVector.fromArray(S, B, src + 5 * ld) : zero;
+        FloatVector r4 = FloatVector.fromArray(S, B, src + 4 * ld), r5 = FloatVector.fromArray(S, B, src + 5 * ld);
         FloatVector r6 = rows > 6 ? FloatVector.fromArray(S, B, src + 6 * ld) : zero, r7 = rows > 7 ? FloatVector.fromArray(S, B, src + 7 * ld) : zero;
         FloatVector u0 = r0.blend(r4.rearrange(DOWN4), HIGH4), u4 = r0.rearrange(UP4).blend(r4, HIGH4);
         FloatVector u1 = r1.blend(r5.rearrange(DOWN4), HIGH4), u5 = r1.rearrange(UP4).blend(r5, HIGH4);
@@ -438,7 +438,7 @@ final class GemmPacked {
         v4.rearrange(UP1).blend(v5, HIGH1).intoArray(bp, dst + 5 * stride);
         v6.blend(v7.rearrange(DOWN1), HIGH1).intoArray(bp, dst + 6 * stride);
         FloatVector w7 = v6.rearrange(UP1).blend(v7, HIGH1);
-        if (maskLast) w7.intoArray(bp, dst + 7 * stride, FIRST4);
+        if (maskLast) w7.intoArray(bp, dst + 7 * stride, FIRST6);
         else w7.intoArray(bp, dst + 7 * stride);
     }
 
@@ -529,42 +529,52 @@ final class GemmPacked {
     }
 
     /**
-     * The 4 x (2 vectors) micro-kernel, 4 x 16 with AVX2: acc[r, c] = sum over p < kc of
-     * ap[a + p*4 + r] * bp[b + p*NR + c], summed in p order from zero in one register lane per
+     * The 6 x (2 vectors) micro-kernel, 6 x 16 with AVX2: acc[r, c] = sum over p < kc of
+     * ap[a + p*6 + r] * bp[b + p*NR + c], summed in p order from zero in one register lane per
      * element (as {@link #kernel12}), then left by mode exactly as kernel12 leaves its tile.
-     * Why 4 rows with 16 registers: C2's scheduler issues every broadcast of A of an iteration
-     * before the FMAs that use them, so a tile needs accumulators + B vectors + MR broadcasts
-     * registers at once. 6 x 16 needs 20 and 5 x 16 needs 17: C2 then keeps one accumulator on
-     * the stack, a store-to-load round trip per iteration that halves the speed (measured
-     * 40 GFLOPS vs 65-90 for this tile on one Zen 3 core, L1-resident operands; checked on the
-     * disassembly). 4 x 16 needs 8 + 2 + 4 = 14 and no spill; its 8 independent accumulators
-     * just cover the FMA latency (4 cycles x 2 FMA pipes). 3 x 24 and 2 x 32 also fit and
-     * measured slower or equal.
+     *
+     * <p>Why the stores into {@code tile[0]} inside the loop: C2's scheduler issues every load of
+     * an iteration first (longest latency first), so written plainly this tile needs 12
+     * accumulators + 2 B vectors + 6 broadcasts of A = 20 of AVX2's 16 registers, and C2 keeps
+     * one accumulator on the stack: a store-to-load round trip every iteration, half the speed
+     * (checked on the disassembly). A store to a float[] may alias ap, so the broadcasts after it
+     * cannot move above it: the rows go in pairs, 12 + 2 + 2 = 16 registers, no spill. C2 merges
+     * the stores into one per iteration. {@code tile} is the thread's own buffer (a shared dummy
+     * would bounce a cache line between cores), and TO_TILE overwrites it afterwards. Measured
+     * on one Zen 3 core, operands in L1/L2: 75-77 GFLOPS, 40-50% faster than the 4 x 16 tile that
+     * fits 16 registers without the trick and than 6 x 16 with the spill.
      */
-    static void kernel4(int kc, float[] ap, int a, float[] bp, int b, float[] tile, int mode, float[] C, int c, int ldc) {
+    static void kernel6(int kc, float[] ap, int a, float[] bp, int b, float[] tile, int mode, float[] C, int c, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        // Running indices instead of a + p*4 and b + p*NR: 3 integer ops an iteration instead
-        // of 8, next to 8 FMAs and 6 loads (the loop is issue-bound when the core is shared).
-        for (int ai = a, bi = b, end = a + 4 * kc; ai < end; ai += 4, bi += NR) {
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        // Running indices instead of a + p*6 and b + p*NR: fewer integer ops per iteration.
+        for (int ai = a, bi = b, end = a + 6 * kc; ai < end; ai += 6, bi += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + V);
             FloatVector x;
             x = FloatVector.broadcast(S, ap[ai]);     c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
             x = FloatVector.broadcast(S, ap[ai + 1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            tile[0] = 0f;
             x = FloatVector.broadcast(S, ap[ai + 2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
             x = FloatVector.broadcast(S, ap[ai + 3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            tile[0] = 0f;
+            x = FloatVector.broadcast(S, ap[ai + 4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[ai + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
         }
         if (mode == TO_TILE) {
             c00.intoArray(tile, 0);      c01.intoArray(tile, V);
             c10.intoArray(tile, NR);     c11.intoArray(tile, NR + V);
             c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V);
             c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V);
+            c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + V);
+            c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + V);
         } else {
             boolean acc = mode == ACCUMULATE;
-            int c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+            int c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
             (acc ? c00.add(FloatVector.fromArray(S, C, c)) : c00).intoArray(C, c);
             (acc ? c01.add(FloatVector.fromArray(S, C, c + V)) : c01).intoArray(C, c + V);
             (acc ? c10.add(FloatVector.fromArray(S, C, c1)) : c10).intoArray(C, c1);
@@ -573,6 +583,10 @@ final class GemmPacked {
             (acc ? c21.add(FloatVector.fromArray(S, C, c2 + V)) : c21).intoArray(C, c2 + V);
             (acc ? c30.add(FloatVector.fromArray(S, C, c3)) : c30).intoArray(C, c3);
             (acc ? c31.add(FloatVector.fromArray(S, C, c3 + V)) : c31).intoArray(C, c3 + V);
+            (acc ? c40.add(FloatVector.fromArray(S, C, c4)) : c40).intoArray(C, c4);
+            (acc ? c41.add(FloatVector.fromArray(S, C, c4 + V)) : c41).intoArray(C, c4 + V);
+            (acc ? c50.add(FloatVector.fromArray(S, C, c5)) : c50).intoArray(C, c5);
+            (acc ? c51.add(FloatVector.fromArray(S, C, c5 + V)) : c51).intoArray(C, c5 + V);
         }
     }
 

@@ -178,7 +178,7 @@ class GemmTest {
 
     @Test
     void bothMicroKernelsAndAnyThreadCountGiveBitIdenticalResults() {
-        // Edge tiles of both kernels (rows around 4, 12 and several row blocks; columns around
+        // Edge tiles of both kernels (rows around 6, 12 and several row blocks; columns around
         // one and two vector pairs), K around the KC block, every layout, and alpha/beta that
         // take the kernels' direct-to-C modes (alpha 1, beta 0 or 1) and their tile path
         // (anything else). Each run is checked against the reference (bound as in check()), and
@@ -186,7 +186,7 @@ class GemmTest {
         // the tile height and the task split, which training's reproducibility relies on.
         int nr = GemmPacked.NR;
         int[][] shapes = {
-                {13, nr, GemmPacked.KC},                       // one full 12-row tile (three 4-row) + a 1-row edge
+                {13, nr, GemmPacked.KC},                       // one full 12-row tile (two 6-row) + a 1-row edge
                 {12, 2 * nr + 1, 1},                           // exact tiles, one-column edge strip
                 {25, nr - 1, GemmPacked.KC + 1},              // partial strip, two K blocks
                 {2 * GemmPacked.MC + 7, 3 * nr + 5, GemmPacked.KC + 3},   // several row blocks and tasks
@@ -218,7 +218,7 @@ class GemmTest {
     void packingWritesExactlyItsPanel() {
         // packAPanel / packBStrip against their definitions, with sentinels all around the
         // destination: the vector paths (16 x 16 or, with 8-lane vectors, 8 x 8 register
-        // transposes; overlapping stores for 12-row or 4-row A panels with a masked last one)
+        // transposes; overlapping stores for 12-row or 6-row A panels with a masked last one)
         // must not write a float outside the panel,
         // since a neighbouring panel may be packed by another thread at the same time.
         Random r = new Random(11);
