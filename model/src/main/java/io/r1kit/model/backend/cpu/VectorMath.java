@@ -17,8 +17,20 @@ import jdk.incubator.vector.VectorOperators;
 final class VectorMath {
     private VectorMath() {}
 
-    /** Sum of the lanes, always in lane order 0, 1, 2, … */
+    /**
+     * Sum of the lanes, always in lane order 0, 1, 2, … The common widths are written out with
+     * constant lane indices: C2 turns {@code lane(k)} with a constant k into one or two register
+     * extracts, while the loop's variable index took ~2.5x longer (9.3 vs 3.5 ns per 8-lane sum
+     * on Zen 3); the additions and their order are the same, so the result is bit-identical.
+     */
     static float sum(FloatVector v) {
+        if (v.length() == 8) {
+            return v.lane(0) + v.lane(1) + v.lane(2) + v.lane(3) + v.lane(4) + v.lane(5) + v.lane(6) + v.lane(7);
+        }
+        if (v.length() == 16) {
+            return v.lane(0) + v.lane(1) + v.lane(2) + v.lane(3) + v.lane(4) + v.lane(5) + v.lane(6) + v.lane(7)
+                    + v.lane(8) + v.lane(9) + v.lane(10) + v.lane(11) + v.lane(12) + v.lane(13) + v.lane(14) + v.lane(15);
+        }
         float s = 0f;
         for (int i = 0; i < v.length(); i++) s += v.lane(i);
         return s;

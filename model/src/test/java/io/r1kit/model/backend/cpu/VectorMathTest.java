@@ -63,6 +63,23 @@ class VectorMathTest {
         assertEquals(expected, VectorMath.sum(FloatVector.fromArray(S, v, 0)));
     }
 
+    @Test
+    void everyVectorWidthSumsInLaneOrderBitForBit() {
+        // the written-out 8- and 16-lane sums and the generic loop (4 lanes) against a plain
+        // left-to-right float sum, on values of mixed magnitude where any other order differs
+        java.util.Random r = new java.util.Random(5);
+        for (var species : java.util.List.of(FloatVector.SPECIES_128, FloatVector.SPECIES_256, FloatVector.SPECIES_512)) {
+            float[] v = new float[species.length()];
+            for (int trial = 0; trial < 200; trial++) {
+                for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(9) - 4));
+                float expected = 0f;
+                for (float x : v) expected += x;
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(VectorMath.sum(FloatVector.fromArray(species, v, 0))),
+                        species + " " + java.util.Arrays.toString(v));
+            }
+        }
+    }
+
     /**
      * The reason this class exists: a kernel must give the same bits cold (interpreted) and after
      * JIT warm-up, or a resumed run drifts from an uninterrupted one.
