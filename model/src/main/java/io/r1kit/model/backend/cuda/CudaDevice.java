@@ -175,6 +175,17 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
         if (bytes > 0) JCudaDriver.cuMemsetD8Async(b.ptr(), (byte) 0, bytes, stream);
     }
 
+    /** Sets the first n 32-bit words of the buffer to {@code bits} (on the stream), e.g. a float fill. */
+    public void fill32(DeviceBuffer b, int bits, long n) {
+        if (n > 0) JCudaDriver.cuMemsetD32Async(b.ptr(), bits, n, stream);
+    }
+
+    /** dst[dstOff, dstOff+n) = src[srcOff, srcOff+n) (floats), host to device. */
+    public void write(DeviceBuffer dst, long dstOff, float[] src, int srcOff, int n) {
+        if (n > 0) JCudaDriver.cuMemcpyHtoD(dst.at(dstOff, Sizeof.FLOAT), Pointer.to(src).withByteOffset((long) srcOff * Sizeof.FLOAT),
+                (long) n * Sizeof.FLOAT);
+    }
+
     public void synchronize() {
         JCudaDriver.cuStreamSynchronize(stream);
     }
