@@ -143,6 +143,11 @@ public final class AdamW {
                 float[] grad = p.gradData();
                 if (grad == null) continue;
                 Slot s = slots.get(p);
+                if (s.dm != null) {   // stepped on a device, now back on the host: bring the moments along
+                    s.m = Tensor.onDevice(s.dm, p.shape()).data();
+                    s.v = Tensor.onDevice(s.dv, p.shape()).data();
+                    s.dm = s.dv = s.p16 = null;
+                }
                 if (s.m == null) {
                     s.m = new float[p.numel()];
                     s.v = new float[p.numel()];

@@ -110,6 +110,22 @@ class DeviceAdamWTest {
     }
 
     @Test
+    void parametersMovedBackToTheHostKeepTheirMoments() {
+        EmulatedDevice emu = new EmulatedDevice();
+        List<Parameter> cpu = params(5, null, null), dev = params(5, emu, null);
+        AdamW oc = opt(cpu), od = opt(dev);
+        for (int step = 0; step < 3; step++) {
+            if (step == 2) dev.forEach(Parameter::moveToHost);
+            List<float[]> g = randomGrads(50 + step, 1f, false);
+            setGrads(cpu, g);
+            setGrads(dev, g);
+            oc.step();
+            od.step();
+        }
+        for (int i = 0; i < cpu.size(); i++) assertArrayEquals(cpu.get(i).data(), dev.get(i).data(), "weights " + cpu.get(i).name());
+    }
+
+    @Test
     void bf16StepKeepsFp32MasterWeightsAndWritesTheBf16Copy() {
         EmulatedDevice emu = new EmulatedDevice();
         List<Parameter> cpu = params(3, null, null), dev = params(3, emu, null);
