@@ -5,6 +5,8 @@ import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
 import io.r1kit.model.backend.device.Transfers;
 
+import java.util.function.Supplier;
+
 /**
  * The device-resident {@link DeviceBackend} of one CUDA device: every op is the {@link CudaOps}
  * method of the same name (cuBLAS GEMMs in the {@link CudaBackend}'s precision, the .cu kernels),
@@ -13,48 +15,65 @@ import io.r1kit.model.backend.device.Transfers;
  * device scalar and its broadcast backward) are fp32 rank-1 cuBLAS GEMMs against a ones vector,
  * so they never round to bf16 and need no new kernel.
  *
- * <p>Not yet run on a GPU (this machine has none): it compiles, and the same call sequence runs on
- * {@link io.r1kit.model.backend.device.EmulatedDevice} in the tests. Methods are synchronized
+ * <p>Not yet run on a GPU (this machine has none). Checked without one: its non-cuBLAS ops run the
+ * real kernel sources through the g++ host emulation against
+ * {@link io.r1kit.model.backend.device.EmulatedDevice} (CudaDeviceBackendEmulatedTest), and the
+ * training step's call sequence runs on EmulatedDevice. Methods are synchronized
  * (one stream, one cuBLAS handle); do not run ops of this and of the host-array
  * {@link CudaBackend} of the same device concurrently from different threads.
  */
 public final class CudaDeviceBackend implements DeviceBackend {
-    private final CudaBackend backend;
-    private final CudaDevice dev;
+    private final String name;
+    private final DeviceApi dev;
+    private final CudaDevice cuda;    // the real device (null on a test device: no stats or timing)
     private final CudaOps ops;
+    private final Supplier<CudaOps.GemmPrecision> precision;
     private final Transfers transfers = new Transfers();
     private DeviceBuffer ones;        // >= onesLength floats of 1.0 (grown on demand)
     private long onesLength;
 
+    /** The device-resident ops of {@code backend}'s device, GEMMs in its (current) precision. */
     public CudaDeviceBackend(CudaBackend backend) {
-        this.backend = backend;
-        this.dev = backend.device();
-        this.ops = backend.ops();
+        this(backend.name(), backend.device(), backend.device(), backend.ops(), backend::gemmPrecision);
     }
 
-    @Override public String name() { return backend.name(); }
+    /** On any {@link DeviceApi} (tests: the g++ host emulation of the kernels). */
+    CudaDeviceBackend(String name, DeviceApi dev, CudaDevice cuda, CudaOps ops, Supplier<CudaOps.GemmPrecision> precision) {
+        this.name = name;
+        this.dev = dev;
+        this.cuda = cuda;
+        this.ops = ops;
+        this.precision = precision;
+    }
+
+    @Override public String name() { return name; }
 
     @Override public Transfers transfers() { return transfers; }
 
-    public CudaDevice device() { return dev; }
+    public CudaDevice device() { return real(); }
+
+    private CudaDevice real() {
+        if (cuda == null) throw new IllegalStateException(name + " is not a CUDA device (no statistics or timing)");
+        return cuda;
+    }
 
     /** The allocator's statistics (in use, peak, cached, reserved, device allocations, cache hits). */
-    public synchronized CachingAllocator.Stats memoryStats() { return dev.memoryStats(); }
+    public synchronized CachingAllocator.Stats memoryStats() { return real().memoryStats(); }
 
-    public synchronized void resetPeakMemory() { dev.resetPeakMemory(); }
+    public synchronized void resetPeakMemory() { real().resetPeakMemory(); }
 
     /** Device time in ms of the work {@code work} enqueues (CUDA events on the stream; the work may call this backend). */
     public float timeMs(Runnable work) {
         synchronized (this) {
             dev.makeCurrent();
         }
-        return dev.timeMs(work);
+        return real().timeMs(work);
     }
 
     /** Waits until everything enqueued has run. */
     public synchronized void synchronize() {
         dev.makeCurrent();
-        dev.synchronize();
+        real().synchronize();
     }
 
     /**
@@ -150,14 +169,14 @@ public final class CudaDeviceBackend implements DeviceBackend {
 
     @Override public synchronized void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, DeviceArray A,
                                             long aOff, DeviceArray B, long bOff, float beta, DeviceArray C, long cOff) {
-        ops().gemm(transA, transB, M, N, K, alpha, f(A, "A"), aOff, f(B, "B"), bOff, beta, f(C, "C"), cOff, backend.gemmPrecision());
+        ops().gemm(transA, transB, M, N, K, alpha, f(A, "A"), aOff, f(B, "B"), bOff, beta, f(C, "C"), cOff, precision.get());
     }
 
     @Override public synchronized void gemmBatched(boolean transA, boolean transB, int batch, int M, int N, int K, float alpha,
                                                    DeviceArray A, long aOff, long strideA, DeviceArray B, long bOff, long strideB,
                                                    float beta, DeviceArray C, long cOff, long strideC) {
         ops().gemmBatched(transA, transB, batch, M, N, K, alpha, f(A, "A"), aOff, strideA, f(B, "B"), bOff, strideB, beta,
-                f(C, "C"), cOff, strideC, backend.gemmPrecision());
+                f(C, "C"), cOff, strideC, precision.get());
     }
 
     // ------------------------------------------------------------------ elementwise and reductions
