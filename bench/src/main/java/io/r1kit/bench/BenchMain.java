@@ -7,7 +7,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.r1kit.model.backend.Backend;
 import io.r1kit.model.backend.CpuBackend;
+import io.r1kit.model.backend.Devices;
+import io.r1kit.model.backend.cuda.CudaBackend;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -33,8 +36,21 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object on stdout (logs go to stderr).")
     boolean json;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "Backend to measure: cpu (default) or cuda.")
+    @Option(names = "--device", defaultValue = "cpu",
+            description = "Backend to measure: cpu (default; r1kit vs libtorch), cuda or cuda:N (the CUDA bench; fails with the reason when CUDA is not usable), auto.")
     String device;
+
+    @Option(names = "--model", description = "With --device cuda: a Hugging Face model directory for the training and decode rates.")
+    Path model;
+
+    @Option(names = "--batch", description = "With --device cuda: sequences per training step / decode batch (default 4, quick 1).")
+    Integer batch;
+
+    @Option(names = "--seq-len", description = "With --device cuda: tokens per training sequence, also sizes the GEMM shapes (default 512, quick 128).")
+    Integer seqLen;
+
+    @Option(names = "--decode-tokens", description = "With --device cuda: new tokens per decoded sequence (default 64, quick 16).")
+    Integer decodeTokens;
 
     @Option(names = "--only", split = ",", description = "Sections to run: gemm, attention, rmsnorm_rope, decode (default: all).")
     List<String> only;
@@ -43,7 +59,16 @@ public final class BenchMain implements Callable<Integer> {
     Integer repeats;
 
     private static final List<String> SECTIONS = List.of("gemm", "attention", "rmsnorm_rope", "decode");
-    private final PrintStream log = System.err;
+    private final PrintStream log;
+
+    public BenchMain() {
+        this(System.err);
+    }
+
+    /** A bench whose progress and errors go to {@code log} (tests capture it). */
+    BenchMain(PrintStream log) {
+        this.log = log;
+    }
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new BenchMain()).execute(args));
@@ -51,10 +76,17 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Backend backend = CpuBackend.INSTANCE;
         if (!device.equals("cpu")) {
-            log.println("r1kit bench: --device " + device + " is not supported yet: only the CPU backend is built "
-                    + "(the CUDA backend comes later). Use --device cpu.");
-            return 2;
+            Devices.Selection sel;
+            try {
+                sel = Devices.select(device, log::println);
+            } catch (IllegalArgumentException | IllegalStateException e) {   // the one-line reason (no GPU, no libraries, bad spec)
+                log.println("r1kit bench: " + e.getMessage());
+                return 2;
+            }
+            if (sel.backend() instanceof CudaBackend cuda) return cudaBench(cuda);
+            backend = sel.backend();   // auto fell back to the CPU (the reason was logged): the CPU bench
         }
         Set<String> sections = new LinkedHashSet<>(only == null ? SECTIONS : only);
         for (String s : sections) {
@@ -70,7 +102,6 @@ public final class BenchMain implements Callable<Integer> {
         }
         double warmup = quick ? 0.3 : 1.0;
         SideBySideTimer timer = new SideBySideTimer(warmup, reps);
-        Backend backend = CpuBackend.INSTANCE;
 
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = om.createObjectNode();
@@ -139,6 +170,20 @@ public final class BenchMain implements Callable<Integer> {
         } else {
             System.out.print(BenchTable.render(root));
         }
+        return 0;
+    }
+
+    private int cudaBench(CudaBackend cuda) throws Exception {
+        int reps = repeats != null ? repeats : quick ? 5 : 20;
+        CudaBench.Options o = new CudaBench.Options(quick, Math.max(1, reps), model, batch != null ? batch : quick ? 1 : 4,
+                seqLen != null ? seqLen : quick ? 128 : 512, decodeTokens != null ? decodeTokens : quick ? 16 : 64);
+        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = om.createObjectNode();
+        root.set("machine", om.valueToTree(MachineInfo.collect()));
+        root.putObject("settings").put("device", cuda.name()).put("quick", quick).put("repeats", o.repeats())
+                .put("statistic", "kernel times: mean of back-to-back repeats between two CUDA events; rates: wall clock");
+        ObjectNode c = CudaBench.run(cuda, o, root, log);
+        System.out.print(json ? om.writeValueAsString(root) + "\n" : CudaBench.render(c));
         return 0;
     }
 

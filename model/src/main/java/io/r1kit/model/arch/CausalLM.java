@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.r1kit.model.autograd.Checkpoint;
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.backend.RopeTables;
+import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.hf.CheckpointException;
 import io.r1kit.model.hf.DType;
 import io.r1kit.model.hf.HfCheckpoint;
@@ -12,6 +13,7 @@ import io.r1kit.model.hf.HfModelConfig;
 import io.r1kit.model.hf.NamedTensor;
 import io.r1kit.model.hf.TensorInfo;
 import io.r1kit.model.ops.F;
+import io.r1kit.model.ops.OnDevice;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
 import java.io.IOException;
@@ -223,6 +225,28 @@ public final class CausalLM {
         return m;
     }
 
+    /**
+     * Moves every parameter to {@code device} in place (one upload per parameter: the "weights on
+     * load" edge); forward, backward and {@link io.r1kit.model.optim.AdamW} then run there. The
+     * RoPE tables follow on the first forward (once). Generation, {@link #scoreTokens} and gradient
+     * checkpointing are host-only for now and fail with a clear error on a device model.
+     */
+    public CausalLM moveTo(DeviceBackend device) {
+        for (Parameter p : parameters()) p.moveTo(device);
+        return this;
+    }
+
+    /** Moves every parameter back to the host in place (one download per parameter). */
+    public CausalLM moveToHost() {
+        for (Parameter p : parameters()) p.moveToHost();
+        return this;
+    }
+
+    /** The device the parameters live on, or null for a host model. */
+    public DeviceBackend device() {
+        return embed.device();
+    }
+
     /** Recompute each block in backward instead of keeping its activations (only matters with grad on). */
     public CausalLM gradientCheckpointing(boolean on) {
         this.gradientCheckpointing = on;
@@ -306,6 +330,8 @@ public final class CausalLM {
      */
     public TokenScores scoreTokens(int[] ids, int B, int T, int[] positions, byte[] keyMask, int[] targets,
                                    float temperature, boolean withEntropy) {
+        // refused before the forward runs, so a device model uploads nothing for a call that cannot finish
+        OnDevice.requireHost("scoreTokens (fused lm-head scores)", lmHeadWeight());
         if (targets.length != B * T)
             throw new IllegalArgumentException("scoreTokens: targets has " + targets.length + " entries, expected B*T = " + B * T);
         Tensor h = forwardHidden(ids, B, T, positions, keyMask).reshape(B * T, config.hiddenSize());

@@ -2,6 +2,7 @@ package io.r1kit.model.arch;
 
 import io.r1kit.model.backend.RopeTables;
 import io.r1kit.model.ops.F;
+import io.r1kit.model.ops.OnDevice;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
 import java.util.ArrayList;
@@ -119,7 +120,10 @@ public final class DecoderLayer {
         }
         q = F.rope(q, pos, rope);
         k = F.rope(k, pos, rope);
-        if (sink != null) sink.accept(index, k.data(), v.data(), B, T);
+        if (sink != null) {
+            OnDevice.requireHost("KV-cache prefill (KvSink)", k, v);
+            sink.accept(index, k.data(), v.data(), B, T);
+        }
         Tensor a = F.attention(q, k, v, keyMask, 0, (float) (1.0 / Math.sqrt(D))).reshape(B, T, Hq * D);
         Tensor hAttn = F.add(x, linear(a, oW, oB));
         Tensor h2 = F.rmsNorm(hAttn, postNorm, eps);

@@ -3,6 +3,7 @@ package io.r1kit.model.arch;
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.autograd.Node;
 import io.r1kit.model.backend.Backend;
+import io.r1kit.model.ops.OnDevice;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
@@ -35,6 +36,7 @@ final class LmHeadScores {
 
     /** h [N, C], w [V, C] → [N, 2] (log-prob, entropy). */
     static Tensor apply(Tensor h, Tensor w, int[] targets, float temperature, boolean withEntropy) {
+        OnDevice.requireHost("scoreTokens (fused lm-head scores)", h, w);
         return apply(h, w, targets, temperature, withEntropy, chunkRows(w.dim(0)));
     }
 

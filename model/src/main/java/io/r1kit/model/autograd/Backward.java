@@ -1,5 +1,9 @@
 package io.r1kit.model.autograd;
 
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
+import io.r1kit.model.backend.device.ElementType;
+import io.r1kit.model.tensor.DeviceStorage;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
 
@@ -23,24 +27,60 @@ public final class Backward {
 
     /** Runs backward from {@code root} with upstream gradient {@code seed} (root's size). */
     public static void run(Tensor root, float[] seed) {
-        if (root.graphReleased())
-            throw new IllegalStateException("backward: the graph of this tensor was already released by an earlier backward()");
-        if (!root.requiresGrad()) {
-            throw new IllegalStateException("backward: tensor " + Shape.str(root.shape()) + " does not require grad (no input"
-                    + " requires grad, or it was computed under Grad.noGrad())");
-        }
+        requireRecorded(root);
         if (seed.length != root.numel())
             throw new IllegalArgumentException("backward: upstream gradient has " + seed.length + " elements, tensor "
                     + Shape.str(root.shape()) + " has " + root.numel());
         List<Tensor> order = topologicalOrder(root);   // root last
         float[] g = root.gradBuffer();
         for (int i = 0; i < seed.length; i++) g[i] += seed[i];
+        propagate(order);
+    }
+
+    /**
+     * Backward from a device tensor: the seed is {@code gradOutput} (a device tensor of root's
+     * shape) or, when null, 1 for a one-element root, written on the device (no transfer). Every
+     * node of the graph must be a device node.
+     */
+    public static void runOnDevice(Tensor root, Tensor gradOutput) {
+        requireRecorded(root);
+        List<Tensor> order = topologicalOrder(root);
+        DeviceBackend dev = root.device();
+        DeviceArray g = root.deviceGradBuffer();
+        if (gradOutput != null) {
+            dev.axpy(1f, gradOutput.deviceArray("backward(gradOutput)"), g, root.numel());
+        } else {
+            try (DeviceArray one = dev.alloc(ElementType.F32, 1)) {
+                dev.fill(one, 1f, 1);
+                dev.axpy(1f, one, g, 1);
+            }
+        }
+        propagate(order);
+    }
+
+    private static void requireRecorded(Tensor root) {
+        if (root.graphReleased())
+            throw new IllegalStateException("backward: the graph of this tensor was already released by an earlier backward()");
+        if (!root.requiresGrad()) {
+            throw new IllegalStateException("backward: tensor " + Shape.str(root.shape()) + " does not require grad (no input"
+                    + " requires grad, or it was computed under Grad.noGrad())");
+        }
+    }
+
+    /** Visits the tensors from the root down: each node gets its output's gradient, then is released. */
+    private static void propagate(List<Tensor> order) {
         for (int i = order.size() - 1; i >= 0; i--) {
             Tensor t = order.get(i);
             Node fn = t.gradFn();
             if (fn == null) continue;                  // leaf: keeps its accumulated grad
-            float[] gradOut = t.gradData();
-            if (gradOut != null) fn.runBackward(gradOut);   // null: no gradient reached this tensor
+            if (t.isOnDevice()) {
+                DeviceStorage.releaseUnreachable(t.device());   // between two nodes: a safe point (see DeviceStorage)
+                DeviceArray gradOut = t.deviceGrad();
+                if (gradOut != null) fn.runBackwardDevice(gradOut);
+            } else {
+                float[] gradOut = t.gradData();
+                if (gradOut != null) fn.runBackward(gradOut);   // null: no gradient reached this tensor
+            }
             fn.releaseAll();
             boolean keep = t.retainsGrad();            // evaluated before the gradFn is dropped
             t.releaseGradFn();

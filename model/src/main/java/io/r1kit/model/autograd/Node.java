@@ -1,5 +1,6 @@
 package io.r1kit.model.autograd;
 
+import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.tensor.Tensor;
 
 /**
@@ -36,6 +37,15 @@ public abstract class Node {
     /** Accumulates input gradients given {@code gradOut}, the gradient of this node's output (read only). */
     protected abstract void backward(float[] gradOut);
 
+    /**
+     * The device twin of {@link #backward}: {@code gradOut} is the output's F32 gradient on the
+     * device, and the node accumulates into each input's {@code deviceGradBuffer()}. Host-only
+     * ops do not override it.
+     */
+    protected void backwardDevice(DeviceArray gradOut) {
+        throw new UnsupportedOperationException(name + ": this op has no device backward (its inputs should never have been on a device)");
+    }
+
     /** Drops saved activations; subclasses null their own fields (then call super). */
     protected void release() {
         inputs = null;
@@ -44,6 +54,11 @@ public abstract class Node {
     final void runBackward(float[] gradOut) {
         if (inputs == null) throw new IllegalStateException(name + ": graph already released (backward ran twice?)");
         backward(gradOut);
+    }
+
+    final void runBackwardDevice(DeviceArray gradOut) {
+        if (inputs == null) throw new IllegalStateException(name + ": graph already released (backward ran twice?)");
+        backwardDevice(gradOut);
     }
 
     final void releaseAll() {

@@ -55,6 +55,9 @@ public final class Generator {
 
     private Generator(CausalLM model, Function<int[], String> stopDecoder, Function<int[], String> textDecoder,
                       Set<Integer> extraEos) {
+        if (model.device() != null)   // the decode loop reads weights as host arrays: on a device model every step would copy them
+            throw new UnsupportedOperationException("Generator: generation on device tensors is not implemented yet (model lives on "
+                    + model.device().name() + "); moveToHost() the model, or select the CUDA Backend (host-array path)");
         this.model = model;
         this.stopDecoder = stopDecoder;
         this.textDecoder = textDecoder;

@@ -2,6 +2,8 @@ package io.r1kit.model.ops;
 
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.autograd.Node;
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
@@ -27,6 +29,8 @@ final class AttentionOp {
             throw new IllegalArgumentException("attention: keyMask has " + keyMask.length + " entries, expected B*Tk = " + B * Tk);
         if (qStart < 0 || qStart + Tq > Tk)
             throw new IllegalArgumentException("attention: qStart " + qStart + " + Tq " + Tq + " exceeds Tk " + Tk);
+        DeviceBackend dev = OnDevice.deviceOf("attention", q, k, v);
+        if (dev != null) return onDevice(dev, q, k, v, keyMask, B, Tq, Tk, Hq, Hkv, D, qStart, scale);
         Tensor out = Tensor.zeros(qs);
         float[] lse = new float[B * Hq * Tq];
         Backends.current().attentionForward(out.data(), lse, q.data(), k.data(), v.data(), keyMask,
@@ -42,6 +46,34 @@ final class AttentionOp {
                 float[] dv = vi.requiresGrad() ? vi.gradBuffer() : new float[vi.numel()];
                 Backends.current().attentionBackward(dq, dk, dv, g, qi.data(), ki.data(), vi.data(), o.data(), lse,
                         keyMask, B, Tq, Tk, Hq, Hkv, D, qStart, scale);
+            }
+
+            @Override
+            protected void release() {
+                o = null;
+                super.release();
+            }
+        });
+        return out;
+    }
+
+    /** The device form: the key mask is uploaded once per array; lse [B, Hq, Tq] stays on the device. */
+    private static Tensor onDevice(DeviceBackend dev, Tensor q, Tensor k, Tensor v, byte[] keyMask, int B, int Tq, int Tk,
+                                   int Hq, int Hkv, int D, int qStart, float scale) {
+        OnDevice.Ref mask = OnDevice.bytes(dev, keyMask, "attention key mask [" + B * Tk + "]");   // the node keeps the Ref alive
+        DeviceArray m = mask == null ? null : mask.array;
+        OnDevice.Ref lse = OnDevice.scratch(dev, (long) B * Hq * Tq);
+        Tensor out = Tensor.zerosOn(dev, q.shape());
+        dev.attentionForward(out.deviceArray("attention"), lse.array, q.deviceArray("attention"), k.deviceArray("attention"),
+                v.deviceArray("attention"), m, B, Tq, Tk, Hq, Hkv, D, qStart, scale);
+        if (Grad.needsGrad(q, k, v)) Grad.attach(out, new OnDevice.DeviceNode("attention", q, k, v) {
+            private Tensor o = out;
+
+            @Override
+            void backwardOn(DeviceArray g) {
+                dev.attentionBackward(gradOrScratch(0), gradOrScratch(1), gradOrScratch(2), g, input(0).deviceArray("attention"),
+                        input(1).deviceArray("attention"), input(2).deviceArray("attention"), o.deviceArray("attention"),
+                        lse.array, mask == null ? null : mask.array, B, Tq, Tk, Hq, Hkv, D, qStart, scale);
             }
 
             @Override

@@ -3,6 +3,9 @@ package io.r1kit.model.ops;
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.autograd.Node;
 import io.r1kit.model.backend.Backend;
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
+import io.r1kit.model.backend.device.ElementType;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
@@ -29,6 +32,8 @@ final class Broadcast {
     static Tensor apply(Kind kind, Tensor a, Tensor b) {
         String op = kind.name().toLowerCase();
         int[] outShape = Shape.broadcast(op, a.shape(), b.shape());
+        DeviceBackend dev = OnDevice.deviceOf(op, a, b);
+        if (dev != null) return onDevice(dev, kind, a, b, outShape);
         Tensor out = Tensor.zeros(outShape);
         float[] A = a.data(), B = b.data(), O = out.data();
         int n = O.length;
@@ -49,6 +54,46 @@ final class Broadcast {
             for (int i = 0; i < n; i++) O[i] = f(kind, A[ia.at(i)], B[ib.at(i)]);
         }
         if (Grad.needsGrad(a, b)) Grad.attach(out, new BinaryNode(kind, a, b, outShape));
+        return out;
+    }
+
+    /**
+     * The device forms: add / sub / mul of equal shapes, and a + b with b the trailing dims of a
+     * (the bias case, [N, C] + [C]). Other broadcasts and kinds have no device kernels yet.
+     */
+    private static Tensor onDevice(DeviceBackend dev, Kind kind, Tensor a, Tensor b, int[] outShape) {
+        String op = kind.name().toLowerCase();
+        Index ia = Index.of(a.shape(), outShape), ib = Index.of(b.shape(), outShape);
+        boolean same = ia.period == 0 && ib.period == 0;
+        boolean bias = kind == Kind.ADD && ia.period == 0 && ib.period > 0;
+        if (!(same && (kind == Kind.ADD || kind == Kind.SUB || kind == Kind.MUL) || bias))
+            throw new UnsupportedOperationException(op + " of " + Shape.str(a.shape()) + " and " + Shape.str(b.shape())
+                    + " has no device implementation yet (device: add/sub/mul of equal shapes, add of a trailing-dims bias)");
+        Tensor out = Tensor.zerosOn(dev, outShape);
+        DeviceArray A = a.deviceArray(op), B = b.deviceArray(op), O = out.deviceArray(op);
+        int n = out.numel(), cols = Math.max(1, ib.period), rows = n / cols;
+        if (bias) dev.addRowBroadcast(O, A, B, rows, cols);
+        else if (kind == Kind.ADD) dev.add(O, A, B, n);
+        else if (kind == Kind.MUL) dev.mul(O, A, B, n);
+        else { dev.axpy(1f, A, O, n); dev.axpy(-1f, B, O, n); }
+        if (Grad.needsGrad(a, b)) Grad.attach(out, new OnDevice.DeviceNode(op, a, b) {
+            @Override
+            void backwardOn(DeviceArray g) {
+                Tensor x = input(0), y = input(1);
+                if (kind == Kind.MUL) {   // da += g * b, db += g * a
+                    try (DeviceArray t = dev.alloc(ElementType.F32, n)) {
+                        if (x.requiresGrad()) { dev.mul(t, g, y.deviceArray(op), n); dev.axpy(1f, t, x.deviceGradBuffer(), n); }
+                        if (y.requiresGrad()) { dev.mul(t, g, x.deviceArray(op), n); dev.axpy(1f, t, y.deviceGradBuffer(), n); }
+                    }
+                    return;
+                }
+                if (x.requiresGrad()) dev.axpy(1f, g, x.deviceGradBuffer(), n);
+                if (y.requiresGrad()) {
+                    if (bias) dev.sumRowsInto(y.deviceGradBuffer(), g, rows, cols, 1f);
+                    else dev.axpy(kind == Kind.SUB ? -1f : 1f, g, y.deviceGradBuffer(), n);
+                }
+            }
+        });
         return out;
     }
 
@@ -157,6 +202,7 @@ final class Broadcast {
 
     /** out = cond != 0 ? a : b, all three broadcast together; cond gets no gradient. */
     static Tensor where(Tensor cond, Tensor a, Tensor b) {
+        OnDevice.requireHost("where", cond, a, b);
         int[] outShape = Shape.broadcast("where", Shape.broadcast("where", cond.shape(), a.shape()), b.shape());
         Tensor out = Tensor.zeros(outShape);
         Index ic = Index.of(cond.shape(), outShape), ia = Index.of(a.shape(), outShape), ib = Index.of(b.shape(), outShape);

@@ -208,6 +208,7 @@ public final class F {
 
     /** A [B, T] float mask (nonzero = real token) as the byte[] key mask attention takes. */
     public static byte[] keyMask(Tensor mask) {
+        OnDevice.requireHost("keyMask", mask);
         float[] m = mask.data();
         byte[] b = new byte[m.length];
         for (int i = 0; i < m.length; i++) b[i] = (byte) (m[i] != 0f ? 1 : 0);
@@ -262,6 +263,13 @@ public final class F {
 
     /** Mean cross-entropy over rows whose target is >= 0 (negative = ignored; all ignored → 0). */
     public static Tensor crossEntropy(Tensor logits, int[] targets) {
+        if (logits.isOnDevice()) {
+            // ignored rows score exactly 0, so the masked mean is the plain sum over the count of
+            // valid targets (known on the host): no mask needs to cross to the device
+            int valid = 0;
+            for (int t : targets) if (t >= 0) valid++;
+            return scale(sum(tokenLogProbs(logits, targets)), valid == 0 ? 0f : -1f / valid);
+        }
         float[] m = new float[targets.length];
         for (int i = 0; i < m.length; i++) m[i] = targets[i] >= 0 ? 1f : 0f;
         Tensor lp = tokenLogProbs(logits, targets);
@@ -273,6 +281,7 @@ public final class F {
      * (a negative target is also ignored).
      */
     public static Tensor crossEntropy(Tensor logits, int[] targets, Tensor mask) {
+        OnDevice.requireHost("crossEntropy with a mask", logits, mask);
         Tensor lp = tokenLogProbs(logits, targets);
         return neg(maskedMean(lp, mask));
     }

@@ -26,6 +26,7 @@ final class FusedLmHead {
 
     static Tensor apply(Tensor h, Tensor w, int[] targets, int chunkRows, boolean entropy) {
         String op = entropy ? "linearEntropy" : "linearTokenLogProbs";
+        OnDevice.requireHost(op, h, w);
         int[] hs = h.shape(), ws = w.shape();
         if (ws.length != 2 || hs.length < 1 || hs[hs.length - 1] != ws[1])
             throw new IllegalArgumentException(op + ": h " + Shape.str(hs) + " and weight " + Shape.str(ws)

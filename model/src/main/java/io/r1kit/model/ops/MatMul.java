@@ -3,6 +3,8 @@ package io.r1kit.model.ops;
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.autograd.Node;
 import io.r1kit.model.backend.Backend;
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
@@ -20,7 +22,8 @@ import java.util.Arrays;
  *     GEMM.</li>
  * </ul>
  * Backward is GEMMs too (beta = 1, so they accumulate into the gradients):
- * dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC, written in the operands' stored layouts.
+ * dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC, written in the operands' stored layouts. The same geometry
+ * runs on host arrays (a {@link Backend}) or, when both operands live on a device, on its arrays.
  */
 final class MatMul {
     private MatMul() {}
@@ -48,11 +51,55 @@ final class MatMul {
         int[] outShape = Arrays.copyOf(batchShape, batchShape.length + 2);
         outShape[batchShape.length] = M;
         outShape[batchShape.length + 1] = N;
-        Tensor out = Tensor.zeros(outShape);
+        DeviceBackend dev = OnDevice.deviceOf("matmul", a, b);
         Geometry g = new Geometry(transA, transB, batch, M, N, K, ra == 2 ? 0 : M * K, rb == 2 ? 0 : K * N);
-        g.forward(Backends.current(), a.data(), b.data(), out.data());
+        Tensor out;
+        if (dev == null) {
+            out = Tensor.zeros(outShape);
+            g.forward(host(Backends.current()), a.data(), b.data(), out.data());
+        } else {
+            out = Tensor.zerosOn(dev, outShape);
+            g.forward(device(dev), a.deviceArray("matmul"), b.deviceArray("matmul"), out.deviceArray("matmul"));
+        }
         if (Grad.needsGrad(a, b)) Grad.attach(out, new MatMulNode(a, b, g));
         return out;
+    }
+
+    /** The two GEMM entry points over one kind of storage: host arrays on a Backend, or device arrays. */
+    private interface Gemms<T> {
+        void gemm(boolean tA, boolean tB, int M, int N, int K, float alpha, T A, int aOff, T B, int bOff, float beta, T C, int cOff);
+
+        void gemmBatched(boolean tA, boolean tB, int batch, int M, int N, int K, float alpha, T A, int aOff, int sA,
+                         T B, int bOff, int sB, float beta, T C, int cOff, int sC);
+    }
+
+    private static Gemms<float[]> host(Backend be) {
+        return new Gemms<>() {
+            @Override public void gemm(boolean tA, boolean tB, int M, int N, int K, float alpha, float[] A, int aOff, float[] B,
+                                       int bOff, float beta, float[] C, int cOff) {
+                be.gemm(tA, tB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff);
+            }
+
+            @Override public void gemmBatched(boolean tA, boolean tB, int batch, int M, int N, int K, float alpha, float[] A,
+                                              int aOff, int sA, float[] B, int bOff, int sB, float beta, float[] C, int cOff, int sC) {
+                be.gemmBatched(tA, tB, batch, M, N, K, alpha, A, aOff, sA, B, bOff, sB, beta, C, cOff, sC);
+            }
+        };
+    }
+
+    private static Gemms<DeviceArray> device(DeviceBackend d) {
+        return new Gemms<>() {
+            @Override public void gemm(boolean tA, boolean tB, int M, int N, int K, float alpha, DeviceArray A, int aOff,
+                                       DeviceArray B, int bOff, float beta, DeviceArray C, int cOff) {
+                d.gemm(tA, tB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff);
+            }
+
+            @Override public void gemmBatched(boolean tA, boolean tB, int batch, int M, int N, int K, float alpha, DeviceArray A,
+                                              int aOff, int sA, DeviceArray B, int bOff, int sB, float beta, DeviceArray C,
+                                              int cOff, int sC) {
+                d.gemmBatched(tA, tB, batch, M, N, K, alpha, A, aOff, sA, B, bOff, sB, beta, C, cOff, sC);
+            }
+        };
     }
 
     /** Sizes and strides of one (possibly batched, possibly broadcast) product. */
@@ -62,7 +109,7 @@ final class MatMul {
             return strideB == 0 && !transA && strideA != 0 || batch == 1;
         }
 
-        void forward(Backend be, float[] A, float[] B, float[] C) {
+        <T> void forward(Gemms<T> be, T A, T B, T C) {
             if (foldable()) be.gemm(transA, transB, batch * M, N, K, 1f, A, 0, B, 0, 0f, C, 0);
             else be.gemmBatched(transA, transB, batch, M, N, K, 1f, A, 0, strideA, B, 0, strideB, 0f, C, 0, M * N);
         }
@@ -78,28 +125,36 @@ final class MatMul {
 
         @Override
         protected void backward(float[] dC) {
-            Backend be = Backends.current();
             Tensor a = input(0), b = input(1);
-            float[] A = a.data(), B = b.data();
+            backwardWith(host(Backends.current()), dC, a.data(), b.data(), a.requiresGrad() ? a.gradBuffer() : null,
+                    b.requiresGrad() ? b.gradBuffer() : null);
+        }
+
+        @Override
+        protected void backwardDevice(DeviceArray dC) {
+            Tensor a = input(0), b = input(1);
+            backwardWith(device(a.device()), dC, a.deviceArray("matmul"), b.deviceArray("matmul"),
+                    a.requiresGrad() ? a.deviceGradBuffer() : null, b.requiresGrad() ? b.deviceGradBuffer() : null);
+        }
+
+        /** dA = dC·op(B)ᵀ and dB = op(A)ᵀ·dC (null = not needed), accumulated (beta = 1) in the stored layouts. */
+        private <T> void backwardWith(Gemms<T> be, T dC, T A, T B, T dA, T dB) {
             boolean tA = g.transA, tB = g.transB;
             int M = g.M, N = g.N, K = g.K;
             if (g.foldable()) {
                 int Mt = g.batch * M;   // batch folded into rows (batch == 1 or B broadcast, A not transposed)
-                if (a.requiresGrad()) {
-                    float[] dA = a.gradBuffer();
+                if (dA != null) {
                     if (!tA) be.gemm(false, !tB, Mt, K, N, 1f, dC, 0, B, 0, 1f, dA, 0);
                     else be.gemm(tB, true, K, Mt, N, 1f, B, 0, dC, 0, 1f, dA, 0);
                 }
-                if (b.requiresGrad()) {
-                    float[] dB = b.gradBuffer();
+                if (dB != null) {
                     if (!tB) be.gemm(!tA, false, K, N, Mt, 1f, A, 0, dC, 0, 1f, dB, 0);
                     else be.gemm(true, tA, N, K, Mt, 1f, dC, 0, A, 0, 1f, dB, 0);
                 }
                 return;
             }
             int sA = g.strideA, sB = g.strideB, sC = M * N, batch = g.batch;
-            if (a.requiresGrad()) {
-                float[] dA = a.gradBuffer();
+            if (dA != null) {
                 if (sA != 0) {
                     if (!tA) be.gemmBatched(false, !tB, batch, M, K, N, 1f, dC, 0, sC, B, 0, sB, 1f, dA, 0, sA);
                     else be.gemmBatched(tB, true, batch, K, M, N, 1f, B, 0, sB, dC, 0, sC, 1f, dA, 0, sA);
@@ -110,8 +165,7 @@ final class MatMul {
                     }
                 }
             }
-            if (b.requiresGrad()) {
-                float[] dB = b.gradBuffer();
+            if (dB != null) {
                 if (sB != 0) {
                     if (!tB) be.gemmBatched(!tA, false, batch, K, N, M, 1f, A, 0, sA, dC, 0, sC, 1f, dB, 0, sB);
                     else be.gemmBatched(true, tA, batch, N, K, M, 1f, dC, 0, sC, A, 0, sA, 1f, dB, 0, sB);

@@ -2,6 +2,8 @@ package io.r1kit.model.ops;
 
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.autograd.Node;
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
@@ -18,6 +20,8 @@ final class NormOps {
             throw new IllegalArgumentException("rmsNorm: weight " + Shape.str(w.shape()) + " does not match last dim of x "
                     + Shape.str(s) + " (expected [" + C + "])");
         int N = x.numel() / C;
+        DeviceBackend dev = OnDevice.deviceOf("rmsNorm", x, w);
+        if (dev != null) return rmsNormOnDevice(dev, x, w, eps, N, C);
         Tensor out = Tensor.zeros(s);
         float[] rstd = new float[N];
         Backends.current().rmsnormForward(out.data(), rstd, x.data(), w.data(), N, C, eps);
@@ -29,6 +33,21 @@ final class NormOps {
                 float[] dx = xi.requiresGrad() ? xi.gradBuffer() : new float[xi.numel()];
                 float[] dw = wi.requiresGrad() ? wi.gradBuffer() : new float[C];
                 Backends.current().rmsnormBackward(dx, dw, g, xi.data(), wi.data(), rstd, N, C);
+            }
+        });
+        return out;
+    }
+
+    /** rmsNorm on the device; saves rstd [N] on the device. */
+    private static Tensor rmsNormOnDevice(DeviceBackend dev, Tensor x, Tensor w, float eps, int N, int C) {
+        Tensor out = Tensor.zerosOn(dev, x.shape());
+        OnDevice.Ref rstd = OnDevice.scratch(dev, N);
+        dev.rmsnormForward(out.deviceArray("rmsNorm"), rstd.array, x.deviceArray("rmsNorm"), w.deviceArray("rmsNorm"), N, C, eps);
+        if (Grad.needsGrad(x, w)) Grad.attach(out, new OnDevice.DeviceNode("rmsNorm", x, w) {
+            @Override
+            void backwardOn(DeviceArray g) {
+                dev.rmsnormBackward(gradOrScratch(0), gradOrScratch(1), g, input(0).deviceArray("rmsNorm"),
+                        input(1).deviceArray("rmsNorm"), rstd.array, N, C);
             }
         });
         return out;
@@ -52,6 +71,7 @@ final class NormOps {
         for (int r = 0; r < R; r++)
             if (pos[r] < 0 || pos[r] >= maxPos)
                 throw new IndexOutOfBoundsException("rope: position " + pos[r] + " of row " + r + " outside the table [0, " + maxPos + ")");
+        if (x.isOnDevice()) return ropeOnDevice(x, pos, cos, sin, R, H, D);
         Tensor out = Tensor.zeros(s);
         int[] p = pos.clone();
         Backends.current().rope(out.data(), x.data(), p, cos, sin, R, H, D, false);
@@ -67,9 +87,31 @@ final class NormOps {
         return out;
     }
 
+    /** rope on the device: positions uploaded once per array, the tables once per model (see OnDevice). */
+    private static Tensor ropeOnDevice(Tensor x, int[] pos, float[] cos, float[] sin, int R, int H, int D) {
+        DeviceBackend dev = OnDevice.safePoint(x.device());
+        OnDevice.Ref p = OnDevice.ints(dev, pos, "rope positions [" + R + "]");
+        OnDevice.Ref c = OnDevice.table(dev, cos, "rope cos table"), sn = OnDevice.table(dev, sin, "rope sin table");
+        Tensor out = Tensor.zerosOn(dev, x.shape());
+        dev.rope(out.deviceArray("rope"), x.deviceArray("rope"), p.array, c.array, sn.array, R, H, D, false);
+        if (Grad.needsGrad(x)) Grad.attach(out, new OnDevice.DeviceNode("rope", x) {
+            @Override
+            void backwardOn(DeviceArray g) {
+                int n = input(0).numel();
+                try (DeviceArray tmp = dev.alloc(io.r1kit.model.backend.device.ElementType.F32, n)) {
+                    dev.rope(tmp, g, p.array, c.array, sn.array, R, H, D, true);   // dx = R(-theta) · dout
+                    dev.axpy(1f, tmp, input(0).deviceGradBuffer(), n);
+                }
+            }
+        });
+        return out;
+    }
+
     /** silu(a) * b, a and b of equal shape. */
     static Tensor swiglu(Tensor a, Tensor b) {
         Shape.requireEqual("swiglu", a.shape(), b.shape());
+        DeviceBackend dev = OnDevice.deviceOf("swiglu", a, b);
+        if (dev != null) return swigluOnDevice(dev, a, b);
         Tensor out = Tensor.zeros(a.shape());
         Backends.current().swigluForward(out.data(), a.data(), b.data(), a.numel());
         if (Grad.needsGrad(a, b)) Grad.attach(out, new Node("swiglu", a, b) {
@@ -79,6 +121,20 @@ final class NormOps {
                 float[] da = ai.requiresGrad() ? ai.gradBuffer() : new float[ai.numel()];
                 float[] db = bi.requiresGrad() ? bi.gradBuffer() : new float[bi.numel()];
                 Backends.current().swigluBackward(da, db, g, ai.data(), bi.data(), g.length);
+            }
+        });
+        return out;
+    }
+
+    private static Tensor swigluOnDevice(DeviceBackend dev, Tensor a, Tensor b) {
+        Tensor out = Tensor.zerosOn(dev, a.shape());
+        long n = a.numel();
+        dev.swigluForward(out.deviceArray("swiglu"), a.deviceArray("swiglu"), b.deviceArray("swiglu"), n);
+        if (Grad.needsGrad(a, b)) Grad.attach(out, new OnDevice.DeviceNode("swiglu", a, b) {
+            @Override
+            void backwardOn(DeviceArray g) {
+                dev.swigluBackward(gradOrScratch(0), gradOrScratch(1), g, input(0).deviceArray("swiglu"),
+                        input(1).deviceArray("swiglu"), n);
             }
         });
         return out;

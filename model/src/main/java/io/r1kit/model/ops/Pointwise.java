@@ -2,7 +2,10 @@ package io.r1kit.model.ops;
 
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.autograd.Node;
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.tensor.Backends;
+import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
 
 /**
@@ -16,6 +19,7 @@ final class Pointwise {
     enum Kind { SCALE, ADD_SCALAR, NEG, EXP, LOG, SQRT, POW, CLAMP, SIGMOID, LOG_SIGMOID, ABS }
 
     static Tensor apply(Kind kind, Tensor x, float p, float q) {
+        if (x.isOnDevice()) return scaleOnDevice(kind, x, p);
         Tensor out = Tensor.zeros(x.shape());
         float[] X = x.data(), Y = out.data();
         int n = X.length;
@@ -34,6 +38,25 @@ final class Pointwise {
             case ABS -> { for (int i = 0; i < n; i++) Y[i] = Math.abs(X[i]); }
         }
         if (Grad.needsGrad(x)) Grad.attach(out, new UnaryNode(kind, x, out, p, q));
+        return out;
+    }
+
+    /** scale and neg on the device (y = s·x, dx += s·g); the other kinds have no device kernels yet. */
+    private static Tensor scaleOnDevice(Kind kind, Tensor x, float p) {
+        String op = kind.name().toLowerCase();
+        if (kind != Kind.SCALE && kind != Kind.NEG)
+            throw new UnsupportedOperationException(op + " has no device implementation yet (input " + Shape.str(x.shape())
+                    + " lives on " + x.device().name() + "; device: scale, neg)");
+        float s = kind == Kind.NEG ? -1f : p;
+        DeviceBackend dev = OnDevice.safePoint(x.device());
+        Tensor out = Tensor.zerosOn(dev, x.shape());
+        dev.scale(out.deviceArray(op), x.deviceArray(op), s, x.numel());
+        if (Grad.needsGrad(x)) Grad.attach(out, new OnDevice.DeviceNode(op, x) {
+            @Override
+            void backwardOn(DeviceArray g) {
+                dev.axpy(s, g, input(0).deviceGradBuffer(), input(0).numel());
+            }
+        });
         return out;
     }
 

@@ -2,6 +2,8 @@ package io.r1kit.model.ops;
 
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.autograd.Node;
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
@@ -19,6 +21,7 @@ final class Reductions {
     /** Sum (or mean when {@code mean}) of all elements: a 0-d tensor. */
     static Tensor sumAll(Tensor x, boolean mean) {
         int n = x.numel();
+        if (x.isOnDevice()) return sumAllOnDevice(x, mean);
         double s = Backends.current().sum(x.data(), 0, n);
         float scale = mean ? 1f / n : 1f;
         Tensor out = Tensor.scalar((float) (mean ? s / n : s));
@@ -33,8 +36,26 @@ final class Reductions {
         return out;
     }
 
+    /** The device form: a 0-d device tensor (the loss stays on the device until item()). */
+    private static Tensor sumAllOnDevice(Tensor x, boolean mean) {
+        String op = mean ? "mean" : "sum";
+        DeviceBackend dev = OnDevice.safePoint(x.device());
+        int n = x.numel();
+        float scale = mean ? 1f / n : 1f;
+        Tensor out = Tensor.zerosOn(dev);
+        dev.sumScaled(out.deviceArray(op), x.deviceArray(op), n, scale);
+        if (Grad.needsGrad(x)) Grad.attach(out, new OnDevice.DeviceNode(op, x) {
+            @Override
+            void backwardOn(DeviceArray g) {
+                dev.addScalarBroadcast(input(0).deviceGradBuffer(), g, n, scale);
+            }
+        });
+        return out;
+    }
+
     /** Sum (or mean) over {@code dim}; keepDim leaves it as size 1. */
     static Tensor sumDim(Tensor x, int dim, boolean keepDim, boolean mean) {
+        OnDevice.requireHost(mean ? "mean(dim)" : "sum(dim)", x);
         int[] s = x.shape();
         int d = Shape.dim(mean ? "mean" : "sum", dim, s.length);
         int outer = Shape.prod(s, 0, d), n = s[d], inner = Shape.prod(s, d + 1, s.length);
@@ -77,6 +98,7 @@ final class Reductions {
      */
     static Tensor maskedAll(Tensor x, Tensor mask, boolean mean) {
         String op = mean ? "maskedMean" : "maskedSum";
+        OnDevice.requireHost(op, x, mask);
         Shape.requireEqual(op + " (x, mask)", x.shape(), mask.shape());
         float[] X = x.data(), M = mask.data();
         double num = 0, den = 0;
@@ -96,6 +118,7 @@ final class Reductions {
      */
     static Tensor maskedDim(Tensor x, Tensor mask, int dim, boolean mean) {
         String op = mean ? "maskedMean" : "maskedSum";
+        OnDevice.requireHost(op + "(dim)", x, mask);
         Shape.requireEqual(op + " (x, mask)", x.shape(), mask.shape());
         int[] s = x.shape();
         int d = Shape.dim(op, dim, s.length);

@@ -2,6 +2,8 @@ package io.r1kit.model.ops;
 
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.autograd.Node;
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
@@ -21,11 +23,24 @@ final class ShapeOps {
 
     static Tensor reshape(Tensor x, int... newShape) {
         int[] shape = inferShape(x, newShape);
+        if (x.isOnDevice()) return reshapeOnDevice(x, shape);
         Tensor out = Tensor.wrap(x.data(), shape);   // shares storage: no copy
         if (Grad.needsGrad(x)) Grad.attach(out, new Node("reshape", x) {
             @Override
             protected void backward(float[] g) {
                 Backends.current().axpy(1f, g, 0, input(0).gradBuffer(), 0, g.length);
+            }
+        });
+        return out;
+    }
+
+    /** A view of the same device storage; the backward adds the gradient back on the device. */
+    private static Tensor reshapeOnDevice(Tensor x, int[] shape) {
+        Tensor out = Tensor.onDevice(x.storage(), shape);
+        if (Grad.needsGrad(x)) Grad.attach(out, new OnDevice.DeviceNode("reshape", x) {
+            @Override
+            void backwardOn(DeviceArray g) {
+                x.device().axpy(1f, g, input(0).deviceGradBuffer(), input(0).numel());
             }
         });
         return out;
@@ -58,6 +73,7 @@ final class ShapeOps {
     // ------------------------------------------------------------------ transpose
 
     static Tensor transpose(Tensor x, int dim0, int dim1) {
+        OnDevice.requireHost("transpose", x);
         int[] s = x.shape();
         int d0 = Shape.dim("transpose", dim0, s.length), d1 = Shape.dim("transpose", dim1, s.length);
         int[] os = s.clone();
@@ -112,6 +128,7 @@ final class ShapeOps {
 
     /** x[..., start:end, ...] along {@code dim}. */
     static Tensor slice(Tensor x, int dim, int start, int end) {
+        OnDevice.requireHost("slice", x);
         int[] s = x.shape();
         int d = Shape.dim("slice", dim, s.length);
         if (start < 0 || end > s[d] || start > end)
@@ -142,6 +159,7 @@ final class ShapeOps {
     /** Joins tensors along {@code dim}; all other dims must agree. */
     static Tensor concat(List<Tensor> xs, int dim) {
         if (xs.isEmpty()) throw new IllegalArgumentException("concat: no tensors");
+        OnDevice.requireHost("concat", xs.toArray(new Tensor[0]));
         int[] s0 = xs.get(0).shape();
         int d = Shape.dim("concat", dim, s0.length);
         int totalDim = 0;
@@ -208,6 +226,7 @@ final class ShapeOps {
                         + ") for table " + Shape.str(s));
         int[] os = Arrays.copyOf(leadShape, leadShape.length + s.length - 1);
         System.arraycopy(s, 1, os, leadShape.length, s.length - 1);
+        if (x.isOnDevice()) return indexSelectOnDevice(op, x, rows, os, C);
         Tensor out = Tensor.zeros(os);
         int[] ids = rows.clone();
         Backends.current().embeddingForward(out.data(), x.data(), ids, ids.length, C);
@@ -217,6 +236,26 @@ final class ShapeOps {
                 Tensor t = input(0);
                 float[] dT = sparse && t.isLeaf() ? t.gradBufferForRows(ids, C) : t.gradBuffer();
                 Backends.current().embeddingBackward(dT, g, ids, ids.length, C);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * The device form of index select / embedding: the ids are uploaded once (the "ids in" edge
+     * transfer); the gradient is a dense device scatter-add (a device memset clears it cheaply,
+     * so the host's sparse-row bookkeeping is not needed).
+     */
+    private static Tensor indexSelectOnDevice(String op, Tensor x, int[] rows, int[] outShape, int C) {
+        DeviceBackend dev = OnDevice.safePoint(x.device());
+        OnDevice.Ref ids = OnDevice.ints(dev, rows, op + " ids [" + rows.length + "]");
+        int N = rows.length;
+        Tensor out = Tensor.zerosOn(dev, outShape);
+        dev.embeddingForward(out.deviceArray(op), x.deviceArray(op), ids.array, N, C);
+        if (Grad.needsGrad(x)) Grad.attach(out, new OnDevice.DeviceNode(op, x) {
+            @Override
+            void backwardOn(DeviceArray g) {
+                dev.embeddingBackward(input(0).deviceGradBuffer(), g, ids.array, N, C);
             }
         });
         return out;

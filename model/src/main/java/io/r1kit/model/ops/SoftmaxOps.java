@@ -2,6 +2,8 @@ package io.r1kit.model.ops;
 
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.autograd.Node;
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
@@ -20,6 +22,7 @@ final class SoftmaxOps {
         int[] s = x.shape();
         if (s.length < 1) throw new IllegalArgumentException((log ? "logSoftmax" : "softmax") + ": needs rank >= 1");
         int V = s[s.length - 1], N = x.numel() / V;
+        if (x.isOnDevice()) return softmaxOnDevice(x, log, N, V);
         Tensor out = Tensor.zeros(s);
         if (log) Backends.current().logSoftmaxForward(out.data(), x.data(), N, V);
         else Backends.current().softmaxForward(out.data(), x.data(), N, V);
@@ -52,6 +55,7 @@ final class SoftmaxOps {
         for (int i = 0; i < N; i++)
             if (targets[i] >= V)
                 throw new IndexOutOfBoundsException("tokenLogProbs: target " + targets[i] + " at row " + i + " >= vocab " + V);
+        if (logits.isOnDevice()) return tokenLogProbsOnDevice(logits, targets, N, V);
         int[] t = targets.clone();
         Tensor out = Tensor.zeros(Arrays.copyOf(s, s.length - 1));
         float[] lse = new float[N];
@@ -71,6 +75,7 @@ final class SoftmaxOps {
         int[] s = logits.shape();
         if (s.length < 1) throw new IllegalArgumentException("entropy: logits need rank >= 1");
         int V = s[s.length - 1], N = logits.numel() / V;
+        if (logits.isOnDevice()) return entropyOnDevice(logits, N, V);
         Tensor out = Tensor.zeros(Arrays.copyOf(s, s.length - 1));
         float[] lse = new float[N];
         Backends.current().entropyForward(out.data(), lse, logits.data(), N, V);
@@ -81,6 +86,75 @@ final class SoftmaxOps {
             protected void backward(float[] g) {
                 Tensor l = input(0);
                 Backends.current().entropyBackward(l.gradBuffer(), g, l.data(), lse, h.data(), N, V);
+            }
+
+            @Override
+            protected void release() {
+                h = null;
+                super.release();
+            }
+        });
+        return out;
+    }
+
+    // ------------------------------------------------------------------ device forms (same kernels, device arrays)
+
+    private static Tensor softmaxOnDevice(Tensor x, boolean log, int N, int V) {
+        String op = log ? "logSoftmax" : "softmax";
+        DeviceBackend dev = OnDevice.safePoint(x.device());
+        Tensor out = Tensor.zerosOn(dev, x.shape());
+        if (log) dev.logSoftmaxForward(out.deviceArray(op), x.deviceArray(op), N, V);
+        else dev.softmaxForward(out.deviceArray(op), x.deviceArray(op), N, V);
+        if (Grad.needsGrad(x)) Grad.attach(out, new OnDevice.DeviceNode(op, x) {
+            private Tensor y = out;
+
+            @Override
+            void backwardOn(DeviceArray g) {
+                DeviceArray dx = input(0).deviceGradBuffer();
+                if (log) dev.logSoftmaxBackward(dx, g, y.deviceArray(op), N, V);
+                else dev.softmaxBackward(dx, g, y.deviceArray(op), N, V);
+            }
+
+            @Override
+            protected void release() {
+                y = null;
+                super.release();
+            }
+        });
+        return out;
+    }
+
+    /** targets are uploaded once per array (the "ids in" edge); lse [N] stays on the device. */
+    private static Tensor tokenLogProbsOnDevice(Tensor logits, int[] targets, int N, int V) {
+        DeviceBackend dev = OnDevice.safePoint(logits.device());
+        int[] s = logits.shape();
+        OnDevice.Ref t = OnDevice.ints(dev, targets, "tokenLogProbs targets [" + N + "]");
+        OnDevice.Ref lse = OnDevice.scratch(dev, N);
+        Tensor out = Tensor.zerosOn(dev, Arrays.copyOf(s, s.length - 1));
+        dev.tokenLogProbsForward(out.deviceArray("tokenLogProbs"), lse.array, logits.deviceArray("tokenLogProbs"), t.array, N, V);
+        if (Grad.needsGrad(logits)) Grad.attach(out, new OnDevice.DeviceNode("tokenLogProbs", logits) {
+            @Override
+            void backwardOn(DeviceArray g) {
+                Tensor l = input(0);
+                dev.tokenLogProbsBackward(l.deviceGradBuffer(), g, l.deviceArray("tokenLogProbs"), lse.array, t.array, N, V);
+            }
+        });
+        return out;
+    }
+
+    private static Tensor entropyOnDevice(Tensor logits, int N, int V) {
+        DeviceBackend dev = OnDevice.safePoint(logits.device());
+        int[] s = logits.shape();
+        OnDevice.Ref lse = OnDevice.scratch(dev, N);
+        Tensor out = Tensor.zerosOn(dev, Arrays.copyOf(s, s.length - 1));
+        dev.entropyForward(out.deviceArray("entropy"), lse.array, logits.deviceArray("entropy"), N, V);
+        if (Grad.needsGrad(logits)) Grad.attach(out, new OnDevice.DeviceNode("entropy", logits) {
+            private Tensor h = out;
+
+            @Override
+            void backwardOn(DeviceArray g) {
+                Tensor l = input(0);
+                dev.entropyBackward(l.deviceGradBuffer(), g, l.deviceArray("entropy"), lse.array, h.deviceArray("entropy"), N, V);
             }
 
             @Override

@@ -1,6 +1,11 @@
 package io.r1kit.model.optim;
 
 import io.r1kit.model.backend.Backend;
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
+import io.r1kit.model.backend.device.ElementType;
+import io.r1kit.model.tensor.DeviceStorage;
+import io.r1kit.model.tensor.Tensor;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Shape;
@@ -24,6 +29,12 @@ import java.util.Set;
  *
  * <p>State (per parameter name: m, v, step) can be exported and imported for checkpoints; a
  * restore followed by steps is bit-identical to an uninterrupted run.
+ *
+ * <p>Parameters on a device ({@link Parameter#moveTo}) are updated there: fp32 master weights and
+ * fp32 moments live on the device and the step transfers nothing. With {@link #keepBf16Copy} the
+ * step is the mixed-precision one ({@code adamwBf16}: gradients rounded to bf16, fp32 master and
+ * moments, and a bf16 weight copy written by the same kernel, see {@link #bf16Weights}).
+ * Exporting / importing the state of device parameters copies the moments (checkpoint edges).
  */
 public final class AdamW {
     /** Hyper-parameters (torch defaults: betas 0.9/0.999, eps 1e-8, wd 0.01). */
@@ -56,9 +67,12 @@ public final class AdamW {
     private float lr;
 
     private static final class Slot {
-        float[] m, v;
+        float[] m, v;                 // host moments (host parameters)
+        DeviceStorage dm, dv, p16;    // device moments and the bf16 weight copy (device parameters)
         long step;
     }
+
+    private boolean bf16Copy;
 
     /** One group: every parameter decays with {@code config.weightDecay()}. */
     public AdamW(List<Parameter> params, Config config) {
@@ -99,15 +113,41 @@ public final class AdamW {
         return all;
     }
 
+    /**
+     * Device parameters: take the mixed-precision step (bf16 gradients, fp32 master weights and
+     * moments) and keep a bf16 copy of each weight, written by the update kernel. Host parameters
+     * are unaffected. Returns this.
+     */
+    public AdamW keepBf16Copy(boolean on) {
+        this.bf16Copy = on;
+        return this;
+    }
+
+    /** The bf16 weight copy of a device parameter (a BF16 device tensor), or null before its first bf16 step. */
+    public Tensor bf16Weights(Parameter p) {
+        Slot s = slots.get(p);
+        if (s == null) throw new IllegalArgumentException("AdamW: parameter " + p.name() + " is not optimised by this AdamW");
+        return s.p16 == null ? null : Tensor.onDevice(s.p16, p.shape());
+    }
+
     /** One update of every parameter that has a gradient. */
     public void step() {
         Backend be = Backends.current();
         double b1 = config.beta1(), b2 = config.beta2();
         for (ParamGroup g : groups)
             for (Parameter p : g.params()) {
+                if (p.isOnDevice()) {
+                    stepOnDevice(p, slots.get(p), g.weightDecay());
+                    continue;
+                }
                 float[] grad = p.gradData();
                 if (grad == null) continue;
                 Slot s = slots.get(p);
+                if (s.dm != null) {   // stepped on a device, now back on the host: bring the moments along
+                    s.m = Tensor.onDevice(s.dm, p.shape()).data();
+                    s.v = Tensor.onDevice(s.dv, p.shape()).data();
+                    s.dm = s.dv = s.p16 = null;
+                }
                 if (s.m == null) {
                     s.m = new float[p.numel()];
                     s.v = new float[p.numel()];
@@ -118,6 +158,37 @@ public final class AdamW {
                 be.adamw(p.data(), grad, s.m, s.v, p.numel(), lr, config.beta1(), config.beta2(), config.eps(),
                         g.weightDecay(), bc1, bc2);
             }
+    }
+
+    /** The device step of one parameter: no host transfer (moments created zeroed on the device). */
+    private void stepOnDevice(Parameter p, Slot s, float weightDecay) {
+        DeviceArray grad = p.deviceGrad();
+        if (grad == null) return;
+        DeviceBackend dev = p.device();
+        DeviceStorage.releaseUnreachable(dev);   // a safe point between two parameters' updates
+        int n = p.numel();
+        if (s.dm == null) {
+            s.dm = DeviceStorage.zeros(dev, ElementType.F32, n);
+            s.dv = DeviceStorage.zeros(dev, ElementType.F32, n);
+            if (s.m != null) {   // state imported (or stepped) while the parameter was on the host
+                dev.write(s.dm.array(), 0, s.m, 0, n, "AdamW m of " + p.name());
+                dev.write(s.dv.array(), 0, s.v, 0, n, "AdamW v of " + p.name());
+                s.m = s.v = null;
+            }
+        }
+        s.step++;
+        float bc1 = (float) (1 - Math.pow(config.beta1(), s.step));
+        float bc2 = (float) (1 - Math.pow(config.beta2(), s.step));
+        DeviceArray w = p.deviceArray("AdamW " + p.name());
+        if (!bf16Copy) {
+            dev.adamw(w, grad, s.dm.array(), s.dv.array(), n, lr, config.beta1(), config.beta2(), config.eps(), weightDecay, bc1, bc2);
+            return;
+        }
+        if (s.p16 == null) s.p16 = DeviceStorage.zeros(dev, ElementType.BF16, n);
+        try (DeviceArray g16 = dev.castToBf16(grad, 0, n)) {
+            dev.adamwBf16(w, g16, s.dm.array(), s.dv.array(), s.p16.array(), n, lr, config.beta1(), config.beta2(), config.eps(),
+                    weightDecay, bc1, bc2, 1f);
+        }
     }
 
     /** Zeroes every parameter's gradient (keeps the storage; sparse gradients clear only touched rows). */
@@ -132,7 +203,10 @@ public final class AdamW {
         scalars.put("lr", (double) lr);
         slots.forEach((p, s) -> {
             scalars.put(p.name() + ".step", (double) s.step);
-            if (s.m != null) {
+            if (s.dm != null) {   // device moments: copied out (a checkpoint edge)
+                tensors.put(p.name() + ".m", Tensor.onDevice(s.dm, p.shape()).data());
+                tensors.put(p.name() + ".v", Tensor.onDevice(s.dv, p.shape()).data());
+            } else if (s.m != null) {
                 tensors.put(p.name() + ".m", s.m.clone());
                 tensors.put(p.name() + ".v", s.v.clone());
             }
@@ -160,6 +234,7 @@ public final class AdamW {
                         + " elements, parameter " + Shape.str(p.shape()) + " has " + p.numel());
             s.m = m == null ? null : m.clone();
             s.v = v == null ? null : v.clone();
+            s.dm = s.dv = null;   // a device parameter uploads the host moments on its next step
             Double step = state.scalars().get(p.name() + ".step");
             s.step = step == null ? 0 : step.longValue();
         });

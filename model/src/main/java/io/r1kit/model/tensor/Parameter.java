@@ -1,5 +1,7 @@
 package io.r1kit.model.tensor;
 
+import io.r1kit.model.backend.device.DeviceBackend;
+
 import java.util.random.RandomGenerator;
 
 /**
@@ -44,12 +46,34 @@ public final class Parameter extends Tensor {
         return this;
     }
 
-    /** Overwrites the values with {@code values} (same length), e.g. when loading weights. */
+    /** Overwrites the values with {@code values} (same length), e.g. when loading weights (on a device: one upload). */
     public void copyFrom(float[] values) {
         if (values.length != numel())
             throw new IllegalArgumentException("parameter " + name + " " + Shape.str(shape()) + " expects "
                     + numel() + " values, got " + values.length);
-        System.arraycopy(values, 0, data(), 0, values.length);
+        if (isOnDevice()) device().write(deviceArray("copyFrom"), 0, values, 0, values.length, "parameter " + name);
+        else System.arraycopy(values, 0, data(), 0, values.length);
+    }
+
+    /**
+     * Moves the values to {@code device} IN PLACE (one host→device copy; the host array is
+     * dropped, the gradient too), so models, optimizers and checkpoints keep this same object.
+     * A no-op when already there; moving between two devices goes through {@link #moveToHost()}.
+     */
+    public Parameter moveTo(DeviceBackend device) {
+        if (isOnDevice()) {
+            if (device() == device) return this;
+            throw new IllegalArgumentException("parameter " + name + " lives on " + device().name() + "; moveToHost() first");
+        }
+        float[] host = data();
+        replaceStorage(null, new DeviceStorage(device, device.upload(host, 0, host.length, "parameter " + name)));
+        return this;
+    }
+
+    /** Moves the values back to the host in place (one device→host copy); the gradient is dropped. */
+    public Parameter moveToHost() {
+        if (isOnDevice()) replaceStorage(data(), null);
+        return this;
     }
 
     @Override

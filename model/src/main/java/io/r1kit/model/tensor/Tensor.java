@@ -1,6 +1,9 @@
 package io.r1kit.model.tensor;
 
 import io.r1kit.model.autograd.Backward;
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
+import io.r1kit.model.backend.device.ElementType;
 import io.r1kit.model.autograd.Node;
 import io.r1kit.model.ops.F;
 
@@ -15,8 +18,10 @@ import java.util.SplittableRandom;
  *
  * <p>Tensors are created by the static factories ({@link #zeros}, {@link #of}, {@link #randn}, ...)
  * and by ops ({@link F} or the fluent methods here, which delegate to {@link F}). Ops never
- * modify their inputs. Storage is only reached through {@link #data()} (the CPU array) so that a
- * device backend can later add device storage behind the same methods.
+ * modify their inputs. Storage is either a host {@code float[]} ({@link #data()}, the CPU path)
+ * or a {@link DeviceStorage} ({@link #toDevice}, {@link #isOnDevice()}): ops on device tensors run
+ * on their {@link DeviceBackend} and their outputs and gradients stay on the device; values
+ * reach the host only through {@link #data()} / {@link #item()} / {@link #toHost()}, which copy.
  *
  * <p>Gradients: {@link #backward()} on a scalar loss accumulates d loss / d leaf into every leaf
  * that requires grad (read with {@link #grad()}); intermediate gradients are freed as soon as
@@ -24,9 +29,12 @@ import java.util.SplittableRandom;
  */
 public class Tensor {
     private final int[] shape;
-    private final float[] data;
+    private final int numel;
+    private float[] data;              // host storage, or null when on a device
+    private DeviceStorage storage;     // device storage, or null when on the host
     private boolean requiresGrad;
     private float[] grad;
+    private DeviceStorage deviceGrad;  // the gradient of a device tensor (always F32, on the same device)
     private Node gradFn;
     private boolean retainGrad;
     private boolean graphReleased;
@@ -43,7 +51,19 @@ public class Tensor {
             throw new IllegalArgumentException("data length " + data.length + " does not match shape "
                     + Shape.str(shape) + " (" + n + " elements)");
         this.shape = shape.clone();
+        this.numel = n;
         this.data = data;
+    }
+
+    /** A tensor over device storage (no copy); the storage must hold exactly numel(shape) elements. */
+    protected Tensor(DeviceStorage storage, int[] shape) {
+        int n = Shape.numel(shape);
+        if (storage.array().length() != n)
+            throw new IllegalArgumentException("device storage of " + storage.array().length() + " elements does not match shape "
+                    + Shape.str(shape) + " (" + n + " elements)");
+        this.shape = shape.clone();
+        this.numel = n;
+        this.storage = storage;
     }
 
     // ------------------------------------------------------------------ factories
@@ -51,6 +71,16 @@ public class Tensor {
     /** A tensor over {@code data} without copying it (the caller gives up the array). */
     public static Tensor wrap(float[] data, int... shape) {
         return new Tensor(data, shape);
+    }
+
+    /** A tensor over device storage without copying it (for ops and loaders). */
+    public static Tensor onDevice(DeviceStorage storage, int... shape) {
+        return new Tensor(storage, shape);
+    }
+
+    /** A zero tensor of F32 storage on {@code device}. */
+    public static Tensor zerosOn(DeviceBackend device, int... shape) {
+        return new Tensor(DeviceStorage.zeros(device, ElementType.F32, Shape.numel(shape)), shape);
     }
 
     /** A tensor holding a copy of {@code data}. */
@@ -110,7 +140,61 @@ public class Tensor {
 
     /** A zero tensor with the same shape as this one. */
     public Tensor zerosLike() {
-        return zeros(shape);
+        return storage != null ? zerosOn(storage.device(), shape) : zeros(shape);
+    }
+
+    // ------------------------------------------------------------------ host / device
+
+    /** True when the values live on a device (see {@link #device()}). */
+    public boolean isOnDevice() {
+        return storage != null;
+    }
+
+    /** The device holding the values, or null for a host tensor. */
+    public DeviceBackend device() {
+        return storage == null ? null : storage.device();
+    }
+
+    /** The device storage, or null for a host tensor. */
+    public DeviceStorage storage() {
+        return storage;
+    }
+
+    /** The F32 device array of a device tensor, for ops; {@code op} names the caller in errors. */
+    public DeviceArray deviceArray(String op) {
+        if (storage == null) throw new IllegalStateException(op + ": tensor " + Shape.str(shape) + " lives on the host, not on a device");
+        if (storage.dtype() != ElementType.F32)
+            throw new IllegalArgumentException(op + ": tensor " + Shape.str(shape) + " on " + storage.device().name() + " is "
+                    + storage.dtype() + "; this op needs F32 (the bf16 copy only feeds bf16 GEMMs)");
+        return storage.array();
+    }
+
+    /**
+     * A leaf copy of this tensor on {@code device} (one host→device copy), or this tensor when it
+     * already lives there. Use {@link Parameter#moveTo} for parameters (in place).
+     */
+    public Tensor toDevice(DeviceBackend device) {
+        if (storage != null) {
+            if (storage.device() == device) return this;
+            throw new IllegalArgumentException("toDevice: tensor " + Shape.str(shape) + " lives on " + storage.device().name()
+                    + "; copy it to the host first (toHost()) to move it to " + device.name());
+        }
+        return new Tensor(new DeviceStorage(device, device.upload(data, 0, numel, "tensor " + Shape.str(shape))), shape);
+    }
+
+    /** A host leaf copy of a device tensor (one device→host copy), or this tensor when it is on the host. */
+    public Tensor toHost() {
+        return storage == null ? this : new Tensor(data(), shape);
+    }
+
+    /** For {@link Parameter}: replaces the storage (exactly one of the two is non-null) and drops the gradient. */
+    void replaceStorage(float[] host, DeviceStorage device) {
+        this.data = host;
+        this.storage = device;
+        this.grad = null;
+        this.deviceGrad = null;
+        this.gradDense = false;
+        this.gradRows = null;
     }
 
     // ------------------------------------------------------------------ shape and data
@@ -130,37 +214,48 @@ public class Tensor {
     }
 
     public int numel() {
-        return data.length;
+        return numel;
     }
 
     /**
      * The live row-major CPU storage (not a copy): kernels read and write it, loaders fill it.
      * Writing into it after the tensor was used by an op that saved it for backward corrupts that
-     * op's gradient.
+     * op's gradient. On a DEVICE tensor this is a fresh host copy (one counted device→host copy);
+     * writing into that copy changes nothing on the device.
      */
     public float[] data() {
-        return data;
+        if (storage == null) return data;
+        float[] host = new float[numel];
+        storage.device().read(deviceArray("data()"), 0, host, 0, numel, "data() of " + Shape.str(shape));
+        return host;
     }
 
-    /** The single value of a one-element tensor. */
+    /** The single value of a one-element tensor (on a device: one 4-byte device→host copy). */
     public float item() {
-        if (data.length != 1)
+        if (numel != 1)
             throw new IllegalStateException("item() needs a one-element tensor, got shape " + Shape.str(shape));
-        return data[0];
+        return storage == null ? data[0] : data()[0];
     }
 
     /** A copy of the storage. */
     public float[] toArray() {
-        return data.clone();
+        return storage == null ? data.clone() : data();
     }
 
-    /** The element at the given full index. */
+    /** The element at the given full index (on a device: a one-element copy). */
     public float get(int... index) {
-        return data[flatIndex(index)];
+        int i = flatIndex(index);
+        if (storage == null) return data[i];
+        float[] one = new float[1];
+        storage.device().read(deviceArray("get"), i, one, 0, 1, "get" + java.util.Arrays.toString(index));
+        return one[0];
     }
 
-    /** Sets the element at the given full index (for building inputs; not recorded by autograd). */
+    /** Sets the element at the given full index (for building inputs; not recorded by autograd). Host tensors only. */
     public void set(float value, int... index) {
+        if (storage != null)
+            throw new IllegalStateException("set: tensor " + Shape.str(shape) + " lives on " + storage.device().name()
+                    + "; build inputs on the host, then toDevice()");
         data[flatIndex(index)] = value;
     }
 
@@ -233,14 +328,34 @@ public class Tensor {
         return retainGrad || gradFn == null;
     }
 
-    /** The accumulated gradient as a tensor sharing the gradient storage, or null if none yet. */
+    /** The accumulated gradient as a tensor sharing the gradient storage (on the tensor's device), or null if none yet. */
     public Tensor grad() {
+        if (storage != null) return deviceGrad == null ? null : new Tensor(deviceGrad, shape);
         return grad == null ? null : new Tensor(grad, shape);
     }
 
-    /** The raw gradient storage, or null if none was allocated. */
+    /** The raw gradient storage, or null if none was allocated (on a device tensor: a host copy, see {@link #data()}). */
     public float[] gradData() {
+        if (storage != null) return deviceGrad == null ? null : new Tensor(deviceGrad, shape).data();
         return grad;
+    }
+
+    /** The device gradient array of a device tensor, or null when no gradient reached it yet. */
+    public DeviceArray deviceGrad() {
+        return deviceGrad == null ? null : deviceGrad.array();
+    }
+
+    /** For ops' device backward: the F32 device gradient to ACCUMULATE into (allocated zeroed on first use). */
+    public DeviceArray deviceGradBuffer() {
+        if (storage == null) throw new IllegalStateException("deviceGradBuffer: tensor " + Shape.str(shape) + " lives on the host");
+        if (deviceGrad == null) deviceGrad = DeviceStorage.zeros(storage.device(), ElementType.F32, numel);
+        return deviceGrad.array();
+    }
+
+    private void requireHost(String op) {
+        if (storage != null)
+            throw new IllegalStateException(op + ": tensor " + Shape.str(shape) + " lives on " + storage.device().name()
+                    + "; a device op must use deviceGradBuffer() (host gradients of device tensors do not exist)");
     }
 
     /**
@@ -248,6 +363,7 @@ public class Tensor {
      * Marks the gradient as dense, so {@link #zeroGrad()} clears all of it.
      */
     public float[] gradBuffer() {
+        requireHost("gradBuffer");
         if (grad == null) grad = new float[data.length];
         gradDense = true;
         return grad;
@@ -258,6 +374,7 @@ public class Tensor {
      * {@code rows} (rows of {@code rowSize} elements) are written, so zeroing stays cheap.
      */
     public float[] gradBufferForRows(int[] rows, int rowSize) {
+        requireHost("gradBufferForRows");
         if (grad == null) grad = new float[data.length];
         if (!gradDense) {
             if (gradRows == null) gradRows = new BitSet();
@@ -274,6 +391,10 @@ public class Tensor {
 
     /** Sets the gradient to zero, keeping its storage (only touched rows for sparse gradients). */
     public void zeroGrad() {
+        if (deviceGrad != null) {
+            storage.device().fill(deviceGrad.array(), 0f, numel);   // a device memset, no transfer
+            return;
+        }
         if (grad == null) return;
         if (gradDense || gradRows == null) {
             Arrays.fill(grad, 0f);
@@ -288,32 +409,45 @@ public class Tensor {
     /** Drops the gradient storage entirely (frees memory; the next backward reallocates). */
     public void clearGrad() {
         grad = null;
+        deviceGrad = null;     // the Cleaner returns the array once no grad() view holds it
         gradDense = false;
         gradRows = null;
     }
 
     /** Backward from a one-element tensor (the loss): accumulates gradients into all leaves. */
     public void backward() {
-        if (data.length != 1)
+        if (numel != 1)
             throw new IllegalStateException("backward() without an upstream gradient needs a scalar loss, got shape "
                     + Shape.str(shape) + "; use backward(gradOutput)");
-        Backward.run(this, new float[] {1f});
+        if (storage != null) Backward.runOnDevice(this, null);
+        else Backward.run(this, new float[] {1f});
     }
 
-    /** Backward with an explicit upstream gradient of this tensor's shape. */
+    /** Backward with an explicit upstream gradient of this tensor's shape (on the same device as this tensor, if any). */
     public void backward(Tensor gradOutput) {
         Shape.requireEqual("backward(gradOutput)", shape, gradOutput.shape);
-        Backward.run(this, gradOutput.data);
+        if (storage != null || gradOutput.storage != null) {
+            if (gradOutput.device() != device())
+                throw new IllegalArgumentException("backward(gradOutput): gradOutput lives on "
+                        + (gradOutput.isOnDevice() ? gradOutput.device().name() : "the host") + ", the tensor on "
+                        + (isOnDevice() ? device().name() : "the host"));
+            Backward.runOnDevice(this, gradOutput);
+        } else {
+            Backward.run(this, gradOutput.data);
+        }
     }
 
     /** A leaf tensor sharing this storage, with no gradient history. */
     public Tensor detach() {
-        return new Tensor(data, shape);
+        return storage != null ? new Tensor(storage, shape) : new Tensor(data, shape);
     }
 
-    /** A leaf tensor holding a copy of the data. */
+    /** A leaf tensor holding a copy of the data (a device-to-device copy for device tensors). */
     public Tensor copy() {
-        return new Tensor(data.clone(), shape);
+        if (storage == null) return new Tensor(data.clone(), shape);
+        Tensor out = zerosOn(storage.device(), shape);
+        storage.device().axpy(1f, deviceArray("copy"), out.deviceArray("copy"), numel);
+        return out;
     }
 
     // ------------------------------------------------------------------ fluent ops (see F)
@@ -344,6 +478,7 @@ public class Tensor {
         StringBuilder sb = new StringBuilder(getClass().getSimpleName()).append(Shape.str(shape));
         if (gradFn != null) sb.append(" grad_fn=").append(gradFn.name());
         else if (requiresGrad) sb.append(" requiresGrad");
+        if (storage != null) return sb.append(" on ").append(storage.device().name()).append(' ').append(storage.dtype()).toString();
         sb.append(" [");
         int n = Math.min(data.length, 6);
         for (int i = 0; i < n; i++) sb.append(i > 0 ? ", " : "").append(data[i]);

@@ -67,7 +67,7 @@ public final class CachingAllocator<P> {
         return (bytes + r - 1) / r * r;
     }
 
-    public Block<P> allocate(long bytes) {
+    public synchronized Block<P> allocate(long bytes) {
         if (bytes < 0) throw new IllegalArgumentException("CachingAllocator: negative size " + bytes);
         long size = roundUp(bytes);
         Map.Entry<Long, ArrayDeque<P>> e = free.ceilingEntry(size);
@@ -103,7 +103,7 @@ public final class CachingAllocator<P> {
     }
 
     /** Returns a block to the cache (not to the device). */
-    public void release(Block<P> block) {
+    public synchronized void release(Block<P> block) {   // synchronized: device tensors are freed from a Cleaner thread
         Long size = live.remove(block.ptr());
         if (size == null) throw new IllegalStateException("CachingAllocator: block freed twice or not from this allocator");
         inUse -= size;
@@ -112,7 +112,7 @@ public final class CachingAllocator<P> {
     }
 
     /** Frees every cached block on the device (blocks in use stay). */
-    public void emptyCache() {
+    public synchronized void emptyCache() {
         for (var e : free.entrySet()) {
             for (P p : e.getValue()) {
                 device.free(p);
@@ -123,11 +123,11 @@ public final class CachingAllocator<P> {
         cached = 0;
     }
 
-    public void resetPeak() {
+    public synchronized void resetPeak() {
         peakInUse = inUse;
     }
 
-    public Stats stats() {
+    public synchronized Stats stats() {
         return new Stats(inUse, peakInUse, cached, inUse + cached, deviceAllocs, cacheHits, deviceFrees);
     }
 }

@@ -113,7 +113,7 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
         }
     }
 
-    void makeCurrent() {
+    @Override public void makeCurrent() {
         JCudaDriver.cuCtxSetCurrent(context);
     }
 
@@ -135,19 +135,19 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
 
     public void resetPeakMemory() { allocator.resetPeak(); }
 
-    public DeviceBuffer upload(float[] a, int off, int n) {
+    @Override public DeviceBuffer upload(float[] a, int off, int n) {
         DeviceBuffer b = alloc((long) n * Sizeof.FLOAT);
         if (n > 0) JCudaDriver.cuMemcpyHtoD(b.ptr(), Pointer.to(a).withByteOffset((long) off * Sizeof.FLOAT), (long) n * Sizeof.FLOAT);
         return b;
     }
 
-    public DeviceBuffer upload(int[] a, int n) {
+    @Override public DeviceBuffer upload(int[] a, int n) {
         DeviceBuffer b = alloc((long) n * Sizeof.INT);
         if (n > 0) JCudaDriver.cuMemcpyHtoD(b.ptr(), Pointer.to(a), (long) n * Sizeof.INT);
         return b;
     }
 
-    public DeviceBuffer upload(byte[] a, int n) {
+    @Override public DeviceBuffer upload(byte[] a, int n) {
         DeviceBuffer b = alloc(n);
         if (n > 0) JCudaDriver.cuMemcpyHtoD(b.ptr(), Pointer.to(a), n);
         return b;
@@ -158,7 +158,7 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
     }
 
     /** dst[off, off+n) = b[from, from+n) (floats). */
-    public void download(DeviceBuffer b, long from, float[] dst, int off, int n) {
+    @Override public void download(DeviceBuffer b, long from, float[] dst, int off, int n) {
         if (n > 0) JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) off * Sizeof.FLOAT), b.at(from, Sizeof.FLOAT), (long) n * Sizeof.FLOAT);
     }
 
@@ -171,8 +171,19 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
     }
 
     /** Sets the buffer's first {@code bytes} to zero (on the stream). */
-    public void zero(DeviceBuffer b, long bytes) {
+    @Override public void zero(DeviceBuffer b, long bytes) {
         if (bytes > 0) JCudaDriver.cuMemsetD8Async(b.ptr(), (byte) 0, bytes, stream);
+    }
+
+    /** Sets the first n 32-bit words of the buffer to {@code bits} (on the stream), e.g. a float fill. */
+    @Override public void fill32(DeviceBuffer b, int bits, long n) {
+        if (n > 0) JCudaDriver.cuMemsetD32Async(b.ptr(), bits, n, stream);
+    }
+
+    /** dst[dstOff, dstOff+n) = src[srcOff, srcOff+n) (floats), host to device. */
+    @Override public void write(DeviceBuffer dst, long dstOff, float[] src, int srcOff, int n) {
+        if (n > 0) JCudaDriver.cuMemcpyHtoD(dst.at(dstOff, Sizeof.FLOAT), Pointer.to(src).withByteOffset((long) srcOff * Sizeof.FLOAT),
+                (long) n * Sizeof.FLOAT);
     }
 
     public void synchronize() {

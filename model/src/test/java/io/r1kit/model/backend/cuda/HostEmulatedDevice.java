@@ -99,6 +99,44 @@ final class HostEmulatedDevice implements DeviceApi {
         return b;
     }
 
+    // the DeviceApi copies CudaDeviceBackend uses; host-side memory operations flush the queued
+    // launches first, so they stay ordered with them as on the real stream
+
+    @Override public DeviceBuffer upload(float[] a, int off, int n) {
+        return upload(java.util.Arrays.copyOfRange(a, off, off + n));
+    }
+
+    @Override public DeviceBuffer upload(int[] a, int n) {
+        return upload(java.util.Arrays.copyOf(a, n));
+    }
+
+    @Override public DeviceBuffer upload(byte[] a, int n) {
+        return upload(java.util.Arrays.copyOf(a, n));
+    }
+
+    @Override public void write(DeviceBuffer dst, long dstOff, float[] src, int srcOff, int n) {
+        flush();
+        ByteBuffer bb = ByteBuffer.wrap(bytesOf(dst)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) bb.putFloat((int) (4 * (dstOff + i)), src[srcOff + i]);
+    }
+
+    @Override public void download(DeviceBuffer b, long from, float[] dst, int off, int n) {
+        flush();
+        ByteBuffer bb = ByteBuffer.wrap(bytesOf(b)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) dst[off + i] = bb.getFloat((int) (4 * (from + i)));
+    }
+
+    @Override public void zero(DeviceBuffer b, long bytes) {
+        flush();
+        java.util.Arrays.fill(bytesOf(b), 0, (int) bytes, (byte) 0);
+    }
+
+    @Override public void fill32(DeviceBuffer b, int bits, long n) {
+        flush();
+        ByteBuffer bb = ByteBuffer.wrap(bytesOf(b)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) bb.putInt(4 * i, bits);
+    }
+
     float[] floats(DeviceBuffer b, int n) {
         flush();
         float[] out = new float[n];

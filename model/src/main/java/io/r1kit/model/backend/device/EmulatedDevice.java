@@ -1,0 +1,277 @@
+package io.r1kit.model.backend.device;
+
+import io.r1kit.model.backend.Backend;
+import io.r1kit.model.backend.CpuBackend;
+import io.r1kit.model.hf.FloatFormats;
+
+import java.util.Arrays;
+
+/**
+ * A {@link DeviceBackend} whose "device memory" is host arrays and whose kernels are a host
+ * {@link Backend}'s (the CPU kernels by default, so results match the CPU path): the tensor
+ * layer's device-resident code runs unchanged on a machine without a GPU, and every host↔device
+ * copy is counted in {@link #transfers()} exactly where a GPU would pay it. What it cannot check:
+ * the CUDA kernels themselves (see EmulatedKernelsTest), cuBLAS, asynchrony, device memory limits.
+ */
+public final class EmulatedDevice implements DeviceBackend {
+    private final Backend kernels;
+    private final Transfers transfers = new Transfers();
+    private long allocations;
+
+    /** On the CPU kernels. */
+    public EmulatedDevice() {
+        this(CpuBackend.INSTANCE);
+    }
+
+    public EmulatedDevice(Backend kernels) {
+        this.kernels = kernels;
+    }
+
+    @Override public String name() { return "emu"; }
+
+    @Override public Transfers transfers() { return transfers; }
+
+    /** Arrays allocated so far (device allocations a step makes). */
+    public synchronized long allocations() { return allocations; }
+
+    // ------------------------------------------------------------------ access checks
+
+    private HostArray arr(DeviceArray a, String name, ElementType want) {
+        if (!(a instanceof HostArray h) || h.owner != this)
+            throw new IllegalArgumentException("emu: " + name + " is not an array of this device (" + a + ")");
+        if (h.closed()) throw new IllegalStateException("emu: " + name + " was used after close");
+        if (h.type != want) throw new IllegalArgumentException("emu: " + name + " is " + h.type + ", expected " + want);
+        return h;
+    }
+
+    private float[] f(DeviceArray a, String name) { return arr(a, name, ElementType.F32).f; }
+
+    private int[] ints(DeviceArray a, String name) { return arr(a, name, ElementType.I32).i; }
+
+    private byte[] mask(DeviceArray a) { return a == null ? null : arr(a, "keyMask", ElementType.U8).b; }
+
+    private static int n(long n) { return Math.toIntExact(n); }
+
+    // ------------------------------------------------------------------ memory and transfers
+
+    @Override public synchronized DeviceArray alloc(ElementType type, long n) {
+        allocations++;
+        return new HostArray(this, type, n);
+    }
+
+    @Override public void fill(DeviceArray a, float value, long n) { Arrays.fill(f(a, "fill target"), 0, n(n), value); }
+
+    @Override public void write(DeviceArray dst, long dstOff, float[] src, int srcOff, int n, String what) {
+        System.arraycopy(src, srcOff, f(dst, "write target"), n(dstOff), n);
+        transfers.record(Transfers.Direction.TO_DEVICE, 4L * n, what);
+    }
+
+    @Override public DeviceArray upload(int[] src, String what) {
+        HostArray a = (HostArray) alloc(ElementType.I32, src.length);
+        System.arraycopy(src, 0, a.i, 0, src.length);
+        transfers.record(Transfers.Direction.TO_DEVICE, 4L * src.length, what);
+        return a;
+    }
+
+    @Override public DeviceArray upload(byte[] src, String what) {
+        HostArray a = (HostArray) alloc(ElementType.U8, src.length);
+        System.arraycopy(src, 0, a.b, 0, src.length);
+        transfers.record(Transfers.Direction.TO_DEVICE, src.length, what);
+        return a;
+    }
+
+    @Override public void read(DeviceArray src, long srcOff, float[] dst, int dstOff, int n, String what) {
+        System.arraycopy(f(src, "read source"), n(srcOff), dst, dstOff, n);
+        transfers.record(Transfers.Direction.TO_HOST, 4L * n, what);
+    }
+
+    @Override public double readF64(DeviceArray src, String what) {
+        double v = arr(src, "readF64 source", ElementType.F64).d[0];
+        transfers.record(Transfers.Direction.TO_HOST, 8, what);
+        return v;
+    }
+
+    // ------------------------------------------------------------------ GEMM
+
+    @Override public void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, DeviceArray A, long aOff,
+                               DeviceArray B, long bOff, float beta, DeviceArray C, long cOff) {
+        kernels.gemm(transA, transB, M, N, K, alpha, f(A, "A"), n(aOff), f(B, "B"), n(bOff), beta, f(C, "C"), n(cOff));
+    }
+
+    @Override public void gemmBatched(boolean transA, boolean transB, int batch, int M, int N, int K, float alpha,
+                                      DeviceArray A, long aOff, long strideA, DeviceArray B, long bOff, long strideB,
+                                      float beta, DeviceArray C, long cOff, long strideC) {
+        kernels.gemmBatched(transA, transB, batch, M, N, K, alpha, f(A, "A"), n(aOff), n(strideA), f(B, "B"), n(bOff),
+                n(strideB), beta, f(C, "C"), n(cOff), n(strideC));
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Override public void add(DeviceArray out, DeviceArray a, DeviceArray b, long n) {
+        kernels.add(f(out, "out"), 0, f(a, "a"), 0, f(b, "b"), 0, n(n));
+    }
+
+    @Override public void mul(DeviceArray out, DeviceArray a, DeviceArray b, long n) {
+        kernels.mul(f(out, "out"), 0, f(a, "a"), 0, f(b, "b"), 0, n(n));
+    }
+
+    @Override public void axpy(float alpha, DeviceArray x, DeviceArray y, long n) {
+        kernels.axpy(alpha, f(x, "x"), 0, f(y, "y"), 0, n(n));
+    }
+
+    @Override public void scale(DeviceArray out, DeviceArray a, float alpha, long n) {
+        kernels.scale(f(out, "out"), 0, f(a, "a"), 0, alpha, n(n));
+    }
+
+    @Override public void addRowBroadcast(DeviceArray out, DeviceArray x, DeviceArray bias, int rows, int cols) {
+        float[] o = f(out, "out"), xs = f(x, "x"), b = f(bias, "bias");
+        for (int r = 0; r < rows; r++) kernels.add(o, r * cols, xs, r * cols, b, 0, cols);   // as Broadcast's bias path
+    }
+
+    @Override public void sumRowsInto(DeviceArray dbias, DeviceArray g, int rows, int cols, float alpha) {
+        float[] db = f(dbias, "dbias"), gs = f(g, "g");
+        for (int r = 0; r < rows; r++) kernels.axpy(alpha, gs, r * cols, db, 0, cols);
+    }
+
+    @Override public void sumScaled(DeviceArray out, DeviceArray x, long n, float scale) {
+        double s = kernels.sum(f(x, "x"), 0, n(n));
+        f(out, "out")[0] = (float) (s * scale);
+    }
+
+    @Override public void addScalarBroadcast(DeviceArray dx, DeviceArray g, long n, float scale) {
+        float v = f(g, "g")[0] * scale;
+        float[] d = f(dx, "dx");
+        for (int i = 0; i < n; i++) d[i] += v;
+    }
+
+    @Override public void sumInto(DeviceArray x, long n, boolean squares, DeviceArray acc, boolean accumulate) {
+        float[] xs = f(x, "x");
+        double s = squares ? kernels.sumSquares(xs, 0, n(n)) : kernels.sum(xs, 0, n(n));
+        double[] a = arr(acc, "acc", ElementType.F64).d;
+        a[0] = accumulate ? a[0] + s : s;
+    }
+
+    @Override public void clipByGlobalNorm(DeviceArray g, long n, DeviceArray sumsq, float maxNorm) {
+        // exactly clip_scale_f32's float arithmetic: only ever shrinks; a NaN norm scales by NaN
+        float norm = (float) Math.sqrt(arr(sumsq, "sumsq", ElementType.F64).d[0]);
+        float coef = maxNorm / (norm + 1e-6f);
+        if (!(coef >= 1f)) kernels.scale(f(g, "g"), 0, f(g, "g"), 0, coef, n(n));
+    }
+
+    // ------------------------------------------------------------------ transformer blocks
+
+    @Override public void rmsnormForward(DeviceArray out, DeviceArray rstd, DeviceArray x, DeviceArray w, int N, int C, float eps) {
+        kernels.rmsnormForward(f(out, "out"), f(rstd, "rstd"), f(x, "x"), f(w, "w"), N, C, eps);
+    }
+
+    @Override public void rmsnormBackward(DeviceArray dx, DeviceArray dw, DeviceArray dout, DeviceArray x, DeviceArray w,
+                                          DeviceArray rstd, int N, int C) {
+        kernels.rmsnormBackward(f(dx, "dx"), f(dw, "dw"), f(dout, "dout"), f(x, "x"), f(w, "w"), f(rstd, "rstd"), N, C);
+    }
+
+    @Override public void rope(DeviceArray out, DeviceArray x, DeviceArray pos, DeviceArray cos, DeviceArray sin, int R, int H,
+                               int D, boolean inverse) {
+        kernels.rope(f(out, "out"), f(x, "x"), ints(pos, "pos"), f(cos, "cos"), f(sin, "sin"), R, H, D, inverse);
+    }
+
+    @Override public void swigluForward(DeviceArray out, DeviceArray a, DeviceArray b, long n) {
+        kernels.swigluForward(f(out, "out"), f(a, "a"), f(b, "b"), n(n));
+    }
+
+    @Override public void swigluBackward(DeviceArray da, DeviceArray db, DeviceArray dout, DeviceArray a, DeviceArray b, long n) {
+        kernels.swigluBackward(f(da, "da"), f(db, "db"), f(dout, "dout"), f(a, "a"), f(b, "b"), n(n));
+    }
+
+    @Override public void attentionForward(DeviceArray out, DeviceArray lse, DeviceArray q, DeviceArray k, DeviceArray v,
+                                           DeviceArray keyMask, int B, int Tq, int Tk, int Hq, int Hkv, int D, int qStart,
+                                           float scale) {
+        kernels.attentionForward(f(out, "out"), f(lse, "lse"), f(q, "q"), f(k, "k"), f(v, "v"), mask(keyMask), B, Tq, Tk, Hq,
+                Hkv, D, qStart, scale);
+    }
+
+    @Override public void attentionBackward(DeviceArray dq, DeviceArray dk, DeviceArray dv, DeviceArray dout, DeviceArray q,
+                                            DeviceArray k, DeviceArray v, DeviceArray out, DeviceArray lse, DeviceArray keyMask,
+                                            int B, int Tq, int Tk, int Hq, int Hkv, int D, int qStart, float scale) {
+        kernels.attentionBackward(f(dq, "dq"), f(dk, "dk"), f(dv, "dv"), f(dout, "dout"), f(q, "q"), f(k, "k"), f(v, "v"),
+                f(out, "out"), f(lse, "lse"), mask(keyMask), B, Tq, Tk, Hq, Hkv, D, qStart, scale);
+    }
+
+    // ------------------------------------------------------------------ softmax family
+
+    @Override public void softmaxForward(DeviceArray out, DeviceArray x, int N, int V) {
+        kernels.softmaxForward(f(out, "out"), f(x, "x"), N, V);
+    }
+
+    @Override public void softmaxBackward(DeviceArray dx, DeviceArray dy, DeviceArray y, int N, int V) {
+        kernels.softmaxBackward(f(dx, "dx"), f(dy, "dy"), f(y, "y"), N, V);
+    }
+
+    @Override public void logSoftmaxForward(DeviceArray out, DeviceArray x, int N, int V) {
+        kernels.logSoftmaxForward(f(out, "out"), f(x, "x"), N, V);
+    }
+
+    @Override public void logSoftmaxBackward(DeviceArray dx, DeviceArray dy, DeviceArray y, int N, int V) {
+        kernels.logSoftmaxBackward(f(dx, "dx"), f(dy, "dy"), f(y, "y"), N, V);
+    }
+
+    @Override public void tokenLogProbsForward(DeviceArray out, DeviceArray lse, DeviceArray logits, DeviceArray target, int N,
+                                               int V) {
+        kernels.tokenLogProbsForward(f(out, "out"), f(lse, "lse"), f(logits, "logits"), ints(target, "target"), N, V);
+    }
+
+    @Override public void tokenLogProbsBackward(DeviceArray dlogits, DeviceArray dout, DeviceArray logits, DeviceArray lse,
+                                                DeviceArray target, int N, int V) {
+        kernels.tokenLogProbsBackward(f(dlogits, "dlogits"), f(dout, "dout"), f(logits, "logits"), f(lse, "lse"),
+                ints(target, "target"), N, V);
+    }
+
+    @Override public void entropyForward(DeviceArray out, DeviceArray lse, DeviceArray logits, int N, int V) {
+        kernels.entropyForward(f(out, "out"), f(lse, "lse"), f(logits, "logits"), N, V);
+    }
+
+    @Override public void entropyBackward(DeviceArray dlogits, DeviceArray dout, DeviceArray logits, DeviceArray lse,
+                                          DeviceArray entropy, int N, int V) {
+        kernels.entropyBackward(f(dlogits, "dlogits"), f(dout, "dout"), f(logits, "logits"), f(lse, "lse"),
+                f(entropy, "entropy"), N, V);
+    }
+
+    // ------------------------------------------------------------------ embedding
+
+    @Override public void embeddingForward(DeviceArray out, DeviceArray table, DeviceArray ids, int N, int C) {
+        kernels.embeddingForward(f(out, "out"), f(table, "table"), ints(ids, "ids"), N, C);
+    }
+
+    @Override public void embeddingBackward(DeviceArray dtable, DeviceArray dout, DeviceArray ids, int N, int C) {
+        kernels.embeddingBackward(f(dtable, "dtable"), f(dout, "dout"), ints(ids, "ids"), N, C);
+    }
+
+    // ------------------------------------------------------------------ optimizer and mixed precision
+
+    @Override public void adamw(DeviceArray p, DeviceArray g, DeviceArray m, DeviceArray v, long n, float lr, float beta1,
+                                float beta2, float eps, float weightDecay, float bc1, float bc2) {
+        kernels.adamw(f(p, "p"), f(g, "g"), f(m, "m"), f(v, "v"), n(n), lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+    }
+
+    @Override public void adamwBf16(DeviceArray p, DeviceArray g16, DeviceArray m, DeviceArray v, DeviceArray p16, long n,
+                                    float lr, float beta1, float beta2, float eps, float weightDecay, float bc1, float bc2,
+                                    float gradScale) {
+        short[] g = arr(g16, "g16", ElementType.BF16).h, out16 = arr(p16, "p16", ElementType.BF16).h;
+        float[] ps = f(p, "p"), g32 = new float[n(n)];
+        for (int i = 0; i < g32.length; i++) g32[i] = FloatFormats.bf16ToFloat(g[i]) * gradScale;   // as adamw_bf16
+        kernels.adamw(ps, g32, f(m, "m"), f(v, "v"), n(n), lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+        for (int i = 0; i < g32.length; i++) out16[i] = FloatFormats.floatToBf16(ps[i]);
+    }
+
+    @Override public DeviceArray castToBf16(DeviceArray x, long off, long n) {
+        float[] xs = f(x, "x");
+        HostArray out = (HostArray) alloc(ElementType.BF16, n);
+        for (int i = 0; i < n; i++) out.h[i] = FloatFormats.floatToBf16(xs[n(off) + i]);
+        return out;
+    }
+
+    @Override public void bf16ToF32(DeviceArray out, DeviceArray in16, long n) {
+        float[] o = f(out, "out");
+        short[] h = arr(in16, "in16", ElementType.BF16).h;
+        for (int i = 0; i < n; i++) o[i] = FloatFormats.bf16ToFloat(h[i]);
+    }
+}
