@@ -27,6 +27,10 @@ import java.util.function.IntFunction;
  * Then every step samples one token per live row and runs one {@link DecodeStep} over the live rows
  * only (finished rows drop out). Rows are processed in waves of at most {@code maxBatchRows}.
  *
+ * <p>A model on a {@link io.r1kit.model.backend.device.DeviceBackend} decodes on that device
+ * ({@link DeviceWave}): same flow, but a wave's prompts are prefilled in one pass (prefillBatch is
+ * ignored) and only the sampled ids / log-probs cross to the host each step.
+ *
  * <p>Completion j of prompt p draws from its own random stream seeded by (seed, p·n + j), so the
  * result does not depend on how rows are batched, only on the seed and the model's logits.
  */
@@ -35,6 +39,7 @@ public final class Generator {
     private final Function<int[], String> stopDecoder;  // for stop strings (keeps special tokens)
     private final Function<int[], String> textDecoder;  // for Completion.text
     private final Set<Integer> eosIds;
+    private final DeviceForward deviceForward;   // null: the model is on the host
     private int maxBatchRows = 64;
     private int prefillBatch = 8;
 
@@ -55,10 +60,10 @@ public final class Generator {
 
     private Generator(CausalLM model, Function<int[], String> stopDecoder, Function<int[], String> textDecoder,
                       Set<Integer> extraEos) {
-        if (model.device() != null)   // the decode loop reads weights as host arrays: on a device model every step would copy them
-            throw new UnsupportedOperationException("Generator: generation on device tensors is not implemented yet (model lives on "
-                    + model.device().name() + "); moveToHost() the model, or select the CUDA Backend (host-array path)");
         this.model = model;
+        // a device model decodes on its device (DeviceWave): per step only ids, positions and
+        // uniforms go in and the sampled ids and log-probs come out
+        this.deviceForward = model.device() == null ? null : new DeviceForward(model);
         this.stopDecoder = stopDecoder;
         this.textDecoder = textDecoder;
         Set<Integer> eos = new HashSet<>(model.hfConfig().eosTokenIds());
@@ -132,11 +137,17 @@ public final class Generator {
     }
 
     private void runWave(List<int[]> prompts, int p0, int p1, int n, SamplingParams sp, Completion[] out) {
+        if (deviceForward != null) {
+            int rows = (p1 - p0) * n;
+            WaveRows res = new WaveRows(rows, sp, stopIds(sp), stopDecoder);
+            new DeviceWave(deviceForward, prompts.subList(p0, p1), n, sp, rowRandoms(p0, rows, n, sp)).run(res);
+            res.writeTo(out, p0, n, textDecoder);
+            return;
+        }
         ModelConfig c = model.config();
         int V = c.vocabSize(), P = p1 - p0, rows = P * n;
         KvCache cache = new KvCache(c, rows);
-        Set<Integer> stopIds = new HashSet<>(sp.stopTokenIds());
-        if (!sp.ignoreEos()) stopIds.addAll(eosIds);
+        Set<Integer> stopIds = stopIds(sp);
         int[] cap = new int[rows];
         for (int r = 0; r < rows; r++) {
             int plen = prompts.get(p0 + r / n).length;
@@ -152,16 +163,11 @@ public final class Generator {
         for (int p = 0; p < P; p++) for (int j = 1; j < n; j++) cache.copyRow(p * n, p * n + j);
 
         // ---- decode loop
-        int[][] toks = new int[rows][sp.maxNewTokens()];
-        float[][] lps = new float[rows][sp.maxNewTokens()];
-        int[] len = new int[rows];
-        FinishReason[] reason = new FinishReason[rows];
-        Object[] stopWhy = new Object[rows];
-        SplittableRandom[] rng = new SplittableRandom[rows];
-        for (int r = 0; r < rows; r++) {
-            int global = (p0 + r / n) * n + r % n;
-            rng[r] = new SplittableRandom(mix(sp.seed(), global));
-        }
+        WaveRows res = new WaveRows(rows, sp, stopIds, stopDecoder);
+        int[][] toks = res.toks;
+        float[][] lps = res.lps;
+        int[] len = res.len;
+        SplittableRandom[] rng = rowRandoms(p0, rows, n, sp);
         DecodeStep step = new DecodeStep(model, rows);
         int[] live = new int[rows], liveTok = new int[rows];
         int M = rows;
@@ -183,38 +189,37 @@ public final class Generator {
             });
             int w = 0;
             for (int i = 0; i < M; i++) {
-                int r = live[i], t = toks[r][len[r]++];
-                if (stopIds.contains(t)) {
-                    reason[r] = FinishReason.STOP;
-                    stopWhy[r] = t;
-                } else if (!sp.stopStrings().isEmpty() && (stopWhy[r] = matchStop(toks[r], len[r], sp.stopStrings())) != null) {
-                    reason[r] = FinishReason.STOP;
-                } else if (len[r] >= sp.maxNewTokens() || cache.length[r] >= cap[r]) {
-                    reason[r] = FinishReason.LENGTH;
+                int r = live[i];
+                if (res.acceptAndFinish(r, cache.length[r] >= cap[r])) {
+                    cache.release(r);
                 } else {
                     live[w] = r;
-                    liveTok[w++] = t;
-                    continue;
+                    liveTok[w++] = toks[r][len[r] - 1];
                 }
-                cache.release(r);
             }
             M = w;
             if (M == 0) break;
             logits = step.step(cache, live, liveTok, M);
             firstStep = false;
         }
-        for (int r = 0; r < rows; r++) {
-            int[] t = Arrays.copyOf(toks[r], len[r]);
-            String text = textDecoder == null ? null : textDecoder.apply(t);
-            out[(p0 + r / n) * n + r % n] = new Completion(p0 + r / n, r % n, t, Arrays.copyOf(lps[r], len[r]),
-                    reason[r], stopWhy[r], text);
-        }
+        res.writeTo(out, p0, n, textDecoder);
     }
 
-    private String matchStop(int[] toks, int len, List<String> stops) {
-        String text = stopDecoder.apply(Arrays.copyOf(toks, len));
-        for (String s : stops) if (text.contains(s)) return s;
-        return null;
+    /** Row r of a wave starting at prompt p0 draws from stream (seed, global completion index). */
+    static SplittableRandom[] rowRandoms(int p0, int rows, int n, SamplingParams sp) {
+        SplittableRandom[] rng = new SplittableRandom[rows];
+        for (int r = 0; r < rows; r++) {
+            int global = (p0 + r / n) * n + r % n;
+            rng[r] = new SplittableRandom(mix(sp.seed(), global));
+        }
+        return rng;
+    }
+
+    /** The ids that end a completion under sp: its stop ids plus EOS unless ignored. */
+    private Set<Integer> stopIds(SamplingParams sp) {
+        Set<Integer> stopIds = new HashSet<>(sp.stopTokenIds());
+        if (!sp.ignoreEos()) stopIds.addAll(eosIds);
+        return stopIds;
     }
 
     /**

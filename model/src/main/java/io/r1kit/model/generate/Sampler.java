@@ -11,14 +11,18 @@ import java.util.random.RandomGenerator;
  * e_i = exp(z_i - m); survivors S ⊆ V after top-k (z_i ≥ k-th largest z), top-p (descending
  * order, keep while the mass strictly before the token is &lt; topP·Σ_S e) and min-p
  * (e_i ≥ minP, i.e. p_i ≥ minP·p_max); the token is drawn with probability e_i / Σ_S e.
+ *
+ * <p>Public for {@code backend.device.EmulatedDevice}, whose device sampling is this class (so the
+ * emulated device picks exactly the CPU path's tokens). Draws exactly one {@code nextDouble()} per
+ * non-greedy token and none when greedy.
  */
-final class Sampler {
+public final class Sampler {
     private final int V;
     private final float[] z, e, sel;
     private final int[] keep;
     private long[] keys = new long[256];
 
-    Sampler(int vocab) {
+    public Sampler(int vocab) {
         this.V = vocab;
         this.z = new float[vocab];
         this.e = new float[vocab];
@@ -27,7 +31,7 @@ final class Sampler {
     }
 
     /** Samples from logits[off, off+V); writes the token's log-prob to lp[lpIdx]; returns the token. */
-    int sample(float[] logits, int off, SamplingParams p, RandomGenerator rng, float[] lp, int lpIdx) {
+    public int sample(float[] logits, int off, SamplingParams p, RandomGenerator rng, float[] lp, int lpIdx) {
         if (p.greedy()) {
             int best = 0;
             float bv = logits[off];

@@ -165,6 +165,14 @@ public final class CudaDeviceBackend implements DeviceBackend {
         return v[0];
     }
 
+    @Override public synchronized void readInts(DeviceArray src, int[] dst, int n, String what) {
+        dev.makeCurrent();
+        float[] bits = new float[n];   // DeviceApi downloads 32-bit words as floats; the raw bits are the ints
+        dev.download(i32(src, "readInts source"), 0, bits, 0, n);
+        for (int i = 0; i < n; i++) dst[i] = Float.floatToRawIntBits(bits[i]);
+        transfers.record(Transfers.Direction.TO_HOST, 4L * n, what);
+    }
+
     // ------------------------------------------------------------------ GEMM
 
     @Override public synchronized void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, DeviceArray A,
@@ -337,5 +345,27 @@ public final class CudaDeviceBackend implements DeviceBackend {
 
     @Override public synchronized void bf16ToF32(DeviceArray out, DeviceArray in16, long n) {
         ops().bf16ToF32(f(out, "out"), b(in16, "in16", ElementType.BF16), n);
+    }
+
+    // ------------------------------------------------------------------ decoding
+
+    @Override public synchronized void fillI32(DeviceArray a, int value, long n) {
+        dev.makeCurrent();
+        dev.fill32(i32(a, "fillI32 target"), value, n);
+    }
+
+    @Override public synchronized void kvAppend(DeviceArray cache, DeviceArray rows, DeviceArray start, int B, int Tnew, int maxT,
+                                                int rowSize) {
+        ops().kvAppend(f(cache, "cache"), f(rows, "rows"), i32(start, "start"), B, Tnew, maxT, rowSize);
+    }
+
+    @Override public synchronized void kvGather(DeviceArray dst, DeviceArray src, DeviceArray idx, int nOut, long slabSize) {
+        ops().kvGather(f(dst, "dst"), f(src, "src"), i32(idx, "idx"), nOut, slabSize);
+    }
+
+    @Override public synchronized void sample(DeviceArray out, DeviceArray logprob, DeviceArray logits, DeviceArray uniforms, int N,
+                                              int V, float temperature, int topK, float topP, float minP, int logprobMode) {
+        ops().sample(i32(out, "out"), f(logprob, "logprob"), f(logits, "logits"), f(uniforms, "uniforms"), N, V, temperature, topK,
+                topP, minP, logprobMode);
     }
 }

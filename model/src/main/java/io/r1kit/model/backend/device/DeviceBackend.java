@@ -53,6 +53,9 @@ public interface DeviceBackend {
         return a;
     }
 
+    /** dst[0, n) = src[0, n) from an I32 array (sampled token ids); one device→host copy (synchronises). */
+    void readInts(DeviceArray src, int[] dst, int n, String what);
+
     // ------------------------------------------------------------------ GEMM (fp32 C, precision per implementation)
 
     /** C[M,N] = alpha op(A) op(B) + beta C (row-major, Backend.gemm). */
@@ -164,4 +167,28 @@ public interface DeviceBackend {
 
     /** out[0, n) (F32) = in16[0, n) (BF16), exact. */
     void bf16ToF32(DeviceArray out, DeviceArray in16, long n);
+
+    // ------------------------------------------------------------------ decoding (KV cache, sampling)
+
+    /** a[0, n) = value into an I32 array (no transfer: a device memset; e.g. the cache slot all rows append at). */
+    void fillI32(DeviceArray a, int value, long n);
+
+    /**
+     * cache F32 [B, maxT, rowSize]: rows F32 [B, Tnew, rowSize] written at slots start[b] ..
+     * start[b]+Tnew-1 (start: I32 [B]).
+     */
+    void kvAppend(DeviceArray cache, DeviceArray rows, DeviceArray start, int B, int Tnew, int maxT, int rowSize);
+
+    /** dst[i, :] = src[idx[i], :] over slabs of slabSize F32 elements, i &lt; nOut (idx: I32 [nOut]; forks / compacts rows). */
+    void kvGather(DeviceArray dst, DeviceArray src, DeviceArray idx, int nOut, long slabSize);
+
+    /**
+     * One token per row of logits F32 [N, V] into out (I32 [N]) and its log-prob into logprob
+     * (F32 [N]). uniforms: F32 [N] in [0, 1), the host RNG's draws (the CPU Sampler's
+     * {@code rng.nextDouble()}), so device and CPU pick the same token. temperature 0 = greedy
+     * (argmax, lowest id on ties, RAW log-prob); topK 0, topP 1, minP 0 = off; logprobMode is
+     * {@code generate.LogprobMode.ordinal()} (0 processed, 1 temperature, 2 raw).
+     */
+    void sample(DeviceArray out, DeviceArray logprob, DeviceArray logits, DeviceArray uniforms, int N, int V,
+                float temperature, int topK, float topP, float minP, int logprobMode);
 }

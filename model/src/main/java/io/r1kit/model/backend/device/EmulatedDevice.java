@@ -2,9 +2,15 @@ package io.r1kit.model.backend.device;
 
 import io.r1kit.model.backend.Backend;
 import io.r1kit.model.backend.CpuBackend;
+import io.r1kit.model.generate.LogprobMode;
+import io.r1kit.model.generate.Sampler;
+import io.r1kit.model.generate.SamplingParams;
 import io.r1kit.model.hf.FloatFormats;
 
 import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.random.RandomGenerator;
 
 /**
  * A {@link DeviceBackend} whose "device memory" is host arrays and whose kernels are a host
@@ -89,6 +95,11 @@ public final class EmulatedDevice implements DeviceBackend {
         double v = arr(src, "readF64 source", ElementType.F64).d[0];
         transfers.record(Transfers.Direction.TO_HOST, 8, what);
         return v;
+    }
+
+    @Override public void readInts(DeviceArray src, int[] dst, int n, String what) {
+        System.arraycopy(ints(src, "readInts source"), 0, dst, 0, n);
+        transfers.record(Transfers.Direction.TO_HOST, 4L * n, what);
     }
 
     // ------------------------------------------------------------------ GEMM
@@ -273,5 +284,44 @@ public final class EmulatedDevice implements DeviceBackend {
         float[] o = f(out, "out");
         short[] h = arr(in16, "in16", ElementType.BF16).h;
         for (int i = 0; i < n; i++) o[i] = FloatFormats.bf16ToFloat(h[i]);
+    }
+
+    // ------------------------------------------------------------------ decoding
+
+    @Override public void fillI32(DeviceArray a, int value, long n) { Arrays.fill(ints(a, "fillI32 target"), 0, n(n), value); }
+
+    @Override public void kvAppend(DeviceArray cache, DeviceArray rows, DeviceArray start, int B, int Tnew, int maxT, int rowSize) {
+        float[] c = f(cache, "cache"), r = f(rows, "rows");
+        int[] s = ints(start, "start");
+        for (int b = 0; b < B; b++) {
+            if (s[b] < 0 || s[b] + Tnew > maxT)
+                throw new IllegalArgumentException("emu: kvAppend row " + b + " slots [" + s[b] + ", " + (s[b] + Tnew) + ") outside [0, " + maxT + ")");
+            System.arraycopy(r, b * Tnew * rowSize, c, (b * maxT + s[b]) * rowSize, Tnew * rowSize);
+        }
+    }
+
+    @Override public void kvGather(DeviceArray dst, DeviceArray src, DeviceArray idx, int nOut, long slabSize) {
+        float[] d = f(dst, "dst"), s = f(src, "src");
+        int[] ix = ints(idx, "idx");
+        int slab = n(slabSize);
+        for (int i = 0; i < nOut; i++) System.arraycopy(s, ix[i] * slab, d, i * slab, slab);
+    }
+
+    /** The CPU {@link Sampler} itself, fed the given uniform as its rng draw: the same token as CPU generation. */
+    @Override public void sample(DeviceArray out, DeviceArray logprob, DeviceArray logits, DeviceArray uniforms, int N, int V,
+                                 float temperature, int topK, float topP, float minP, int logprobMode) {
+        int[] o = ints(out, "out");
+        float[] lp = f(logprob, "logprob"), lg = f(logits, "logits"), u = f(uniforms, "uniforms");
+        SamplingParams p = new SamplingParams(temperature, topK, topP, minP, 1, Set.of(), List.of(), false, 0L,
+                LogprobMode.values()[logprobMode]);
+        Sampler sampler = new Sampler(V);
+        for (int r = 0; r < N; r++) o[r] = sampler.sample(lg, r * V, p, new FixedUniform(u[r]), lp, r);
+    }
+
+    /** A "random" generator whose only draw is a given uniform (what the device kernel receives). */
+    private record FixedUniform(double u) implements RandomGenerator {
+        @Override public double nextDouble() { return u; }
+
+        @Override public long nextLong() { throw new UnsupportedOperationException("emu sample: only nextDouble is drawn"); }
     }
 }

@@ -9,8 +9,9 @@
 //   Thresholds are found exactly by bisection over the
 //   float bit pattern of the scaled logit (32 block-wide counting passes each), so no sort is needed;
 //   logits tied with the threshold are all kept (a sort would keep an arbitrary subset of the tie).
-//   The draw walks the kept probabilities in vocabulary order: the first index whose cumulative
-//   mass exceeds u * total.
+//   The draw takes the first token whose cumulative mass exceeds u * total, walking the kept tokens
+//   in the Sampler's order: vocabulary order, except after top-p in descending probability (ties in
+//   vocabulary order), where the drawn level is found by one more bisection.
 #include "r1kit_common.cuh"
 
 // Order-preserving map from float to unsigned: a < b  <=>  key(a) < key(b) (for non-NaN floats).
@@ -36,6 +37,60 @@ __device__ unsigned int smp_bisect(const float* xr, int V, float mx, float invT,
         if (acc >= need) lo = mid; else hi = mid - 1u;
     }
     return lo;
+}
+
+// Block-wide minimum of ints; every thread gets the result (shi: 32 ints of __shared__ scratch).
+__device__ int smp_block_min(int v, int* shi) {
+    int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = blockDim.x >> 5;
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = min(v, __shfl_xor_sync(R1_FULL_MASK, v, o));
+    __syncthreads();
+    if (lane == 0) shi[wid] = v;
+    __syncthreads();
+    v = lane < nw ? shi[lane] : 0x7fffffff;
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = min(v, __shfl_xor_sync(R1_FULL_MASK, v, o));
+    return v;
+}
+
+// The draw after top-p, in generate.Sampler's nucleus order (descending probability, ties by id):
+// the drawn token's level K is the largest key with mass{key >= K} > target (bisection), then the
+// tokens tied at K are walked in vocabulary order from the mass above K.
+__device__ void sample_descending(int* out, float* logprob, const float* xr, int n, int V, float mx, float invT,
+                                  unsigned int keep, float u, float zRaw, float zT, int logprobMode, float* sh, int* shi) {
+    float total = 0.f;   // the same loop as smp_bisect's measure, so f(keep) = total exactly
+    for (int i = threadIdx.x; i < V; i += blockDim.x) {
+        float s = (xr[i] - mx) * invT;
+        if (smp_key(s) >= keep) total += expf(s);
+    }
+    total = r1_block_sum(total, sh);
+    float target = fminf(u * total, nextafterf(total, 0.f));    // u * total may round up to total
+    unsigned int K = smp_bisect(xr, V, mx, invT, keep, 1, nextafterf(target, total), sh);   // ">= next float" is "> target"
+    float above = 0.f, ties = 0.f;
+    int first = 0x7fffffff;
+    for (int i = threadIdx.x; i < V; i += blockDim.x) {
+        unsigned int key = smp_key((xr[i] - mx) * invT);
+        if (key > K) above += expf((xr[i] - mx) * invT);
+        else if (key == K) { ties += 1.f; first = min(first, i); }
+    }
+    above = r1_block_sum(above, sh);
+    ties = r1_block_sum(ties, sh);
+    first = smp_block_min(first, shi);
+    if (threadIdx.x != 0) return;
+    int pick = first;
+    if (ties > 1.f) {            // equal probabilities: in vocabulary order, as the Sampler's sort key
+        float run = above;
+        for (int i = first; i < V; i++) {
+            float s = (xr[i] - mx) * invT;
+            if (smp_key(s) != K) continue;
+            run += expf(s);
+            pick = i;
+            if (run > target) break;
+        }
+    }
+    out[n] = pick;
+    float sp = (xr[pick] - mx) * invT;
+    logprob[n] = logprobMode == 0 ? sp - logf(total) : logprobMode == 1 ? sp - logf(zT) : (xr[pick] - mx) - logf(zRaw);
 }
 
 // logprob[n] receives the sampled token's log-probability, as generate.Sampler reports it:
@@ -106,6 +161,10 @@ extern "C" __global__ void sample_top_k_top_p(int* out, float* logprob, const fl
     if (minP > 0.f) {                           // e = exp(s) >= minP  <=>  s >= log(minP)
         unsigned int mk = smp_key(logf(minP));
         if (mk > keep) keep = mk;               // the argmax (s = 0) always survives: minP <= 1
+    }
+    if (topP < 1.f) {
+        sample_descending(out, logprob, xr, n, V, mx, invT, keep, uniforms[n], zRaw, zT, logprobMode, sh, shi);
+        return;
     }
     // draw: each thread owns a contiguous chunk of the vocabulary
     int chunk = (V + blockDim.x - 1) / blockDim.x;

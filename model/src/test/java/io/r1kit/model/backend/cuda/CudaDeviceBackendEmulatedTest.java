@@ -168,4 +168,43 @@ class CudaDeviceBackendEmulatedTest {
             }
         }, p, g, new float[n], new float[n], n, n);
     }
+
+    /** The decoding ops generation on the device uses: cache append / gather, an I32 fill, sampling and the I32 read. */
+    @Test
+    void decodingOps() {
+        int B = 3, Tnew = 2, maxT = 5, row = 6;
+        same("fillI32 + kvAppend + kvGather", 0, 0, (d, a) -> {
+            try (DeviceArray start = d.alloc(ElementType.I32, B); DeviceArray idx = d.upload(new int[] {2, 0, 0, 1}, "test")) {
+                d.fillI32(start, 1, B);                                   // aligned rows: all at slot 1
+                d.kvAppend(a.get(0), a.get(1), start, B, Tnew, maxT, row);
+                d.kvAppend(a.get(0), a.get(2), a.get(3), B, 1, maxT, row);   // ragged starts
+                d.kvGather(a.get(4), a.get(0), idx, 4, (long) maxT * row);   // compact + fork
+            }
+        }, B * maxT * row, rnd(30, B * Tnew * row), rnd(31, B * row), new int[] {0, 3, 4}, 4 * maxT * row);
+        int N = 4, V = 300;
+        float[] x = rnd(32, N * V), u = {0.01f, 0.37f, 0.93f, 0.999f};
+        for (int i = 0; i < x.length; i++) x[i] *= 2;
+        // the real kernel against the CPU Sampler (EmulatedDevice): the same token for the same uniform
+        float[][] settings = {{0f, 0, 1f, 0f}, {1f, 0, 1f, 0f}, {0.7f, 50, 1f, 0f}, {0.8f, 40, 0.8f, 0f}, {1f, 0, 0.9f, 0f},
+                {1.2f, 0, 0.7f, 0.05f}, {1.2f, 0, 1f, 0.05f}};
+        for (float[] sp : settings) {
+            for (int mode = 0; mode < 3; mode++) {
+                int[][] ids = new int[2][N];
+                float[][] lp = new float[2][N];
+                DeviceBackend[] both = {gpu, cpu};
+                for (int k = 0; k < 2; k++) {
+                    DeviceBackend d = both[k];
+                    try (DeviceArray dx = d.upload(x, 0, x.length, "test"); DeviceArray du = d.upload(u, 0, N, "test");
+                         DeviceArray out = d.alloc(ElementType.I32, N); DeviceArray dlp = d.alloc(ElementType.F32, N)) {
+                        d.sample(out, dlp, dx, du, N, V, sp[0], (int) sp[1], sp[2], sp[3], mode);
+                        d.readInts(out, ids[k], N, "test");
+                        d.read(dlp, 0, lp[k], 0, N, "test");
+                    }
+                }
+                String what = "sample T=" + sp[0] + " k=" + sp[1] + " p=" + sp[2] + " minP=" + sp[3] + " mode " + mode;
+                org.junit.jupiter.api.Assertions.assertArrayEquals(ids[1], ids[0], what + " ids");
+                EmulatedKernelsTest.close(what + " log-probs", lp[1], lp[0], 1e-4, 1e-4);
+            }
+        }
+    }
 }

@@ -302,7 +302,7 @@ class EmulatedKernelsTest {
 
     // ------------------------------------------------------------------ sampling
 
-    /** The kernel's rule, by sorting: survivors of top-k, then top-p, then min-p; draw in vocabulary order. */
+    /** The kernel's rule, by sorting: survivors of top-k, then top-p, then min-p; draw in vocabulary order (after top-p: descending). */
     static int expectedSample(float[] x, int off, int V, float T, int topK, float topP, float minP, float u) {
         float mx = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < V; i++) mx = Math.max(mx, x[off + i]);
@@ -329,6 +329,17 @@ class EmulatedKernelsTest {
         for (int i = 0; i < V; i++) if (s[i] >= thr) total += Math.exp(s[i]);
         double target = u * total, run = 0;
         int last = -1;
+        if (topP < 1f) {   // after top-p: descending probability, ties in vocabulary order (generate.Sampler's nucleus)
+            final float t = thr;
+            Integer[] order = java.util.stream.IntStream.range(0, V).filter(i -> s[i] >= t).boxed()
+                    .sorted((a, b) -> s[a] != s[b] ? Float.compare(s[b], s[a]) : Integer.compare(a, b)).toArray(Integer[]::new);
+            for (int i : order) {
+                run += Math.exp(s[i]);
+                last = i;
+                if (run > target) return i;
+            }
+            return last;
+        }
         for (int i = 0; i < V; i++) {
             if (s[i] < thr) continue;
             run += Math.exp(s[i]);

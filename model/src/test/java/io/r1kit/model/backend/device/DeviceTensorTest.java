@@ -3,7 +3,6 @@ package io.r1kit.model.backend.device;
 import io.r1kit.model.arch.ArchTestSupport;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.autograd.Checkpoint;
-import io.r1kit.model.generate.Generator;
 import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
@@ -143,7 +142,6 @@ class DeviceTensorTest {
         unsupported.put("linearEntropy", () -> F.linearEntropy(x, Tensor.ones(5, 3).toDevice(emu), new int[] {0, 1}));
         unsupported.put("Checkpoint.run", () -> Checkpoint.run(t -> t, x));
         unsupported.put("CausalLM.scoreTokens", () -> model.scoreTokens(new int[] {1, 2}, 1, 2, null, null, new int[] {2, 3}, 1f, false));
-        unsupported.put("Generator", () -> new Generator(model));
         emu.transfers().reset();
         for (var e : unsupported.entrySet()) {
             try {
