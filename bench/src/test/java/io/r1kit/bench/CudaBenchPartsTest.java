@@ -41,6 +41,22 @@ class CudaBenchPartsTest {
     }
 
     @Test
+    void decodeRunsOnTheDeviceAndCopiesOnlyIdsAndLogprobs() {
+        ModelConfig cfg = ModelConfig.llama(61, 32, 48, 2, 4, 2).withRope(10000.0, RopeTables.Scaling.none(), 64);
+        CausalLM m = CausalLM.random(cfg, 6);
+        EmulatedDevice emu = new EmulatedDevice();
+        m.moveTo(emu);
+        emu.transfers().reset();
+        double tps = CudaBench.decodeTokensPerSecond(m, new CudaBench.Options(true, 1, null, 2, 8, 4));
+        assertTrue(tps > 0, "tokens/s " + tps);
+        // the RoPE tables once per Generator; otherwise only the generation edges (DeviceGenerationTest checks them exactly)
+        java.util.Set<String> allowed = java.util.Set.of("rope cos table", "rope sin table", "key mask", "prefill ids",
+                "prefill positions", "prefill last positions", "sampled ids", "sampled log-probs", "decode ids", "decode positions",
+                "kept rows (rows finished)", "key mask (rows finished)");
+        for (Transfers.Transfer t : emu.transfers().log()) assertTrue(allowed.contains(t.what()), "unexpected copy " + t);
+    }
+
+    @Test
     void gemmShapesFollowTheModel() {
         ModelConfig cfg = ModelConfig.llama(1000, 64, 160, 2, 4, 2);
         CudaBench.Options o = new CudaBench.Options(false, 1, null, 2, 16, 4);
