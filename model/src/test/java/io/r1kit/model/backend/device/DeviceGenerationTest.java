@@ -158,6 +158,29 @@ class DeviceGenerationTest {
         }
     }
 
+    /** Stop strings (decoded on the host from the sampled ids) and several waves (maxBatchRows < rows). */
+    @Test
+    void stopStringsAndWavesMatchCpu() {
+        CausalLM cpu = CausalLM.random(ArchTestSupport.qwen2Tied(), 51);
+        ArchTestSupport.perturb(cpu, 52);
+        CausalLM dev = cpu.copy().moveTo(new EmulatedDevice());
+        java.util.function.IntFunction<String> text = id -> String.valueOf((char) ('a' + id % 26));
+        SamplingParams sp = SamplingParams.sample(0.9f, 8, 5).withTopP(0.95f).withIgnoreEos(true);
+        List<Completion> first = new Generator(cpu, text).generate(PROMPTS, 2, sp);
+        Completion c0 = first.get(1);
+        String stop = text.apply(c0.tokens()[2]) + text.apply(c0.tokens()[3]);   // two pieces the second completion produced
+        sp = sp.withStopStrings(List.of(stop));
+        List<Completion> want = new Generator(cpu, text).generate(PROMPTS, 2, sp);
+        List<Completion> got = new Generator(dev, text).maxBatchRows(2).generate(PROMPTS, 2, sp);   // one prompt per wave
+        assertTrue(want.stream().anyMatch(c -> stop.equals(c.stopReason())), "a stop string ends a row");
+        for (int i = 0; i < want.size(); i++) {
+            assertArrayEquals(want.get(i).tokens(), got.get(i).tokens(), "tokens " + i);
+            assertEquals(want.get(i).stopReason(), got.get(i).stopReason(), "stop reason " + i);
+            assertEquals(want.get(i).text(), got.get(i).text(), "text " + i);
+            assertArrayEquals(want.get(i).logprobs(), got.get(i).logprobs(), 1e-5f, "logprobs " + i);
+        }
+    }
+
     @Test
     void aModelSplitAcrossHostAndDeviceIsRefused() {
         CausalLM m = CausalLM.random(ArchTestSupport.llama3(), 41);
