@@ -125,6 +125,9 @@ public final class Generator {
                 throw new IllegalArgumentException("generate: prompt " + i + " has " + p.length + " tokens, max_position_embeddings is "
                         + model.config().maxPositions());
         }
+        if (model.device() != (deviceForward == null ? null : deviceForward.dev))   // moved since construction: the other path would copy per op
+            throw new IllegalStateException("generate: the model moved to " + (model.device() == null ? "the host" : model.device().name())
+                    + " after this Generator was made; make a new Generator");
         Completion[] out = new Completion[prompts.size() * n];
         try (var ng = Grad.noGrad()) {
             int wave = Math.max(1, maxBatchRows / n);

@@ -188,4 +188,15 @@ class DeviceGenerationTest {
         m.finalNorm().moveToHost();
         assertThrows(IllegalArgumentException.class, () -> new Generator(m));
     }
+
+    @Test
+    void aModelMovedAfterTheGeneratorWasMadeIsRefused() {
+        CausalLM m = CausalLM.random(ArchTestSupport.llama3(), 42);
+        Generator onHost = new Generator(m);
+        m.moveTo(new EmulatedDevice());
+        assertThrows(IllegalStateException.class, () -> onHost.generate(PROMPTS, SamplingParams.greedy(2)));
+        Generator onDevice = new Generator(m);
+        m.moveToHost();
+        assertThrows(IllegalStateException.class, () -> onDevice.generate(PROMPTS, SamplingParams.greedy(2)));
+    }
 }
