@@ -138,6 +138,33 @@ class ToyUniverseTest {
     }
 
     @Test
+    void bilingualSlipRatesMakeOneLanguagesStepsUnreliableAndTheSlipCarriesThrough() {
+        BilingualGenerator clean = new BilingualGenerator(5, new GeneratorParams(Map.of("mixed_rate", "0.5")));
+        BilingualGenerator slips = new BilingualGenerator(5, new GeneratorParams(Map.of("slip_rate_ru", "0.3", "mixed_rate", "0.5")));
+        Pattern answer = Pattern.compile("<answer> (-?\\d+) </answer>");
+        Map<Integer, int[]> wrongByRuSteps = new HashMap<>();   // Russian steps in the chain -> {wrong, all}
+        for (int i = 0; i < 2000; i++) {
+            Map<String, Object> c = clean.generate(i), m = slips.generate(i);
+            assertEquals(true, c.get("correct"));
+            assertEquals(c.get("answer"), m.get("answer"));   // the reference stays the truth
+            assertEquals(c.get("cot_lang"), m.get("cot_lang"));   // slips change numbers, not languages
+            String completion = (String) m.get("completion");
+            Matcher a = answer.matcher(completion);
+            assertTrue(a.find(), completion);
+            assertEquals(a.group(1).equals(m.get("answer")), m.get("correct"), completion);
+            int ruSteps = completion.split(" будет ", -1).length - 1;
+            int[] w = wrongByRuSteps.computeIfAbsent(ruSteps, k -> new int[2]);
+            if (!(Boolean) m.get("correct")) w[0]++;
+            w[1]++;
+        }
+        assertEquals(0, wrongByRuSteps.get(0)[0], "English steps never slip with slip_rate_en=0");
+        double one = (double) wrongByRuSteps.get(1)[0] / wrongByRuSteps.get(1)[1];
+        double two = (double) wrongByRuSteps.get(2)[0] / wrongByRuSteps.get(2)[1];
+        assertTrue(one > 0.2 && one < 0.4, "one Russian step slips with p=0.3: " + one);
+        assertTrue(two > one && two < 0.65, "two Russian steps slip more often, 1-0.7^2: " + two);
+    }
+
+    @Test
     void nonReasoningAnswersAreRightAndLookupsMatchTheWorldTheCorpusStates() {
         NonReasoningGenerator g = new NonReasoningGenerator(1, GeneratorParams.empty());
         ToyWorld world = ToyWorld.standard(7);
