@@ -3,6 +3,7 @@ package io.r1kit.data.gen;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.r1kit.data.Example;
@@ -162,6 +163,35 @@ class ToyUniverseTest {
         double two = (double) wrongByRuSteps.get(2)[0] / wrongByRuSteps.get(2)[1];
         assertTrue(one > 0.2 && one < 0.4, "one Russian step slips with p=0.3: " + one);
         assertTrue(two > one && two < 0.65, "two Russian steps slip more often, 1-0.7^2: " + two);
+    }
+
+    @Test
+    void bilingualSwitchStyleChangesLanguageOnceAndMaySkipThePromptsLanguage() {
+        BilingualGenerator g = new BilingualGenerator(5, new GeneratorParams(Map.of("mixed_style", "switch", "mixed_rate", "0.5")));
+        Pattern cyr = Pattern.compile("\\p{IsCyrillic}");
+        int mixed = 0, wholeOther = 0;
+        for (int i = 0; i < 1000; i++) {
+            Map<String, Object> m = g.generate(i);
+            String c = (String) m.get("completion");
+            String think = c.substring(c.indexOf("<think>") + 7, c.indexOf("</think>")).trim();
+            String[] sentences = think.split("\\. ");
+            boolean prompts = m.get("language").equals("ru");
+            int changes = 0;
+            for (int k = 1; k < sentences.length; k++) {
+                if (cyr.matcher(sentences[k]).find() != cyr.matcher(sentences[k - 1]).find()) changes++;
+            }
+            if (m.get("cot_lang").equals("mixed")) {
+                mixed++;
+                assertTrue(changes <= 1, think);
+                if (cyr.matcher(sentences[0]).find() != prompts) wholeOther++;
+            } else {
+                assertEquals(0, changes, think);
+            }
+        }
+        assertTrue(mixed > 400 && mixed < 600, "mixed_rate 0.5 of all chains: " + mixed);
+        assertTrue(wholeOther > 100, "some chains think in the other language from the first step: " + wholeOther);
+        assertThrows(io.r1kit.data.DatasetException.class,
+                () -> new BilingualGenerator(5, new GeneratorParams(Map.of("mixed_style", "sometimes"))));
     }
 
     @Test
