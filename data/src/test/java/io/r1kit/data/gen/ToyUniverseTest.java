@@ -3,6 +3,7 @@ package io.r1kit.data.gen;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.r1kit.data.Example;
@@ -135,6 +136,62 @@ class ToyUniverseTest {
             }
         }
         assertTrue(mixed > 60 && mixed < 300, "mixed_rate 0.3 of multi-step chains: " + mixed);
+    }
+
+    @Test
+    void bilingualSlipRatesMakeOneLanguagesStepsUnreliableAndTheSlipCarriesThrough() {
+        BilingualGenerator clean = new BilingualGenerator(5, new GeneratorParams(Map.of("mixed_rate", "0.5")));
+        BilingualGenerator slips = new BilingualGenerator(5, new GeneratorParams(Map.of("slip_rate_ru", "0.3", "mixed_rate", "0.5")));
+        Pattern answer = Pattern.compile("<answer> (-?\\d+) </answer>");
+        Map<Integer, int[]> wrongByRuSteps = new HashMap<>();   // Russian steps in the chain -> {wrong, all}
+        for (int i = 0; i < 2000; i++) {
+            Map<String, Object> c = clean.generate(i), m = slips.generate(i);
+            assertEquals(true, c.get("correct"));
+            assertEquals(c.get("answer"), m.get("answer"));   // the reference stays the truth
+            assertEquals(c.get("cot_lang"), m.get("cot_lang"));   // slips change numbers, not languages
+            String completion = (String) m.get("completion");
+            Matcher a = answer.matcher(completion);
+            assertTrue(a.find(), completion);
+            assertEquals(a.group(1).equals(m.get("answer")), m.get("correct"), completion);
+            int ruSteps = completion.split(" будет ", -1).length - 1;
+            int[] w = wrongByRuSteps.computeIfAbsent(ruSteps, k -> new int[2]);
+            if (!(Boolean) m.get("correct")) w[0]++;
+            w[1]++;
+        }
+        assertEquals(0, wrongByRuSteps.get(0)[0], "English steps never slip with slip_rate_en=0");
+        double one = (double) wrongByRuSteps.get(1)[0] / wrongByRuSteps.get(1)[1];
+        double two = (double) wrongByRuSteps.get(2)[0] / wrongByRuSteps.get(2)[1];
+        assertTrue(one > 0.2 && one < 0.4, "one Russian step slips with p=0.3: " + one);
+        assertTrue(two > one && two < 0.65, "two Russian steps slip more often, 1-0.7^2: " + two);
+    }
+
+    @Test
+    void bilingualSwitchStyleChangesLanguageOnceAndMaySkipThePromptsLanguage() {
+        BilingualGenerator g = new BilingualGenerator(5, new GeneratorParams(Map.of("mixed_style", "switch", "mixed_rate", "0.5")));
+        Pattern cyr = Pattern.compile("\\p{IsCyrillic}");
+        int mixed = 0, wholeOther = 0;
+        for (int i = 0; i < 1000; i++) {
+            Map<String, Object> m = g.generate(i);
+            String c = (String) m.get("completion");
+            String think = c.substring(c.indexOf("<think>") + 7, c.indexOf("</think>")).trim();
+            String[] sentences = think.split("\\. ");
+            boolean prompts = m.get("language").equals("ru");
+            int changes = 0;
+            for (int k = 1; k < sentences.length; k++) {
+                if (cyr.matcher(sentences[k]).find() != cyr.matcher(sentences[k - 1]).find()) changes++;
+            }
+            if (m.get("cot_lang").equals("mixed")) {
+                mixed++;
+                assertTrue(changes <= 1, think);
+                if (cyr.matcher(sentences[0]).find() != prompts) wholeOther++;
+            } else {
+                assertEquals(0, changes, think);
+            }
+        }
+        assertTrue(mixed > 400 && mixed < 600, "mixed_rate 0.5 of all chains: " + mixed);
+        assertTrue(wholeOther > 100, "some chains think in the other language from the first step: " + wholeOther);
+        assertThrows(io.r1kit.data.DatasetException.class,
+                () -> new BilingualGenerator(5, new GeneratorParams(Map.of("mixed_style", "sometimes"))));
     }
 
     @Test
