@@ -138,8 +138,6 @@ class DeviceTensorTest {
             });
         unsupported.put("crossEntropy with a mask", () -> F.crossEntropy(x, new int[] {0, 1}, Tensor.ones(2).toDevice(emu)));
         unsupported.put("keyMask", () -> F.keyMask(m));
-        unsupported.put("linearTokenLogProbs", () -> F.linearTokenLogProbs(x, Tensor.ones(5, 3).toDevice(emu), new int[] {0, 1}));
-        unsupported.put("linearEntropy", () -> F.linearEntropy(x, Tensor.ones(5, 3).toDevice(emu), new int[] {0, 1}));
         unsupported.put("Checkpoint.run", () -> Checkpoint.run(t -> t, x));
         unsupported.put("CausalLM.scoreTokens", () -> model.scoreTokens(new int[] {1, 2}, 1, 2, null, null, new int[] {2, 3}, 1f, false));
         emu.transfers().reset();
