@@ -1,6 +1,8 @@
 package io.r1kit.model.backend.cuda;
 
+import io.r1kit.model.backend.device.BinaryOp;
 import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.UnaryOp;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
 import io.r1kit.model.backend.device.Transfers;
@@ -367,5 +369,49 @@ public final class CudaDeviceBackend implements DeviceBackend {
                                               int V, float temperature, int topK, float topP, float minP, int logprobMode) {
         ops().sample(i32(out, "out"), f(logprob, "logprob"), f(logits, "logits"), f(uniforms, "uniforms"), N, V, temperature, topK,
                 topP, minP, logprobMode);
+    }
+
+    // ------------------------------------------------------------------ loss ops: no CUDA kernels yet
+
+    private UnsupportedOperationException noKernel(String op) {
+        return new UnsupportedOperationException(name + ": " + op + " has no CUDA kernel yet (runs on the emulated device and the CPU only)");
+    }
+
+    @Override public void unary(UnaryOp op, DeviceArray out, DeviceArray x, long n, float p, float q) {
+        throw noKernel(op.name().toLowerCase());
+    }
+
+    @Override public void unaryBackward(UnaryOp op, DeviceArray dx, DeviceArray g, DeviceArray x, DeviceArray y, long n, float p,
+                                        float q) {
+        throw noKernel(op.name().toLowerCase() + " backward");
+    }
+
+    @Override public void binary(BinaryOp op, DeviceArray out, DeviceArray a, DeviceArray b, int[] shape, int[] strideA,
+                                 int[] strideB) {
+        throw noKernel("broadcast " + op.name().toLowerCase());
+    }
+
+    @Override public void binaryBackward(BinaryOp op, DeviceArray da, DeviceArray db, DeviceArray g, DeviceArray a, DeviceArray b,
+                                         int[] shape, int[] strideA, int[] strideB) {
+        throw noKernel("broadcast " + op.name().toLowerCase() + " backward");
+    }
+
+    @Override public void where(DeviceArray out, DeviceArray cond, DeviceArray a, DeviceArray b, int[] shape, int[] strideC,
+                                int[] strideA, int[] strideB) {
+        throw noKernel("where");
+    }
+
+    @Override public void whereBackward(DeviceArray da, DeviceArray db, DeviceArray g, DeviceArray cond, int[] shape, int[] strideC,
+                                        int[] strideA, int[] strideB) {
+        throw noKernel("where backward");
+    }
+
+    @Override public void maskedReduce(DeviceArray out, DeviceArray x, DeviceArray mask, int outer, int n, int inner, boolean mean) {
+        throw noKernel("masked / dim reduction");
+    }
+
+    @Override public void maskedReduceBackward(DeviceArray dx, DeviceArray g, DeviceArray mask, int outer, int n, int inner,
+                                               boolean mean) {
+        throw noKernel("masked / dim reduction backward");
     }
 }
