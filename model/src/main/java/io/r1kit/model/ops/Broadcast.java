@@ -3,6 +3,7 @@ package io.r1kit.model.ops;
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.autograd.Node;
 import io.r1kit.model.backend.Backend;
+import io.r1kit.model.backend.device.BinaryOp;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
@@ -24,12 +25,10 @@ import java.util.Arrays;
 final class Broadcast {
     private Broadcast() {}
 
-    enum Kind { ADD, SUB, MUL, DIV, MIN, MAX }
-
     /** Shortest broadcast row worth one kernel call per row (shorter rows, e.g. scalars, use the plain loop). */
     private static final int ROW_KERNEL_MIN = 16;
 
-    static Tensor apply(Kind kind, Tensor a, Tensor b) {
+    static Tensor apply(BinaryOp kind, Tensor a, Tensor b) {
         String op = kind.name().toLowerCase();
         int[] outShape = Shape.broadcast(op, a.shape(), b.shape());
         DeviceBackend dev = OnDevice.deviceOf(op, a, b);
@@ -39,19 +38,19 @@ final class Broadcast {
         int n = O.length;
         Backend be = Backends.current();
         Index ia = Index.of(a.shape(), outShape), ib = Index.of(b.shape(), outShape);
-        boolean kernel = kind == Kind.ADD || kind == Kind.MUL;
+        boolean kernel = kind == BinaryOp.ADD || kind == BinaryOp.MUL;
         if (kernel && ia.period == 0 && ib.period == 0) {
-            if (kind == Kind.ADD) be.add(O, 0, A, 0, B, 0, n);
+            if (kind == BinaryOp.ADD) be.add(O, 0, A, 0, B, 0, n);
             else be.mul(O, 0, A, 0, B, 0, n);
         } else if (kernel && ia.period == 0 && ib.period >= ROW_KERNEL_MIN) {
             // [..., C] ∘ [C] (bias, per-channel scale): one kernel call per row
             int P = ib.period;
             for (int r = 0; r < n; r += P) {
-                if (kind == Kind.ADD) be.add(O, r, A, r, B, 0, P);
+                if (kind == BinaryOp.ADD) be.add(O, r, A, r, B, 0, P);
                 else be.mul(O, r, A, r, B, 0, P);
             }
         } else {
-            for (int i = 0; i < n; i++) O[i] = f(kind, A[ia.at(i)], B[ib.at(i)]);
+            for (int i = 0; i < n; i++) O[i] = kind.apply(A[ia.at(i)], B[ib.at(i)]);
         }
         if (Grad.needsGrad(a, b)) Grad.attach(out, new BinaryNode(kind, a, b, outShape));
         return out;
@@ -61,26 +60,25 @@ final class Broadcast {
      * The device forms: add / sub / mul of equal shapes, and a + b with b the trailing dims of a
      * (the bias case, [N, C] + [C]). Other broadcasts and kinds have no device kernels yet.
      */
-    private static Tensor onDevice(DeviceBackend dev, Kind kind, Tensor a, Tensor b, int[] outShape) {
+    private static Tensor onDevice(DeviceBackend dev, BinaryOp kind, Tensor a, Tensor b, int[] outShape) {
         String op = kind.name().toLowerCase();
         Index ia = Index.of(a.shape(), outShape), ib = Index.of(b.shape(), outShape);
         boolean same = ia.period == 0 && ib.period == 0;
-        boolean bias = kind == Kind.ADD && ia.period == 0 && ib.period > 0;
-        if (!(same && (kind == Kind.ADD || kind == Kind.SUB || kind == Kind.MUL) || bias))
-            throw new UnsupportedOperationException(op + " of " + Shape.str(a.shape()) + " and " + Shape.str(b.shape())
-                    + " has no device implementation yet (device: add/sub/mul of equal shapes, add of a trailing-dims bias)");
+        boolean bias = kind == BinaryOp.ADD && ia.period == 0 && ib.period > 0;
+        if (!(same && (kind == BinaryOp.ADD || kind == BinaryOp.SUB || kind == BinaryOp.MUL) || bias))
+            return stridedOnDevice(dev, kind, a, b, outShape);
         Tensor out = Tensor.zerosOn(dev, outShape);
         DeviceArray A = a.deviceArray(op), B = b.deviceArray(op), O = out.deviceArray(op);
         int n = out.numel(), cols = Math.max(1, ib.period), rows = n / cols;
         if (bias) dev.addRowBroadcast(O, A, B, rows, cols);
-        else if (kind == Kind.ADD) dev.add(O, A, B, n);
-        else if (kind == Kind.MUL) dev.mul(O, A, B, n);
+        else if (kind == BinaryOp.ADD) dev.add(O, A, B, n);
+        else if (kind == BinaryOp.MUL) dev.mul(O, A, B, n);
         else { dev.axpy(1f, A, O, n); dev.axpy(-1f, B, O, n); }
         if (Grad.needsGrad(a, b)) Grad.attach(out, new OnDevice.DeviceNode(op, a, b) {
             @Override
             void backwardOn(DeviceArray g) {
                 Tensor x = input(0), y = input(1);
-                if (kind == Kind.MUL) {   // da += g * b, db += g * a
+                if (kind == BinaryOp.MUL) {   // da += g * b, db += g * a
                     try (DeviceArray t = dev.alloc(ElementType.F32, n)) {
                         if (x.requiresGrad()) { dev.mul(t, g, y.deviceArray(op), n); dev.axpy(1f, t, x.deviceGradBuffer(), n); }
                         if (y.requiresGrad()) { dev.mul(t, g, x.deviceArray(op), n); dev.axpy(1f, t, y.deviceGradBuffer(), n); }
@@ -90,22 +88,43 @@ final class Broadcast {
                 if (x.requiresGrad()) dev.axpy(1f, g, x.deviceGradBuffer(), n);
                 if (y.requiresGrad()) {
                     if (bias) dev.sumRowsInto(y.deviceGradBuffer(), g, rows, cols, 1f);
-                    else dev.axpy(kind == Kind.SUB ? -1f : 1f, g, y.deviceGradBuffer(), n);
+                    else dev.axpy(kind == BinaryOp.SUB ? -1f : 1f, g, y.deviceGradBuffer(), n);
                 }
             }
         });
         return out;
     }
 
-    private static float f(Kind k, float x, float y) {
-        return switch (k) {
-            case ADD -> x + y;
-            case SUB -> x - y;
-            case MUL -> x * y;
-            case DIV -> x / y;
-            case MIN -> Math.min(x, y);
-            case MAX -> Math.max(x, y);
-        };
+    /**
+     * Any kind and any numpy broadcast on the device's strided binary kernel ({@link DeviceBackend#binary}):
+     * each operand is read through strides over the output's shape, 0 along the dims it is broadcast
+     * along, and its gradient is accumulated through the same strides.
+     */
+    private static Tensor stridedOnDevice(DeviceBackend dev, BinaryOp kind, Tensor a, Tensor b, int[] outShape) {
+        String op = kind.name().toLowerCase();
+        int[] sa = strides(a.shape(), outShape), sb = strides(b.shape(), outShape);
+        Tensor out = Tensor.zerosOn(dev, outShape);
+        dev.binary(kind, out.deviceArray(op), a.deviceArray(op), b.deviceArray(op), outShape, sa, sb);
+        if (Grad.needsGrad(a, b)) Grad.attach(out, new OnDevice.DeviceNode(op, a, b) {
+            @Override
+            void backwardOn(DeviceArray g) {
+                Tensor x = input(0), y = input(1);
+                dev.binaryBackward(kind, x.requiresGrad() ? x.deviceGradBuffer() : null, y.requiresGrad() ? y.deviceGradBuffer() : null,
+                        g, x.deviceArray(op), y.deviceArray(op), outShape, sa, sb);
+            }
+        });
+        return out;
+    }
+
+    /** Element strides of a row-major operand of shape {@code in} read at the indices of {@code out} (0 along broadcast dims). */
+    static int[] strides(int[] in, int[] out) {
+        int[] st = new int[out.length];
+        int stride = 1;
+        for (int k = in.length - 1, d = out.length - 1; k >= 0; k--, d--) {
+            st[d] = in[k] == 1 && out[d] != 1 ? 0 : stride;
+            stride *= in[k];
+        }
+        return st;
     }
 
     /**
@@ -138,10 +157,10 @@ final class Broadcast {
     }
 
     private static final class BinaryNode extends Node {
-        private final Kind kind;
+        private final BinaryOp kind;
         private final int[] outShape;
 
-        BinaryNode(Kind kind, Tensor a, Tensor b, int[] outShape) {
+        BinaryNode(BinaryOp kind, Tensor a, Tensor b, int[] outShape) {
             super(kind.name().toLowerCase(), a, b);
             this.kind = kind;
             this.outShape = outShape;
@@ -153,10 +172,10 @@ final class Broadcast {
             float[] A = a.data(), B = b.data();
             Index ia = Index.of(a.shape(), outShape), ib = Index.of(b.shape(), outShape);
             int n = g.length;
-            if ((kind == Kind.ADD || kind == Kind.SUB) && ia.period == 0 && (ib.period == 0 || ib.period >= ROW_KERNEL_MIN)) {
+            if ((kind == BinaryOp.ADD || kind == BinaryOp.SUB) && ia.period == 0 && (ib.period == 0 || ib.period >= ROW_KERNEL_MIN)) {
                 // residual add (equal shapes) and bias add ([..., C] + [C]): axpy, per row for the bias
                 Backend be = Backends.current();
-                float sb = kind == Kind.ADD ? 1f : -1f;
+                float sb = kind == BinaryOp.ADD ? 1f : -1f;
                 if (a.requiresGrad()) be.axpy(1f, g, 0, a.gradBuffer(), 0, n);
                 if (b.requiresGrad()) {
                     float[] dB = b.gradBuffer();
@@ -170,14 +189,7 @@ final class Broadcast {
                 for (int i = 0; i < n; i++) {
                     int ja = ia.at(i);
                     float x = A[ja], y = B[ib.at(i)];
-                    dA[ja] += switch (kind) {
-                        case ADD, SUB -> g[i];
-                        case MUL -> g[i] * y;
-                        case DIV -> g[i] / y;
-                        // ties split the gradient evenly between the operands, as torch does
-                        case MIN -> x < y ? g[i] : x == y ? 0.5f * g[i] : 0f;
-                        case MAX -> x > y ? g[i] : x == y ? 0.5f * g[i] : 0f;
-                    };
+                    dA[ja] += kind.gradA(g[i], x, y);
                 }
             }
             if (b.requiresGrad()) {
@@ -185,14 +197,7 @@ final class Broadcast {
                 for (int i = 0; i < n; i++) {
                     int jb = ib.at(i);
                     float x = A[ia.at(i)], y = B[jb];
-                    dB[jb] += switch (kind) {
-                        case ADD -> g[i];
-                        case SUB -> -g[i];
-                        case MUL -> g[i] * x;
-                        case DIV -> -g[i] * x / (y * y);
-                        case MIN -> y < x ? g[i] : x == y ? 0.5f * g[i] : 0f;
-                        case MAX -> y > x ? g[i] : x == y ? 0.5f * g[i] : 0f;
-                    };
+                    dB[jb] += kind.gradB(g[i], x, y);
                 }
             }
         }
@@ -202,13 +207,38 @@ final class Broadcast {
 
     /** out = cond != 0 ? a : b, all three broadcast together; cond gets no gradient. */
     static Tensor where(Tensor cond, Tensor a, Tensor b) {
-        OnDevice.requireHost("where", cond, a, b);
+        DeviceBackend dev = OnDevice.deviceOf("where", cond, a, b);
         int[] outShape = Shape.broadcast("where", Shape.broadcast("where", cond.shape(), a.shape()), b.shape());
+        if (dev != null) return whereOnDevice(dev, cond, a, b, outShape);
         Tensor out = Tensor.zeros(outShape);
         Index ic = Index.of(cond.shape(), outShape), ia = Index.of(a.shape(), outShape), ib = Index.of(b.shape(), outShape);
         float[] C = cond.data(), A = a.data(), B = b.data(), O = out.data();
         for (int i = 0; i < O.length; i++) O[i] = C[ic.at(i)] != 0f ? A[ia.at(i)] : B[ib.at(i)];
         if (Grad.needsGrad(a, b)) Grad.attach(out, new WhereNode(cond, a, b, outShape));
+        return out;
+    }
+
+    /** where on the device's strided kernels (cond is read, never differentiated). */
+    private static Tensor whereOnDevice(DeviceBackend dev, Tensor cond, Tensor a, Tensor b, int[] outShape) {
+        int[] sc = strides(cond.shape(), outShape), sa = strides(a.shape(), outShape), sb = strides(b.shape(), outShape);
+        Tensor out = Tensor.zerosOn(dev, outShape);
+        dev.where(out.deviceArray("where"), cond.deviceArray("where"), a.deviceArray("where"), b.deviceArray("where"), outShape, sc, sa, sb);
+        if (Grad.needsGrad(a, b)) Grad.attach(out, new OnDevice.DeviceNode("where", a, b) {
+            private Tensor c = cond;
+
+            @Override
+            void backwardOn(DeviceArray g) {
+                Tensor x = input(0), y = input(1);
+                dev.whereBackward(x.requiresGrad() ? x.deviceGradBuffer() : null, y.requiresGrad() ? y.deviceGradBuffer() : null,
+                        g, c.deviceArray("where"), outShape, sc, sa, sb);
+            }
+
+            @Override
+            protected void release() {
+                c = null;
+                super.release();
+            }
+        });
         return out;
     }
 

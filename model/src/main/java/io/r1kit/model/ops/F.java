@@ -1,6 +1,8 @@
 package io.r1kit.model.ops;
 
 import io.r1kit.model.backend.RopeTables;
+import io.r1kit.model.backend.device.BinaryOp;
+import io.r1kit.model.backend.device.UnaryOp;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
 
@@ -48,22 +50,22 @@ public final class F {
     // ------------------------------------------------------------------ broadcasting binary
 
     /** a + b (numpy broadcasting). */
-    public static Tensor add(Tensor a, Tensor b) { return Broadcast.apply(Broadcast.Kind.ADD, a, b); }
+    public static Tensor add(Tensor a, Tensor b) { return Broadcast.apply(BinaryOp.ADD, a, b); }
 
     /** a - b (numpy broadcasting). */
-    public static Tensor sub(Tensor a, Tensor b) { return Broadcast.apply(Broadcast.Kind.SUB, a, b); }
+    public static Tensor sub(Tensor a, Tensor b) { return Broadcast.apply(BinaryOp.SUB, a, b); }
 
     /** a * b (numpy broadcasting). */
-    public static Tensor mul(Tensor a, Tensor b) { return Broadcast.apply(Broadcast.Kind.MUL, a, b); }
+    public static Tensor mul(Tensor a, Tensor b) { return Broadcast.apply(BinaryOp.MUL, a, b); }
 
     /** a / b (numpy broadcasting). */
-    public static Tensor div(Tensor a, Tensor b) { return Broadcast.apply(Broadcast.Kind.DIV, a, b); }
+    public static Tensor div(Tensor a, Tensor b) { return Broadcast.apply(BinaryOp.DIV, a, b); }
 
     /** Elementwise min (broadcasting); on ties each operand gets half the gradient (as torch). */
-    public static Tensor minimum(Tensor a, Tensor b) { return Broadcast.apply(Broadcast.Kind.MIN, a, b); }
+    public static Tensor minimum(Tensor a, Tensor b) { return Broadcast.apply(BinaryOp.MIN, a, b); }
 
     /** Elementwise max (broadcasting); on ties each operand gets half the gradient (as torch). */
-    public static Tensor maximum(Tensor a, Tensor b) { return Broadcast.apply(Broadcast.Kind.MAX, a, b); }
+    public static Tensor maximum(Tensor a, Tensor b) { return Broadcast.apply(BinaryOp.MAX, a, b); }
 
     /** cond != 0 ? a : b, broadcasting all three; cond gets no gradient. */
     public static Tensor where(Tensor cond, Tensor a, Tensor b) { return Broadcast.where(cond, a, b); }
@@ -71,30 +73,30 @@ public final class F {
     // ------------------------------------------------------------------ unary
 
     /** s * x. */
-    public static Tensor scale(Tensor x, float s) { return Pointwise.apply(Pointwise.Kind.SCALE, x, s, 0); }
+    public static Tensor scale(Tensor x, float s) { return Pointwise.apply(UnaryOp.SCALE, x, s, 0); }
 
     /** x + s. */
-    public static Tensor addScalar(Tensor x, float s) { return Pointwise.apply(Pointwise.Kind.ADD_SCALAR, x, s, 0); }
+    public static Tensor addScalar(Tensor x, float s) { return Pointwise.apply(UnaryOp.ADD_SCALAR, x, s, 0); }
 
-    public static Tensor neg(Tensor x) { return Pointwise.apply(Pointwise.Kind.NEG, x, 0, 0); }
+    public static Tensor neg(Tensor x) { return Pointwise.apply(UnaryOp.NEG, x, 0, 0); }
 
-    public static Tensor exp(Tensor x) { return Pointwise.apply(Pointwise.Kind.EXP, x, 0, 0); }
+    public static Tensor exp(Tensor x) { return Pointwise.apply(UnaryOp.EXP, x, 0, 0); }
 
     /** Natural log (x <= 0 gives -inf/NaN, as in torch). */
-    public static Tensor log(Tensor x) { return Pointwise.apply(Pointwise.Kind.LOG, x, 0, 0); }
+    public static Tensor log(Tensor x) { return Pointwise.apply(UnaryOp.LOG, x, 0, 0); }
 
-    public static Tensor sqrt(Tensor x) { return Pointwise.apply(Pointwise.Kind.SQRT, x, 0, 0); }
+    public static Tensor sqrt(Tensor x) { return Pointwise.apply(UnaryOp.SQRT, x, 0, 0); }
 
     /** x^p for a scalar exponent. */
-    public static Tensor pow(Tensor x, float p) { return Pointwise.apply(Pointwise.Kind.POW, x, p, 0); }
+    public static Tensor pow(Tensor x, float p) { return Pointwise.apply(UnaryOp.POW, x, p, 0); }
 
-    public static Tensor sigmoid(Tensor x) { return Pointwise.apply(Pointwise.Kind.SIGMOID, x, 0, 0); }
+    public static Tensor sigmoid(Tensor x) { return Pointwise.apply(UnaryOp.SIGMOID, x, 0, 0); }
 
     /** log σ(x), computed stably (Bradley-Terry reward-model and DPO losses: -logSigmoid(r_c - r_r)). */
-    public static Tensor logSigmoid(Tensor x) { return Pointwise.apply(Pointwise.Kind.LOG_SIGMOID, x, 0, 0); }
+    public static Tensor logSigmoid(Tensor x) { return Pointwise.apply(UnaryOp.LOG_SIGMOID, x, 0, 0); }
 
     /** |x| (gradient sign(x), 0 at 0 as torch). */
-    public static Tensor abs(Tensor x) { return Pointwise.apply(Pointwise.Kind.ABS, x, 0, 0); }
+    public static Tensor abs(Tensor x) { return Pointwise.apply(UnaryOp.ABS, x, 0, 0); }
 
     /**
      * min(max(x, lo), hi); use {@code Float.NEGATIVE_INFINITY} / {@code POSITIVE_INFINITY} for
@@ -102,7 +104,7 @@ public final class F {
      */
     public static Tensor clamp(Tensor x, float lo, float hi) {
         if (lo > hi) throw new IllegalArgumentException("clamp: min " + lo + " > max " + hi);
-        return Pointwise.apply(Pointwise.Kind.CLAMP, x, lo, hi);
+        return Pointwise.apply(UnaryOp.CLAMP, x, lo, hi);
     }
 
     // ------------------------------------------------------------------ reductions
@@ -281,7 +283,6 @@ public final class F {
      * (a negative target is also ignored).
      */
     public static Tensor crossEntropy(Tensor logits, int[] targets, Tensor mask) {
-        OnDevice.requireHost("crossEntropy with a mask", logits, mask);
         Tensor lp = tokenLogProbs(logits, targets);
         return neg(maskedMean(lp, mask));
     }

@@ -3,6 +3,9 @@ package io.r1kit.model.ops;
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.autograd.Node;
 import io.r1kit.model.backend.Backend;
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
+import io.r1kit.model.backend.device.ElementType;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
@@ -26,7 +29,7 @@ final class FusedLmHead {
 
     static Tensor apply(Tensor h, Tensor w, int[] targets, int chunkRows, boolean entropy) {
         String op = entropy ? "linearEntropy" : "linearTokenLogProbs";
-        OnDevice.requireHost(op, h, w);
+        DeviceBackend dev = OnDevice.deviceOf(op, h, w);
         int[] hs = h.shape(), ws = w.shape();
         if (ws.length != 2 || hs.length < 1 || hs[hs.length - 1] != ws[1])
             throw new IllegalArgumentException(op + ": h " + Shape.str(hs) + " and weight " + Shape.str(ws)
@@ -40,6 +43,7 @@ final class FusedLmHead {
                 throw new IndexOutOfBoundsException(op + ": target " + targets[i] + " at row " + i + " >= vocab " + V);
             if (targets[i] >= 0) count++;
         }
+        if (dev != null) return onDevice(dev, op, h, w, targets, N, V, C, entropy, Arrays.copyOf(hs, hs.length - 1));
         final int nValid = count;
         int[] rows = new int[nValid];                   // the rows that need logits
         int[] tgt = new int[nValid];
@@ -89,6 +93,54 @@ final class FusedLmHead {
                             for (int c = 0; c < C; c++) dH[dst + c] += dhr[src + c];
                         }
                     }
+                }
+            }
+        });
+        return out;
+    }
+
+    /**
+     * The device form, composed of existing device kernels (GEMM, token log-prob / entropy):
+     * unlike the host form it computes the logits of ALL N rows at once in one [N, V] scratch
+     * (freed after each pass; no chunking, no skipping of rows with a negative target). Token
+     * log-probs of negative targets are 0 with no gradient (the kernel's contract); the entropy of
+     * such rows is multiplied by the F32 row mask of the targets (uploaded once per array, like
+     * the I32 targets), and so is the incoming gradient in the backward.
+     */
+    private static Tensor onDevice(DeviceBackend dev, String op, Tensor h, Tensor w, int[] targets, int N, int V, int C,
+                                   boolean entropy, int[] outShape) {
+        OnDevice.Ref t = entropy ? null : OnDevice.ints(dev, targets, op + " targets [" + N + "]");
+        OnDevice.Ref m = entropy ? OnDevice.rowMask(dev, targets, op + " row mask [" + N + "]") : null;
+        OnDevice.Ref lse = OnDevice.scratch(dev, N);
+        OnDevice.Ref ent = entropy ? OnDevice.scratch(dev, N) : null;   // unmasked entropy, for the backward
+        Tensor out = Tensor.zerosOn(dev, outShape);
+        DeviceArray O = out.deviceArray(op);
+        if (N > 0) try (DeviceArray logits = dev.alloc(ElementType.F32, (long) N * V)) {
+            dev.gemm(false, true, N, V, C, 1f, h.deviceArray(op), 0, w.deviceArray(op), 0, 0f, logits, 0);
+            if (entropy) {
+                dev.entropyForward(ent.array, lse.array, logits, N, V);
+                dev.mul(O, ent.array, m.array, N);
+            } else {
+                dev.tokenLogProbsForward(O, lse.array, logits, t.array, N, V);
+            }
+        }
+        if (N > 0 && Grad.needsGrad(h, w)) Grad.attach(out, new OnDevice.DeviceNode(op, h, w) {
+            @Override
+            void backwardOn(DeviceArray g) {
+                Tensor hi = input(0), wi = input(1);
+                DeviceArray H = hi.deviceArray(op), W = wi.deviceArray(op);
+                try (DeviceArray logits = dev.alloc(ElementType.F32, (long) N * V);
+                     DeviceArray dl = dev.alloc(ElementType.F32, (long) N * V);
+                     DeviceArray gm = entropy ? dev.alloc(ElementType.F32, N) : null) {
+                    dev.gemm(false, true, N, V, C, 1f, H, 0, W, 0, 0f, logits, 0);
+                    if (entropy) {
+                        dev.mul(gm, g, m.array, N);
+                        dev.entropyBackward(dl, gm, logits, lse.array, ent.array, N, V);
+                    } else {
+                        dev.tokenLogProbsBackward(dl, g, logits, lse.array, t.array, N, V);
+                    }
+                    if (wi.requiresGrad()) dev.gemm(true, false, V, C, N, 1f, dl, 0, H, 0, 1f, wi.deviceGradBuffer(), 0);
+                    if (hi.requiresGrad()) dev.gemm(false, false, N, C, V, 1f, dl, 0, W, 0, 1f, hi.deviceGradBuffer(), 0);
                 }
             }
         });

@@ -138,6 +138,7 @@ public final class OnDevice {
     /** Per device: the last index uploads, newest first (bounded), and the tables (kept while their array lives). */
     private static final Map<DeviceBackend, ArrayDeque<Cached>> INDEX_CACHE = new IdentityHashMap<>();
     private static final Map<DeviceBackend, ArrayDeque<Cached>> TABLE_CACHE = new IdentityHashMap<>();
+    private static final Map<DeviceBackend, ArrayDeque<Cached>> ROW_MASK_CACHE = new IdentityHashMap<>();
     private static final int INDEX_ENTRIES = 32;
 
     private record Cached(WeakReference<Object> key, Object snapshot, Ref ref) {}
@@ -145,6 +146,18 @@ public final class OnDevice {
     /** ids as an I32 device array (uploaded once per distinct array, see the class comment). */
     static Ref ints(DeviceBackend dev, int[] ids, String what) {
         return cached(INDEX_CACHE, dev, ids, () -> dev.upload(ids, what), (a, b) -> Arrays.equals((int[]) a, (int[]) b), ids.clone());
+    }
+
+    /**
+     * The F32 row mask (1 where targets[i] >= 0, else 0) of a target array, uploaded once per
+     * distinct array like {@link #ints} (its own cache: the same array may also be uploaded as I32).
+     */
+    static Ref rowMask(DeviceBackend dev, int[] targets, String what) {
+        return cached(ROW_MASK_CACHE, dev, targets, () -> {
+            float[] m = new float[targets.length];
+            for (int i = 0; i < m.length; i++) m[i] = targets[i] >= 0 ? 1f : 0f;
+            return dev.upload(m, 0, m.length, what);
+        }, (a, b) -> Arrays.equals((int[]) a, (int[]) b), targets.clone());
     }
 
     /** A key mask as a U8 device array, or null. */
@@ -173,7 +186,7 @@ public final class OnDevice {
         }
         Ref ref = new Ref(dev, upload.run());
         entries.addFirst(new Cached(new WeakReference<>(key), snapshot, ref));
-        while (cache == INDEX_CACHE && entries.size() > INDEX_ENTRIES) entries.removeLast();   // nodes still holding the Ref keep it alive
+        while (cache != TABLE_CACHE && entries.size() > INDEX_ENTRIES) entries.removeLast();   // nodes still holding the Ref keep it alive
         return ref;
     }
 }

@@ -55,10 +55,10 @@ final class Reductions {
 
     /** Sum (or mean) over {@code dim}; keepDim leaves it as size 1. */
     static Tensor sumDim(Tensor x, int dim, boolean keepDim, boolean mean) {
-        OnDevice.requireHost(mean ? "mean(dim)" : "sum(dim)", x);
         int[] s = x.shape();
         int d = Shape.dim(mean ? "mean" : "sum", dim, s.length);
         int outer = Shape.prod(s, 0, d), n = s[d], inner = Shape.prod(s, d + 1, s.length);
+        if (x.isOnDevice()) return reduceOnDevice(mean ? "mean(dim)" : "sum(dim)", x, null, outer, n, inner, mean, reducedShape(s, d, keepDim));
         Tensor out = Tensor.zeros(reducedShape(s, d, keepDim));
         float[] X = x.data(), O = out.data();
         double scale = mean ? 1.0 / n : 1.0;
@@ -81,6 +81,32 @@ final class Reductions {
         return out;
     }
 
+    /**
+     * The device form of every reduction here ({@link DeviceBackend#maskedReduce}): x viewed as
+     * [outer, n, inner] summed over n, times mask when given, divided by n (no mask) or by the
+     * row's sum(mask) when {@code mean}; the backward recomputes the row scales from the mask.
+     */
+    private static Tensor reduceOnDevice(String op, Tensor x, Tensor mask, int outer, int n, int inner, boolean mean, int[] outShape) {
+        DeviceBackend dev = OnDevice.safePoint(x.device());
+        Tensor out = Tensor.zerosOn(dev, outShape);
+        dev.maskedReduce(out.deviceArray(op), x.deviceArray(op), mask == null ? null : mask.deviceArray(op), outer, n, inner, mean);
+        if (Grad.needsGrad(x)) Grad.attach(out, new OnDevice.DeviceNode(op, x) {
+            private Tensor m = mask;
+
+            @Override
+            void backwardOn(DeviceArray g) {
+                dev.maskedReduceBackward(input(0).deviceGradBuffer(), g, m == null ? null : m.deviceArray(op), outer, n, inner, mean);
+            }
+
+            @Override
+            protected void release() {
+                m = null;
+                super.release();
+            }
+        });
+        return out;
+    }
+
     static int[] reducedShape(int[] s, int d, boolean keepDim) {
         if (keepDim) {
             int[] r = s.clone();
@@ -98,8 +124,9 @@ final class Reductions {
      */
     static Tensor maskedAll(Tensor x, Tensor mask, boolean mean) {
         String op = mean ? "maskedMean" : "maskedSum";
-        OnDevice.requireHost(op, x, mask);
+        DeviceBackend dev = OnDevice.deviceOf(op, x, mask);
         Shape.requireEqual(op + " (x, mask)", x.shape(), mask.shape());
+        if (dev != null) return reduceOnDevice(op, x, mask, 1, x.numel(), 1, mean, new int[0]);
         float[] X = x.data(), M = mask.data();
         double num = 0, den = 0;
         for (int i = 0; i < X.length; i++) {
@@ -118,11 +145,12 @@ final class Reductions {
      */
     static Tensor maskedDim(Tensor x, Tensor mask, int dim, boolean mean) {
         String op = mean ? "maskedMean" : "maskedSum";
-        OnDevice.requireHost(op + "(dim)", x, mask);
+        DeviceBackend dev = OnDevice.deviceOf(op + "(dim)", x, mask);
         Shape.requireEqual(op + " (x, mask)", x.shape(), mask.shape());
         int[] s = x.shape();
         int d = Shape.dim(op, dim, s.length);
         int outer = Shape.prod(s, 0, d), n = s[d], inner = Shape.prod(s, d + 1, s.length);
+        if (dev != null) return reduceOnDevice(op + "(dim)", x, mask, outer, n, inner, mean, reducedShape(s, d, false));
         Tensor out = Tensor.zeros(reducedShape(s, d, false));
         float[] X = x.data(), M = mask.data(), O = out.data();
         double[] scale = new double[outer * inner];

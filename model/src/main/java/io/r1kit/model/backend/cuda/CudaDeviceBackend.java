@@ -1,6 +1,8 @@
 package io.r1kit.model.backend.cuda;
 
+import io.r1kit.model.backend.device.BinaryOp;
 import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.UnaryOp;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
 import io.r1kit.model.backend.device.Transfers;
@@ -367,5 +369,48 @@ public final class CudaDeviceBackend implements DeviceBackend {
                                               int V, float temperature, int topK, float topP, float minP, int logprobMode) {
         ops().sample(i32(out, "out"), f(logprob, "logprob"), f(logits, "logits"), f(uniforms, "uniforms"), N, V, temperature, topK,
                 topP, minP, logprobMode);
+    }
+
+    // ------------------------------------------------------------------ loss ops (loss.cu)
+
+    private DeviceBuffer fOrNull(DeviceArray a, String name) { return a == null ? null : f(a, name); }
+
+    @Override public synchronized void unary(UnaryOp op, DeviceArray out, DeviceArray x, long n, float p, float q) {
+        ops().unary(op.ordinal(), f(out, "out"), f(x, "x"), n, p, q);
+    }
+
+    @Override public synchronized void unaryBackward(UnaryOp op, DeviceArray dx, DeviceArray g, DeviceArray x, DeviceArray y, long n,
+                                                     float p, float q) {
+        ops().unaryBackward(op.ordinal(), f(dx, "dx"), f(g, "g"), f(x, "x"), f(y, "y"), n, p, q);
+    }
+
+    @Override public synchronized void binary(BinaryOp op, DeviceArray out, DeviceArray a, DeviceArray b, int[] shape, int[] strideA,
+                                              int[] strideB) {
+        ops().binary(op.ordinal(), f(out, "out"), f(a, "a"), f(b, "b"), shape, strideA, strideB);
+    }
+
+    @Override public synchronized void binaryBackward(BinaryOp op, DeviceArray da, DeviceArray db, DeviceArray g, DeviceArray a,
+                                                      DeviceArray b, int[] shape, int[] strideA, int[] strideB) {
+        ops().binaryBackward(op.ordinal(), fOrNull(da, "da"), fOrNull(db, "db"), f(g, "g"), f(a, "a"), f(b, "b"), shape, strideA, strideB);
+    }
+
+    @Override public synchronized void where(DeviceArray out, DeviceArray cond, DeviceArray a, DeviceArray b, int[] shape,
+                                             int[] strideC, int[] strideA, int[] strideB) {
+        ops().where(f(out, "out"), f(cond, "cond"), f(a, "a"), f(b, "b"), shape, strideC, strideA, strideB);
+    }
+
+    @Override public synchronized void whereBackward(DeviceArray da, DeviceArray db, DeviceArray g, DeviceArray cond, int[] shape,
+                                                     int[] strideC, int[] strideA, int[] strideB) {
+        ops().whereBackward(fOrNull(da, "da"), fOrNull(db, "db"), f(g, "g"), f(cond, "cond"), shape, strideC, strideA, strideB);
+    }
+
+    @Override public synchronized void maskedReduce(DeviceArray out, DeviceArray x, DeviceArray mask, int outer, int n, int inner,
+                                                    boolean mean) {
+        ops().maskedReduce(f(out, "out"), f(x, "x"), fOrNull(mask, "mask"), outer, n, inner, mean);
+    }
+
+    @Override public synchronized void maskedReduceBackward(DeviceArray dx, DeviceArray g, DeviceArray mask, int outer, int n,
+                                                            int inner, boolean mean) {
+        ops().maskedReduceBackward(f(dx, "dx"), f(g, "g"), fOrNull(mask, "mask"), outer, n, inner, mean);
     }
 }

@@ -133,6 +133,81 @@ public final class CudaOps {
         dev.launch(Kernel.SCALE_F32, dev.elementwiseGrid(n), 1, 1, THREADS, 0, out, a, alpha, n);
     }
 
+    // ------------------------------------------------------------------- loss ops (loss.cu)
+
+    /** out = op(x) elementwise; op: the ordinal of {@code device.UnaryOp}. */
+    public void unary(int op, DeviceBuffer out, DeviceBuffer x, long n, float p, float q) {
+        dev.launch(Kernel.UNARY_FWD, dev.elementwiseGrid(n), 1, 1, THREADS, 0, op, out, x, n, p, q);
+    }
+
+    /** dx += g · op'(x) (y: the forward's output). */
+    public void unaryBackward(int op, DeviceBuffer dx, DeviceBuffer g, DeviceBuffer x, DeviceBuffer y, long n, float p, float q) {
+        dev.launch(Kernel.UNARY_BWD, dev.elementwiseGrid(n), 1, 1, THREADS, 0, op, dx, g, x, y, n, p, q);
+    }
+
+    /** shape and strides as 4 boxed ints each (leading dims padded with size 1 / stride 0); rank above 4 is refused. */
+    private static Object[] dims4(int[] shape, int[]... strides) {
+        if (shape.length > 4) throw new IllegalArgumentException("loss.cu: broadcast of rank " + shape.length + " > 4");
+        Object[] r = new Object[4 * (1 + strides.length)];
+        int pad = 4 - shape.length;
+        for (int d = 0; d < 4; d++) {
+            r[d] = d < pad ? 1 : shape[d - pad];
+            for (int s = 0; s < strides.length; s++) r[4 * (s + 1) + d] = d < pad ? 0 : strides[s][d - pad];
+        }
+        return r;
+    }
+
+    private static long numel(int[] shape) {
+        long n = 1;
+        for (int d : shape) n *= d;
+        return n;
+    }
+
+    private static Object[] concat(Object[] head, Object[] tail) {
+        Object[] r = java.util.Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, r, head.length, tail.length);
+        return r;
+    }
+
+    /** out (contiguous shape) = op(a, b) through strides; op: the ordinal of {@code device.BinaryOp}. */
+    public void binary(int op, DeviceBuffer out, DeviceBuffer a, DeviceBuffer b, int[] shape, int[] strideA, int[] strideB) {
+        dev.launch(Kernel.BINARY_FWD, dev.elementwiseGrid(numel(shape)), 1, 1, THREADS, 0,
+                concat(new Object[] {op, out, a, b}, dims4(shape, strideA, strideB)));
+    }
+
+    /** da, db (null = not needed) += g · ∂op through the strides (atomicAdd). */
+    public void binaryBackward(int op, DeviceBuffer da, DeviceBuffer db, DeviceBuffer g, DeviceBuffer a, DeviceBuffer b, int[] shape,
+                               int[] strideA, int[] strideB) {
+        dev.launch(Kernel.BINARY_BWD, dev.elementwiseGrid(numel(shape)), 1, 1, THREADS, 0,
+                concat(new Object[] {op, da, db, g, a, b}, dims4(shape, strideA, strideB)));
+    }
+
+    /** out = cond != 0 ? a : b through strides. */
+    public void where(DeviceBuffer out, DeviceBuffer cond, DeviceBuffer a, DeviceBuffer b, int[] shape, int[] strideC, int[] strideA,
+                      int[] strideB) {
+        dev.launch(Kernel.WHERE_FWD, dev.elementwiseGrid(numel(shape)), 1, 1, THREADS, 0,
+                concat(new Object[] {out, cond, a, b}, dims4(shape, strideC, strideA, strideB)));
+    }
+
+    /** da += g where cond != 0, db += g elsewhere (null = not needed). */
+    public void whereBackward(DeviceBuffer da, DeviceBuffer db, DeviceBuffer g, DeviceBuffer cond, int[] shape, int[] strideC,
+                              int[] strideA, int[] strideB) {
+        dev.launch(Kernel.WHERE_BWD, dev.elementwiseGrid(numel(shape)), 1, 1, THREADS, 0,
+                concat(new Object[] {da, db, g, cond}, dims4(shape, strideC, strideA, strideB)));
+    }
+
+    /** x [outer, n, inner] summed over n (times mask, null = ones), scaled for a mean; one thread per output. */
+    public void maskedReduce(DeviceBuffer out, DeviceBuffer x, DeviceBuffer mask, int outer, int n, int inner, boolean mean) {
+        dev.launch(Kernel.MASKED_REDUCE_FWD, dev.elementwiseGrid((long) outer * inner), 1, 1, THREADS, 0, out, x, mask, outer, n,
+                inner, mean ? 1 : 0);
+    }
+
+    /** dx[o, j, i] += g[o, i] · scale · mask[o, j, i]. */
+    public void maskedReduceBackward(DeviceBuffer dx, DeviceBuffer g, DeviceBuffer mask, int outer, int n, int inner, boolean mean) {
+        dev.launch(Kernel.MASKED_REDUCE_BWD, dev.elementwiseGrid((long) outer * inner), 1, 1, THREADS, 0, dx, g, mask, outer, n,
+                inner, mean ? 1 : 0);
+    }
+
     /** Sum (or sum of squares) of x[0, n) into acc[0] (double, device), adding to it when accumulate. */
     public void sumInto(DeviceBuffer x, long n, boolean squares, DeviceBuffer acc, boolean accumulate) {
         int blocks = (int) Math.max(1, Math.min((n + THREADS - 1) / THREADS, 1024));

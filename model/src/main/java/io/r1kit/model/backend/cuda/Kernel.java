@@ -39,7 +39,15 @@ public enum Kernel {
     ADAMW_BF16("adamw.cu", "adamw_bf16"),
     SAMPLE_TOP_K_TOP_P("sampling.cu", "sample_top_k_top_p"),
     KV_APPEND("kvcache.cu", "kv_append"),
-    KV_GATHER("kvcache.cu", "kv_gather");
+    KV_GATHER("kvcache.cu", "kv_gather"),
+    UNARY_FWD("loss.cu", "unary_fwd"),
+    UNARY_BWD("loss.cu", "unary_bwd"),
+    BINARY_FWD("loss.cu", "binary_fwd"),
+    BINARY_BWD("loss.cu", "binary_bwd"),
+    WHERE_FWD("loss.cu", "where_fwd"),
+    WHERE_BWD("loss.cu", "where_bwd"),
+    MASKED_REDUCE_FWD("loss.cu", "masked_reduce_fwd"),
+    MASKED_REDUCE_BWD("loss.cu", "masked_reduce_bwd");
 
     public final String file;
     public final String entry;

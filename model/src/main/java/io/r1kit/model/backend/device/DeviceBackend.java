@@ -99,6 +99,43 @@ public interface DeviceBackend {
     /** g *= min(1, maxNorm / (sqrt(sumsq[0]) + 1e-6)), reading the global sum of squares on the device. */
     void clipByGlobalNorm(DeviceArray g, long n, DeviceArray sumsq, float maxNorm);
 
+    // ------------------------------------------------------------------ loss ops (GRPO / SFT): elementwise with broadcasting, reductions
+
+    /** out[0, n) = op(x[0, n)) with the op's scalars p, q ({@link UnaryOp}; SCALE and NEG also run on {@link #scale}). */
+    void unary(UnaryOp op, DeviceArray out, DeviceArray x, long n, float p, float q);
+
+    /** dx[0, n) += g · op'(x), reading x and the forward's output y (accumulates). */
+    void unaryBackward(UnaryOp op, DeviceArray dx, DeviceArray g, DeviceArray x, DeviceArray y, long n, float p, float q);
+
+    /**
+     * out (contiguous, row-major {@code shape}) = op(a, b), operand element at index (i_0..i_k) read at
+     * Σ i_d · stride[d] (stride 0 along a dim the operand is broadcast along: numpy broadcasting).
+     */
+    void binary(BinaryOp op, DeviceArray out, DeviceArray a, DeviceArray b, int[] shape, int[] strideA, int[] strideB);
+
+    /** da, db (either may be null) += g · ∂op through the same strides (broadcast dims summed; accumulates). */
+    void binaryBackward(BinaryOp op, DeviceArray da, DeviceArray db, DeviceArray g, DeviceArray a, DeviceArray b, int[] shape,
+                        int[] strideA, int[] strideB);
+
+    /** out = cond != 0 ? a : b, all three read through strides as in {@link #binary}. */
+    void where(DeviceArray out, DeviceArray cond, DeviceArray a, DeviceArray b, int[] shape, int[] strideC, int[] strideA,
+               int[] strideB);
+
+    /** da += g where cond != 0, db += g elsewhere (either may be null; accumulates). */
+    void whereBackward(DeviceArray da, DeviceArray db, DeviceArray g, DeviceArray cond, int[] shape, int[] strideC,
+                       int[] strideA, int[] strideB);
+
+    /**
+     * x viewed as [outer, n, inner]: out[o, i] = scale(o, i) · Σ_j x[o, j, i] · mask[o, j, i]
+     * (sums in double; mask null = all ones). scale = 1 for a sum; for a mean 1/n without a mask,
+     * 1/Σ_j mask[o, j, i] with one (0 when that sum is 0). The reductions of F (sum / mean over a dim,
+     * masked sum / mean, global or over a dim).
+     */
+    void maskedReduce(DeviceArray out, DeviceArray x, DeviceArray mask, int outer, int n, int inner, boolean mean);
+
+    /** dx[o, j, i] += g[o, i] · scale(o, i) · mask[o, j, i] (scale recomputed from the mask as in {@link #maskedReduce}). */
+    void maskedReduceBackward(DeviceArray dx, DeviceArray g, DeviceArray mask, int outer, int n, int inner, boolean mean);
+
     // ------------------------------------------------------------------ transformer blocks
 
     void rmsnormForward(DeviceArray out, DeviceArray rstd, DeviceArray x, DeviceArray w, int N, int C, float eps);

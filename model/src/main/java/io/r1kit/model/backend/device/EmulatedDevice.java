@@ -246,6 +246,115 @@ public final class EmulatedDevice implements DeviceBackend {
                 f(entropy, "entropy"), N, V);
     }
 
+    // ------------------------------------------------------------------ loss ops (the host formulas of UnaryOp / BinaryOp / ops.Reductions)
+
+    @Override public void unary(UnaryOp op, DeviceArray out, DeviceArray x, long n, float p, float q) {
+        op.forward(f(x, "x"), f(out, "out"), n(n), p, q);
+    }
+
+    @Override public void unaryBackward(UnaryOp op, DeviceArray dx, DeviceArray g, DeviceArray x, DeviceArray y, long n, float p,
+                                        float q) {
+        op.backward(f(g, "g"), f(x, "x"), f(y, "y"), f(dx, "dx"), n(n), p, q);
+    }
+
+    /** Element offset of output index i in an operand read through {@code stride} over {@code shape}. */
+    private static int at(int i, int[] shape, int[] stride) {
+        int off = 0;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            off += (i % shape[d]) * stride[d];
+            i /= shape[d];
+        }
+        return off;
+    }
+
+    private static int numel(int[] shape) {
+        int n = 1;
+        for (int d : shape) n *= d;
+        return n;
+    }
+
+    @Override public void binary(BinaryOp op, DeviceArray out, DeviceArray a, DeviceArray b, int[] shape, int[] strideA,
+                                 int[] strideB) {
+        float[] o = f(out, "out"), as = f(a, "a"), bs = f(b, "b");
+        for (int i = 0, n = numel(shape); i < n; i++) o[i] = op.apply(as[at(i, shape, strideA)], bs[at(i, shape, strideB)]);
+    }
+
+    @Override public void binaryBackward(BinaryOp op, DeviceArray da, DeviceArray db, DeviceArray g, DeviceArray a, DeviceArray b,
+                                         int[] shape, int[] strideA, int[] strideB) {
+        float[] gs = f(g, "g"), as = f(a, "a"), bs = f(b, "b");
+        int n = numel(shape);
+        if (da != null) {
+            float[] d = f(da, "da");
+            for (int i = 0; i < n; i++) {
+                int ja = at(i, shape, strideA);
+                d[ja] += op.gradA(gs[i], as[ja], bs[at(i, shape, strideB)]);
+            }
+        }
+        if (db != null) {
+            float[] d = f(db, "db");
+            for (int i = 0; i < n; i++) {
+                int jb = at(i, shape, strideB);
+                d[jb] += op.gradB(gs[i], as[at(i, shape, strideA)], bs[jb]);
+            }
+        }
+    }
+
+    @Override public void where(DeviceArray out, DeviceArray cond, DeviceArray a, DeviceArray b, int[] shape, int[] strideC,
+                                int[] strideA, int[] strideB) {
+        float[] o = f(out, "out"), c = f(cond, "cond"), as = f(a, "a"), bs = f(b, "b");
+        for (int i = 0, n = numel(shape); i < n; i++)
+            o[i] = c[at(i, shape, strideC)] != 0f ? as[at(i, shape, strideA)] : bs[at(i, shape, strideB)];
+    }
+
+    @Override public void whereBackward(DeviceArray da, DeviceArray db, DeviceArray g, DeviceArray cond, int[] shape, int[] strideC,
+                                        int[] strideA, int[] strideB) {
+        float[] gs = f(g, "g"), c = f(cond, "cond");
+        float[] dA = da == null ? null : f(da, "da"), dB = db == null ? null : f(db, "db");
+        for (int i = 0, n = numel(shape); i < n; i++) {
+            if (c[at(i, shape, strideC)] != 0f) { if (dA != null) dA[at(i, shape, strideA)] += gs[i]; }
+            else if (dB != null) dB[at(i, shape, strideB)] += gs[i];
+        }
+    }
+
+    /** The row scale of {@link #maskedReduce}: 1, 1/n, or 1/Σ mask (0 for an empty row), in double. */
+    private static double rowScale(float[] m, int o, int n, int inner, int i, boolean mean) {
+        if (!mean) return 1.0;
+        if (m == null) return 1.0 / n;
+        double den = 0;
+        for (int j = 0; j < n; j++) den += m[(o * n + j) * inner + i];
+        return den == 0 ? 0.0 : 1.0 / den;
+    }
+
+    @Override public void maskedReduce(DeviceArray out, DeviceArray x, DeviceArray mask, int outer, int n, int inner, boolean mean) {
+        float[] o = f(out, "out"), xs = f(x, "x"), m = mask == null ? null : f(mask, "mask");
+        for (int a = 0; a < outer; a++)
+            for (int i = 0; i < inner; i++) {
+                double acc = 0;
+                for (int j = 0; j < n; j++) {
+                    int k = (a * n + j) * inner + i;
+                    if (m == null) acc += xs[k];
+                    else if (m[k] != 0f) acc += (double) xs[k] * m[k];
+                }
+                o[a * inner + i] = (float) (acc * rowScale(m, a, n, inner, i, mean));
+            }
+    }
+
+    @Override public void maskedReduceBackward(DeviceArray dx, DeviceArray g, DeviceArray mask, int outer, int n, int inner,
+                                               boolean mean) {
+        float[] d = f(dx, "dx"), gs = f(g, "g"), m = mask == null ? null : f(mask, "mask");
+        for (int a = 0; a < outer; a++)
+            for (int i = 0; i < inner; i++) {
+                int r = a * inner + i;
+                double sc = rowScale(m, a, n, inner, i, mean);
+                float scf = (float) sc;
+                for (int j = 0; j < n; j++) {
+                    int k = (a * n + j) * inner + i;
+                    if (m == null) d[k] += gs[r] * scf;                          // as the host's sum(dim) backward
+                    else if (m[k] != 0f) d[k] += (float) (gs[r] * sc * m[k]);   // as the host's masked backward
+                }
+            }
+    }
+
     // ------------------------------------------------------------------ embedding
 
     @Override public void embeddingForward(DeviceArray out, DeviceArray table, DeviceArray ids, int N, int C) {

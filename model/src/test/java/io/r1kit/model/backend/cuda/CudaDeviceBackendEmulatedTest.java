@@ -103,6 +103,45 @@ class CudaDeviceBackendEmulatedTest {
         }, rnd(3, 50), rnd(4, 20), ElementType.F64);
     }
 
+    /**
+     * loss.cu (unary ops, strided broadcast binary ops and where, masked / dim reductions), forward
+     * and backward. Same tolerance as the other ops: expf/logf/powf vs Java's double-precision
+     * Math (a few ulp), and the broadcast gradients summed in a different order.
+     */
+    @Test
+    void lossOps() {
+        int n = 24;
+        float[] pos = rnd(30, n);
+        for (int i = 0; i < n; i++) pos[i] = 0.5f + Math.abs(pos[i]);
+        for (io.r1kit.model.backend.device.UnaryOp op : io.r1kit.model.backend.device.UnaryOp.values())
+            same("unary " + op, A, R, (d, a) -> {
+                d.unary(op, a.get(1), a.get(0), n, op == io.r1kit.model.backend.device.UnaryOp.CLAMP ? 0.8f : 1.5f, 1.6f);
+                d.unaryBackward(op, a.get(3), a.get(2), a.get(0), a.get(1), n, op == io.r1kit.model.backend.device.UnaryOp.CLAMP ? 0.8f : 1.5f, 1.6f);
+            }, pos, n, rnd(31, n), rnd(32, n));
+        int[] shape = {2, 3, 4}, sa = {12, 4, 1}, sCol = {1, 0, 0}, sRow = {0, 0, 1};
+        for (io.r1kit.model.backend.device.BinaryOp op : io.r1kit.model.backend.device.BinaryOp.values())
+            same("binary " + op + " [2,3,4] with [2,1,1]", A, R, (d, a) -> {
+                d.binary(op, a.get(2), a.get(0), a.get(1), shape, sa, sCol);
+                d.binaryBackward(op, a.get(4), a.get(5), a.get(3), a.get(0), a.get(1), shape, sa, sCol);
+            }, rnd(33, 24), pos.clone(), 24, rnd(34, 24), 24, 2);
+        float[] cond = {1, 0, 0, 2};
+        same("where, [4] cond, [2,1,1] b", A, R, (d, a) -> {
+            d.where(a.get(3), a.get(0), a.get(1), a.get(2), shape, sRow, sa, sCol);
+            d.whereBackward(a.get(5), a.get(6), a.get(4), a.get(0), shape, sRow, sa, sCol);
+        }, cond, rnd(35, 24), rnd(36, 2), 24, rnd(37, 24), 24, 2);
+        float[] mask = new float[24];
+        for (int i = 0; i < 24; i++) mask[i] = i % 5 == 0 ? 0f : i < 12 ? 1f : 0.5f;
+        for (boolean mean : new boolean[] {false, true}) {
+            same("maskedReduce dim 1, mean " + mean, A, R, (d, a) -> {
+                d.maskedReduce(a.get(2), a.get(0), a.get(1), 2, 3, 4, mean);
+                d.maskedReduceBackward(a.get(4), a.get(3), a.get(1), 2, 3, 4, mean);
+                d.maskedReduce(a.get(5), a.get(0), null, 2, 3, 4, mean);
+                d.maskedReduceBackward(a.get(4), a.get(3), null, 2, 3, 4, mean);
+                d.maskedReduce(a.get(6), a.get(0), a.get(1), 1, 24, 1, mean);
+            }, rnd(38, 24), mask, 8, rnd(39, 8), 24, 8, 1);
+        }
+    }
+
     @Test
     void transformerBlocks() {
         int N = 3, C = 40;
