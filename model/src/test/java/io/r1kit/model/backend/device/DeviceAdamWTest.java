@@ -85,7 +85,7 @@ class DeviceAdamWTest {
             od.step();
             assertEquals(0, emu.transfers().log().size(), "the device step copies nothing: " + emu.transfers().log());
         }
-        for (int i = 0; i < cpu.size(); i++) assertArrayEquals(cpu.get(i).data(), dev.get(i).data(), "weights " + cpu.get(i).name());
+        assertSameWeights(cpu, dev);
         AdamW.State sc = oc.exportState(), sd = od.exportState();
         for (String k : sc.tensors().keySet()) assertArrayEquals(sc.tensors().get(k), sd.tensors().get(k), k);
         assertEquals(sc.scalars(), sd.scalars());
@@ -106,7 +106,7 @@ class DeviceAdamWTest {
         setGrads(dev, g);
         oc.step();
         od.step();
-        for (int i = 0; i < cpu.size(); i++) assertArrayEquals(cpu.get(i).data(), dev.get(i).data(), "weights " + cpu.get(i).name());
+        assertSameWeights(cpu, dev);
     }
 
     @Test
@@ -122,7 +122,7 @@ class DeviceAdamWTest {
             oc.step();
             od.step();
         }
-        for (int i = 0; i < cpu.size(); i++) assertArrayEquals(cpu.get(i).data(), dev.get(i).data(), "weights " + cpu.get(i).name());
+        assertSameWeights(cpu, dev);
     }
 
     @Test
@@ -170,5 +170,10 @@ class DeviceAdamWTest {
             DeviceTrainingStepTest.assertClose(cpu.get(i).gradData(), dev.get(i).gradData(), 1e-6, 0, "clipped grad " + i);
         double after = GradClip.globalNorm(dev);
         assertEquals(1.0, after, 1e-5, "norm after clipping");
+    }
+
+    /** The device parameters hold exactly the CPU parameters' weights (bit for bit). */
+    private static void assertSameWeights(List<Parameter> cpu, List<Parameter> dev) {
+        for (int i = 0; i < cpu.size(); i++) assertArrayEquals(cpu.get(i).data(), dev.get(i).data(), "weights " + cpu.get(i).name());
     }
 }
