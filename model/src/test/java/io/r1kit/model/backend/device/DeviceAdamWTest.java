@@ -102,10 +102,7 @@ class DeviceAdamWTest {
         for (int i = 0; i < cpu.size(); i++) dev.get(i).copyFrom(cpu.get(i).data());
         od.importState(oc.exportState());   // a resume: host moments, device parameters
         List<float[]> g = randomGrads(21, 1f, false);
-        setGrads(cpu, g);
-        setGrads(dev, g);
-        oc.step();
-        od.step();
+        stepBoth(oc, cpu, od, dev, g);
         assertSameWeights(cpu, dev);
     }
 
@@ -117,10 +114,7 @@ class DeviceAdamWTest {
         for (int step = 0; step < 3; step++) {
             if (step == 2) dev.forEach(Parameter::moveToHost);
             List<float[]> g = randomGrads(50 + step, 1f, false);
-            setGrads(cpu, g);
-            setGrads(dev, g);
-            oc.step();
-            od.step();
+            stepBoth(oc, cpu, od, dev, g);
         }
         assertSameWeights(cpu, dev);
     }
@@ -175,5 +169,13 @@ class DeviceAdamWTest {
     /** The device parameters hold exactly the CPU parameters' weights (bit for bit). */
     private static void assertSameWeights(List<Parameter> cpu, List<Parameter> dev) {
         for (int i = 0; i < cpu.size(); i++) assertArrayEquals(cpu.get(i).data(), dev.get(i).data(), "weights " + cpu.get(i).name());
+    }
+
+    /** The same gradients into both parameter lists, then one step of each optimizer. */
+    private static void stepBoth(AdamW oc, List<Parameter> cpu, AdamW od, List<Parameter> dev, List<float[]> g) {
+        setGrads(cpu, g);
+        setGrads(dev, g);
+        oc.step();
+        od.step();
     }
 }
