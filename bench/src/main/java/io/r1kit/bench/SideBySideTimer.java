@@ -7,6 +7,14 @@ import java.util.Arrays;
  * side then the other (alternating which goes first), so background load from other processes
  * and frequency changes hit both sides alike. Both are warmed up first (the JIT compiles the
  * r1kit kernels; libtorch allocates its caches), then we quote medians.
+ *
+ * <p>Every timed call comes right after an untimed call of the same side ("settle"), so each side
+ * is timed in its own steady state, as in real use, where one library runs many ops in a row.
+ * Without it each side pays for the other's leftovers: libtorch's OpenMP (libgomp) workers keep
+ * spinning for a while after an op returns and take a core from an r1kit GEMM started right
+ * after it. Measured on the 2-core machine (1024³, 2 threads, medians of 40): r1kit 82.5 GFLOPS
+ * right after a libtorch call vs 94.2 right after its own; libtorch 112.9 after r1kit vs 123.4
+ * after its own.
  */
 final class SideBySideTimer {
     /** Median and minimum milliseconds per call, for each side. */
@@ -33,11 +41,11 @@ final class SideBySideTimer {
         double[] a = new double[repeats], b = new double[repeats];
         for (int i = 0; i < repeats; i++) {
             if (i % 2 == 0) {
-                a[i] = once(r1kit);
-                b[i] = once(libtorch);
+                a[i] = settledOnce(r1kit);
+                b[i] = settledOnce(libtorch);
             } else {
-                b[i] = once(libtorch);
-                a[i] = once(r1kit);
+                b[i] = settledOnce(libtorch);
+                a[i] = settledOnce(r1kit);
             }
         }
         return new Result(median(a), median(b), min(a), min(b));
@@ -51,6 +59,12 @@ final class SideBySideTimer {
             w.run();
             calls++;
         }
+    }
+
+    /** One untimed call, then the timed one: see the class comment. */
+    private static double settledOnce(Work w) throws Exception {
+        w.run();
+        return once(w);
     }
 
     private static double once(Work w) throws Exception {

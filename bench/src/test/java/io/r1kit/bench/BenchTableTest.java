@@ -26,6 +26,17 @@ class BenchTableTest {
     }
 
     @Test
+    void everyTimedCallFollowsAnUntimedCallOfTheSameSide() throws Exception {
+        // libtorch's OpenMP workers spin after an op and slow an r1kit call started right after
+        // it (and the other way round), so each timed call must follow one of its own side.
+        StringBuilder log = new StringBuilder();
+        SideBySideTimer.Result r = new SideBySideTimer(0.0, 4).time(() -> log.append('r'), () -> log.append('t'));
+        String timed = log.substring(log.length() - 16);     // after warm-up: 4 repeats x 2 sides x (settle + timed)
+        assertEquals("rrttttrrrrttttrr", timed, "settle call then timed call, sides alternating which goes first");
+        assertTrue(r.r1kitMs() >= 0 && r.libtorchMs() >= 0);
+    }
+
+    @Test
     void tableShowsRatiosAndUnavailableRows() {
         ObjectMapper om = new ObjectMapper();
         ObjectNode root = om.createObjectNode();
