@@ -126,7 +126,8 @@ final class GemmPacked {
             // B panel: K block pb starts at bp[pb * KC * ncPad], strip s of it kc * NR later.
             // When all of op(A) is one panel (every transformer shape), it is packed once, in
             // the same parallel pass as the first B panel: one fork-join fewer per call.
-            int bItems = kBlocks * strips;
+            // B items: a K block's strips in groups of B_GROUP (see packBStrips).
+            int groups = ceilDiv(strips, B_GROUP), bItems = kBlocks * groups;
             int aOnce = M <= mcMax && jc == 0 ? kBlocks * ceilDiv(M, mr) : 0;
             run(parallel, bItems + aOnce, 8, (i0, i1) -> {
                 for (int i = i0; i < i1; i++) {
@@ -134,8 +135,9 @@ final class GemmPacked {
                         packAItem(mr, transA, A, aOff, M, K, 0, M, i - bItems, ap);
                         continue;
                     }
-                    int pc = i / strips * KC, s = i % strips, kc = Math.min(KC, K - pc);
-                    packBStrip(transB, B, bOff, N, K, pc, kc, jc0, nc, s, bp, pc * ncPad + s * kc * NR);
+                    int pc = i / groups * KC, s0 = i % groups * B_GROUP, kc = Math.min(KC, K - pc);
+                    packBStrips(transB, B, bOff, N, K, pc, kc, jc0, nc, s0, Math.min(strips, s0 + B_GROUP), bp,
+                            pc * ncPad + s0 * kc * NR);
                 }
             });
             for (int ic = 0; ic < M; ic += mcMax) {
@@ -268,6 +270,39 @@ final class GemmPacked {
                 for (int r = rows; r < mr; r++) ap[d + r] = 0f;
             }
         }
+    }
+
+    /**
+     * Strips per B packing item: a row of B is read 16 strips (1 or 2 KiB) at a time, see
+     * {@link #packBStrips}.
+     */
+    static final int B_GROUP = 16;
+
+    /**
+     * Packs strips [s0, s1) of op(B)[pc:pc+kc, jc:jc+nc], strip s at bp[dst + (s - s0) * kc * NR]
+     * (each as {@link #packBStrip} lays it out). Untransposed B is copied row by row across the
+     * strips, so the source is read as s1 - s0 strips' worth of one contiguous row at a time:
+     * strip by strip it is read one 64-byte piece per row, rows a whole row of B apart, a page
+     * per row for N = 1024 (no hardware prefetch across pages, a TLB miss per row). Measured here
+     * on a 1024 x 1024 B not in cache: 1.2-1.5 ms strip by strip, 0.8 ms in groups of 16 strips.
+     * A transposed B is packed strip by strip (each strip column is a contiguous row of B).
+     */
+    static void packBStrips(boolean transB, float[] B, int bOff, int N, int K, int pc, int kc, int jc, int nc,
+                            int s0, int s1, float[] bp, int dst) {
+        int full = s1;                                   // strips [s0, full) have all NR columns
+        while (full > s0 && full * NR > nc) full--;
+        if (transB || full == s0) {
+            for (int s = s0; s < s1; s++) packBStrip(transB, B, bOff, N, K, pc, kc, jc, nc, s, bp, dst + (s - s0) * kc * NR);
+            return;
+        }
+        int stripFloats = kc * NR;
+        for (int p = 0; p < kc; p++) {
+            int src = bOff + (pc + p) * N + jc + s0 * NR, d = dst + p * NR;
+            for (int s = s0; s < full; s++, src += NR, d += stripFloats) {
+                for (int c = 0; c < NR; c += V) FloatVector.fromArray(S, B, src + c).intoArray(bp, d + c);
+            }
+        }
+        for (int s = full; s < s1; s++) packBStrip(false, B, bOff, N, K, pc, kc, jc, nc, s, bp, dst + (s - s0) * stripFloats);
     }
 
     /**

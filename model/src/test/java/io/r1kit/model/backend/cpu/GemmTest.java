@@ -216,7 +216,7 @@ class GemmTest {
 
     @Test
     void packingWritesExactlyItsPanel() {
-        // packAPanel / packBStrip against their definitions, with sentinels all around the
+        // packAPanel / packBStrip / packBStrips against their definitions, with sentinels all around the
         // destination: the vector paths (16 x 16 or, with 8-lane vectors, 8 x 8 register
         // transposes; overlapping stores for 12-row or 6-row A panels with a masked last one)
         // must not write a float outside the panel,
@@ -250,6 +250,18 @@ class GemmTest {
                         int e = i - dst, p = e / nr, j = s * nr + e % nr;
                         float want = e < 0 || e >= kc * nr ? -7f : j < N ? B[(pc + p) * N + j] : 0f;
                         assertEquals(want, bp[i], 0f, "packBStrip trans=" + trans + " strip=" + s + " kc=" + kc + " at " + i);
+                    }
+                }
+                // Groups of strips, row by row for untransposed B: ranges with and without the edge strip.
+                for (int[] range : new int[][] {{0, 4}, {0, 3}, {1, 3}, {2, 4}, {3, 4}, {1, 2}}) {
+                    int s0 = range[0], s1 = range[1], dst = 3;
+                    float[] bp = new float[dst + (s1 - s0) * kc * nr + 9];
+                    Arrays.fill(bp, -7f);
+                    GemmPacked.packBStrips(trans, trans ? transpose(B, K, N) : B, 0, N, K, pc, kc, 0, N, s0, s1, bp, dst);
+                    for (int i = 0; i < bp.length; i++) {
+                        int e = i - dst, s = s0 + e / (kc * nr), f = e % (kc * nr), p = f / nr, j = s * nr + f % nr;
+                        float want = e < 0 || e >= (s1 - s0) * kc * nr ? -7f : j < N ? B[(pc + p) * N + j] : 0f;
+                        assertEquals(want, bp[i], 0f, "packBStrips trans=" + trans + " strips " + s0 + ".." + s1 + " kc=" + kc + " at " + i);
                     }
                 }
             }
