@@ -51,6 +51,18 @@ public final class RunContext {
     }
 
     public RunConfig config() { return cfg.value(); }
+
+    private io.r1kit.model.backend.device.DeviceBackend trainingDevice;
+
+    /** The device the training stages move their models to (null: they train on the host backend). */
+    public void trainingDevice(io.r1kit.model.backend.device.DeviceBackend d) { this.trainingDevice = d; }
+
+    public io.r1kit.model.backend.device.DeviceBackend trainingDevice() { return trainingDevice; }
+
+    /** {@code m} moved to the training device when there is one (one upload per parameter), else {@code m}. */
+    public io.r1kit.model.arch.CausalLM onTrainingDevice(io.r1kit.model.arch.CausalLM m) {
+        return trainingDevice == null ? m : m.moveTo(trainingDevice);
+    }
     public StrictYaml.Loaded<RunConfig> loaded() { return cfg; }
     public RunDirectory dir() { return dir; }
     public DataSets data() { return data; }

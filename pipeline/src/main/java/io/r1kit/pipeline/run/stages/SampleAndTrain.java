@@ -101,7 +101,7 @@ final class SampleAndTrain {
 
     /** SFTs {@code modelDir} on a prompt/completion JSONL with the stage's template; returns the final model directory. */
     static Path sft(RunContext ctx, StageSpec s, Path modelDir, Path trainJsonl, SftConfig c) throws Exception {
-        CausalLM model = CausalLM.load(modelDir);
+        CausalLM model = ctx.onTrainingDevice(CausalLM.load(modelDir));
         try (Tokenizer tok = ctx.tokenizer(modelDir)) {
             SftTrainer.Result r = StageOutputs.sft(SftTrainer.builder(model, tok, c).template(ctx.template(s)), ctx, s)
                     .log(LOG::info).build().train(Dataset.read(trainJsonl), null);
