@@ -67,10 +67,11 @@ public final class GrpoLoss {
 
     /**
      * Loss of one micro-batch and the sums its metrics are made of (divide by {@code activeTokens}
-     * after adding up the micro-batches of a step).
+     * after adding up the micro-batches of a step); {@code lossValue} is the loss already on the host
+     * (on a device it came back with the metric sums, in one copy).
      */
     public record Result(Tensor loss, double activeTokens, double klSum, double lowClipped, double highClipped,
-                         double regionClipped, double ratioSum) {
+                         double regionClipped, double ratioSum, float lossValue) {
         public double kl() { return klSum / Math.max(1, activeTokens); }
         public double lowClipRatio() { return lowClipped / Math.max(1, activeTokens); }
         public double highClipRatio() { return highClipped / Math.max(1, activeTokens); }
@@ -136,10 +137,15 @@ public final class GrpoLoss {
 
         // metrics (no graph): the k3 KL even when β = 0 but a reference is given, and the clip counts
         float lo = (float) (1 - s.epsilonLow()), hi = (float) (1 + s.epsilonHigh());
-        GrpoLossMetrics.Sums m = logp.isOnDevice()
-                ? GrpoLossMetrics.onDevice(ratio, kl, refLogp, logp, a, mask, lo, hi)
-                : GrpoLossMetrics.onHost(ratio, kl, refLogp, logp, a.data(), mask, lo, hi);
-        return new Result(loss, active, m.kl(), m.low(), m.high(), m.low() + m.high(), m.ratio());
+        float[] lossValue = new float[1];
+        GrpoLossMetrics.Sums m;
+        if (logp.isOnDevice()) {
+            m = GrpoLossMetrics.onDevice(loss, ratio, kl, refLogp, logp, a, mask, lo, hi, lossValue);
+        } else {
+            m = GrpoLossMetrics.onHost(ratio, kl, refLogp, logp, a.data(), mask, lo, hi);
+            lossValue[0] = loss.item();
+        }
+        return new Result(loss, active, m.kl(), m.low(), m.high(), m.low() + m.high(), m.ratio(), lossValue[0]);
     }
 
     /** Σ mask: summed on the host, or by one device reduction read back as 4 bytes. */

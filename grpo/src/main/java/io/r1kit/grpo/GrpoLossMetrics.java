@@ -4,12 +4,15 @@ import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Tensor;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The sums {@link GrpoLoss}'s metrics are made of, over active tokens (weighted by the mask): the
  * k3 KL, the low- / high-clipped token counts as TRL counts them (ratio &lt; 1 − ε_low with A &lt; 0,
  * ratio &gt; 1 + ε_high with A &gt; 0; the two never hold at once, so region = low + high) and the
  * ratio. On the host a loop over the values; on a device masked reductions whose results come back
- * as one 4-byte scalar each, so no [N, T] tensor is ever read.
+ * with the loss in one copy of a few floats, so no [N, T] tensor is ever read.
  */
 final class GrpoLossMetrics {
     private GrpoLossMetrics() {}
@@ -40,26 +43,31 @@ final class GrpoLossMetrics {
 
     /**
      * The same sums by device reductions (double accumulation, rounded to fp32 when read: exact for
-     * the counts below 2^24 tokens, ~1e-7 relative for the ratio and KL sums). The k3 KL without a
-     * graph is computed in fp32 on the device (the host form computes it in double).
+     * the counts below 2^24 tokens, ~1e-7 relative for the ratio and KL sums), gathered with the
+     * loss into one small device vector and read back in ONE copy (one synchronisation on a GPU).
+     * The k3 KL without a graph is computed in fp32 on the device (the host form computes it in
+     * double). Returns the sums and the loss's value.
      */
-    static Sums onDevice(Tensor ratio, Tensor kl, Tensor refLogp, Tensor logp, Tensor adv, Tensor mask, float lo, float hi) {
+    static Sums onDevice(Tensor loss, Tensor ratio, Tensor kl, Tensor refLogp, Tensor logp, Tensor adv, Tensor mask, float lo,
+                         float hi, float[] lossValue) {
         try (var ng = Grad.noGrad()) {
             Tensor low = F.mul(F.lessThan(ratio, lo), F.lessThan(adv, 0f));            // [N, T] · [N, 1]
             Tensor high = F.mul(F.greaterThan(ratio, hi), F.greaterThan(adv, 0f));
-            double lowSum = F.maskedSum(low, mask).item("grpo low-clipped tokens");
-            double highSum = F.maskedSum(high, mask).item("grpo high-clipped tokens");
-            double ratioSum = F.maskedSum(ratio, mask).item("grpo ratio sum");
-            double klSum = 0;
+            List<Tensor> parts = new ArrayList<>(List.of(loss.detach().reshape(1), F.maskedSum(low, mask).reshape(1),
+                    F.maskedSum(high, mask).reshape(1), F.maskedSum(ratio, mask).reshape(1)));
             if (refLogp != null) {
                 Tensor k = kl;
                 if (k == null) {
                     Tensor d = F.sub(refLogp, logp);
                     k = F.addScalar(F.sub(F.exp(d), d), -1f);
                 }
-                klSum = F.maskedSum(k, mask).item("grpo kl sum");
+                parts.add(F.maskedSum(k, mask).reshape(1));
             }
-            return new Sums(klSum, lowSum, highSum, ratioSum);
+            Tensor all = F.concat(parts, 0);
+            float[] v = new float[parts.size()];
+            all.device().read(all.deviceArray("grpo metrics"), 0, v, 0, v.length, "grpo loss and metric sums [" + v.length + "]");
+            lossValue[0] = v[0];
+            return new Sums(v.length > 4 ? v[4] : 0, v[1], v[2], v[3]);
         }
     }
 }

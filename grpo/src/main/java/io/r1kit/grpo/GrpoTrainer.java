@@ -443,7 +443,7 @@ public final class GrpoTrainer {
                     Tensor mask = micro.mask(m);
                     GrpoLoss.Result res = GrpoLoss.compute(s.logprobs(), old == null ? null : old.get(m),
                             ref == null ? null : ref.get(m), micro.advantages(m), mask, micro.activeTokens(m), lossSettings, scale);
-                    float lv = res.loss().item("grpo loss");
+                    float lv = res.lossValue();
                     if (!Float.isFinite(lv)) {
                         bad = true;
                         break;

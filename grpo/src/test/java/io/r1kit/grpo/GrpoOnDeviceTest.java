@@ -94,12 +94,11 @@ class GrpoOnDeviceTest {
             int refDown = s == 0 ? params : 0;
             assertEquals(refDown, count(log, Direction.TO_HOST, "data() of"), "step " + (s + 1) + ": " + counts);
             assertEquals(refDown, count(log, Direction.TO_DEVICE, "parameter "), "step " + (s + 1) + ": " + counts);
-            // training: per micro-batch and pass the loss and its four metric sums (4 B each); the entropy sum on
-            // the first pass; the gradient norm (8 B) per update; per micro-batch once per step its index arrays
-            // and mask (shared by the old / reference scoring and both passes); the advantages once per step
+            // training: per micro-batch and pass ONE copy of the loss and its four metric sums (5 floats); the
+            // entropy sum on the first pass; the gradient norm (8 B) per update; per micro-batch once per step its
+            // index arrays and mask (shared by the old / reference scoring and both passes); the advantages once
             int micro = 2, passes = 2;
-            for (String scalar : List.of("grpo loss", "grpo ratio sum", "grpo low-clipped tokens", "grpo high-clipped tokens", "grpo kl sum"))
-                assertEquals(micro * passes, counts.getOrDefault(scalar, 0), scalar + " at step " + (s + 1) + ": " + counts);
+            assertEquals(micro * passes, counts.getOrDefault("grpo loss and metric sums [5]", 0), "step " + (s + 1) + ": " + counts);
             assertEquals(micro, counts.getOrDefault("grpo entropy sum", 0));
             assertEquals(passes, counts.getOrDefault("gradient norm", 0));
             assertEquals(1, count(log, Direction.TO_DEVICE, "grpo advantages [16]"));
@@ -107,8 +106,8 @@ class GrpoOnDeviceTest {
                     "linearTokenLogProbs targets", "linearEntropy row mask"))
                 assertEquals(micro, count(log, Direction.TO_DEVICE, upload), upload + " at step " + (s + 1) + ": " + counts);
             for (Transfers.Transfer t : log) {
-                boolean scalar = t.what().startsWith("grpo ") && t.direction() == Direction.TO_HOST;
-                if (scalar) assertEquals(4, t.bytes(), t.toString());
+                if (t.what().startsWith("grpo loss and metric sums")) assertEquals(20, t.bytes(), t.toString());
+                if (t.what().equals("grpo entropy sum")) assertEquals(4, t.bytes(), t.toString());
                 if (t.what().equals("gradient norm")) assertEquals(8, t.bytes(), t.toString());
                 assertTrue(allowed(t, s == 0), "step " + (s + 1) + " copied something that is not an edge: " + t);
             }
