@@ -460,7 +460,7 @@ public final class GrpoTrainer {
                     st.high += res.highClipped();
                     st.region += res.regionClipped();
                     if (withEntropy) {
-                        st.entropy += MicroBatches.maskedSum(s.entropy(), mask, "grpo entropy sum");
+                        st.entropy += TrainingReductions.maskedSum(s.entropy(), mask, "grpo entropy sum");
                         st.entropyTokens += micro.activeTokens(m);
                     }
                 }
@@ -745,9 +745,7 @@ public final class GrpoTrainer {
 
     /** A checkpoint is never written with NaN/Inf weights (the last good one stays the latest). */
     private boolean weightsFinite() {
-        if (device != null) return MicroBatches.finiteOnDevice(device, params);
-        for (Parameter p : params) for (float v : p.data()) if (!Float.isFinite(v)) return false;
-        return true;
+        return TrainingReductions.weightsFinite(params);
     }
 
     private static boolean allEqual(List<Sample> group) {

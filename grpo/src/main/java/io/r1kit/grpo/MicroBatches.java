@@ -1,12 +1,8 @@
 package io.r1kit.grpo;
 
 import io.r1kit.model.arch.Batch;
-import io.r1kit.model.autograd.Grad;
-import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
-import io.r1kit.model.backend.device.ElementType;
 import io.r1kit.model.ops.F;
-import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -74,30 +70,5 @@ final class MicroBatches {
         for (int row = 1; row < micro.length; row++)
             if (micro[row] != micro[0] + row) throw new IllegalStateException("grpo: micro-batch rows are not contiguous");
         return F.slice(advOnDevice, 0, micro[0], micro[0] + micro.length);
-    }
-
-    /** Σ x·mask: a host loop (double), or one device reduction read back as 4 bytes labelled {@code what}. */
-    static double maskedSum(Tensor x, Tensor mask, String what) {
-        if (!x.isOnDevice()) {
-            float[] e = x.data(), m = mask.data();
-            double s = 0;
-            for (int k = 0; k < m.length; k++) if (m[k] != 0) s += e[k] * m[k];
-            return s;
-        }
-        try (var ng = Grad.noGrad()) {
-            return F.maskedSum(x, mask).item(what);
-        }
-    }
-
-    /** Whether every weight is finite: one sum of squares over all parameters on the device (NaN/Inf propagate), 8 bytes back. */
-    static boolean finiteOnDevice(DeviceBackend dev, List<Parameter> params) {
-        try (DeviceArray acc = dev.alloc(ElementType.F64, 1)) {
-            boolean first = true;
-            for (Parameter p : params) {
-                dev.sumInto(p.deviceArray("finite check"), p.numel(), true, acc, !first);
-                first = false;
-            }
-            return Double.isFinite(dev.readF64(acc, "grpo weights finite check"));
-        }
     }
 }
