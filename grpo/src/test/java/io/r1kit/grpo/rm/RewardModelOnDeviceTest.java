@@ -38,7 +38,7 @@ class RewardModelOnDeviceTest {
         CharTokenizer tok = CharTokenizer.fromCorpus(texts, List.of());
         ModelConfig c = ModelConfig.llama(tok.vocabSize(), 32, 64, 1, 4, 2).withRope(10000.0, RopeTables.Scaling.none(), 256);
         RewardModelConfig cfg = RewardModelConfig.of(Map.of("learning_rate", 3e-3, "batch_size", 8, "max_steps", 2, "template", "toy",
-                "max_length", 192, "logging_steps", 1));
+                "max_length", 64, "logging_steps", 1));
 
         RewardModel cpu = RewardModel.fromPolicy(CausalLM.random(c, 7), cfg.encoding(), 8);
         List<String> cpuLog = new ArrayList<>();
