@@ -52,16 +52,16 @@ public final class RunContext {
 
     public RunConfig config() { return cfg.value(); }
 
-    private io.r1kit.model.backend.device.DeviceBackend trainingDevice;
+    private io.r1kit.model.backend.device.DeviceBackend modelDevice;
 
-    /** The device the training stages move their models to (null: they train on the host backend). */
-    public void trainingDevice(io.r1kit.model.backend.device.DeviceBackend d) { this.trainingDevice = d; }
+    /** The device the stages move their models to (null: they stay on the host and run on the host backend). */
+    public void modelDevice(io.r1kit.model.backend.device.DeviceBackend d) { this.modelDevice = d; }
 
-    public io.r1kit.model.backend.device.DeviceBackend trainingDevice() { return trainingDevice; }
+    public io.r1kit.model.backend.device.DeviceBackend modelDevice() { return modelDevice; }
 
-    /** {@code m} moved to the training device when there is one (one upload per parameter), else {@code m}. */
-    public io.r1kit.model.arch.CausalLM onTrainingDevice(io.r1kit.model.arch.CausalLM m) {
-        return trainingDevice == null ? m : m.moveTo(trainingDevice);
+    /** {@code m} moved to the run's device when there is one (one upload per parameter), else {@code m}. */
+    public io.r1kit.model.arch.CausalLM onModelDevice(io.r1kit.model.arch.CausalLM m) {
+        return modelDevice == null ? m : m.moveTo(modelDevice);
     }
     public StrictYaml.Loaded<RunConfig> loaded() { return cfg; }
     public RunDirectory dir() { return dir; }

@@ -17,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
- * {@code device:} routes the pipeline's training stages: {@code emulated} trains the pretrain (SFT)
- * and GRPO stages on device-resident tensors of an EmulatedDevice and gives the CPU run's results
+ * {@code device:} routes the pipeline's stages: {@code emulated} trains the pretrain (SFT) and GRPO
+ * stages and runs the eval stage on device-resident tensors of an EmulatedDevice and gives the CPU run's results
  * (same rollouts; losses within 1e-4 relative, the tolerance of GrpoOnDeviceTest and why); without
  * a GPU {@code cuda} is an error before any work.
  */
@@ -33,6 +33,7 @@ class PipelineDeviceTest {
             data:
               corpus: {generate: {task: pretrain-corpus, n: 60, seed: 1}}
               train:  {generate: {task: arithmetic, n: 20, seed: 2, params: {part: train}}}
+              test:   {generate: {task: arithmetic, n: 4, seed: 3, params: {part: test}}}
             tokenizer: {char: {}}
             model:
               scratch: {hidden_size: 32, intermediate_size: 64, num_layers: 1, num_heads: 2, max_positions: 128}
@@ -41,6 +42,7 @@ class PipelineDeviceTest {
               - {name: format, weight: 0.5}
             stages:
               - {name: pretrain, type: pretrain, data: corpus, max_seq_length: 64, batch_size: 4, max_steps: 3, logging_steps: 1, save_steps: 0}
+              - {name: base_eval, type: eval, data: test, max_completion_length: 8}
               - {name: r1_zero, type: grpo, data: train, prompts_per_step: 2, num_generations: 2, max_completion_length: 8,
                  learning_rate: 0.001, max_steps: 2, save_steps: 0, log_completions_steps: 1, beta: 0.04}
             """;
@@ -61,7 +63,7 @@ class PipelineDeviceTest {
     @Test
     void deviceEmulatedTrainsTheStagesOnTheDeviceWithTheCpuResults(@TempDir Path tmp) throws Exception {
         Path cpu = run(tmp, "cpu"), emu = run(tmp, "emulated");
-        assertTrue(Files.readString(emu.resolve("run.log")).contains("training on device-resident tensors of emu"),
+        assertTrue(Files.readString(emu.resolve("run.log")).contains("models on device-resident tensors of emu"),
                 "the run says where it trains");
         assertTrue(!Files.readString(cpu.resolve("run.log")).contains("device-resident"));
         List<JsonNode> a = metrics(cpu), b = metrics(emu);
@@ -73,6 +75,8 @@ class PipelineDeviceTest {
                 assertTrue(Math.abs(want - got) <= 1e-6 + 1e-4 * Math.abs(want), "line " + i + " " + k + ": cpu " + want + ", emulated " + got);
             }
         }
+        assertEquals(Files.readString(cpu.resolve("eval/base_eval.json")), Files.readString(emu.resolve("eval/base_eval.json")),
+                "the eval stage generates on the device the CPU's completions");
         for (int s = 1; s <= 2; s++)
             assertEquals(Files.readString(cpu.resolve("samples/r1_zero/step-" + s + ".jsonl")),
                     Files.readString(emu.resolve("samples/r1_zero/step-" + s + ".jsonl")), "rollouts of step " + s);
