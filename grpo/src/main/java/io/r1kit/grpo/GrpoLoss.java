@@ -61,16 +61,17 @@ public final class GrpoLoss {
     public record Scale(int sequences, double activeTokens, int microBatches) {
         /** The micro-batch is the whole mini-batch. */
         public static Scale whole(Tensor mask) {
-            return new Scale(mask.dim(0), sum(mask.data()), 1);
+            return new Scale(mask.dim(0), GrpoLoss.activeTokens(mask), 1);
         }
     }
 
     /**
      * Loss of one micro-batch and the sums its metrics are made of (divide by {@code activeTokens}
-     * after adding up the micro-batches of a step).
+     * after adding up the micro-batches of a step); {@code lossValue} is the loss already on the host
+     * (on a device it came back with the metric sums, in one copy).
      */
     public record Result(Tensor loss, double activeTokens, double klSum, double lowClipped, double highClipped,
-                         double regionClipped, double ratioSum) {
+                         double regionClipped, double ratioSum, float lossValue) {
         public double kl() { return klSum / Math.max(1, activeTokens); }
         public double lowClipRatio() { return lowClipped / Math.max(1, activeTokens); }
         public double highClipRatio() { return highClipped / Math.max(1, activeTokens); }
@@ -84,21 +85,37 @@ public final class GrpoLoss {
      * @param oldLogp    [N, T] log-probs of the policy that sampled (num_iterations &gt; 1), or null:
      *                   then old = logp detached, so ratio = 1 exactly and the gradient is A·∇logp
      * @param refLogp    [N, T] reference log-probs, or null (required when β &gt; 0)
-     * @param advantages [N], one per completion
+     * @param advantages [N], one per completion (uploaded here when logp lives on a device)
      * @param mask       [N, T] completion mask, 1 where a generated token trains
      */
     public static Result compute(Tensor logp, Tensor oldLogp, Tensor refLogp, float[] advantages, Tensor mask,
+                                 Settings s, Scale scale) {
+        int n = logp.dim(0);
+        if (advantages.length != n) throw new IllegalArgumentException("grpo loss: " + advantages.length + " advantages for " + n + " completions");
+        Tensor a = Tensor.of(advantages, n, 1);
+        if (logp.isOnDevice()) a = a.toDevice(logp.device(), "grpo advantages [" + n + "]");
+        return compute(logp, oldLogp, refLogp, a, mask, activeTokens(mask), s, scale);
+    }
+
+    /**
+     * The loss with every input already where logp lives (the trainer's device path: the advantages
+     * are uploaded once per step and sliced per micro-batch on the device).
+     *
+     * @param advantages   [N, 1], one per completion
+     * @param activeTokens Σ mask (the caller built the mask on the host and knows it without a read)
+     */
+    public static Result compute(Tensor logp, Tensor oldLogp, Tensor refLogp, Tensor advantages, Tensor mask, double activeTokens,
                                  Settings s, Scale scale) {
         int n = logp.dim(0), t = logp.dim(1);
         check("logp", logp, n, t);
         check("mask", mask, n, t);
         if (oldLogp != null) check("old log-probs", oldLogp, n, t);
         if (refLogp != null) check("reference log-probs", refLogp, n, t);
-        if (advantages.length != n) throw new IllegalArgumentException("grpo loss: " + advantages.length + " advantages for " + n + " completions");
+        if (advantages.numel() != n) throw new IllegalArgumentException("grpo loss: " + advantages.numel() + " advantages for " + n + " completions");
         if (s.beta() > 0 && refLogp == null) throw new IllegalArgumentException("grpo loss: beta > 0 needs reference log-probs");
 
         Tensor old = oldLogp != null ? oldLogp : logp.detach();
-        Tensor a = Tensor.of(advantages, n, 1);
+        Tensor a = advantages.reshape(n, 1);
         Tensor ratio = F.exp(F.sub(logp, old));                                             // [N, T]
         Tensor clipped = F.clamp(ratio, (float) (1 - s.epsilonLow()), (float) (1 + s.epsilonHigh()));
         Tensor surrogate = F.minimum(F.mul(ratio, a), F.mul(clipped, a));
@@ -110,7 +127,7 @@ public final class GrpoLoss {
             perToken = F.add(perToken, F.scale(kl, (float) s.beta()));
         }
 
-        double active = sum(mask.data());
+        double active = activeTokens;
         Tensor loss = switch (s.lossType()) {
             case GRPO -> F.scale(F.sum(F.maskedMean(perToken, mask, 1)), 1f / scale.sequences());
             case BNPO -> F.scale(F.maskedSum(perToken, mask), (float) (1.0 / Math.max(1, active) / scale.microBatches()));
@@ -119,37 +136,24 @@ public final class GrpoLoss {
         };
 
         // metrics (no graph): the k3 KL even when β = 0 but a reference is given, and the clip counts
-        double klSum = 0, low = 0, high = 0, region = 0, ratioSum = 0;
-        float[] r = ratio.data(), m = mask.data();
-        float[] klv = null;
-        if (refLogp != null) {
-            if (kl != null) {
-                klv = kl.data();
-            } else {
-                klv = new float[n * t];
-                float[] ref = refLogp.data(), lp = logp.data();
-                for (int i = 0; i < klv.length; i++) {
-                    double d = ref[i] - lp[i];
-                    klv[i] = (float) (Math.exp(d) - d - 1);
-                }
-            }
-        }
         float lo = (float) (1 - s.epsilonLow()), hi = (float) (1 + s.epsilonHigh());
-        for (int i = 0; i < n; i++) {
-            float ai = advantages[i];
-            for (int j = 0; j < t; j++) {
-                int k = i * t + j;
-                if (m[k] == 0) continue;
-                double w = m[k];
-                boolean isLow = r[k] < lo && ai < 0, isHigh = r[k] > hi && ai > 0;
-                if (isLow) low += w;
-                if (isHigh) high += w;
-                if (isLow || isHigh) region += w;
-                ratioSum += w * r[k];
-                if (klv != null) klSum += w * klv[k];
-            }
+        float[] lossValue = new float[1];
+        GrpoLossMetrics.Sums m;
+        if (logp.isOnDevice()) {
+            m = GrpoLossMetrics.onDevice(loss, ratio, kl, refLogp, logp, a, mask, lo, hi, lossValue);
+        } else {
+            m = GrpoLossMetrics.onHost(ratio, kl, refLogp, logp, a.data(), mask, lo, hi);
+            lossValue[0] = loss.item();
         }
-        return new Result(loss, active, klSum, low, high, region, ratioSum);
+        return new Result(loss, active, m.kl(), m.low(), m.high(), m.low() + m.high(), m.ratio(), lossValue[0]);
+    }
+
+    /** Σ mask: summed on the host, or by one device reduction read back as 4 bytes. */
+    public static double activeTokens(Tensor mask) {
+        if (!mask.isOnDevice()) return sum(mask.data());
+        try (var ng = io.r1kit.model.autograd.Grad.noGrad()) {
+            return F.sum(mask).item("grpo active tokens");
+        }
     }
 
     /** Per-token k3 KL, exp(ref − logp) − (ref − logp) − 1, without a graph (for metrics and tests). */

@@ -18,6 +18,7 @@ import io.r1kit.model.arch.Batch;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.TokenScores;
 import io.r1kit.model.autograd.Grad;
+import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.generate.Generator;
 import io.r1kit.model.generate.LogprobMode;
 import io.r1kit.model.generate.SamplingParams;
@@ -39,7 +40,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -202,6 +203,8 @@ public final class GrpoTrainer {
     private final long totalSteps, totalUpdates;
     private final LrSchedule schedule;
     private final CheckpointStore store;
+    /** Where the policy lives (null: the host); the reference follows it there. */
+    private final DeviceBackend device;
 
     private CausalLM reference;
     private long step, updates, consumed, numTokens, nonFiniteSteps;
@@ -224,6 +227,7 @@ public final class GrpoTrainer {
                 c.accuracyReward(), c.formatReward(), c.correctThreshold());
         this.lossSettings = GrpoLoss.Settings.of(c);
         this.params = policy.parameters();
+        this.device = policy.device();
         AdamW.Config ac = new AdamW.Config(c.learningRate().floatValue(), c.adamBeta1().floatValue(), c.adamBeta2().floatValue(),
                 c.adamEpsilon().floatValue(), c.weightDecay().floatValue());
         this.opt = new AdamW(ac, ParamGroup.decayMatricesOnly(params, c.weightDecay().floatValue()));
@@ -413,44 +417,33 @@ public final class GrpoTrainer {
             masked[i] = c.maskTruncatedCompletions() && batch.get(i).truncated();
         }
         List<List<int[]>> plan = plan(prompts, completions);
+        // one Batch, mask and advantage slice per micro-batch for the whole step: on a device the
+        // index arrays and the mask cross once, however often scoring and the passes reuse them
+        MicroBatches micro = new MicroBatches(device, plan, prompts, completions, masked, adv);
         boolean needOld = c.numIterations() > 1 || plan.size() > 1;
-        float[][] old = needOld ? score(policy, plan, prompts, completions) : null;
-        float[][] ref = c.beta() > 0 ? score(reference, plan, prompts, completions) : null;
+        Map<int[], Tensor> old = needOld ? score(policy, plan, micro) : null;
+        Map<int[], Tensor> ref = c.beta() > 0 ? score(reference, plan, micro) : null;
 
         for (int pass = 0; pass < c.numIterations(); pass++) {
             for (int mb = 0; mb < plan.size(); mb++) {
-                List<int[]> micros = new ArrayList<>();
-                for (int[] micro : plan.get(mb)) micros.add(micro);
+                List<int[]> micros = plan.get(mb);
                 int seqs = 0;
                 double active = 0;
-                for (int[] micro : micros) {
-                    for (int i : micro) {
-                        seqs++;
-                        if (!masked[i]) active += completions.get(i).length;
-                    }
+                for (int[] m : micros) {
+                    seqs += m.length;
+                    active += micro.activeTokens(m);
                 }
                 Scale scale = new Scale(seqs, active, micros.size());
                 double lossSum = 0, ratioSum = 0, tok = 0, low = 0, high = 0;
                 boolean bad = false;
-                for (int[] micro : micros) {
-                    List<int[]> ps = new ArrayList<>(), cs = new ArrayList<>();
-                    for (int i : micro) {
-                        ps.add(prompts.get(i));
-                        cs.add(completions.get(i));
-                    }
-                    Batch b = Batch.of(ps, cs);
+                for (int[] m : micros) {
+                    Batch b = micro.batch(m);
                     boolean withEntropy = pass == 0;
                     TokenScores s = policy.scoreTokens(b, c.temperature().floatValue(), withEntropy);
-                    Tensor mask = b.completionMask();
-                    float[] md = mask.data();
-                    for (int row = 0; row < micro.length; row++) {
-                        if (masked[micro[row]]) Arrays.fill(md, row * b.T(), (row + 1) * b.T(), 0f);
-                    }
-                    float[] a = new float[micro.length];
-                    for (int row = 0; row < micro.length; row++) a[row] = adv[micro[row]];
-                    GrpoLoss.Result res = GrpoLoss.compute(s.logprobs(), old == null ? null : place(old, micro, b),
-                            ref == null ? null : place(ref, micro, b), a, mask, lossSettings, scale);
-                    float lv = res.loss().item();
+                    Tensor mask = micro.mask(m);
+                    GrpoLoss.Result res = GrpoLoss.compute(s.logprobs(), old == null ? null : old.get(m),
+                            ref == null ? null : ref.get(m), micro.advantages(m), mask, micro.activeTokens(m), lossSettings, scale);
+                    float lv = res.lossValue();
                     if (!Float.isFinite(lv)) {
                         bad = true;
                         break;
@@ -467,13 +460,8 @@ public final class GrpoTrainer {
                     st.high += res.highClipped();
                     st.region += res.regionClipped();
                     if (withEntropy) {
-                        float[] e = s.entropy().data();
-                        for (int k = 0; k < md.length; k++) {
-                            if (md[k] != 0) {
-                                st.entropy += e[k] * md[k];
-                                st.entropyTokens += md[k];
-                            }
-                        }
+                        st.entropy += TrainingReductions.maskedSum(s.entropy(), mask, "grpo entropy sum");
+                        st.entropyTokens += micro.activeTokens(m);
                     }
                 }
                 double norm = Double.NaN;
@@ -542,34 +530,19 @@ public final class GrpoTrainer {
         return r;
     }
 
-    /** Per-completion log-probs under {@code model} (no grad), batched exactly as the updates will be. */
-    private float[][] score(CausalLM model, List<List<int[]>> plan, List<int[]> prompts, List<int[]> completions) {
-        float[][] out = new float[prompts.size()][];
+    /**
+     * Per-token log-probs under {@code model} (no grad) of each micro-batch, batched exactly as the
+     * updates will be; they stay where the model lives (on a device: no copy). Zero where the target
+     * is negative, i.e. outside the completions, like the mask.
+     */
+    private Map<int[], Tensor> score(CausalLM model, List<List<int[]>> plan, MicroBatches micro) {
+        Map<int[], Tensor> out = new IdentityHashMap<>();
         try (var ng = Grad.noGrad()) {
             for (List<int[]> mini : plan) {
-                for (int[] micro : mini) {
-                    List<int[]> ps = new ArrayList<>(), cs = new ArrayList<>();
-                    for (int i : micro) {
-                        ps.add(prompts.get(i));
-                        cs.add(completions.get(i));
-                    }
-                    Batch b = Batch.of(ps, cs);
-                    Tensor lp = model.scoreTokens(b, c.temperature().floatValue(), false).logprobs();
-                    for (int row = 0; row < micro.length; row++) out[micro[row]] = b.completionValues(lp, row);
-                }
+                for (int[] m : mini) out.put(m, model.scoreTokens(micro.batch(m), c.temperature().floatValue(), false).logprobs());
             }
         }
         return out;
-    }
-
-    /** Per-completion values laid out [rows, T] at the batch's completion columns. */
-    private static Tensor place(float[][] values, int[] micro, Batch b) {
-        float[] d = new float[b.B() * b.T()];
-        for (int row = 0; row < micro.length; row++) {
-            float[] v = values[micro[row]];
-            System.arraycopy(v, 0, d, row * b.T() + b.completionStart(row), v.length);
-        }
-        return Tensor.wrap(d, b.B(), b.T());
     }
 
     private Map<String, Object> stepMetrics(List<Sample> all, int G, StepStats st, long stepTokens, double stepTime,
@@ -702,7 +675,7 @@ public final class GrpoTrainer {
     private CausalLM loadReference() {
         if (referenceSource == null) {
             LOG.info("beta = {}: the reference is a frozen copy of the initial policy", c.beta());
-            return policy.copy();
+            return onPolicyDevice(policy.copy());
         }
         try {
             CausalLM ref = referenceSource.load();
@@ -710,10 +683,15 @@ public final class GrpoTrainer {
                 throw new IllegalArgumentException("grpo: the reference model's config differs from the policy's: " + ref.config()
                         + " vs " + policy.config());
             }
-            return ref;
+            return onPolicyDevice(ref);
         } catch (IOException e) {
             throw new UncheckedIOException("grpo: cannot load the reference model: " + e.getMessage(), e);
         }
+    }
+
+    /** The reference next to the policy (its weights cross once, before the first step). */
+    private CausalLM onPolicyDevice(CausalLM ref) {
+        return device == null || ref.device() == device ? ref : ref.moveTo(device);
     }
 
     private Path saveCheckpoint() {
@@ -767,8 +745,7 @@ public final class GrpoTrainer {
 
     /** A checkpoint is never written with NaN/Inf weights (the last good one stays the latest). */
     private boolean weightsFinite() {
-        for (Parameter p : params) for (float v : p.data()) if (!Float.isFinite(v)) return false;
-        return true;
+        return TrainingReductions.weightsFinite(params);
     }
 
     private static boolean allEqual(List<Sample> group) {

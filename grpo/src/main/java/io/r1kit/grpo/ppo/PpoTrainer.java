@@ -132,6 +132,8 @@ public final class PpoTrainer {
 
     private ValueModel value;
     private CausalLM reference;
+    /** Where the policy lives (null: the host). */
+    private io.r1kit.model.backend.device.DeviceBackend device;
     private AdamW policyOpt, valueOpt;
     private long step, updates, consumed, numTokens, nonFiniteSteps;
     private int nonFiniteStreak;
@@ -176,8 +178,11 @@ public final class PpoTrainer {
 
     public Result train() {
         // models that derive from the initial policy are made before any restore
-        if (c.klCoef() > 0) reference = policy.copy();
+        // on a device (the policy's) the reference and the value model live there too: their weights cross once, here
+        device = policy.device();
+        if (c.klCoef() > 0) reference = device == null ? policy.copy() : policy.copy().moveTo(device);
         value = new ValueModel(separateBackbone != null ? separateBackbone : policy.copy(), Seeds.mix(c.seed()));
+        if (device != null) value.moveTo(device);
         float wd = c.weightDecay().floatValue();
         policyOpt = new AdamW(AdamW.Config.defaults(c.learningRate().floatValue()).withWeightDecay(wd),
                 ParamGroup.decayMatricesOnly(policy.parameters(), wd));
@@ -234,14 +239,18 @@ public final class PpoTrainer {
             cs.add(s.tokens());
         }
         List<List<int[]>> plan = plan(n);
+        Map<int[], Batch> batches = new java.util.IdentityHashMap<>();   // one Batch per micro-batch: a device uploads its arrays once
+        for (List<int[]> mini : plan) for (int[] micro : mini) batches.put(micro, batch(micro, ps, cs));
         float[][] old = new float[n][], ref = c.klCoef() > 0 ? new float[n][] : null, oldV = new float[n][];
         try (var ng = Grad.noGrad()) {
             for (List<int[]> mini : plan) {
                 for (int[] micro : mini) {
-                    Batch b = batch(micro, ps, cs);
-                    Tensor lp = policy.scoreTokens(b, c.temperature().floatValue(), false).logprobs();
-                    Tensor rl = ref == null ? null : reference.scoreTokens(b, c.temperature().floatValue(), false).logprobs();
-                    Tensor v = value.values(b);
+                    Batch b = batches.get(micro);
+                    // GAE runs on the host: on a device the old / reference log-probs and the values come back
+                    // once per step, [rows, T] each (PPO's only per-step copy bigger than a scalar)
+                    Tensor lp = policy.scoreTokens(b, c.temperature().floatValue(), false).logprobs().toHost();
+                    Tensor rl = ref == null ? null : reference.scoreTokens(b, c.temperature().floatValue(), false).logprobs().toHost();
+                    Tensor v = value.values(b).toHost();
                     for (int row = 0; row < micro.length; row++) {
                         old[micro[row]] = b.completionValues(lp, row);
                         if (ref != null) ref[micro[row]] = b.completionValues(rl, row);
@@ -279,6 +288,18 @@ public final class PpoTrainer {
             for (float[] a : adv) for (int t = 0; t < a.length; t++) a[t] = (float) ((a[t] - mean) * inv);
         }
 
+        // the loss inputs of each micro-batch, placed [rows, T] and (on a device) uploaded once per step
+        Map<int[], Tensor[]> inputs = new java.util.IdentityHashMap<>();
+        for (List<int[]> mini : plan) {
+            for (int[] micro : mini) {
+                Batch b = batches.get(micro);
+                Tensor[] in = {place(old, micro, b), place(adv, micro, b), place(oldV, micro, b), place(ret, micro, b), b.completionMask()};
+                String[] names = {"old log-probs", "advantages", "old values", "returns", "completion mask"};
+                if (device != null)
+                    for (int k = 0; k < in.length; k++) in[k] = in[k].toDevice(device, "ppo " + names[k] + " " + b.B() + "x" + b.T());
+                inputs.put(micro, in);
+            }
+        }
         double lossSum = 0, pgSum = 0, vfSum = 0, clipped = 0, vclipped = 0, active = 0, normSum = 0, entropy = 0, entTok = 0;
         int done = 0;
         boolean finite = true;
@@ -290,13 +311,14 @@ public final class PpoTrainer {
                 for (int[] micro : mini) for (int i : micro) miniTokens += cs.get(i).length;
                 double loss = 0;
                 for (int[] micro : mini) {
-                    Batch b = batch(micro, ps, cs);
+                    Batch b = batches.get(micro);
                     TokenScores s = policy.scoreTokens(b, c.temperature().floatValue(), epoch == 0);
                     Tensor values = value.values(b);
-                    Tensor mask = b.completionMask();
-                    PpoLoss.Result res = PpoLoss.compute(s.logprobs(), place(old, micro, b), place(adv, micro, b), values,
-                            place(oldV, micro, b), place(ret, micro, b), mask, c.cliprange(), c.cliprangeValue(), c.vfCoef(), miniTokens);
-                    float lv = res.loss().item();
+                    Tensor[] in = inputs.get(micro);
+                    Tensor mask = in[4];
+                    PpoLoss.Result res = PpoLoss.compute(s.logprobs(), in[0], in[1], values, in[2], in[3], mask, c.cliprange(),
+                            c.cliprangeValue(), c.vfCoef(), miniTokens);
+                    float lv = res.lossValue();
                     if (!Float.isFinite(lv)) {
                         finite = false;
                         break;
@@ -309,8 +331,8 @@ public final class PpoTrainer {
                     vclipped += res.vfClipped();
                     active += res.activeTokens();
                     if (epoch == 0) {
-                        float[] e = s.entropy().data(), md = mask.data();
-                        for (int k = 0; k < md.length; k++) if (md[k] != 0) { entropy += e[k]; entTok++; }
+                        entropy += io.r1kit.grpo.TrainingReductions.maskedSum(s.entropy(), mask, "ppo entropy sum");
+                        entTok += res.activeTokens();
                     }
                 }
                 double pn = Double.NaN, vn = Double.NaN;
@@ -407,8 +429,7 @@ public final class PpoTrainer {
     }
 
     private static boolean finite(List<Parameter> ps) {
-        for (Parameter p : ps) for (float v : p.data()) if (!Float.isFinite(v)) return false;
-        return true;
+        return io.r1kit.grpo.TrainingReductions.weightsFinite(ps);
     }
 
     private List<List<int[]>> plan(int n) {

@@ -42,6 +42,13 @@ public final class ValueModel {
         return ps;
     }
 
+    /** Moves backbone and head to {@code device} in place (one upload per parameter). */
+    public ValueModel moveTo(io.r1kit.model.backend.device.DeviceBackend device) {
+        backbone.moveTo(device);
+        head.moveTo(device);
+        return this;
+    }
+
     /** Values [B, T] of every position (with grad when grad is on). */
     public Tensor values(Batch b) {
         Tensor h = backbone.forwardHidden(b.ids(), b.B(), b.T(), b.positions(), b.keyMask());   // [B, T, C]

@@ -175,6 +175,16 @@ public final class RewardModel {
      * Parameters that get gradients: the backbone without an untied lm_head (which the reward does
      * not use), plus the head.
      */
+    /**
+     * Moves the backbone and the head to {@code device} in place (one upload per parameter):
+     * forward, the Bradley–Terry loss and AdamW then run there; {@link #save} copies them out.
+     */
+    public RewardModel moveTo(io.r1kit.model.backend.device.DeviceBackend device) {
+        backbone.moveTo(device);
+        head.moveTo(device);
+        return this;
+    }
+
     public List<Parameter> trainableParameters() {
         List<Parameter> out = new ArrayList<>();
         Parameter lm = backbone.config().tieEmbeddings() ? null : backbone.lmHeadWeight();

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -147,7 +148,8 @@ public final class RewardModelTrainer {
                 Tensor rc = F.slice(r, 0, 0, n), rr = F.slice(r, 0, n, 2 * n);
                 Tensor loss = BradleyTerryLoss.loss(rc, rr, cfg.centerRewardsCoefficient());
                 float l = loss.item();
-                float[] sc = rc.toArray(), sr = rr.toArray();
+                float[] both = r.toArray();                            // one copy of the 2n scores (on a device: 8n bytes)
+                float[] sc = Arrays.copyOfRange(both, 0, n), sr = Arrays.copyOfRange(both, n, 2 * n);
                 if (!Float.isFinite(l)) {
                     opt.zeroGrad();
                     log.accept("reward_model: step " + (step + 1) + " has a non-finite loss; skipped");

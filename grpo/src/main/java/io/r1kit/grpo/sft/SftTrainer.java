@@ -274,7 +274,7 @@ public final class SftTrainer {
                 double loss = 0;
                 for (List<EncodedExample> chunk : SftLoss.chunks(stepEx, cfg.forwardTokenBudget())) {
                     Tensor l = SftLoss.loss(model, SftLoss.batch(chunk), lossTokens);
-                    loss += l.item();
+                    loss += l.item("sft loss");
                     l.backward();
                 }
                 double norm = cfg.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(opt.params(), cfg.maxGradNorm())

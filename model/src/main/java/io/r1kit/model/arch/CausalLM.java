@@ -228,8 +228,8 @@ public final class CausalLM {
     /**
      * Moves every parameter to {@code device} in place (one upload per parameter: the "weights on
      * load" edge); forward, backward and {@link io.r1kit.model.optim.AdamW} then run there. The
-     * RoPE tables follow on the first forward (once). Generation, {@link #scoreTokens} and gradient
-     * checkpointing are host-only for now and fail with a clear error on a device model.
+     * RoPE tables follow on the first forward (once); generation, {@link #scoreTokens} and gradient
+     * checkpointing run there too.
      */
     public CausalLM moveTo(DeviceBackend device) {
         for (Parameter p : parameters()) p.moveTo(device);
@@ -330,11 +330,16 @@ public final class CausalLM {
      */
     public TokenScores scoreTokens(int[] ids, int B, int T, int[] positions, byte[] keyMask, int[] targets,
                                    float temperature, boolean withEntropy) {
-        // refused before the forward runs, so a device model uploads nothing for a call that cannot finish
-        OnDevice.requireHost("scoreTokens (fused lm-head scores)", lmHeadWeight());
         if (targets.length != B * T)
             throw new IllegalArgumentException("scoreTokens: targets has " + targets.length + " entries, expected B*T = " + B * T);
         Tensor h = forwardHidden(ids, B, T, positions, keyMask).reshape(B * T, config.hiddenSize());
+        if (h.isOnDevice()) {
+            // the device's fused lm-head ops, one per score (each its own [N, V] scratch, see F); the
+            // entropy is 0 where the target is negative (the host form scores every row's entropy)
+            Tensor lp = F.linearTokenLogProbs(h, lmHeadWeight(), targets, 0, temperature).reshape(B, T);
+            Tensor ent = withEntropy ? F.linearEntropy(h, lmHeadWeight(), targets, 0, temperature).reshape(B, T) : null;
+            return new TokenScores(lp, ent);
+        }
         Tensor both = LmHeadScores.apply(h, lmHeadWeight(), targets, temperature, withEntropy);
         Tensor lp = F.slice(both, 1, 0, 1).reshape(B, T);
         Tensor ent = withEntropy ? F.slice(both, 1, 1, 2).reshape(B, T) : null;

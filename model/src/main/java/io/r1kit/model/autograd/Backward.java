@@ -58,6 +58,14 @@ public final class Backward {
         propagate(order);
     }
 
+    /** {@link #runOnDevice} seeded with the device array {@code seed} (root's size), e.g. a checkpointed block's output gradient. */
+    public static void runOnDeviceFrom(Tensor root, DeviceArray seed) {
+        requireRecorded(root);
+        List<Tensor> order = topologicalOrder(root);
+        root.device().axpy(1f, seed, root.deviceGradBuffer(), root.numel());
+        propagate(order);
+    }
+
     private static void requireRecorded(Tensor root) {
         if (root.graphReleased())
             throw new IllegalStateException("backward: the graph of this tensor was already released by an earlier backward()");

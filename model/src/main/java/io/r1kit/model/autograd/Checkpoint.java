@@ -28,9 +28,7 @@ public final class Checkpoint {
      */
     public static Tensor run(UnaryOperator<Tensor> block, Tensor x) {
         if (!Grad.isEnabled()) return block.apply(x);
-        if (x.isOnDevice())   // its output re-wrap and backward are host code (data(), gradBuffer())
-            throw new UnsupportedOperationException("Checkpoint.run: gradient checkpointing of device tensors is not implemented"
-                    + " yet (input lives on " + x.device().name() + ")");
+        if (x.isOnDevice()) return DeviceCheckpoint.run(block, x);
         Tensor y;
         try (var ng = Grad.noGrad()) {
             y = block.apply(x);

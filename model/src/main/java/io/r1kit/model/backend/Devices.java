@@ -1,17 +1,22 @@
 package io.r1kit.model.backend;
 
 import io.r1kit.model.backend.cuda.CudaBackend;
+import io.r1kit.model.backend.cuda.CudaDeviceBackend;
 import io.r1kit.model.backend.cuda.CudaLibraries;
+import io.r1kit.model.backend.device.DeviceBackend;
+import io.r1kit.model.backend.device.EmulatedDevice;
 
 import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * Device selection: turns a {@code device:} option ({@code auto | cpu | cuda | cuda:N}) into a
- * {@link Backend}.
+ * Device selection: turns a {@code device:} option ({@code auto | cpu | cuda | cuda:N | emulated})
+ * into a {@link Backend} and, for a device, the {@link DeviceBackend} models move to.
  *
  * <ul>
  *   <li>{@code cpu}: {@link CpuBackend}.
+ *   <li>{@code emulated}: {@link EmulatedDevice}, the device-resident path on the CPU kernels (for
+ *       checking it without a GPU; slower than {@code cpu}).
  *   <li>{@code cuda} / {@code cuda:N}: the {@link CudaBackend} of device 0 / N; when CUDA is not
  *       usable this is an error naming the reason (never a silent fallback).
  *   <li>{@code auto} (also null or blank): CUDA device 0 when a device is present and the libraries
@@ -26,8 +31,19 @@ public final class Devices {
 
     public static final String DEVICE_ENV = "R1KIT_DEVICE";
 
-    /** The chosen backend, its device name ("cpu", "cuda:0"), and why CPU was chosen under auto (or null). */
-    public record Selection(Backend backend, String device, String fallbackReason) {}
+    /**
+     * The chosen backend, its device name ("cpu", "cuda:0", "emulated"), why CPU was chosen under
+     * auto (or null), and the device models and trainers move their tensors to (null: they stay on
+     * the host and run on {@code backend}).
+     */
+    public record Selection(Backend backend, String device, String fallbackReason, DeviceBackend resident) {
+        public Selection(Backend backend, String device, String fallbackReason) {
+            this(backend, device, fallbackReason, null);
+        }
+    }
+
+    /** The spec that selects {@link EmulatedDevice}: device-resident code on the CPU kernels, every transfer counted (tests). */
+    public static final String EMULATED = "emulated";
 
     /** {@code $R1KIT_DEVICE}, or "auto". */
     public static String defaultSpec() {
@@ -51,11 +67,13 @@ public final class Devices {
         switch (s) {
             case "cpu":
                 return new Selection(CpuBackend.INSTANCE, "cpu", null);
+            case EMULATED:
+                return new Selection(CpuBackend.INSTANCE, EMULATED, null, new EmulatedDevice());
             case "auto": {
                 String why = cudaUnavailableReason();
                 if (why == null) {
                     try {
-                        return new Selection(CudaBackend.forDevice(0), "cuda:0", null);
+                        return cuda(0);
                     } catch (RuntimeException | LinkageError e) {
                         why = "CUDA device 0 could not be opened: " + String.valueOf(e.getMessage()).lines().findFirst().orElse("");
                     }
@@ -67,7 +85,7 @@ public final class Devices {
                 break;
         }
         if (!s.equals("cuda") && !s.startsWith("cuda:")) {
-            throw new IllegalArgumentException("device '" + spec + "' is not one of auto, cpu, cuda, cuda:N");
+            throw new IllegalArgumentException("device '" + spec + "' is not one of auto, cpu, cuda, cuda:N, emulated");
         }
         int ordinal = 0;
         if (s.startsWith("cuda:")) {
@@ -88,7 +106,13 @@ public final class Devices {
             throw new IllegalStateException("device '" + spec + "': only " + count + " CUDA device(s) visible (cuda:0"
                     + (count > 1 ? "..cuda:" + (count - 1) : "") + ")");
         }
-        return new Selection(CudaBackend.forDevice(ordinal), "cuda:" + ordinal, null);
+        return cuda(ordinal);
+    }
+
+    /** A CUDA device: host-array ops on its CudaBackend, device-resident tensors on its CudaDeviceBackend. */
+    private static Selection cuda(int ordinal) {
+        CudaBackend b = CudaBackend.forDevice(ordinal);
+        return new Selection(b, "cuda:" + ordinal, null, new CudaDeviceBackend(b));
     }
 
     /** Why CUDA cannot be used on this machine (one line), or null when it can. Never throws. */

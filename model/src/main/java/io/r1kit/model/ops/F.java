@@ -98,6 +98,12 @@ public final class F {
     /** |x| (gradient sign(x), 0 at 0 as torch). */
     public static Tensor abs(Tensor x) { return Pointwise.apply(UnaryOp.ABS, x, 0, 0); }
 
+    /** 1 where x &lt; threshold, else 0 (no gradient): counting on a device without reading x back. */
+    public static Tensor lessThan(Tensor x, float threshold) { return Pointwise.apply(UnaryOp.LESS_THAN, x, threshold, 0); }
+
+    /** 1 where x &gt; threshold, else 0 (no gradient). */
+    public static Tensor greaterThan(Tensor x, float threshold) { return Pointwise.apply(UnaryOp.GREATER_THAN, x, threshold, 0); }
+
     /**
      * min(max(x, lo), hi); use {@code Float.NEGATIVE_INFINITY} / {@code POSITIVE_INFINITY} for
      * a one-sided clamp. The gradient flows where lo <= x <= hi (inclusive, as torch).
@@ -246,6 +252,11 @@ public final class F {
         return FusedLmHead.apply(h, w, targets, chunkRows, false);
     }
 
+    /** Log-probs under softmax(h·Wᵀ / temperature) (chunkRows 0 = the default chunk). */
+    public static Tensor linearTokenLogProbs(Tensor h, Tensor w, int[] targets, int chunkRows, float temperature) {
+        return FusedLmHead.apply(h, w, targets, chunkRows, false, temperature);
+    }
+
     /**
      * Fused lm-head + entropy: equals {@code entropy(linear(h, w))} on rows whose {@code rowTargets}
      * entry is >= 0 and 0 on the others, without materialising [N, V] logits (same chunking as
@@ -258,6 +269,11 @@ public final class F {
     /** {@link #linearEntropy(Tensor, Tensor, int[])} with an explicit number of rows per chunk. */
     public static Tensor linearEntropy(Tensor h, Tensor w, int[] rowTargets, int chunkRows) {
         return FusedLmHead.apply(h, w, rowTargets, chunkRows, true);
+    }
+
+    /** Entropy of softmax(h·Wᵀ / temperature) (chunkRows 0 = the default chunk). */
+    public static Tensor linearEntropy(Tensor h, Tensor w, int[] rowTargets, int chunkRows, float temperature) {
+        return FusedLmHead.apply(h, w, rowTargets, chunkRows, true, temperature);
     }
 
     /** Entropy of softmax(logits) per row: [..., V] → [...] (fused, no [N, V] output). */

@@ -28,7 +28,17 @@ final class FusedLmHead {
     static final int CHUNK_FLOATS = 1 << 23;
 
     static Tensor apply(Tensor h, Tensor w, int[] targets, int chunkRows, boolean entropy) {
+        return apply(h, w, targets, chunkRows, entropy, 1f);
+    }
+
+    /**
+     * Under softmax(h·Wᵀ / temperature): the logits GEMMs run with alpha = 1/temperature, and the
+     * backward's two GEMMs too (d/dh of z/τ), so temperature 1 computes exactly what it did before.
+     */
+    static Tensor apply(Tensor h, Tensor w, int[] targets, int chunkRows, boolean entropy, float temperature) {
         String op = entropy ? "linearEntropy" : "linearTokenLogProbs";
+        if (!(temperature > 0)) throw new IllegalArgumentException(op + ": temperature must be > 0, got " + temperature);
+        float inv = 1f / temperature;
         DeviceBackend dev = OnDevice.deviceOf(op, h, w);
         int[] hs = h.shape(), ws = w.shape();
         if (ws.length != 2 || hs.length < 1 || hs[hs.length - 1] != ws[1])
@@ -43,7 +53,7 @@ final class FusedLmHead {
                 throw new IndexOutOfBoundsException(op + ": target " + targets[i] + " at row " + i + " >= vocab " + V);
             if (targets[i] >= 0) count++;
         }
-        if (dev != null) return onDevice(dev, op, h, w, targets, N, V, C, entropy, Arrays.copyOf(hs, hs.length - 1));
+        if (dev != null) return onDevice(dev, op, h, w, targets, N, V, C, entropy, Arrays.copyOf(hs, hs.length - 1), inv);
         final int nValid = count;
         int[] rows = new int[nValid];                   // the rows that need logits
         int[] tgt = new int[nValid];
@@ -58,7 +68,7 @@ final class FusedLmHead {
         for (int r0 = 0; r0 < nValid; r0 += chunk) {
             int R = Math.min(chunk, nValid - r0);
             gatherRows(H, rows, r0, R, C, hRows);
-            be.gemm(false, true, R, V, C, 1f, hRows, 0, W, 0, 0f, logits, 0);
+            be.gemm(false, true, R, V, C, inv, hRows, 0, W, 0, 0f, logits, 0);
             if (entropy) be.entropyForward(lp, l, logits, R, V);
             else be.tokenLogProbsForward(lp, l, logits, Arrays.copyOfRange(tgt, r0, r0 + R), R, V);
             for (int i = 0; i < R; i++) {
@@ -79,15 +89,15 @@ final class FusedLmHead {
                 for (int r0 = 0; r0 < nValid; r0 += chunk) {
                     int R = Math.min(chunk, nValid - r0);
                     gatherRows(Hd, rows, r0, R, C, hr);
-                    b.gemm(false, true, R, V, C, 1f, hr, 0, Wd, 0, 0f, lg, 0);
+                    b.gemm(false, true, R, V, C, inv, hr, 0, Wd, 0, 0f, lg, 0);
                     for (int i = 0; i < R; i++) gr[i] = g[rows[r0 + i]];
                     Arrays.fill(dl, 0, R * V, 0f);
                     float[] lseR = Arrays.copyOfRange(lse, r0, r0 + R);
                     if (entropy) b.entropyBackward(dl, gr, lg, lseR, Arrays.copyOfRange(saved, r0, r0 + R), R, V);
                     else b.tokenLogProbsBackward(dl, gr, lg, lseR, Arrays.copyOfRange(tgt, r0, r0 + R), R, V);
-                    if (dW != null) b.gemm(true, false, V, C, R, 1f, dl, 0, hr, 0, 1f, dW, 0);   // dW[V,C] += dlᵀ·h
+                    if (dW != null) b.gemm(true, false, V, C, R, inv, dl, 0, hr, 0, 1f, dW, 0);   // dW[V,C] += dlᵀ·h/τ
                     if (dH != null) {
-                        b.gemm(false, false, R, C, V, 1f, dl, 0, Wd, 0, 0f, dhr, 0);           // dh[R,C] = dl·W
+                        b.gemm(false, false, R, C, V, inv, dl, 0, Wd, 0, 0f, dhr, 0);           // dh[R,C] = dl·W/τ
                         for (int i = 0; i < R; i++) {
                             int dst = rows[r0 + i] * C, src = i * C;
                             for (int c = 0; c < C; c++) dH[dst + c] += dhr[src + c];
@@ -108,7 +118,7 @@ final class FusedLmHead {
      * the I32 targets), and so is the incoming gradient in the backward.
      */
     private static Tensor onDevice(DeviceBackend dev, String op, Tensor h, Tensor w, int[] targets, int N, int V, int C,
-                                   boolean entropy, int[] outShape) {
+                                   boolean entropy, int[] outShape, float inv) {
         OnDevice.Ref t = entropy ? null : OnDevice.ints(dev, targets, op + " targets [" + N + "]");
         OnDevice.Ref m = entropy ? OnDevice.rowMask(dev, targets, op + " row mask [" + N + "]") : null;
         OnDevice.Ref lse = OnDevice.scratch(dev, N);
@@ -116,7 +126,7 @@ final class FusedLmHead {
         Tensor out = Tensor.zerosOn(dev, outShape);
         DeviceArray O = out.deviceArray(op);
         if (N > 0) try (DeviceArray logits = dev.alloc(ElementType.F32, (long) N * V)) {
-            dev.gemm(false, true, N, V, C, 1f, h.deviceArray(op), 0, w.deviceArray(op), 0, 0f, logits, 0);
+            dev.gemm(false, true, N, V, C, inv, h.deviceArray(op), 0, w.deviceArray(op), 0, 0f, logits, 0);
             if (entropy) {
                 dev.entropyForward(ent.array, lse.array, logits, N, V);
                 dev.mul(O, ent.array, m.array, N);
@@ -132,15 +142,15 @@ final class FusedLmHead {
                 try (DeviceArray logits = dev.alloc(ElementType.F32, (long) N * V);
                      DeviceArray dl = dev.alloc(ElementType.F32, (long) N * V);
                      DeviceArray gm = entropy ? dev.alloc(ElementType.F32, N) : null) {
-                    dev.gemm(false, true, N, V, C, 1f, H, 0, W, 0, 0f, logits, 0);
+                    dev.gemm(false, true, N, V, C, inv, H, 0, W, 0, 0f, logits, 0);
                     if (entropy) {
                         dev.mul(gm, g, m.array, N);
                         dev.entropyBackward(dl, gm, logits, lse.array, ent.array, N, V);
                     } else {
                         dev.tokenLogProbsBackward(dl, g, logits, lse.array, t.array, N, V);
                     }
-                    if (wi.requiresGrad()) dev.gemm(true, false, V, C, N, 1f, dl, 0, H, 0, 1f, wi.deviceGradBuffer(), 0);
-                    if (hi.requiresGrad()) dev.gemm(false, false, N, C, V, 1f, dl, 0, W, 0, 1f, hi.deviceGradBuffer(), 0);
+                    if (wi.requiresGrad()) dev.gemm(true, false, V, C, N, inv, dl, 0, H, 0, 1f, wi.deviceGradBuffer(), 0);
+                    if (hi.requiresGrad()) dev.gemm(false, false, N, C, V, inv, dl, 0, W, 0, 1f, hi.deviceGradBuffer(), 0);
                 }
             }
         });

@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * Shape ops: reshape (a view sharing storage, free), transpose of two dims (materialised),
  * slice along a dim, concat along a dim, index-select of rows. Slice and concat view tensors as
- * [outer, n, inner] around the dim and copy contiguous inner blocks.
+ * [outer, n, inner] around the dim and copy contiguous inner blocks. Device tensors: the same ops
+ * on the device ({@link ShapeOpsOnDevice}; reshape is a view there too).
  */
 final class ShapeOps {
     private ShapeOps() {}
@@ -73,12 +74,12 @@ final class ShapeOps {
     // ------------------------------------------------------------------ transpose
 
     static Tensor transpose(Tensor x, int dim0, int dim1) {
-        OnDevice.requireHost("transpose", x);
         int[] s = x.shape();
         int d0 = Shape.dim("transpose", dim0, s.length), d1 = Shape.dim("transpose", dim1, s.length);
         int[] os = s.clone();
         os[d0] = s[d1];
         os[d1] = s[d0];
+        if (x.isOnDevice()) return ShapeOpsOnDevice.transpose(x, d0, d1, os);
         Tensor out = Tensor.zeros(os);
         swapCopy(x.data(), s, d0, d1, out.data(), false);
         if (Grad.needsGrad(x)) Grad.attach(out, new Node("transpose", x) {
@@ -128,7 +129,6 @@ final class ShapeOps {
 
     /** x[..., start:end, ...] along {@code dim}. */
     static Tensor slice(Tensor x, int dim, int start, int end) {
-        OnDevice.requireHost("slice", x);
         int[] s = x.shape();
         int d = Shape.dim("slice", dim, s.length);
         if (start < 0 || end > s[d] || start > end)
@@ -137,6 +137,7 @@ final class ShapeOps {
         int outer = Shape.prod(s, 0, d), n = s[d], inner = Shape.prod(s, d + 1, s.length), len = end - start;
         int[] os = s.clone();
         os[d] = len;
+        if (x.isOnDevice()) return ShapeOpsOnDevice.slice(x, outer, n, inner, start, len, os);
         Tensor out = Tensor.zeros(os);
         float[] X = x.data(), O = out.data();
         for (int o = 0; o < outer; o++)
@@ -159,7 +160,7 @@ final class ShapeOps {
     /** Joins tensors along {@code dim}; all other dims must agree. */
     static Tensor concat(List<Tensor> xs, int dim) {
         if (xs.isEmpty()) throw new IllegalArgumentException("concat: no tensors");
-        OnDevice.requireHost("concat", xs.toArray(new Tensor[0]));
+        boolean device = OnDevice.deviceOf("concat", xs.toArray(new Tensor[0])) != null;   // mixed host/device: an error
         int[] s0 = xs.get(0).shape();
         int d = Shape.dim("concat", dim, s0.length);
         int totalDim = 0;
@@ -175,9 +176,11 @@ final class ShapeOps {
         int outer = Shape.prod(s0, 0, d), inner = Shape.prod(s0, d + 1, s0.length);
         int[] os = s0.clone();
         os[d] = total;
+        int[] sizes = new int[xs.size()];
+        for (int k = 0; k < sizes.length; k++) sizes[k] = xs.get(k).dim(d);
+        if (device) return ShapeOpsOnDevice.concat(xs, outer, inner, sizes, total, os);
         Tensor out = Tensor.zeros(os);
         float[] O = out.data();
-        int[] sizes = new int[xs.size()];
         for (int k = 0, at = 0; k < xs.size(); k++) {
             int n = xs.get(k).dim(d);
             sizes[k] = n;

@@ -182,6 +182,12 @@ public class Tensor {
         return new Tensor(new DeviceStorage(device, device.upload(data, 0, numel, "tensor " + Shape.str(shape))), shape);
     }
 
+    /** {@link #toDevice} with the upload labelled {@code what} (an edge copy a trainer makes on purpose). */
+    public Tensor toDevice(DeviceBackend device, String what) {
+        if (storage != null) return toDevice(device);
+        return new Tensor(new DeviceStorage(device, device.upload(data, 0, numel, what)), shape);
+    }
+
     /** A host leaf copy of a device tensor (one device→host copy), or this tensor when it is on the host. */
     public Tensor toHost() {
         return storage == null ? this : new Tensor(data(), shape);
@@ -235,6 +241,16 @@ public class Tensor {
         if (numel != 1)
             throw new IllegalStateException("item() needs a one-element tensor, got shape " + Shape.str(shape));
         return storage == null ? data[0] : data()[0];
+    }
+
+    /** {@link #item()} with the transfer labelled {@code what} on a device (metrics read back by name). */
+    public float item(String what) {
+        if (numel != 1)
+            throw new IllegalStateException("item() needs a one-element tensor, got shape " + Shape.str(shape));
+        if (storage == null) return data[0];
+        float[] one = new float[1];
+        storage.device().read(deviceArray(what), 0, one, 0, 1, what);
+        return one[0];
     }
 
     /** A copy of the storage. */

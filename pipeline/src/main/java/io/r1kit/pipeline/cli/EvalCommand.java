@@ -85,7 +85,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "sampling seed (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--device", defaultValue = "auto", paramLabel = "DEV", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "DEV", description = "auto, cpu, cuda, cuda:N or emulated (default: ${DEFAULT-VALUE})")
     String device;
 
     @Option(names = "--out", paramLabel = "FILE.json", description = "also write the JSON here")
@@ -109,8 +109,10 @@ public final class EvalCommand implements Callable<Integer> {
             System.err.println("r1kit eval: " + e.getMessage());
             return 2;
         }
-        Backends.set(Devices.select(device, line -> System.err.println("r1kit: " + line)).backend());
+        Devices.Selection sel = Devices.select(device, line -> System.err.println("r1kit: " + line));
+        Backends.set(sel.backend());
         CausalLM m = CausalLM.load(model);
+        if (sel.resident() != null) m.moveTo(sel.resident());   // generation on the device (see the README)
         List<Path> pluginDirs = List.of(Path.of("plugins"));
         try (Tokenizer tok = HfTokenizer.load(model);
              CompositeReward composite = rewardsConfig != null

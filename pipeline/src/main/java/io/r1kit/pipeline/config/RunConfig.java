@@ -12,7 +12,8 @@ import java.util.Map;
  *
  * @param name      run name; the run directory defaults to {@code runs/<name>}
  * @param seed      base seed of the run (default 0); stages derive theirs from it unless set
- * @param device    {@code auto} (default), {@code cpu}, {@code cuda} or {@code cuda:N}
+ * @param device    {@code auto} (default), {@code cpu}, {@code cuda}, {@code cuda:N}, or {@code emulated} (the device
+ *                  path on the CPU kernels, for checking it without a GPU)
  * @param runDir    run directory (default {@code runs/<name>}, relative to the working directory)
  * @param model     the starting model of the first stage that needs one
  * @param tokenizer tokenizer when the model does not bring one (scratch models)
@@ -46,8 +47,8 @@ public record RunConfig(
         }
         if (seed == null) seed = 0L;
         if (device == null) device = "auto";
-        if (!device.matches("auto|cpu|cuda(:\\d+)?")) {
-            throw new IllegalArgumentException("'device' is '" + device + "'; allowed: auto, cpu, cuda, cuda:N");
+        if (!device.matches("auto|cpu|cuda(:\\d+)?|emulated")) {
+            throw new IllegalArgumentException("'device' is '" + device + "'; allowed: auto, cpu, cuda, cuda:N, emulated");
         }
         if (runDir == null) runDir = "runs/" + name;
         if (template == null) template = "toy";

@@ -124,7 +124,10 @@ public final class Pipeline {
             throw new ConfigException(ctx.loaded().locate("/device") + ": " + e.getMessage(), e);
         }
         Backends.set(device.backend());
-        LOG.info("device: {} (backend {})", device.device(), device.backend().name());
+        // on a device every stage keeps its models there (device-resident tensors): training and generation
+        ctx.modelDevice(device.resident());
+        LOG.info("device: {} (backend {}{})", device.device(), device.backend().name(),
+                device.resident() == null ? "" : ", models on device-resident tensors of " + device.resident().name());
         Path previous = null;
         for (StageSpec s : stages) {
             StageRunner runner = RUNNERS.get(s.type());

@@ -51,6 +51,18 @@ public final class RunContext {
     }
 
     public RunConfig config() { return cfg.value(); }
+
+    private io.r1kit.model.backend.device.DeviceBackend modelDevice;
+
+    /** The device the stages move their models to (null: they stay on the host and run on the host backend). */
+    public void modelDevice(io.r1kit.model.backend.device.DeviceBackend d) { this.modelDevice = d; }
+
+    public io.r1kit.model.backend.device.DeviceBackend modelDevice() { return modelDevice; }
+
+    /** {@code m} moved to the run's device when there is one (one upload per parameter), else {@code m}. */
+    public io.r1kit.model.arch.CausalLM onModelDevice(io.r1kit.model.arch.CausalLM m) {
+        return modelDevice == null ? m : m.moveTo(modelDevice);
+    }
     public StrictYaml.Loaded<RunConfig> loaded() { return cfg; }
     public RunDirectory dir() { return dir; }
     public DataSets data() { return data; }

@@ -203,6 +203,11 @@ public final class CudaDeviceBackend implements DeviceBackend {
         ops().axpy(alpha, f(x, "x"), f(y, "y"), n);
     }
 
+    @Override public synchronized void copy2d(DeviceArray dst, long dstOff, long dstLd, DeviceArray src, long srcOff, long srcLd,
+                                              long rows, long cols, boolean accumulate) {
+        ops().copy2d(f(dst, "dst"), dstOff, dstLd, f(src, "src"), srcOff, srcLd, rows, cols, accumulate);
+    }
+
     @Override public synchronized void scale(DeviceArray out, DeviceArray a, float alpha, long n) {
         ops().scale(f(out, "out"), f(a, "a"), alpha, n);
     }

@@ -133,6 +133,14 @@ public final class CudaOps {
         dev.launch(Kernel.SCALE_F32, dev.elementwiseGrid(n), 1, 1, THREADS, 0, out, a, alpha, n);
     }
 
+    /** dst[dstOff + r*dstLd + c] (+)= src[srcOff + r*srcLd + c], r &lt; rows, c &lt; cols (slice / concat and their backwards). */
+    public void copy2d(DeviceBuffer dst, long dstOff, long dstLd, DeviceBuffer src, long srcOff, long srcLd, long rows, long cols,
+                       boolean accumulate) {
+        if (rows * cols == 0) return;
+        dev.launch(Kernel.COPY2D_F32, dev.elementwiseGrid(rows * cols), 1, 1, THREADS, 0, dst, dstOff, dstLd, src, srcOff, srcLd,
+                rows, cols, accumulate ? 1 : 0);
+    }
+
     // ------------------------------------------------------------------- loss ops (loss.cu)
 
     /** out = op(x) elementwise; op: the ordinal of {@code device.UnaryOp}. */

@@ -16,6 +16,7 @@ public enum Kernel {
     MASKED_SUM_PARTIALS_F32("elementwise.cu", "masked_sum_partials_f32"),
     F32_TO_BF16("elementwise.cu", "f32_to_bf16"),
     BF16_TO_F32("elementwise.cu", "bf16_to_f32"),
+    COPY2D_F32("elementwise.cu", "copy2d_f32"),
     EMBEDDING_FWD("embedding.cu", "embedding_fwd"),
     EMBEDDING_BWD("embedding.cu", "embedding_bwd"),
     RMSNORM_FWD("rmsnorm.cu", "rmsnorm_fwd"),

@@ -81,6 +81,13 @@ public interface DeviceBackend {
     /** out = alpha * a (out may be a) */
     void scale(DeviceArray out, DeviceArray a, float alpha, long n);
 
+    /**
+     * dst[dstOff + r·dstLd + c] = (accumulate ? dst[..] : 0) + src[srcOff + r·srcLd + c] for r &lt; rows,
+     * c &lt; cols (F32): slice and concat along any dim, and their backwards.
+     */
+    void copy2d(DeviceArray dst, long dstOff, long dstLd, DeviceArray src, long srcOff, long srcLd, long rows, long cols,
+                boolean accumulate);
+
     /** out[r, c] = x[r, c] + bias[c]; x, out [rows, cols], bias [cols] (the linear-layer bias). */
     void addRowBroadcast(DeviceArray out, DeviceArray x, DeviceArray bias, int rows, int cols);
 

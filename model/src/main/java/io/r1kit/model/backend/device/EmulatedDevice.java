@@ -134,6 +134,17 @@ public final class EmulatedDevice implements DeviceBackend {
         kernels.scale(f(out, "out"), 0, f(a, "a"), 0, alpha, n(n));
     }
 
+    @Override public void copy2d(DeviceArray dst, long dstOff, long dstLd, DeviceArray src, long srcOff, long srcLd, long rows,
+                                 long cols, boolean accumulate) {
+        float[] d = f(dst, "dst"), s = f(src, "src");
+        int c = n(cols);
+        for (long r = 0; r < rows; r++) {
+            int di = n(dstOff + r * dstLd), si = n(srcOff + r * srcLd);
+            if (accumulate) for (int j = 0; j < c; j++) d[di + j] += s[si + j];
+            else System.arraycopy(s, si, d, di, c);
+        }
+    }
+
     @Override public void addRowBroadcast(DeviceArray out, DeviceArray x, DeviceArray bias, int rows, int cols) {
         float[] o = f(out, "out"), xs = f(x, "x"), b = f(bias, "bias");
         for (int r = 0; r < rows; r++) kernels.add(o, r * cols, xs, r * cols, b, 0, cols);   // as Broadcast's bias path

@@ -4,10 +4,14 @@ package io.r1kit.model.backend.device;
  * The unary elementwise ops ({@code F.exp}, {@code F.clamp}, ...) with their host formulas: the
  * CPU path ({@code ops.Pointwise}) and {@link EmulatedDevice} both run these loops, so the emulated
  * device gives the CPU's bits. p, q: the op's scalars (scale / add-scalar / exponent: p; clamp: p =
- * min, q = max).
+ * min, q = max; the comparisons: p = the threshold).
  */
 public enum UnaryOp {
-    SCALE, ADD_SCALAR, NEG, EXP, LOG, SQRT, POW, CLAMP, SIGMOID, LOG_SIGMOID, ABS;
+    SCALE, ADD_SCALAR, NEG, EXP, LOG, SQRT, POW, CLAMP, SIGMOID, LOG_SIGMOID, ABS,
+    /** 1 where x &lt; p, else 0 (no gradient): counts on the device, e.g. GRPO's clip metrics, without reading x back. */
+    LESS_THAN,
+    /** 1 where x &gt; p, else 0 (no gradient). */
+    GREATER_THAN;
 
     /** Y[0, n) = op(X[0, n)). */
     public void forward(float[] X, float[] Y, int n, float p, float q) {
@@ -24,6 +28,8 @@ public enum UnaryOp {
             // log σ(x) = min(x, 0) - log1p(exp(-|x|)): no overflow for large |x|
             case LOG_SIGMOID -> { for (int i = 0; i < n; i++) Y[i] = (float) (Math.min(X[i], 0.0) - Math.log1p(Math.exp(-Math.abs(X[i])))); }
             case ABS -> { for (int i = 0; i < n; i++) Y[i] = Math.abs(X[i]); }
+            case LESS_THAN -> { for (int i = 0; i < n; i++) Y[i] = X[i] < p ? 1f : 0f; }
+            case GREATER_THAN -> { for (int i = 0; i < n; i++) Y[i] = X[i] > p ? 1f : 0f; }
         }
     }
 
@@ -43,6 +49,7 @@ public enum UnaryOp {
             // d/dx log σ(x) = σ(-x)
             case LOG_SIGMOID -> { for (int i = 0; i < n; i++) dX[i] += g[i] * (float) (1.0 / (1.0 + Math.exp(X[i]))); }
             case ABS -> { for (int i = 0; i < n; i++) dX[i] += g[i] * Math.signum(X[i]); }   // 0 at 0, as torch
+            case LESS_THAN, GREATER_THAN -> { }   // a step function: zero gradient almost everywhere
         }
     }
 }

@@ -86,3 +86,18 @@ extern "C" __global__ void bf16_to_f32(float* out, const bf16_t* in, long long n
     for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x)
         out[i] = r1_bf16_to_f32(in[i]);
 }
+
+// dst[dstOff + r*dstLd + c] (+)= src[srcOff + r*srcLd + c] for r < rows, c < cols: slice and
+// concat along any dim (a tensor viewed as [outer, n, inner] is rows = outer blocks of n*inner
+// contiguous floats) and their backwards (accumulate = 1). Each destination element is written by
+// one thread, so accumulation needs no atomics.
+extern "C" __global__ void copy2d_f32(float* dst, long long dstOff, long long dstLd, const float* src, long long srcOff,
+                                      long long srcLd, long long rows, long long cols, int accumulate) {
+    long long n = rows * cols;
+    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+        long long r = i / cols, c = i - r * cols;
+        float v = src[srcOff + r * srcLd + c];
+        float* d = dst + dstOff + r * dstLd + c;
+        *d = accumulate ? *d + v : v;
+    }
+}

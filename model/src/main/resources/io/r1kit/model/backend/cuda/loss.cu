@@ -6,7 +6,8 @@
 #include "r1kit_common.cuh"
 
 // op: the ordinal of io.r1kit.model.backend.device.UnaryOp
-// SCALE 0, ADD_SCALAR 1, NEG 2, EXP 3, LOG 4, SQRT 5, POW 6, CLAMP 7, SIGMOID 8, LOG_SIGMOID 9, ABS 10
+// SCALE 0, ADD_SCALAR 1, NEG 2, EXP 3, LOG 4, SQRT 5, POW 6, CLAMP 7, SIGMOID 8, LOG_SIGMOID 9, ABS 10,
+// LESS_THAN 11, GREATER_THAN 12 (p = the threshold; 1 or 0, zero gradient)
 extern "C" __global__ void unary_fwd(int op, float* out, const float* x, long long n, float p, float q) {
     for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
         float v = x[i], r;
@@ -21,7 +22,9 @@ extern "C" __global__ void unary_fwd(int op, float* out, const float* x, long lo
             case 7: r = fminf(fmaxf(v, p), q); break;
             case 8: r = 1.f / (1.f + expf(-v)); break;
             case 9: r = fminf(v, 0.f) - log1pf(expf(-fabsf(v))); break;
-            default: r = fabsf(v); break;
+            case 10: r = fabsf(v); break;
+            case 11: r = v < p ? 1.f : 0.f; break;
+            default: r = v > p ? 1.f : 0.f; break;
         }
         out[i] = r;
     }
@@ -43,7 +46,8 @@ extern "C" __global__ void unary_bwd(int op, float* dx, const float* g, const fl
             case 7: d = v >= p && v <= q ? gi : 0.f; break;
             case 8: d = gi * y[i] * (1.f - y[i]); break;
             case 9: d = gi / (1.f + expf(v)); break;
-            default: d = v > 0.f ? gi : v < 0.f ? -gi : 0.f; break;
+            case 10: d = v > 0.f ? gi : v < 0.f ? -gi : 0.f; break;
+            default: d = 0.f; break;   // the comparisons
         }
         dx[i] += d;
     }

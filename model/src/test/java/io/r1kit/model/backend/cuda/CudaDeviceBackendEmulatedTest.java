@@ -95,6 +95,11 @@ class CudaDeviceBackendEmulatedTest {
             d.axpy(-0.5f, a.get(0), a.get(1), n);
             d.scale(a.get(4), a.get(1), 3f, n);
         }, rnd(1, n), rnd(2, n), n, n, n);
+        same("copy2d: a strided block, then accumulated back (slice / concat and their backwards)", 0, 0, (d, a) -> {
+            d.copy2d(a.get(1), 2, 9, a.get(0), 3, 11, 4, 5, false);
+            d.copy2d(a.get(0), 1, 11, a.get(1), 2, 9, 4, 5, true);
+            d.copy2d(a.get(1), 0, 1, a.get(0), 0, 1, 0, 1, false);   // empty: no launch
+        }, rnd(5, 44), 40);
         same("sumInto + clipByGlobalNorm", A, R, (d, a) -> {
             d.sumInto(a.get(0), 50, true, a.get(2), false);
             d.sumInto(a.get(1), 20, true, a.get(2), true);

@@ -118,11 +118,12 @@ class CudaLaunchSignatureTest {
         ops.sample(x, y, z, w, N, V, 0.7f, 50, 0.9f, 0.05f, 0);
         ops.kvAppend(x, y, z, B, 3, 16, Hkv * 64);
         ops.kvGather(x, y, z, 4, 16L * Hkv * 64);
-        for (int op = 0; op < 11; op++) { ops.unary(op, x, y, 100, 2f, 3f); ops.unaryBackward(op, x, y, z, w, 100, 2f, 3f); }
+        for (int op = 0; op < io.r1kit.model.backend.device.UnaryOp.values().length; op++) { ops.unary(op, x, y, 100, 2f, 3f); ops.unaryBackward(op, x, y, z, w, 100, 2f, 3f); }
         int[] shape = {2, 3, 4}, sa = {12, 4, 1}, sb = {1, 0, 0};
         ops.binary(3, x, y, z, shape, sa, sb); ops.binaryBackward(4, x, null, y, z, w, shape, sa, sb);
         ops.where(x, y, z, w, shape, sb, sa, sb); ops.whereBackward(null, x, y, z, shape, sb, sa, sb);
         ops.maskedReduce(x, y, null, 2, 3, 4, true); ops.maskedReduceBackward(x, y, z, 1, 24, 1, true);
+        ops.copy2d(x, 3, 10, y, 1, 7, 4, 5, false); ops.copy2d(x, 0, 5, y, 0, 5, 4, 5, true);
         for (DeviceBuffer b : List.of(x, y, z, w, u)) b.close();
 
         assertTrue(dev.problems.isEmpty(), String.join("\n", dev.problems));

@@ -1,8 +1,5 @@
 package io.r1kit.model.backend.device;
 
-import io.r1kit.model.arch.ArchTestSupport;
-import io.r1kit.model.arch.CausalLM;
-import io.r1kit.model.autograd.Checkpoint;
 import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
@@ -110,14 +107,8 @@ class DeviceTensorTest {
     @Test
     void opsWithoutDeviceImplementationFailLoudlyAndCopyNothing() {
         Tensor x = Tensor.randn(1, 2, 3).toDevice(emu), m = Tensor.ones(2, 3).toDevice(emu);
-        CausalLM model = CausalLM.random(ArchTestSupport.llamaTied(), 1).moveTo(emu);
         Map<String, Executable> unsupported = new LinkedHashMap<>();
-        unsupported.put("transpose", () -> F.transpose(x, 0, 1));
-        unsupported.put("slice", () -> F.slice(x, 1, 0, 1));
-        unsupported.put("concat", () -> F.concat(List.of(x, x), 0));
-        unsupported.put("keyMask", () -> F.keyMask(m));
-        unsupported.put("Checkpoint.run", () -> Checkpoint.run(t -> t, x));
-        unsupported.put("CausalLM.scoreTokens", () -> model.scoreTokens(new int[] {1, 2}, 1, 2, null, null, new int[] {2, 3}, 1f, false));
+        unsupported.put("keyMask", () -> F.keyMask(m));   // returns host bytes: by definition a read of the tensor
         emu.transfers().reset();
         for (var e : unsupported.entrySet()) {
             try {

@@ -80,7 +80,7 @@ public final class EvalStage implements StageRunner {
     public Path run(RunContext ctx, StageSpec s, Path inputModel) throws Exception {
         Options o = ctx.loaded().bindAt(s.pointer(), s.options(), Options.class);
         Dataset data = ctx.data().get(s.evalData() != null ? s.evalData() : s.data());
-        CausalLM model = CausalLM.load(inputModel);
+        CausalLM model = ctx.onModelDevice(CausalLM.load(inputModel));
         long seed = o.seed() != null ? o.seed() : ctx.config().seed();
         try (Tokenizer tok = ctx.tokenizer(inputModel);
              CompositeReward rewards = ctx.rewards(s);

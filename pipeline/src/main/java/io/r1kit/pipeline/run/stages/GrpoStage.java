@@ -53,7 +53,7 @@ public final class GrpoStage implements StageRunner {
         GrpoConfig c = config(ctx, s);
         Dataset train = ctx.data().get(s.data());
         Dataset eval = s.evalData() == null ? null : ctx.data().get(s.evalData());
-        CausalLM policy = CausalLM.load(inputModel);
+        CausalLM policy = ctx.onModelDevice(CausalLM.load(inputModel));
         try (Tokenizer tok = ctx.tokenizer(inputModel); CompositeReward rewards = ctx.rewards(s);
              ProgressDisplay progress = new ProgressDisplay(s.name())) {
             GrpoTrainer.Builder b = GrpoTrainer.builder(c).policy(policy).tokenizer(tok).template(ctx.template(s))

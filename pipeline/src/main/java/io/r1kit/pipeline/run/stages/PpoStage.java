@@ -57,7 +57,7 @@ public final class PpoStage implements StageRunner {
     public Path run(RunContext ctx, StageSpec s, Path inputModel) throws Exception {
         PpoConfig c = config(ctx, s);
         Dataset train = ctx.data().get(s.data());
-        CausalLM policy = CausalLM.load(inputModel);
+        CausalLM policy = ctx.onModelDevice(CausalLM.load(inputModel));
         try (Tokenizer tok = ctx.tokenizer(inputModel); CompositeReward rewards = ctx.rewards(s);
              ProgressDisplay progress = new ProgressDisplay(s.name())) {
             PpoTrainer.Builder b = PpoTrainer.builder(c).policy(policy).tokenizer(tok).template(ctx.template(s))

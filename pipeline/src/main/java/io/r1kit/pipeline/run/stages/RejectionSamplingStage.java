@@ -163,7 +163,7 @@ public final class RejectionSamplingStage implements StageRunner {
         if (Files.exists(out)) return out;   // written atomically by an earlier (interrupted) run
         Dataset prompts = ctx.data().get(o.nonReasoningPrompts());
         int n = o.nonReasoningSamples() >= 0 ? Math.min(o.nonReasoningSamples(), prompts.size()) : prompts.size();
-        CausalLM model = CausalLM.load(source);
+        CausalLM model = ctx.onModelDevice(CausalLM.load(source));
         try (Tokenizer tok = ctx.tokenizer(source); CompositeReward rewards = ctx.rewards(s);
              Rollouts ro = new Rollouts(tok, ctx.template(s), rewards, o.maxPromptLength(), true, null, null, 1.0)) {
             Path tmp = dir.resolve(NON_REASONING + ".tmp");

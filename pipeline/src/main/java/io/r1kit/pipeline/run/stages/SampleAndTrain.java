@@ -59,14 +59,14 @@ final class SampleAndTrain {
     static RejectionSampler.Stats sample(RunContext ctx, StageSpec s, Path sourceModel, Path judgeModel, List<Example> prompts,
                                          RejectionConfig rc, int maxPromptLength, UnaryOperator<String> rewrite,
                                          String candidatesColumn) throws Exception {
-        CausalLM judge = judgeModel == null ? null : CausalLM.load(judgeModel);
+        CausalLM judge = judgeModel == null ? null : ctx.onModelDevice(CausalLM.load(judgeModel));
         try (Tokenizer judgeTok = judgeModel == null ? null : ctx.tokenizer(judgeModel);
              CompositeReward rewards = ctx.rewards(s)) {
             Judge j = RejectionSampler.judgeFor(rc, rewards, judge == null ? null : new Generator(judge, judgeTok), judgeTok);
             if (candidatesColumn != null) {
                 return run(ctx, s, new JsonlSource(ctx.template(s), candidatesColumn), j, rc, prompts, rewrite);
             }
-            CausalLM model = CausalLM.load(sourceModel);
+            CausalLM model = ctx.onModelDevice(CausalLM.load(sourceModel));
             try (Tokenizer tok = ctx.tokenizer(sourceModel);
                  Rollouts ro = new Rollouts(tok, ctx.template(s), rewards, maxPromptLength, true,
                          rewards.names().contains(rc.accuracyReward()) ? rc.accuracyReward() : null, null, rc.correctThreshold())) {
@@ -101,7 +101,7 @@ final class SampleAndTrain {
 
     /** SFTs {@code modelDir} on a prompt/completion JSONL with the stage's template; returns the final model directory. */
     static Path sft(RunContext ctx, StageSpec s, Path modelDir, Path trainJsonl, SftConfig c) throws Exception {
-        CausalLM model = CausalLM.load(modelDir);
+        CausalLM model = ctx.onModelDevice(CausalLM.load(modelDir));
         try (Tokenizer tok = ctx.tokenizer(modelDir)) {
             SftTrainer.Result r = StageOutputs.sft(SftTrainer.builder(model, tok, c).template(ctx.template(s)), ctx, s)
                     .log(LOG::info).build().train(Dataset.read(trainJsonl), null);

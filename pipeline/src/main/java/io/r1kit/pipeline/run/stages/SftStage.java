@@ -57,7 +57,7 @@ public final class SftStage implements StageRunner {
         SftConfig c = config(ctx, s);
         Dataset train = ctx.data().get(s.data());
         Dataset eval = s.evalData() == null ? null : ctx.data().get(s.evalData());
-        CausalLM model = CausalLM.load(inputModel);
+        CausalLM model = ctx.onModelDevice(CausalLM.load(inputModel));
         try (Tokenizer tok = ctx.tokenizer(inputModel)) {
             SftTrainer.Result r = StageOutputs.sft(SftTrainer.builder(model, tok, c), ctx, s)
                     .log(LOG::info).build().train(train, eval);

@@ -79,7 +79,7 @@ final class StageEval {
 
     /** Evaluates {@code modelDir} greedily on {@code data} with the stage's rewards and template. */
     static Map<String, Object> run(RunContext ctx, StageSpec s, Path modelDir, Dataset data, Options o) throws Exception {
-        CausalLM model = CausalLM.load(modelDir);
+        CausalLM model = ctx.onModelDevice(CausalLM.load(modelDir));
         try (Tokenizer tok = ctx.tokenizer(modelDir); CompositeReward rewards = ctx.rewards(s);
              Rollouts rollouts = new Rollouts(tok, ctx.template(s), rewards, o.maxPromptLength(), true,
                      o.accuracyReward(), o.formatReward(), o.correctThreshold())) {

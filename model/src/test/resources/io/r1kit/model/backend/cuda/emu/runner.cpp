@@ -59,7 +59,7 @@ template <class... A> void call(void (*f)(A...), const std::vector<Arg>& args, r
 #define K(name) {#name, [](const std::vector<Arg>& a, r1_dim3 g, unsigned b, size_t s) { call(name, a, g, b, s); }}
 static const std::map<std::string, std::function<void(const std::vector<Arg>&, r1_dim3, unsigned, size_t)>> KERNELS = {
     K(add_f32), K(mul_f32), K(axpy_f32), K(scale_f32), K(sum_partials_f32), K(sum_finish_f64), K(clip_scale_f32),
-    K(masked_sum_partials_f32), K(f32_to_bf16), K(bf16_to_f32), K(embedding_fwd), K(embedding_bwd), K(rmsnorm_fwd),
+    K(masked_sum_partials_f32), K(f32_to_bf16), K(bf16_to_f32), K(copy2d_f32), K(embedding_fwd), K(embedding_bwd), K(rmsnorm_fwd),
     K(rmsnorm_bwd_dx), K(rmsnorm_bwd_dw), K(rope_f32), K(swiglu_fwd), K(swiglu_bwd), K(softmax_fwd), K(softmax_bwd),
     K(log_softmax_fwd), K(log_softmax_bwd), K(token_logprobs_fwd), K(token_logprobs_bwd), K(entropy_fwd), K(entropy_bwd),
     K(attention_fwd), K(attention_bwd_dot), K(attention_bwd), K(adamw_f32), K(adamw_bf16), K(sample_top_k_top_p),
