@@ -228,10 +228,13 @@ public final class AttentionKernel {
     /**
      * Flash-attention-2 backward. Work items are (batch, kv head, range of query rows). An item
      * walks the key blocks; per block it transposes K and V once, then for the queries of its
-     * range (all heads of the group, two at a time so they share every row access) recomputes
-     * p = exp(q.k * scale - lse), dP = dout . v and dS = p (dP - Di) with Di = dout . out, and
-     * accumulates dv_j += p_j dout, dk_j += scale dS_j q into the block's scratch rows and
-     * dq += scale dS_j k_j into dq directly. dq rows are owned by exactly one item. dk/dv of a
+     * range (all heads of the group, two at a time so they share every K^T / V^T load) recomputes
+     * p = exp(q.k * scale - lse), dP = dout . v and dS = p (dP - Di) with Di = dout . out, kept as
+     * [queries, block] rows; then it accumulates dv_j += p_j dout and dk_j += scale dS_j q into
+     * the block's scratch rows and dq += scale dS_j k_j into dq, each as a register-tiled
+     * product over those rows (one rank-1 update per query, as this loop did before, loaded and
+     * stored dk, dv and dq rows for every query and key: 1.6-1.8x slower here, with the same
+     * fma chain per element, so the results are bit-identical). dq rows are owned by exactly one item. dk/dv of a
      * kv head collect every query row of every head in its group: when there are enough
      * (batch, kv head) pairs to keep the threads busy each item owns them and adds straight
      * into dk/dv; otherwise query ranges are split (balanced by causal work) and each split
@@ -311,7 +314,11 @@ public final class AttentionKernel {
     }
 
     private static final class BackwardScratch {
-        final float[] kt, vt, p, p2, dp, dp2, ds, ds2, dkb, dvb, qs;
+        final float[] kt, vt, p, p2, dp, dp2, dkb, dvb, qs;
+        /** For one key block, row r = the r-th query that sees it: pm[r*BK + jj] = p, dsm[r*BK + jj] = dS. */
+        float[] pm = new float[0], dsm = new float[0];
+        /** Offset of that query's row in q / dout / dq. */
+        int[] base = new int[0];
 
         BackwardScratch(int D) {
             kt = new float[D * BK];
@@ -320,11 +327,16 @@ public final class AttentionKernel {
             p2 = new float[BK];
             dp = new float[BK];
             dp2 = new float[BK];
-            ds = new float[BK];
-            ds2 = new float[BK];
             dkb = new float[BK * D];
             dvb = new float[BK * D];
             qs = new float[2 * D];
+        }
+
+        void ensureRows(int rows) {
+            if (base.length >= rows) return;
+            pm = new float[rows * BK];
+            dsm = new float[rows * BK];
+            base = new int[rows];
         }
     }
 
@@ -355,23 +367,29 @@ public final class AttentionKernel {
             transposeBlock(v, kvBase, kvStride, j0, j1, D, sc.vt);
             java.util.Arrays.fill(sc.dkb, 0, nk * D, 0f);
             java.util.Arrays.fill(sc.dvb, 0, nk * D, 0f);
-            boolean touched = false;
-            // queries before j0 - qStart cannot see this block; the others go in pairs that
-            // share every K^T, V^T, k and dk/dv row access (a query that saw no key is skipped)
-            int pending = -1;
+            // queries before j0 - qStart cannot see this block; the others are scored in pairs
+            // that share every K^T and V^T load (a query that saw no key is skipped), their p and
+            // dS kept as rows of pm / dsm in query order
+            sc.ensureRows(nq);
+            int rows = 0, n = 0, pending = -1;
             for (int qi = Math.max(0, j0 - qStart - t0) * group; qi < nq; qi++) {
                 int t = t0 + qi / group, h = kh * group + qi % group;
                 if (lse[(b * Hq + h) * Tq + t] == Float.NEGATIVE_INFINITY) continue;   // no gradient
                 if (pending < 0) { pending = qi; continue; }
-                touched |= backwardQueries(sc, pending, qi, di, dq, dout, q, k, lse, keyMask, kvBase, kvStride,
-                        b, kh, t0, j0, j1, allReal, Tq, Tk, Hq, Hkv, D, qStart, scale);
+                n = Math.max(n, scoreQueries(sc, rows, pending, qi, di, dout, q, lse, keyMask, b, kh, t0, j0, j1, allReal,
+                        Tq, Tk, Hq, Hkv, D, qStart, scale));
+                rows += 2;
                 pending = -1;
             }
             if (pending >= 0) {
-                touched |= backwardQueries(sc, pending, -1, di, dq, dout, q, k, lse, keyMask, kvBase, kvStride,
-                        b, kh, t0, j0, j1, allReal, Tq, Tk, Hq, Hkv, D, qStart, scale);
+                n = Math.max(n, scoreQueries(sc, rows, pending, -1, di, dout, q, lse, keyMask, b, kh, t0, j0, j1, allReal,
+                        Tq, Tk, Hq, Hkv, D, qStart, scale));
+                rows++;
             }
-            if (!touched) continue;
+            if (!anyNonZero(sc.pm, rows, n)) continue;
+            accumulateKeyRows(sc.pm, sc.base, rows, n, dout, sc.dvb, D);   // dv_j += sum over queries p_j dout
+            accumulateKeyRows(sc.dsm, sc.base, rows, n, q, sc.dkb, D);     // dk_j += sum over queries scale dS_j q
+            accumulateDq(sc.dsm, sc.base, rows, n, k, kvBase + j0 * kvStride, kvStride, dq, D);
             for (int jj = 0; jj < nk; jj++) {
                 int dst = dkBase + (j0 + jj) * dkStride;
                 addRow(sc.dkb, jj * D, dk, dst, D);
@@ -381,23 +399,22 @@ public final class AttentionKernel {
     }
 
     /**
-     * One key block's backward for query qa and, when qb >= 0, query qb (indices into the
-     * range's queries): recompute p = exp(q.k * scale - lse) (masked -> 0) and dP = dout . v
-     * against the transposed block, dS = p (dP - Di), then accumulate dv/dk block rows and dq.
-     * Returns whether any key of the block got a contribution.
+     * One key block's p and dS for query qa and, when qb >= 0, query qb (indices into the range's
+     * queries), into rows r and r + 1 of pm / dsm: p = exp(q.k * scale - lse) (masked -> 0),
+     * dP = dout . v against the transposed block, dS = scale p (dP - Di), exactly 0 where p is 0.
+     * Returns the number of keys of the block the two can see.
      */
-    private static boolean backwardQueries(BackwardScratch sc, int qa, int qb, float[] di, float[] dq, float[] dout,
-                                           float[] q, float[] k, float[] lse, byte[] keyMask, int kvBase, int kvStride,
-                                           int b, int kh, int t0, int j0, int j1, boolean allReal, int Tq, int Tk,
-                                           int Hq, int Hkv, int D, int qStart, float scale) {
+    private static int scoreQueries(BackwardScratch sc, int r, int qa, int qb, float[] di, float[] dout, float[] q,
+                                    float[] lse, byte[] keyMask, int b, int kh, int t0, int j0, int j1, boolean allReal,
+                                    int Tq, int Tk, int Hq, int Hkv, int D, int qStart, float scale) {
         int group = Hq / Hkv;
         boolean two = qb >= 0;
         int ta = t0 + qa / group, ha = kh * group + qa % group, baseA = queryBase(b, ta, ha, Tq, Hq, D);
         int tb = two ? t0 + qb / group : 0, hb = two ? kh * group + qb % group : 0;
         int baseB = two ? queryBase(b, tb, hb, Tq, Hq, D) : 0;
-        for (int d = 0; d < D; d++) sc.qs[d] = q[baseA + d] * scale;
+        scaleInto(q, baseA, scale, sc.qs, 0, D);
         if (two) {
-            for (int d = 0; d < D; d++) sc.qs[D + d] = q[baseB + d] * scale;
+            scaleInto(q, baseB, scale, sc.qs, D, D);
             scoresAgainstBlock2(sc.qs, 0, D, sc.kt, D, sc.p, sc.p2);
             scoresAgainstBlock2(dout, baseA, baseB, sc.vt, D, sc.dp, sc.dp2);   // dP_j = dout . v_j
         } else {
@@ -405,30 +422,37 @@ public final class AttentionKernel {
             scoresAgainstBlock(dout, baseA, sc.vt, D, sc.dp);
         }
         int nA = maskAndExp(sc.p, Math.min(j1, qStart + ta + 1) - j0, keyMask, b, Tk, j0, allReal, lse[(b * Hq + ha) * Tq + ta]);
-        int nB = two ? maskAndExp(sc.p2, Math.min(j1, qStart + tb + 1) - j0, keyMask, b, Tk, j0, allReal,
-                lse[(b * Hq + hb) * Tq + tb]) : 0;
-        int n = Math.max(nA, nB);
-        // ds = scale * p * (dP - Di); exactly 0 where p is 0
-        float diA = di[qa], diB = two ? di[qb] : 0f;
-        for (int jj = 0; jj < n; jj++) {
-            sc.ds[jj] = sc.p[jj] == 0f ? 0f : sc.p[jj] * (sc.dp[jj] - diA) * scale;
-            if (two) sc.ds2[jj] = sc.p2[jj] == 0f ? 0f : sc.p2[jj] * (sc.dp2[jj] - diB) * scale;
+        storeRow(sc, r, baseA, sc.p, sc.dp, di[qa], scale);
+        if (!two) return nA;
+        int nB = maskAndExp(sc.p2, Math.min(j1, qStart + tb + 1) - j0, keyMask, b, Tk, j0, allReal, lse[(b * Hq + hb) * Tq + tb]);
+        storeRow(sc, r + 1, baseB, sc.p2, sc.dp2, di[qb], scale);
+        return Math.max(nA, nB);
+    }
+
+    private static void storeRow(BackwardScratch sc, int r, int base, float[] p, float[] dp, float di, float scale) {
+        int o = r * BK;
+        for (int jj = 0; jj < BK; jj += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, jj);
+            pv.intoArray(sc.pm, o + jj);
+            FloatVector ds = pv.mul(FloatVector.fromArray(S, dp, jj).sub(di)).mul(scale);    // (p (dP - Di)) scale
+            ds.blend(0f, pv.compare(VectorOperators.EQ, 0f)).intoArray(sc.dsm, o + jj);
         }
-        boolean touched = false;
-        for (int jj = 0; jj < n; jj++) {
-            float pa = sc.p[jj], sa = sc.ds[jj], pb = two ? sc.p2[jj] : 0f, sb = two ? sc.ds2[jj] : 0f;
-            if (pa == 0f && pb == 0f) continue;
-            touched = true;
-            int kRow = kvBase + (j0 + jj) * kvStride;
-            if (two) {
-                keyUpdate2(pa, sa, baseA, pb, sb, baseB, dout, q, k, kRow, dq, sc.dvb, sc.dkb, jj * D, D);
-            } else {
-                axpy(pa, dout, baseA, sc.dvb, jj * D, D);   // dv_j += p_j dout
-                axpy(sa, q, baseA, sc.dkb, jj * D, D);      // dk_j += scale dS_j q
-                axpy(sa, k, kRow, dq, baseA, D);            // dq += scale dS_j k_j
-            }
+        sc.base[r] = base;
+    }
+
+    /** y[yOff..+n) = x[xOff..+n) * c. */
+    private static void scaleInto(float[] x, int xOff, float c, float[] y, int yOff, int n) {
+        int i = 0, upper = S.loopBound(n);
+        for (; i < upper; i += L) FloatVector.fromArray(S, x, xOff + i).mul(c).intoArray(y, yOff + i);
+        for (; i < n; i++) y[yOff + i] = x[xOff + i] * c;
+    }
+
+    /** Whether any of the first n keys of the rows has p != 0 (else the block adds nothing). */
+    private static boolean anyNonZero(float[] pm, int rows, int n) {
+        for (int r = 0; r < rows; r++) {
+            for (int jj = 0; jj < n; jj++) if (pm[r * BK + jj] != 0f) return true;
         }
-        return touched;
+        return false;
     }
 
     /** Masks p beyond the causal limit (nVis keys) and padded keys, then p = exp(p - lse). Returns nVis. */
@@ -444,33 +468,95 @@ public final class AttentionKernel {
     }
 
     /**
-     * For key j and two queries A, B: dv_j += pa doutA + pb doutB, dk_j += sa qA + sb qB,
-     * dqA += sa k_j, dqB += sb k_j, in one pass over D (each dk/dv row and k_j loaded once).
+     * acc[jj, :] += sum over rows r (in order) of w[r, jj] * x[base[r] .. + D) for keys jj < n:
+     * the dv (w = p, x = dout) and dk (w = dS, x = q) rows of a key block. Register tiles of 4
+     * keys x 2 vectors of D, the rows streamed in order, so every element is the same chain of
+     * fmas as one rank-1 update per query (a weight of 0 adds exactly nothing).
      */
-    private static void keyUpdate2(float pa, float sa, int baseA, float pb, float sb, int baseB, float[] dout,
-                                   float[] q, float[] k, int kRow, float[] dq, float[] dvb, float[] dkb, int row, int D) {
-        FloatVector vpa = FloatVector.broadcast(S, pa), vpb = FloatVector.broadcast(S, pb);
-        FloatVector vsa = FloatVector.broadcast(S, sa), vsb = FloatVector.broadcast(S, sb);
-        int d = 0, upper = S.loopBound(D);
+    private static void accumulateKeyRows(float[] w, int[] base, int rows, int n, float[] x, float[] acc, int D) {
+        int upper = D - D % (2 * L), jj = 0;
+        for (; jj + 4 <= n; jj += 4) {
+            int a0 = jj * D, a1 = a0 + D, a2 = a1 + D, a3 = a2 + D;
+            for (int d = 0; d < upper; d += 2 * L) {
+                FloatVector c00 = FloatVector.fromArray(S, acc, a0 + d), c01 = FloatVector.fromArray(S, acc, a0 + d + L);
+                FloatVector c10 = FloatVector.fromArray(S, acc, a1 + d), c11 = FloatVector.fromArray(S, acc, a1 + d + L);
+                FloatVector c20 = FloatVector.fromArray(S, acc, a2 + d), c21 = FloatVector.fromArray(S, acc, a2 + d + L);
+                FloatVector c30 = FloatVector.fromArray(S, acc, a3 + d), c31 = FloatVector.fromArray(S, acc, a3 + d + L);
+                for (int r = 0; r < rows; r++) {
+                    int xo = base[r] + d, wo = r * BK + jj;
+                    FloatVector x0 = FloatVector.fromArray(S, x, xo), x1 = FloatVector.fromArray(S, x, xo + L);
+                    FloatVector v = FloatVector.broadcast(S, w[wo]);
+                    c00 = x0.fma(v, c00); c01 = x1.fma(v, c01);
+                    v = FloatVector.broadcast(S, w[wo + 1]);
+                    c10 = x0.fma(v, c10); c11 = x1.fma(v, c11);
+                    v = FloatVector.broadcast(S, w[wo + 2]);
+                    c20 = x0.fma(v, c20); c21 = x1.fma(v, c21);
+                    v = FloatVector.broadcast(S, w[wo + 3]);
+                    c30 = x0.fma(v, c30); c31 = x1.fma(v, c31);
+                }
+                c00.intoArray(acc, a0 + d); c01.intoArray(acc, a0 + d + L);
+                c10.intoArray(acc, a1 + d); c11.intoArray(acc, a1 + d + L);
+                c20.intoArray(acc, a2 + d); c21.intoArray(acc, a2 + d + L);
+                c30.intoArray(acc, a3 + d); c31.intoArray(acc, a3 + d + L);
+            }
+            for (int k4 = jj; k4 < jj + 4; k4++) accumulateKeyRowTail(w, base, rows, k4, upper, x, acc, D);
+        }
+        for (; jj < n; jj++) accumulateKeyRowTail(w, base, rows, jj, 0, x, acc, D);
+    }
+
+    /** accumulateKeyRows for key jj and elements [d0, D), one element at a time. */
+    private static void accumulateKeyRowTail(float[] w, int[] base, int rows, int jj, int d0, float[] x, float[] acc, int D) {
+        int a = jj * D;
+        for (int d = d0; d < D; d++) {
+            float c = acc[a + d];
+            for (int r = 0; r < rows; r++) c = Math.fma(w[r * BK + jj], x[base[r] + d], c);
+            acc[a + d] = c;
+        }
+    }
+
+    /**
+     * dq[base[r] .. + D) += sum over keys jj < n (in order) of ds[r, jj] * k_jj for every row r,
+     * k_jj at kRow + jj * kStride. Register tiles of 2 rows x 4 vectors of D, so each k row is
+     * loaded once per pair of queries; the same fma chain per element as one update per key.
+     */
+    private static void accumulateDq(float[] ds, int[] base, int rows, int n, float[] k, int kRow, int kStride, float[] dq, int D) {
+        int upper = D - D % (4 * L), r = 0;
+        for (; r + 2 <= rows; r += 2) {
+            int qa = base[r], qb = base[r + 1], wa = r * BK, wb = wa + BK;
+            for (int d = 0; d < upper; d += 4 * L) {
+                FloatVector a0 = FloatVector.fromArray(S, dq, qa + d), a1 = FloatVector.fromArray(S, dq, qa + d + L);
+                FloatVector a2 = FloatVector.fromArray(S, dq, qa + d + 2 * L), a3 = FloatVector.fromArray(S, dq, qa + d + 3 * L);
+                FloatVector b0 = FloatVector.fromArray(S, dq, qb + d), b1 = FloatVector.fromArray(S, dq, qb + d + L);
+                FloatVector b2 = FloatVector.fromArray(S, dq, qb + d + 2 * L), b3 = FloatVector.fromArray(S, dq, qb + d + 3 * L);
+                for (int jj = 0; jj < n; jj++) {
+                    int ko = kRow + jj * kStride + d;
+                    FloatVector k0 = FloatVector.fromArray(S, k, ko), k1 = FloatVector.fromArray(S, k, ko + L);
+                    FloatVector k2 = FloatVector.fromArray(S, k, ko + 2 * L), k3 = FloatVector.fromArray(S, k, ko + 3 * L);
+                    FloatVector sa = FloatVector.broadcast(S, ds[wa + jj]), sb = FloatVector.broadcast(S, ds[wb + jj]);
+                    a0 = k0.fma(sa, a0); a1 = k1.fma(sa, a1); a2 = k2.fma(sa, a2); a3 = k3.fma(sa, a3);
+                    b0 = k0.fma(sb, b0); b1 = k1.fma(sb, b1); b2 = k2.fma(sb, b2); b3 = k3.fma(sb, b3);
+                }
+                a0.intoArray(dq, qa + d); a1.intoArray(dq, qa + d + L); a2.intoArray(dq, qa + d + 2 * L); a3.intoArray(dq, qa + d + 3 * L);
+                b0.intoArray(dq, qb + d); b1.intoArray(dq, qb + d + L); b2.intoArray(dq, qb + d + 2 * L); b3.intoArray(dq, qb + d + 3 * L);
+            }
+            accumulateDqTail(ds, wa, qa, n, upper, k, kRow, kStride, dq, D);
+            accumulateDqTail(ds, wb, qb, n, upper, k, kRow, kStride, dq, D);
+        }
+        if (r < rows) accumulateDqTail(ds, r * BK, base[r], n, 0, k, kRow, kStride, dq, D);
+    }
+
+    /** accumulateDq for one row (weights at ds[w..]) and elements [d0, D): vectors while they fit, then scalars. */
+    private static void accumulateDqTail(float[] ds, int w, int q, int n, int d0, float[] k, int kRow, int kStride, float[] dq, int D) {
+        int d = d0, upper = S.loopBound(D);
         for (; d < upper; d += L) {
-            FloatVector dvv = FloatVector.fromArray(S, dvb, row + d);
-            dvv = FloatVector.fromArray(S, dout, baseA + d).fma(vpa, dvv);
-            dvv = FloatVector.fromArray(S, dout, baseB + d).fma(vpb, dvv);
-            dvv.intoArray(dvb, row + d);
-            FloatVector dkv = FloatVector.fromArray(S, dkb, row + d);
-            dkv = FloatVector.fromArray(S, q, baseA + d).fma(vsa, dkv);
-            dkv = FloatVector.fromArray(S, q, baseB + d).fma(vsb, dkv);
-            dkv.intoArray(dkb, row + d);
-            FloatVector kv = FloatVector.fromArray(S, k, kRow + d);
-            kv.fma(vsa, FloatVector.fromArray(S, dq, baseA + d)).intoArray(dq, baseA + d);
-            kv.fma(vsb, FloatVector.fromArray(S, dq, baseB + d)).intoArray(dq, baseB + d);
+            FloatVector a = FloatVector.fromArray(S, dq, q + d);
+            for (int jj = 0; jj < n; jj++) a = FloatVector.fromArray(S, k, kRow + jj * kStride + d).fma(FloatVector.broadcast(S, ds[w + jj]), a);
+            a.intoArray(dq, q + d);
         }
         for (; d < D; d++) {
-            dvb[row + d] = Math.fma(pb, dout[baseB + d], Math.fma(pa, dout[baseA + d], dvb[row + d]));
-            dkb[row + d] = Math.fma(sb, q[baseB + d], Math.fma(sa, q[baseA + d], dkb[row + d]));
-            float kv = k[kRow + d];
-            dq[baseA + d] = Math.fma(sa, kv, dq[baseA + d]);
-            dq[baseB + d] = Math.fma(sb, kv, dq[baseB + d]);
+            float a = dq[q + d];
+            for (int jj = 0; jj < n; jj++) a = Math.fma(ds[w + jj], k[kRow + jj * kStride + d], a);
+            dq[q + d] = a;
         }
     }
 
