@@ -470,14 +470,15 @@ public final class AttentionKernel {
     /**
      * acc[jj, :] += sum over rows r (in order) of w[r, jj] * x[base[r] .. + D) for keys jj < n:
      * the dv (w = p, x = dout) and dk (w = dS, x = q) rows of a key block. Register tiles of 4
-     * keys x 2 vectors of D, the rows streamed in order, so every element is the same chain of
-     * fmas as one rank-1 update per query (a weight of 0 adds exactly nothing).
+     * keys x 2 vectors of D (then 4 x 1, then single keys), the rows streamed in order, so every
+     * element is the same chain of fmas as one rank-1 update per query (a weight of 0 adds
+     * exactly nothing).
      */
     private static void accumulateKeyRows(float[] w, int[] base, int rows, int n, float[] x, float[] acc, int D) {
-        int upper = D - D % (2 * L), jj = 0;
+        int jj = 0;
         for (; jj + 4 <= n; jj += 4) {
-            int a0 = jj * D, a1 = a0 + D, a2 = a1 + D, a3 = a2 + D;
-            for (int d = 0; d < upper; d += 2 * L) {
+            int a0 = jj * D, a1 = a0 + D, a2 = a1 + D, a3 = a2 + D, d = 0;
+            for (; d + 2 * L <= D; d += 2 * L) {
                 FloatVector c00 = FloatVector.fromArray(S, acc, a0 + d), c01 = FloatVector.fromArray(S, acc, a0 + d + L);
                 FloatVector c10 = FloatVector.fromArray(S, acc, a1 + d), c11 = FloatVector.fromArray(S, acc, a1 + d + L);
                 FloatVector c20 = FloatVector.fromArray(S, acc, a2 + d), c21 = FloatVector.fromArray(S, acc, a2 + d + L);
@@ -499,15 +500,33 @@ public final class AttentionKernel {
                 c20.intoArray(acc, a2 + d); c21.intoArray(acc, a2 + d + L);
                 c30.intoArray(acc, a3 + d); c31.intoArray(acc, a3 + d + L);
             }
-            for (int k4 = jj; k4 < jj + 4; k4++) accumulateKeyRowTail(w, base, rows, k4, upper, x, acc, D);
+            for (; d + L <= D; d += L) {
+                FloatVector c0 = FloatVector.fromArray(S, acc, a0 + d), c1 = FloatVector.fromArray(S, acc, a1 + d);
+                FloatVector c2 = FloatVector.fromArray(S, acc, a2 + d), c3 = FloatVector.fromArray(S, acc, a3 + d);
+                for (int r = 0; r < rows; r++) {
+                    int wo = r * BK + jj;
+                    FloatVector x0 = FloatVector.fromArray(S, x, base[r] + d);
+                    c0 = x0.fma(FloatVector.broadcast(S, w[wo]), c0);
+                    c1 = x0.fma(FloatVector.broadcast(S, w[wo + 1]), c1);
+                    c2 = x0.fma(FloatVector.broadcast(S, w[wo + 2]), c2);
+                    c3 = x0.fma(FloatVector.broadcast(S, w[wo + 3]), c3);
+                }
+                c0.intoArray(acc, a0 + d); c1.intoArray(acc, a1 + d); c2.intoArray(acc, a2 + d); c3.intoArray(acc, a3 + d);
+            }
+            for (int k4 = jj; k4 < jj + 4; k4++) accumulateKeyRowTail(w, base, rows, k4, d, x, acc, D);
         }
         for (; jj < n; jj++) accumulateKeyRowTail(w, base, rows, jj, 0, x, acc, D);
     }
 
-    /** accumulateKeyRows for key jj and elements [d0, D), one element at a time. */
+    /** accumulateKeyRows for key jj and elements [d0, D): vectors while they fit, then scalars. */
     private static void accumulateKeyRowTail(float[] w, int[] base, int rows, int jj, int d0, float[] x, float[] acc, int D) {
-        int a = jj * D;
-        for (int d = d0; d < D; d++) {
+        int a = jj * D, d = d0;
+        for (; d + L <= D; d += L) {
+            FloatVector c = FloatVector.fromArray(S, acc, a + d);
+            for (int r = 0; r < rows; r++) c = FloatVector.fromArray(S, x, base[r] + d).fma(FloatVector.broadcast(S, w[r * BK + jj]), c);
+            c.intoArray(acc, a + d);
+        }
+        for (; d < D; d++) {
             float c = acc[a + d];
             for (int r = 0; r < rows; r++) c = Math.fma(w[r * BK + jj], x[base[r] + d], c);
             acc[a + d] = c;
@@ -539,8 +558,19 @@ public final class AttentionKernel {
                 a0.intoArray(dq, qa + d); a1.intoArray(dq, qa + d + L); a2.intoArray(dq, qa + d + 2 * L); a3.intoArray(dq, qa + d + 3 * L);
                 b0.intoArray(dq, qb + d); b1.intoArray(dq, qb + d + L); b2.intoArray(dq, qb + d + 2 * L); b3.intoArray(dq, qb + d + 3 * L);
             }
-            accumulateDqTail(ds, wa, qa, n, upper, k, kRow, kStride, dq, D);
-            accumulateDqTail(ds, wb, qb, n, upper, k, kRow, kStride, dq, D);
+            int d = upper;
+            for (; d + L <= D; d += L) {         // the rest of D a vector at a time, still both rows per k load
+                FloatVector a0 = FloatVector.fromArray(S, dq, qa + d), b0 = FloatVector.fromArray(S, dq, qb + d);
+                for (int jj = 0; jj < n; jj++) {
+                    FloatVector k0 = FloatVector.fromArray(S, k, kRow + jj * kStride + d);
+                    a0 = k0.fma(FloatVector.broadcast(S, ds[wa + jj]), a0);
+                    b0 = k0.fma(FloatVector.broadcast(S, ds[wb + jj]), b0);
+                }
+                a0.intoArray(dq, qa + d);
+                b0.intoArray(dq, qb + d);
+            }
+            accumulateDqTail(ds, wa, qa, n, d, k, kRow, kStride, dq, D);
+            accumulateDqTail(ds, wb, qb, n, d, k, kRow, kStride, dq, D);
         }
         if (r < rows) accumulateDqTail(ds, r * BK, base[r], n, 0, k, kRow, kStride, dq, D);
     }

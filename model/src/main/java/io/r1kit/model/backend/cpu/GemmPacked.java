@@ -263,8 +263,18 @@ final class GemmPacked {
                 }
             }
         } else {
-            // op(A) column p is contiguous in A: mr consecutive floats per p.
-            for (int p = 0; p < kc; p++) {
+            // op(A) column p is contiguous in A: mr consecutive floats per p. Full panels copy
+            // them as one vector whose last V - mr lanes spill into the next p's slot, rewritten
+            // by the next store (the weight gradients x^T dy take this path; as a scalar loop it
+            // was ~6% of a training step); the panel's last p is copied scalar, so nothing is
+            // written past the panel, and a vector never reads past A.
+            int p = 0;
+            if (rows == mr && V > mr && V - mr <= mr) {
+                for (; p + 1 < kc && aOff + (pc + p) * M + i0 + V <= A.length; p++) {
+                    FloatVector.fromArray(S, A, aOff + (pc + p) * M + i0).intoArray(ap, dst + p * mr);
+                }
+            }
+            for (; p < kc; p++) {
                 int src = aOff + (pc + p) * M + i0, d = dst + p * mr;
                 for (int r = 0; r < rows; r++) ap[d + r] = A[src + r];
                 for (int r = rows; r < mr; r++) ap[d + r] = 0f;
