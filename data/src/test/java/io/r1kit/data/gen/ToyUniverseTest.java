@@ -79,6 +79,36 @@ class ToyUniverseTest {
         assertEquals(0.9, formatted / 2000.0, 0.03);
     }
 
+    /** words_rate decides how steps are written: as words (first 47 plus 30 is 77.) or as symbols (47+30=77). */
+    @Test
+    void wordsRateChoosesWordsOrSymbolsForTheSteps() {
+        Pattern symbolStep = Pattern.compile("\\d[+*-]\\d+=");
+        for (String lang : List.of("en", "ru")) {
+            String plus = lang.equals("en") ? " plus " : " плюс ";
+            int[] wordy = new int[3], reasoned = new int[3];
+            String[] rates = {"0", "0.3", "1.0"};
+            for (int k = 0; k < rates.length; k++) {
+                PretrainCorpusGenerator g = new PretrainCorpusGenerator(5, new GeneratorParams(Map.of("words_rate", rates[k],
+                        "lang", lang, "plain_rate", "0", "chat_rate", "0", "ops", "+")));
+                for (int i = 0; i < 2000; i++) {
+                    Map<String, Object> m = g.generate(i);
+                    String style = (String) m.get("style");
+                    if (!style.contains("words") && !style.contains("symbols")) continue;   // a reply without reasoning
+                    reasoned[k]++;
+                    // the closing inverse check ("check: 85-8=77, ok") is symbolic in both styles: left out
+                    String steps = ((String) m.get("completion")).replaceAll("(check|проверка): \\S+", "");
+                    boolean inWords = steps.contains(plus);
+                    assertEquals(!inWords, symbolStep.matcher(steps).find(), steps);
+                    assertEquals(inWords, style.contains("words"), style + ": " + steps);
+                    if (inWords) wordy[k]++;
+                }
+            }
+            assertEquals(0, wordy[0], lang + ": words_rate=0 writes symbols only");
+            assertEquals(0.3, wordy[1] / (double) reasoned[1], 0.04, lang + ": words_rate=0.3");
+            assertEquals(reasoned[2], wordy[2], lang + ": words_rate=1 writes words only");
+        }
+    }
+
     @Test
     void templateParamIsUsedForTheCorpus() {
         PretrainCorpusGenerator g = new PretrainCorpusGenerator(1, new GeneratorParams(Map.of("template", "r1-zero",
