@@ -689,9 +689,14 @@ public final class GrpoTrainer {
         }
     }
 
-    /** The reference next to the policy (its weights cross once, before the first step). */
+    /**
+     * The reference next to the policy (its weights cross once, before the first step), in the
+     * policy's precision, so at step 1 the KL compares two identical computations (0), not bf16
+     * against fp32 rounding.
+     */
     private CausalLM onPolicyDevice(CausalLM ref) {
-        return device == null || ref.device() == device ? ref : ref.moveTo(device);
+        if (device == null) return ref;
+        return (ref.device() == device ? ref : ref.moveTo(device)).precision(policy.precision());
     }
 
     private Path saveCheckpoint() {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.r1kit.grpo.metrics.MetricsLog;
 import io.r1kit.model.arch.CausalLM;
+import io.r1kit.model.arch.Precision;
 import io.r1kit.model.backend.ReferenceBackend;
 import io.r1kit.model.backend.device.EmulatedDevice;
 import io.r1kit.model.backend.device.Transfers;
@@ -112,6 +113,48 @@ class GrpoOnDeviceTest {
                 assertTrue(allowed(t, s == 0), "step " + (s + 1) + " copied something that is not an edge: " + t);
             }
         }
+    }
+
+    /**
+     * Two steps with the policy (and so its reference) in {@code precision(BF16)} against the fp32
+     * CPU run. Step 1's rollouts are identical: generation reads the fp32 master weights, equal
+     * before any update. The metrics carry the bf16 rounding of the projections (u = 2^-9 per
+     * operand) through the log-probs: grad_norm and entropy 1e-2 relative (measured ≤ 7.5e-4),
+     * kl 5e-2 relative (≤ 1.2e-2: a difference of log-probs, each with bf16 noise), the loss 5e-3
+     * absolute (≤ 7e-4; it is a sum of advantage-weighted ratios near 0, so a relative bound means
+     * nothing); per step only the edge copies of the fp32 device run.
+     */
+    @Test
+    void aGrpoRunInBf16TracksTheFp32RunAndCopiesOnlyAtTheEdges(@TempDir Path tmp) throws Exception {
+        ToyTask task = new ToyTask();
+        GrpoConfig c = config(2);
+        CausalLM cpu = task.model(5);
+        task.denseTrainer(c, cpu, tmp.resolve("cpu")).build().train();
+        EmulatedDevice emu = new EmulatedDevice();
+        CausalLM dev = task.model(5).moveTo(emu).precision(Precision.BF16);
+        emu.transfers().reset();
+        List<List<Transfers.Transfer>> perStep = new ArrayList<>();
+        task.denseTrainer(c, dev, tmp.resolve("dev")).listener(new GrpoTrainer.Listener() {
+            @Override
+            public void onStep(long step, Map<String, Object> metrics) {
+                perStep.add(emu.transfers().log());
+                emu.transfers().reset();
+            }
+        }).build().train();
+        assertEquals(Files.readString(tmp.resolve("cpu/samples/step-1.jsonl")), Files.readString(tmp.resolve("dev/samples/step-1.jsonl")),
+                "rollouts of step 1");
+        List<JsonNode> a = MetricsLog.read(tmp.resolve("cpu/metrics.jsonl")), b = MetricsLog.read(tmp.resolve("dev/metrics.jsonl"));
+        assertEquals(2, b.size());
+        for (int i = 0; i < 2; i++) {
+            JsonNode x = a.get(i), y = b.get(i);
+            String at = "step " + (i + 1) + " ";
+            for (String k : List.of("grad_norm", "entropy"))
+                assertEquals(x.get(k).asDouble(), y.get(k).asDouble(), 1e-2 * Math.abs(x.get(k).asDouble()), at + k);
+            assertEquals(x.get("kl").asDouble(), y.get("kl").asDouble(), 5e-2 * Math.abs(x.get("kl").asDouble()), at + "kl");
+            assertEquals(x.get("loss").asDouble(), y.get("loss").asDouble(), 5e-3, at + "loss");
+        }
+        for (int s = 0; s < 2; s++)
+            for (Transfers.Transfer t : perStep.get(s)) assertTrue(allowed(t, s == 0), "step " + (s + 1) + ": not an edge copy: " + t);
     }
 
     /** The labels of the edges: generation's (DeviceGenerationTest), the training index arrays, GRPO's inputs and scalars. */

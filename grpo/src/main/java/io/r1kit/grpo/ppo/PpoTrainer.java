@@ -180,7 +180,7 @@ public final class PpoTrainer {
         // models that derive from the initial policy are made before any restore
         // on a device (the policy's) the reference and the value model live there too: their weights cross once, here
         device = policy.device();
-        if (c.klCoef() > 0) reference = device == null ? policy.copy() : policy.copy().moveTo(device);
+        if (c.klCoef() > 0) reference = device == null ? policy.copy() : policy.copy().moveTo(device).precision(policy.precision());
         value = new ValueModel(separateBackbone != null ? separateBackbone : policy.copy(), Seeds.mix(c.seed()));
         if (device != null) value.moveTo(device);
         float wd = c.weightDecay().floatValue();

@@ -236,10 +236,34 @@ public final class CausalLM {
         return this;
     }
 
-    /** Moves every parameter back to the host in place (one download per parameter). */
+    /** Moves every parameter back to the host in place (one download per parameter); precision returns to FP32. */
     public CausalLM moveToHost() {
         for (Parameter p : parameters()) p.moveToHost();
+        setLayersBf16(false);
         return this;
+    }
+
+    /**
+     * Mixed precision of a device model (default FP32, which changes nothing). BF16: every decoder
+     * layer's projection (q/k/v/o, gate/up/down) reads its weight's bf16 copy through the bf16 GEMM
+     * (kept current by AdamW's mixed step, cast once after any other write), and the activations
+     * those GEMMs save for backward (the two RMSNorm outputs and the SwiGLU output) are stored in
+     * bf16. Left in fp32: the attention output (o_proj's input; attention's backward reads it), the
+     * embedding, the final norm and the lm head (tied or not), and generation's raw forward.
+     */
+    public CausalLM precision(Precision precision) {
+        if (precision == Precision.BF16 && device() == null)
+            throw new IllegalStateException("precision bf16 needs a device model (moveTo a DeviceBackend first)");
+        setLayersBf16(precision == Precision.BF16);
+        return this;
+    }
+
+    public Precision precision() {
+        return !layers.isEmpty() && layers.get(0).bf16() ? Precision.BF16 : Precision.FP32;
+    }
+
+    private void setLayersBf16(boolean on) {
+        for (DecoderLayer l : layers) l.bf16(on);
     }
 
     /** The device the parameters live on, or null for a host model. */

@@ -26,6 +26,7 @@ public final class DecoderLayer {
     final Parameter gateW, gateB, upW, upB, downW, downB;
     final Parameter inputNorm, postNorm;
     private final List<Parameter> params = new ArrayList<>();
+    private boolean bf16;
 
     DecoderLayer(ModelConfig c, int index, RandomGenerator rng) {
         this.cfg = c;
@@ -98,6 +99,21 @@ public final class DecoderLayer {
     public Parameter inputNorm() { return inputNorm; }
     public Parameter postAttentionNorm() { return postNorm; }
 
+    /** Mixed precision on or off (CausalLM.precision): the projections read bf16 weight copies and bf16 inputs. */
+    void bf16(boolean on) {
+        bf16 = on;
+        for (Parameter w : new Parameter[] {qW, kW, vW, oW, gateW, upW, downW}) w.readBf16Copy(on);
+    }
+
+    boolean bf16() {
+        return bf16;
+    }
+
+    /** In bf16 precision, a projection input that only GEMMs read is stored in bf16 (what their backward saves). */
+    private Tensor gemmInput(Tensor t) {
+        return bf16 && t.isOnDevice() ? t.storeAsBf16() : t;
+    }
+
     private static Tensor linear(Tensor x, Parameter w, Parameter b) {
         return b == null ? F.linear(x, w) : F.linear(x, w, b);
     }
@@ -110,7 +126,7 @@ public final class DecoderLayer {
     Tensor forward(Tensor x, int B, int T, int[] pos, byte[] keyMask, RopeTables rope, KvSink sink) {
         int Hq = cfg.numHeads(), Hkv = cfg.numKvHeads(), D = cfg.headDim(), C = cfg.hiddenSize();
         float eps = (float) cfg.rmsEps();
-        Tensor h = F.rmsNorm(x, inputNorm, eps);
+        Tensor h = gemmInput(F.rmsNorm(x, inputNorm, eps));
         Tensor q = linear(h, qW, qB).reshape(B, T, Hq, D);
         Tensor k = linear(h, kW, kB).reshape(B, T, Hkv, D);
         Tensor v = linear(h, vW, vB).reshape(B, T, Hkv, D);
@@ -126,8 +142,8 @@ public final class DecoderLayer {
         }
         Tensor a = F.attention(q, k, v, keyMask, 0, (float) (1.0 / Math.sqrt(D))).reshape(B, T, Hq * D);
         Tensor hAttn = F.add(x, linear(a, oW, oB));
-        Tensor h2 = F.rmsNorm(hAttn, postNorm, eps);
-        Tensor act = F.swiglu(linear(h2, gateW, gateB), linear(h2, upW, upB));
+        Tensor h2 = gemmInput(F.rmsNorm(hAttn, postNorm, eps));
+        Tensor act = gemmInput(F.swiglu(linear(h2, gateW, gateB), linear(h2, upW, upB)));
         return F.add(hAttn, linear(act, downW, downB)).reshape(B, T, C);
     }
 }

@@ -5,7 +5,9 @@ import io.r1kit.model.autograd.Node;
 import io.r1kit.model.backend.Backend;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
+import io.r1kit.model.backend.device.ElementType;
 import io.r1kit.model.tensor.Backends;
+import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
 
@@ -24,6 +26,9 @@ import java.util.Arrays;
  * Backward is GEMMs too (beta = 1, so they accumulate into the gradients):
  * dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC, written in the operands' stored layouts. The same geometry
  * runs on host arrays (a {@link Backend}) or, when both operands live on a device, on its arrays.
+ * On a device, an operand stored in bf16 (mixed precision: a parameter reading its bf16 copy, an
+ * activation stored with {@code Tensor.storeAsBf16}) makes forward and backward bf16 GEMMs
+ * ({@link Bf16Gemms}); with only F32 operands nothing changes.
  */
 final class MatMul {
     private MatMul() {}
@@ -59,14 +64,32 @@ final class MatMul {
             g.forward(host(Backends.current()), a.data(), b.data(), out.data());
         } else {
             out = Tensor.zerosOn(dev, outShape);
-            g.forward(device(dev), a.deviceArray("matmul"), b.deviceArray("matmul"), out.deviceArray("matmul"));
+            DeviceArray A = operand(a), B = operand(b);
+            if (!mixed(A, B)) g.forward(device(dev), A, B, out.deviceArray("matmul"));
+            else try (Bf16Gemms g16 = new Bf16Gemms(dev)) {
+                g.forward(g16, A, B, out.deviceArray("matmul"));
+            }
         }
         if (Grad.needsGrad(a, b)) Grad.attach(out, new MatMulNode(a, b, g));
         return out;
     }
 
+    /**
+     * The device array a GEMM reads for t: a parameter's bf16 copy when it reads that copy
+     * (mixed precision), else t's own storage, F32 or BF16 (an activation saved with storeAsBf16).
+     */
+    private static DeviceArray operand(Tensor t) {
+        if (t instanceof Parameter p && p.readsBf16Copy()) return p.bf16Copy().array();
+        return t.storage().array();
+    }
+
+    /** Any BF16 operand makes the product a bf16 GEMM (all operands bf16, fp32 accumulation); all-F32 stays as before. */
+    private static boolean mixed(DeviceArray A, DeviceArray B) {
+        return A.type() == ElementType.BF16 || B.type() == ElementType.BF16;
+    }
+
     /** The two GEMM entry points over one kind of storage: host arrays on a Backend, or device arrays. */
-    private interface Gemms<T> {
+    interface Gemms<T> {
         void gemm(boolean tA, boolean tB, int M, int N, int K, float alpha, T A, int aOff, T B, int bOff, float beta, T C, int cOff);
 
         void gemmBatched(boolean tA, boolean tB, int batch, int M, int N, int K, float alpha, T A, int aOff, int sA,
@@ -133,8 +156,12 @@ final class MatMul {
         @Override
         protected void backwardDevice(DeviceArray dC) {
             Tensor a = input(0), b = input(1);
-            backwardWith(device(a.device()), dC, a.deviceArray("matmul"), b.deviceArray("matmul"),
-                    a.requiresGrad() ? a.deviceGradBuffer() : null, b.requiresGrad() ? b.deviceGradBuffer() : null);
+            DeviceArray A = operand(a), B = operand(b);
+            DeviceArray dA = a.requiresGrad() ? a.deviceGradBuffer() : null, dB = b.requiresGrad() ? b.deviceGradBuffer() : null;
+            if (!mixed(A, B)) backwardWith(device(a.device()), dC, A, B, dA, dB);
+            else try (Bf16Gemms g16 = new Bf16Gemms(a.device())) {   // dC is cast to bf16 once for both products
+                backwardWith(g16, dC, A, B, dA, dB);
+            }
         }
 
         /** dA = dC·op(B)ᵀ and dB = op(A)ᵀ·dC (null = not needed), accumulated (beta = 1) in the stored layouts. */

@@ -33,7 +33,8 @@ import java.util.Set;
  * <p>Parameters on a device ({@link Parameter#moveTo}) are updated there: fp32 master weights and
  * fp32 moments live on the device and the step transfers nothing. With {@link #keepBf16Copy} the
  * step is the mixed-precision one ({@code adamwBf16}: gradients rounded to bf16, fp32 master and
- * moments, and a bf16 weight copy written by the same kernel, see {@link #bf16Weights}).
+ * moments, and a bf16 weight copy written by the same kernel, see {@link #bf16Weights}); parameters
+ * that read their bf16 copy in the forward ({@link Parameter#readBf16Copy}) always take that step.
  * Exporting / importing the state of device parameters copies the moments (checkpoint edges).
  */
 public final class AdamW {
@@ -68,7 +69,8 @@ public final class AdamW {
 
     private static final class Slot {
         float[] m, v;                 // host moments (host parameters)
-        DeviceStorage dm, dv, p16;    // device moments and the bf16 weight copy (device parameters)
+        DeviceStorage dm, dv;         // device moments (device parameters; the bf16 weight copy lives on the Parameter)
+        boolean bf16Stepped;          // a mixed-precision step wrote the parameter's bf16 copy
         long step;
     }
 
@@ -127,7 +129,7 @@ public final class AdamW {
     public Tensor bf16Weights(Parameter p) {
         Slot s = slots.get(p);
         if (s == null) throw new IllegalArgumentException("AdamW: parameter " + p.name() + " is not optimised by this AdamW");
-        return s.p16 == null ? null : Tensor.onDevice(s.p16, p.shape());
+        return s.bf16Stepped && p.isOnDevice() ? Tensor.onDevice(p.bf16Copy(), p.shape()) : null;
     }
 
     /** One update of every parameter that has a gradient. */
@@ -146,7 +148,7 @@ public final class AdamW {
                 if (s.dm != null) {   // stepped on a device, now back on the host: bring the moments along
                     s.m = Tensor.onDevice(s.dm, p.shape()).data();
                     s.v = Tensor.onDevice(s.dv, p.shape()).data();
-                    s.dm = s.dv = s.p16 = null;
+                    s.dm = s.dv = null;
                 }
                 if (s.m == null) {
                     s.m = new float[p.numel()];
@@ -180,13 +182,16 @@ public final class AdamW {
         float bc1 = (float) (1 - Math.pow(config.beta1(), s.step));
         float bc2 = (float) (1 - Math.pow(config.beta2(), s.step));
         DeviceArray w = p.deviceArray("AdamW " + p.name());
-        if (!bf16Copy) {
+        if (!bf16Copy && !p.readsBf16Copy()) {
             dev.adamw(w, grad, s.dm.array(), s.dv.array(), n, lr, config.beta1(), config.beta2(), config.eps(), weightDecay, bc1, bc2);
+            p.bf16CopyStale();
             return;
         }
-        if (s.p16 == null) s.p16 = DeviceStorage.zeros(dev, ElementType.BF16, n);
+        // the mixed step: the same kernel updates the fp32 master and rewrites the bf16 copy the forward reads
+        DeviceStorage p16 = p.bf16CopyToOverwrite();
+        s.bf16Stepped = true;
         try (DeviceArray g16 = dev.castToBf16(grad, 0, n)) {
-            dev.adamwBf16(w, g16, s.dm.array(), s.dv.array(), s.p16.array(), n, lr, config.beta1(), config.beta2(), config.eps(),
+            dev.adamwBf16(w, g16, s.dm.array(), s.dv.array(), p16.array(), n, lr, config.beta1(), config.beta2(), config.eps(),
                     weightDecay, bc1, bc2, 1f);
         }
     }

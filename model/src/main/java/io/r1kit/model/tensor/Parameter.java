@@ -1,6 +1,7 @@
 package io.r1kit.model.tensor;
 
 import io.r1kit.model.backend.device.DeviceBackend;
+import io.r1kit.model.backend.device.ElementType;
 
 import java.util.random.RandomGenerator;
 
@@ -11,6 +12,9 @@ import java.util.random.RandomGenerator;
  */
 public final class Parameter extends Tensor {
     private final String name;
+    private boolean readsBf16Copy;   // mixed precision: the forward's GEMMs read bf16Copy, not the fp32 master
+    private DeviceStorage bf16Copy;  // bf16 rounding of the device values, or null
+    private boolean bf16Current;     // bf16Copy == bf16(values): false after any write it did not follow
 
     /** A parameter over {@code data} (no copy). */
     public Parameter(String name, float[] data, int... shape) {
@@ -53,6 +57,53 @@ public final class Parameter extends Tensor {
                     + numel() + " values, got " + values.length);
         if (isOnDevice()) device().write(deviceArray("copyFrom"), 0, values, 0, values.length, "parameter " + name);
         else System.arraycopy(values, 0, data(), 0, values.length);
+        bf16Current = false;
+    }
+
+    /**
+     * Mixed precision (device parameters): when on, matmul / linear read this weight's bf16 copy
+     * ({@link #bf16Copy()}) instead of the fp32 values, and AdamW keeps that copy current with the
+     * fused mixed-precision update. The fp32 values stay the master weights. Returns this.
+     */
+    public Parameter readBf16Copy(boolean on) {
+        if (on && !isOnDevice())
+            throw new IllegalStateException("parameter " + name + ": a bf16 weight copy needs a device parameter (moveTo first)");
+        readsBf16Copy = on;
+        return this;
+    }
+
+    /** True when the forward's GEMMs read {@link #bf16Copy()} (see {@link #readBf16Copy}). */
+    public boolean readsBf16Copy() {
+        return readsBf16Copy && isOnDevice();
+    }
+
+    /**
+     * The BF16 device storage holding bf16(values): the one AdamW's mixed step writes, or, when the
+     * fp32 values changed since (a load, an fp32 step), a fresh cast on the device (no transfer).
+     */
+    public DeviceStorage bf16Copy() {
+        if (!isOnDevice()) throw new IllegalStateException("parameter " + name + " lives on the host: no bf16 device copy");
+        if (!bf16Current) {
+            bf16Copy = new DeviceStorage(device(), device().castToBf16(deviceArray("bf16Copy"), 0, numel()));
+            bf16Current = true;
+        }
+        return bf16Copy;
+    }
+
+    /**
+     * For the optimizer's mixed-precision step, which writes bf16(updated values) into the returned
+     * storage itself: allocated on first use, then marked current.
+     */
+    public DeviceStorage bf16CopyToOverwrite() {
+        if (!isOnDevice()) throw new IllegalStateException("parameter " + name + " lives on the host: no bf16 device copy");
+        if (bf16Copy == null) bf16Copy = DeviceStorage.zeros(device(), ElementType.BF16, numel());
+        bf16Current = true;
+        return bf16Copy;
+    }
+
+    /** Marks the bf16 copy stale: the fp32 values were changed by something that did not rewrite it. */
+    public void bf16CopyStale() {
+        bf16Current = false;
     }
 
     /**
@@ -67,12 +118,17 @@ public final class Parameter extends Tensor {
         }
         float[] host = data();
         replaceStorage(null, new DeviceStorage(device, device.upload(host, 0, host.length, "parameter " + name)));
+        bf16Copy = null;
+        bf16Current = false;
         return this;
     }
 
     /** Moves the values back to the host in place (one device→host copy); the gradient is dropped. */
     public Parameter moveToHost() {
         if (isOnDevice()) replaceStorage(data(), null);
+        bf16Copy = null;
+        bf16Current = false;
+        readsBf16Copy = false;
         return this;
     }
 

@@ -170,6 +170,24 @@ public class Tensor {
     }
 
     /**
+     * Mixed precision: replaces this device activation's F32 storage, in place, by its bf16 rounding
+     * (one cast on the device, no transfer), keeping its place in the graph and its F32 gradient.
+     * For activations read only by GEMMs afterwards (the inputs of linear layers), which then save
+     * the 2-byte copy for backward; the F32 array is freed once unreachable (a Cleaner, see
+     * {@link DeviceStorage}). An op that needs F32 values and meets it fails loudly (deviceArray).
+     * Views made earlier (reshape) keep the F32 storage. Already BF16: returns this.
+     */
+    public Tensor storeAsBf16() {
+        if (storage == null) throw new IllegalStateException("storeAsBf16: tensor " + Shape.str(shape) + " lives on the host");
+        if (this instanceof Parameter)
+            throw new IllegalArgumentException("storeAsBf16: " + this + " is a parameter; its bf16 copy is Parameter.readBf16Copy");
+        if (storage.dtype() == ElementType.BF16) return this;
+        DeviceBackend dev = storage.device();
+        storage = new DeviceStorage(dev, dev.castToBf16(storage.array(), 0, numel));
+        return this;
+    }
+
+    /**
      * A leaf copy of this tensor on {@code device} (one host→device copy), or this tensor when it
      * already lives there. Use {@link Parameter#moveTo} for parameters (in place).
      */

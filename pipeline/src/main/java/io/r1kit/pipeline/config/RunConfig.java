@@ -14,6 +14,8 @@ import java.util.Map;
  * @param seed      base seed of the run (default 0); stages derive theirs from it unless set
  * @param device    {@code auto} (default), {@code cpu}, {@code cuda}, {@code cuda:N}, or {@code emulated} (the device
  *                  path on the CPU kernels, for checking it without a GPU)
+ * @param precision {@code fp32} (default) or {@code bf16}: mixed precision of the models on the device
+ *                  ({@code CausalLM.precision}); bf16 needs a device ({@code cuda}, {@code cuda:N}, {@code emulated})
  * @param runDir    run directory (default {@code runs/<name>}, relative to the working directory)
  * @param model     the starting model of the first stage that needs one
  * @param tokenizer tokenizer when the model does not bring one (scratch models)
@@ -29,6 +31,7 @@ public record RunConfig(
         String name,
         Long seed,
         String device,
+        String precision,
         String runDir,
         ModelSpec model,
         TokenizerSpec tokenizer,
@@ -49,6 +52,12 @@ public record RunConfig(
         if (device == null) device = "auto";
         if (!device.matches("auto|cpu|cuda(:\\d+)?|emulated")) {
             throw new IllegalArgumentException("'device' is '" + device + "'; allowed: auto, cpu, cuda, cuda:N, emulated");
+        }
+        if (precision == null) precision = "fp32";
+        if (!precision.matches("fp32|bf16")) throw new IllegalArgumentException("'precision' is '" + precision + "'; allowed: fp32, bf16");
+        if (precision.equals("bf16") && !device.matches("cuda(:\\d+)?|emulated")) {
+            throw new IllegalArgumentException("'precision: bf16' needs the models on a device (device: cuda, cuda:N or emulated), not '"
+                    + device + "'");
         }
         if (runDir == null) runDir = "runs/" + name;
         if (template == null) template = "toy";

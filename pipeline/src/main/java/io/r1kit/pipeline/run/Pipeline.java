@@ -128,6 +128,9 @@ public final class Pipeline {
         ctx.modelDevice(device.resident());
         LOG.info("device: {} (backend {}{})", device.device(), device.backend().name(),
                 device.resident() == null ? "" : ", models on device-resident tensors of " + device.resident().name());
+        if (ctx.config().precision().equals("bf16"))
+            LOG.info("precision: bf16 (projections read bf16 weight copies, their inputs saved in bf16; fp32 master weights,"
+                    + " optimizer state, norms, softmax and loss)");
         Path previous = null;
         for (StageSpec s : stages) {
             StageRunner runner = RUNNERS.get(s.type());

@@ -59,9 +59,13 @@ public final class RunContext {
 
     public io.r1kit.model.backend.device.DeviceBackend modelDevice() { return modelDevice; }
 
-    /** {@code m} moved to the run's device when there is one (one upload per parameter), else {@code m}. */
+    /**
+     * {@code m} moved to the run's device when there is one (one upload per parameter), in the run's
+     * {@code precision}, else {@code m}.
+     */
     public io.r1kit.model.arch.CausalLM onModelDevice(io.r1kit.model.arch.CausalLM m) {
-        return modelDevice == null ? m : m.moveTo(modelDevice);
+        if (modelDevice == null) return m;
+        return m.moveTo(modelDevice).precision(io.r1kit.model.arch.Precision.parse(config().precision()));
     }
     public StrictYaml.Loaded<RunConfig> loaded() { return cfg; }
     public RunDirectory dir() { return dir; }

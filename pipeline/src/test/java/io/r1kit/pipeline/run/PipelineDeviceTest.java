@@ -82,6 +82,31 @@ class PipelineDeviceTest {
                     Files.readString(emu.resolve("samples/r1_zero/step-" + s + ".jsonl")), "rollouts of step " + s);
     }
 
+    /**
+     * {@code precision: bf16} with {@code device: emulated}: the pretrain stage trains in mixed
+     * precision (the run log says so; finite losses; how close they are to fp32 is bounded by
+     * MixedPrecisionStepTest and SftOnDeviceTest, not repeated here), and on the host it is a config
+     * error before any work.
+     */
+    @Test
+    void precisionBf16TrainsInMixedPrecisionOnTheDeviceAndIsRefusedOnTheHost(@TempDir Path tmp) throws Exception {
+        String pretrainOnly = CONFIG.substring(0, CONFIG.indexOf("  - {name: base_eval")).replace("max_steps: 3", "max_steps: 2");
+        Path bfCfg = tmp.resolve("bf16.yaml"), badCfg = tmp.resolve("bad.yaml");
+        Files.writeString(bfCfg, pretrainOnly.replace("DEVICE", "emulated\nprecision: bf16"));
+        Files.writeString(badCfg, pretrainOnly.replace("DEVICE", "cpu\nprecision: bf16"));
+        Result bad = Cli.run("run", badCfg.toString(), "--run-dir", tmp.resolve("run-bad").toString());
+        assertEquals(2, bad.exit(), bad.err());
+        assertTrue(bad.err().contains("'precision: bf16' needs the models on a device"), bad.err());
+        assertTrue(!Files.exists(tmp.resolve("run-bad/stages/pretrain.json")), "no work before the error");
+
+        Result rb = Cli.run("run", bfCfg.toString(), "--run-dir", tmp.resolve("run-bf16").toString());
+        assertEquals(0, rb.exit(), rb.err());
+        assertTrue(Files.readString(tmp.resolve("run-bf16/run.log")).contains("precision: bf16"), "the run says it is bf16");
+        long losses = metrics(tmp.resolve("run-bf16")).stream().filter(l -> l.has("loss"))
+                .peek(l -> assertTrue(Double.isFinite(l.get("loss").asDouble()), l.toString())).count();
+        assertEquals(2, losses, "one loss line per pretrain step");
+    }
+
     @Test
     void withoutAGpuCudaIsAnErrorBeforeAnyWork(@TempDir Path tmp) throws Exception {
         assumeFalse(Devices.cudaAvailable(), "a GPU is present: cuda is available");

@@ -84,8 +84,14 @@ public final class CudaDeviceBackend implements DeviceBackend {
      */
     public synchronized void gemmBf16(boolean transA, boolean transB, int M, int N, int K, float alpha, DeviceArray A16,
                                       DeviceArray B16, float beta, DeviceArray C) {
-        ops().gemmBf16(transA, transB, 1, M, N, K, alpha, b(A16, "A16", ElementType.BF16), 0, 0, b(B16, "B16", ElementType.BF16), 0, 0,
-                beta, f(C, "C"), 0, 0);
+        gemmBf16(transA, transB, 1, M, N, K, alpha, A16, 0, 0, B16, 0, 0, beta, C, 0, 0);
+    }
+
+    @Override public synchronized void gemmBf16(boolean transA, boolean transB, int batch, int M, int N, int K, float alpha,
+                                                DeviceArray A16, long aOff, long strideA, DeviceArray B16, long bOff,
+                                                long strideB, float beta, DeviceArray C, long cOff, long strideC) {
+        ops().gemmBf16(transA, transB, batch, M, N, K, alpha, b(A16, "A16", ElementType.BF16), aOff, strideA,
+                b(B16, "B16", ElementType.BF16), bOff, strideB, beta, f(C, "C"), cOff, strideC);
     }
 
     // ------------------------------------------------------------------ helpers

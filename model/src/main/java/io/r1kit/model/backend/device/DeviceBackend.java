@@ -67,6 +67,16 @@ public interface DeviceBackend {
                      DeviceArray A, long aOff, long strideA, DeviceArray B, long bOff, long strideB,
                      float beta, DeviceArray C, long cOff, long strideC);
 
+    /**
+     * Mixed precision: as {@link #gemmBatched} but with BF16 operands A16, B16 (already rounded, e.g. the
+     * optimizer's bf16 weight copy or an activation stored in bf16) and fp32 accumulation into the F32 C.
+     * batch 1 is a plain GEMM (strides unused). On CUDA, cuBLAS with {@code CUDA_R_16BF} operands and
+     * {@code CUBLAS_COMPUTE_32F}; the fp32 {@link #gemm} at bf16 precision is exactly this after casting.
+     */
+    void gemmBf16(boolean transA, boolean transB, int batch, int M, int N, int K, float alpha,
+                  DeviceArray A16, long aOff, long strideA, DeviceArray B16, long bOff, long strideB,
+                  float beta, DeviceArray C, long cOff, long strideC);
+
     // ------------------------------------------------------------------ elementwise (length n)
 
     /** out = a + b */

@@ -116,6 +116,24 @@ public final class EmulatedDevice implements DeviceBackend {
                 n(strideB), beta, f(C, "C"), n(cOff), n(strideC));
     }
 
+    /**
+     * The bf16 GEMM's numerics: the operands are bf16 values (exact in fp32), products and sums in fp32
+     * by the host kernel, so this predicts cuBLAS's CUBLAS_COMPUTE_32F result up to summation order.
+     */
+    @Override public void gemmBf16(boolean transA, boolean transB, int batch, int M, int N, int K, float alpha,
+                                   DeviceArray A16, long aOff, long strideA, DeviceArray B16, long bOff, long strideB,
+                                   float beta, DeviceArray C, long cOff, long strideC) {
+        float[] a = widen(arr(A16, "A16", ElementType.BF16).h), b = widen(arr(B16, "B16", ElementType.BF16).h);
+        kernels.gemmBatched(transA, transB, batch, M, N, K, alpha, a, n(aOff), n(strideA), b, n(bOff), n(strideB), beta,
+                f(C, "C"), n(cOff), n(strideC));
+    }
+
+    private static float[] widen(short[] h) {
+        float[] out = new float[h.length];
+        for (int i = 0; i < h.length; i++) out[i] = FloatFormats.bf16ToFloat(h[i]);
+        return out;
+    }
+
     // ------------------------------------------------------------------ elementwise
 
     @Override public void add(DeviceArray out, DeviceArray a, DeviceArray b, long n) {

@@ -104,7 +104,7 @@ class DeviceTrainingStepTest {
         }
     }
 
-    private static void checkEdgeTransfers(Transfers t, boolean firstStep, boolean masked, String what) {
+    static void checkEdgeTransfers(Transfers t, boolean firstStep, boolean masked, String what) {
         Set<String> up = t.log().stream().filter(x -> x.direction() == Transfers.Direction.TO_DEVICE)
                 .map(x -> x.what().replaceAll(" \\[.*", "")).collect(Collectors.toSet());
         Set<String> expected = new java.util.TreeSet<>(Set.of("embedding ids", "rope positions", "tokenLogProbs targets"));
