@@ -65,7 +65,7 @@ class PipelineRunTest {
         Result r = cli("run", cfg.toString(), "--run-dir", run.toString());
         assertEquals(0, r.exit(), r.err());
 
-        for (String f : List.of("config.yaml", "run.log", "metrics.jsonl", "report.html", "eval/base_eval.json",
+        for (String f : List.of("config.yaml", "run.log", "metrics.jsonl", "report.html", "eval/pretrain.json", "eval/base_eval.json",
                 "eval/r1_zero.json", "stages/pretrain.json", "stages/base_eval.json", "stages/r1_zero.json",
                 "data/corpus.jsonl", "tokenizer/tokenizer.json", "checkpoints/pretrain/final/config.json",
                 "checkpoints/pretrain/final/model.safetensors", "checkpoints/r1_zero/checkpoint-2/model.safetensors",
@@ -75,6 +75,10 @@ class PipelineRunTest {
         JsonNode eval = JSON.readTree(run.resolve("eval/base_eval.json").toFile());
         for (String k : List.of("accuracy", "format_rate", "mean_length", "n")) assertTrue(eval.has(k), "eval lacks " + k);
         assertEquals(6, eval.get("n").asInt());
+        JsonNode pre = JSON.readTree(run.resolve("eval/pretrain.json").toFile());
+        assertEquals(4, pre.get("steps").asInt(), "eval/pretrain.json: " + pre);
+        assertTrue(pre.get("train_loss").asDouble() > 0 && pre.get("num_tokens").asLong() > 0, "eval/pretrain.json: " + pre);
+        assertTrue(pre.has("eval_loss") && pre.has("eval_perplexity"), "eval/pretrain.json: " + pre);
 
         List<JsonNode> lines = Files.readAllLines(run.resolve("metrics.jsonl")).stream().filter(l -> !l.isBlank())
                 .map(l -> { try { return JSON.readTree(l); } catch (Exception e) { throw new RuntimeException(e); } }).toList();

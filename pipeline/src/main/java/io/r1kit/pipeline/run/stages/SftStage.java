@@ -52,6 +52,23 @@ public final class SftStage implements StageRunner {
     }
 
 
+    /**
+     * {@code eval/<stage>.json} of an SFT or pretraining stage: its held-out loss (the eval set,
+     * or the {@code eval_fraction} split) and perplexity, null without one; the final train loss,
+     * steps and tokens. Accuracy of an SFT'd model is what a following eval stage measures.
+     */
+    static Map<String, Object> summary(SftTrainer.Result r) {
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        boolean held = Double.isFinite(r.evalLoss());
+        out.put("eval_loss", held ? r.evalLoss() : null);
+        out.put("eval_perplexity", held ? Math.exp(r.evalLoss()) : null);
+        out.put("train_loss", r.trainLoss());
+        out.put("steps", r.steps());
+        out.put("num_tokens", r.numTokens());
+        out.put("tokens_per_second", r.tokensPerSecond());
+        return out;
+    }
+
     @Override
     public Path run(RunContext ctx, StageSpec s, Path inputModel) throws Exception {
         SftConfig c = config(ctx, s);
@@ -64,6 +81,7 @@ public final class SftStage implements StageRunner {
             if (r.halted()) throw new IllegalStateException(s.name() + ": training halted (see run.log)");
             LOG.info("{} finished: {} steps, train loss {}, eval loss {}, {} tokens/s", s.name(), r.steps(),
                     String.format("%.4f", r.trainLoss()), String.format("%.4f", r.evalLoss()), String.format("%.0f", r.tokensPerSecond()));
+            ctx.dir().writeJson(ctx.dir().evalFile(s.name()), summary(r));
             return r.modelDir();
         }
     }
