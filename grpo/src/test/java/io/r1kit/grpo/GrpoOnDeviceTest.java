@@ -64,13 +64,7 @@ class GrpoOnDeviceTest {
         int params = dev.parameters().size();
         emu.transfers().reset();
         List<List<Transfers.Transfer>> perStep = new ArrayList<>();
-        task.denseTrainer(c, dev, tmp.resolve("dev")).listener(new GrpoTrainer.Listener() {
-            @Override
-            public void onStep(long step, Map<String, Object> metrics) {
-                perStep.add(emu.transfers().log());
-                emu.transfers().reset();
-            }
-        }).build().train();
+        task.denseTrainer(c, dev, tmp.resolve("dev")).listener(transfersPerStep(emu, perStep)).build().train();
 
         for (int s = 1; s <= 3; s++) {
             assertEquals(Files.readString(tmp.resolve("cpu/samples/step-" + s + ".jsonl")),
@@ -134,13 +128,7 @@ class GrpoOnDeviceTest {
         CausalLM dev = task.model(5).moveTo(emu).precision(Precision.BF16);
         emu.transfers().reset();
         List<List<Transfers.Transfer>> perStep = new ArrayList<>();
-        task.denseTrainer(c, dev, tmp.resolve("dev")).listener(new GrpoTrainer.Listener() {
-            @Override
-            public void onStep(long step, Map<String, Object> metrics) {
-                perStep.add(emu.transfers().log());
-                emu.transfers().reset();
-            }
-        }).build().train();
+        task.denseTrainer(c, dev, tmp.resolve("dev")).listener(transfersPerStep(emu, perStep)).build().train();
         assertEquals(Files.readString(tmp.resolve("cpu/samples/step-1.jsonl")), Files.readString(tmp.resolve("dev/samples/step-1.jsonl")),
                 "rollouts of step 1");
         List<JsonNode> a = MetricsLog.read(tmp.resolve("cpu/metrics.jsonl")), b = MetricsLog.read(tmp.resolve("dev/metrics.jsonl"));
@@ -222,5 +210,16 @@ class GrpoOnDeviceTest {
         int n = 0;
         for (Transfers.Transfer t : log) if (t.direction() == d && t.what().startsWith(prefix)) n++;
         return n;
+    }
+
+    /** A listener that keeps each step's transfer log (then clears it for the next step). */
+    private static GrpoTrainer.Listener transfersPerStep(EmulatedDevice emu, List<List<Transfers.Transfer>> perStep) {
+        return new GrpoTrainer.Listener() {
+            @Override
+            public void onStep(long step, Map<String, Object> metrics) {
+                perStep.add(emu.transfers().log());
+                emu.transfers().reset();
+            }
+        };
     }
 }
