@@ -299,8 +299,7 @@ final class GemmPacked {
      */
     static void packBStrips(boolean transB, float[] B, int bOff, int N, int K, int pc, int kc, int jc, int nc,
                             int s0, int s1, float[] bp, int dst) {
-        int full = s1;                                   // strips [s0, full) have all NR columns
-        while (full > s0 && full * NR > nc) full--;
+        int full = Math.max(s0, Math.min(s1, nc / NR));  // strips [s0, full) have all NR columns
         if (transB || full == s0) {
             for (int s = s0; s < s1; s++) packBStrip(transB, B, bOff, N, K, pc, kc, jc, nc, s, bp, dst + (s - s0) * kc * NR);
             return;

@@ -48,8 +48,8 @@ class DeviceTrainingStepTest {
 
     static final int B = 2, T = 6;
 
-    /** One step; returns the loss read on the host. */
-    private static float step(CausalLM m, AdamW opt, int[] ids, int[] targets, byte[] keyMask) {
+    /** One step; returns the loss read on the host (MixedPrecisionStepTest runs the same step). */
+    static float step(CausalLM m, AdamW opt, int[] ids, int[] targets, byte[] keyMask) {
         opt.zeroGrad();
         Tensor loss = F.crossEntropy(m.forward(ids, B, T, null, keyMask), targets);
         float value = loss.item();

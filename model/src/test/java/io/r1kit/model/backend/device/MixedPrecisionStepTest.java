@@ -6,9 +6,7 @@ import io.r1kit.model.arch.ModelConfig;
 import io.r1kit.model.arch.Precision;
 import io.r1kit.model.autograd.Node;
 import io.r1kit.model.hf.FloatFormats;
-import io.r1kit.model.ops.F;
 import io.r1kit.model.optim.AdamW;
-import io.r1kit.model.optim.GradClip;
 import io.r1kit.model.optim.ParamGroup;
 import io.r1kit.model.tensor.DeviceStorage;
 import io.r1kit.model.tensor.Parameter;
@@ -55,14 +53,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MixedPrecisionStepTest {
     static final int B = 2, T = 6;
 
+    /** The training step of {@link DeviceTrainingStepTest} (forward, loss read, backward, clipping, AdamW). */
     private static float step(CausalLM m, AdamW opt, int[] ids, int[] targets, byte[] keyMask) {
-        opt.zeroGrad();
-        Tensor loss = F.crossEntropy(m.forward(ids, B, T, null, keyMask), targets);
-        float value = loss.item();
-        loss.backward();
-        GradClip.clipGlobalNorm(m.parameters(), 0.5);
-        opt.step();
-        return value;
+        return DeviceTrainingStepTest.step(m, opt, ids, targets, keyMask);
     }
 
     private static AdamW adamw(CausalLM m, float lr) {
