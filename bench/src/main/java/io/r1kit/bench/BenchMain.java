@@ -130,6 +130,15 @@ public final class BenchMain implements Callable<Integer> {
                     log.printf(Locale.ROOT, "gemm %-28s %5dx%5dx%5d  r1kit %7.1f GFLOPS  libtorch %7.1f GFLOPS  ratio %.2f%n",
                             c.label(), c.m(), c.n(), c.k(), row.r1kitGflops(), row.libtorchGflops(), row.r().ratio());
                 }
+                GemmBench.Case sq = GemmBench.cases(quick).get(0);
+                GemmBench.Row ceiling = GemmBench.runCeiling(sq, nd, timer);
+                root.putObject("gemm_kernel_ceiling").put("m", sq.m()).put("n", sq.n()).put("k", sq.k())
+                        .put("r1kit_kernel_gflops", round(ceiling.r1kitGflops()))
+                        .put("libtorch_gflops", round(ceiling.libtorchGflops())).put("ratio", round(ceiling.r().ratio()))
+                        .put("what", "r1kit's micro-kernel calls for this GEMM with no packing and the operands in cache,"
+                                + " against libtorch's complete GEMM: the most any r1kit GEMM on this kernel can reach");
+                log.printf(Locale.ROOT, "gemm micro-kernel ceiling %5dx%5dx%5d  r1kit kernel %7.1f GFLOPS  libtorch %7.1f GFLOPS  ratio %.2f%n",
+                        sq.m(), sq.n(), sq.k(), ceiling.r1kitGflops(), ceiling.libtorchGflops(), ceiling.r().ratio());
             }
             if (sections.contains("attention")) {
                 ArrayNode arr = root.putArray("attention");

@@ -29,6 +29,13 @@ final class BenchTable {
                         r.get("trans_a").asBoolean() ? "T" : "-", r.get("trans_b").asBoolean() ? "T" : "-",
                         r.get("r1kit_gflops").asDouble(), r.get("libtorch_gflops").asDouble(), r.get("ratio").asDouble()));
             }
+            if (root.has("gemm_kernel_ceiling")) {
+                JsonNode r = root.get("gemm_kernel_ceiling");
+                sb.append(String.format(Locale.ROOT, "  %-28s %6d %6d %6d %5s %5s %12.1f %12.1f %7.2f%n",
+                        "micro-kernel ceiling (*)", r.get("m").asInt(), r.get("n").asInt(), r.get("k").asInt(), "-", "-",
+                        r.get("r1kit_kernel_gflops").asDouble(), r.get("libtorch_gflops").asDouble(), r.get("ratio").asDouble()));
+                sb.append("  (*) r1kit's micro-kernel calls for that GEMM, no packing, operands in cache, vs libtorch's whole GEMM\n");
+            }
         }
         if (root.has("attention")) {
             sb.append(String.format(Locale.ROOT, "%nattention, causal GQA, forward+backward%n  %3s %5s %4s %4s %4s %12s %12s %7s%n",

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.r1kit.model.backend.Backend;
+import io.r1kit.model.backend.Parallel;
+import io.r1kit.model.backend.cpu.GemmKernelProbe;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -100,6 +102,26 @@ final class GemmBench {
             SideBySideTimer.Result perCall = new SideBySideTimer.Result(res.r1kitMs() / calls, res.libtorchMs() / calls,
                     res.r1kitMinMs() / calls, res.libtorchMinMs() / calls);
             return new Row(c, perCall, calls);
+        }
+    }
+
+    /**
+     * The micro-kernel ceiling on c: r1kit's micro-kernel calls for c with no packing and the
+     * operands in cache ({@link GemmKernelProbe}) against libtorch's complete matmul. Any r1kit
+     * GEMM also packs and streams its panels, so its ratio on c stays below this one.
+     */
+    static Row runCeiling(Case c, NDManager nd, SideBySideTimer timer) throws Exception {
+        Random r = new Random(c.m() * 31L + c.n() * 17L + c.k());
+        float[] A = BenchData.random(r, c.m() * c.k());
+        float[] B = BenchData.random(r, c.k() * c.n());
+        int threads = Parallel.threads();
+        try (NDManager sub = nd.newSubManager()) {
+            NDArray a = sub.create(A, new Shape(c.m(), c.k()));
+            NDArray b = sub.create(B, new Shape(c.k(), c.n()));
+            SideBySideTimer.Result res = timer.time(
+                    () -> GemmKernelProbe.run(c.m(), c.n(), c.k(), threads),
+                    () -> a.matMul(b).close());
+            return new Row(c, res, 1);
         }
     }
 }

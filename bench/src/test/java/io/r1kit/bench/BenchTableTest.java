@@ -45,11 +45,14 @@ class BenchTableTest {
         root.putArray("gemm").addObject().put("label", "square").put("m", 8).put("n", 9).put("k", 10)
                 .put("trans_a", false).put("trans_b", true).put("r1kit_gflops", 100.0)
                 .put("libtorch_gflops", 50.0).put("ratio", 2.0);
+        root.putObject("gemm_kernel_ceiling").put("m", 8).put("n", 9).put("k", 10).put("r1kit_kernel_gflops", 123.4)
+                .put("libtorch_gflops", 61.7).put("ratio", 2.0);
         root.putArray("attention").addObject().put("b", 1).put("t", 256).put("hq", 8).put("hkv", 2).put("d", 64)
                 .put("status", "unavailable").put("reason", "not implemented yet: attention");
         String table = BenchTable.render(root);
         assertTrue(table.contains("square") && table.contains("100.0") && table.contains("2.00"), table);
         assertTrue(table.contains("unavailable: not implemented yet: attention"), table);
+        assertTrue(table.contains("micro-kernel ceiling (*)") && table.contains("123.4") && table.contains("no packing"), table);
         assertTrue(table.contains("cores") && table.contains("medians of 5"), table);
     }
 }

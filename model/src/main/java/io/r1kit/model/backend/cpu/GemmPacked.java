@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  *     pack op(A)[ic:ic+mc, 0:K] into MR-row panels, one set per KC block    (parallel, shared)
  *     tasks = (row block, at most MC) x (strip chunk, at most 512 columns) of C, split evenly
  *             into a multiple of the thread count                 (threads take tasks in turn)
- *       for pc in K step KC           the task's C block (MC x 512) stays in L2
+ *       for pc in K step KC           the task's C block (MC x 16 strips) stays in L2
  *         for each B strip (KC x NR, stays in L1)
  *           for each A panel of the block (MR x KC; the block, MC x KC, stays in L2)
  *             micro-kernel: MR x NR tile in registers, KC rank-1 updates; then merge into C
@@ -59,22 +59,28 @@ final class GemmPacked {
     static final int[] MR_CHOICES = {6, 12};
 
     /**
-     * Depth of a K block: one packed B strip (KC x NR floats = 32 KiB at NR = 32) fits L1d
-     * (48 KiB). KC = 128, 192, 384 and 512 (the larger ones with the A panel kept in L1 and B
-     * strips streamed instead), MC = 60 or 240 and 4 or 8 strips per task all measured within
-     * noise of these values on a single-thread 1024³ GEMM.
+     * Depth of a K block: one packed B strip is KC x NR floats = 32 KiB, KC = 256 with the
+     * 12 x 32 tiles of AVX-512 (two thirds of that machine's 48 KiB L1d) and 512 with the 6 x 16
+     * tiles of AVX2. On the AVX2 machine the strip fills the whole 32 KiB L1d, so with the A panel
+     * (12 KiB) beside it part of it streams from L2, and still it measured faster. Deeper blocks mean fewer micro-kernel calls (each
+     * pays zeroing its accumulators and merging its tile into C) and fewer passes over C. On the
+     * AVX2 machine (Zen 3, 2 threads, in-process A/B, medians of 100) KC = 512 ran 1024³ 3-6%
+     * faster than 256 (1024 about the same as 512, 384 +3%), 512x4096x1024 x·Wᵀ +6%, and the
+     * micro-kernel alone on cache-resident operands +3-5%. On the AVX-512 machine KC = 128, 192,
+     * 384 and 512 (the larger ones with the A panel kept in L1 and B strips streamed instead),
+     * MC = 60 or 240 and 4 or 8 strips per task all measured within noise of 256.
      */
-    static final int KC = 256;
+    static final int KC = 8192 / NR;
 
     /**
-     * Most rows of C per task: its block of packed A (MC x KC floats = 120 KiB) stays in L2
-     * (2 MiB). A multiple of every MR in {@link #MR_CHOICES}.
+     * Most rows of C per task: its block of packed A (MC x KC floats = 120 KiB with AVX-512,
+     * 240 KiB with AVX2) stays in L2 (2 MiB and 512 KiB). A multiple of every MR in {@link #MR_CHOICES}.
      */
     static final int MC = 120;
 
     /**
-     * Most B strips per task: 16 x 32 = 512 columns. The task's C block (120 x 512 floats =
-     * 240 KiB) stays in L2 across K blocks.
+     * Most B strips per task: 16 x NR = 512 columns with AVX-512, 256 with AVX2. The task's C
+     * block (120 x 512 or 120 x 256 floats = 240 or 120 KiB) stays in L2 across K blocks.
      */
     static final int STRIPS_PER_TASK = 16;
 
@@ -148,28 +154,15 @@ final class GemmPacked {
                         for (int i = i0; i < i1; i++) packAItem(mr, transA, A, aOff, M, K, ic0, mc, i, ap);
                     });
                 }
-                // Tasks: a grid of (row block) x (strip chunk) of C, each row block at most MC
-                // rows and each chunk at most STRIPS_PER_TASK strips, both split as evenly as
-                // whole panels and strips allow. With several workers the grid gets a multiple
-                // of `threads` cells of (nearly) equal work, so no worker is left with a lone
-                // last task; workers take tasks in turn (a slow or preempted one takes fewer).
-                int nChunks = ceilDiv(strips, STRIPS_PER_TASK);
-                int mBlocks = ceilDiv(panels, MC / mr);
-                if (parallel) {
-                    while ((mBlocks * nChunks) % threads != 0 && mBlocks < panels) mBlocks++;
-                    while ((mBlocks * nChunks) % threads != 0 && nChunks < strips) nChunks++;
-                }
-                int tasks = mBlocks * nChunks, nb0 = nChunks, mb0 = mBlocks;
+                TaskGrid grid = TaskGrid.of(mr, panels, strips, parallel ? threads : 1);
+                int tasks = grid.tasks();
                 AtomicInteger next = new AtomicInteger();
                 Parallel.RangeBody worker = (w0, w1) -> {
                     float[] tile = BUFFERS.get().tile;
                     for (int t; (t = next.getAndIncrement()) < tasks; ) {
-                        int mb = t / nb0, nb = t % nb0;
-                        int q0 = (int) ((long) mb * panels / mb0), q1 = (int) ((long) (mb + 1) * panels / mb0);
-                        int s0 = (int) ((long) nb * strips / nb0), s1 = (int) ((long) (nb + 1) * strips / nb0);
-                        int r0 = q0 * mr, rows = Math.min(q1 * mr, mc) - r0;
+                        int r0 = grid.firstPanel(t) * mr, rows = Math.min(grid.endPanel(t) * mr, mc) - r0;
                         computeBlock(mr, K, alpha, beta, C, cOff + (ic0 + r0) * N, N, ap, mcPad, r0, rows,
-                                bp, ncPad, jc0, nc, s0, s1, tile);
+                                bp, ncPad, jc0, nc, grid.firstStrip(t), grid.endStrip(t), tile);
                     }
                 };
                 int workers = parallel ? Math.min(threads, tasks) : 1;
@@ -194,6 +187,32 @@ final class GemmPacked {
     private static void run(boolean parallel, int n, int grain, Parallel.RangeBody body) {
         if (parallel) Parallel.forRange(n, grain, body);
         else body.run(0, n);
+    }
+
+    /**
+     * The tasks of one (A panel, B panel) pair: a grid of (row block) x (strip chunk) of C, each
+     * row block at most MC rows and each chunk at most STRIPS_PER_TASK strips, both split as
+     * evenly as whole panels and strips allow. With several workers the grid gets a multiple of
+     * `threads` cells of (nearly) equal work, so no worker is left with a lone last task; workers
+     * take tasks in turn (a slow or preempted one takes fewer). Task t is row block t / nChunks,
+     * chunk t % nChunks.
+     */
+    record TaskGrid(int panels, int strips, int mBlocks, int nChunks) {
+        static TaskGrid of(int mr, int panels, int strips, int threads) {
+            int nChunks = ceilDiv(strips, STRIPS_PER_TASK);
+            int mBlocks = ceilDiv(panels, MC / mr);
+            if (threads > 1) {
+                while ((mBlocks * nChunks) % threads != 0 && mBlocks < panels) mBlocks++;
+                while ((mBlocks * nChunks) % threads != 0 && nChunks < strips) nChunks++;
+            }
+            return new TaskGrid(panels, strips, mBlocks, nChunks);
+        }
+
+        int tasks() { return mBlocks * nChunks; }
+        int firstPanel(int t) { return (int) ((long) (t / nChunks) * panels / mBlocks); }
+        int endPanel(int t) { return (int) ((long) (t / nChunks + 1) * panels / mBlocks); }
+        int firstStrip(int t) { return (int) ((long) (t % nChunks) * strips / nChunks); }
+        int endStrip(int t) { return (int) ((long) (t % nChunks + 1) * strips / nChunks); }
     }
 
     /** How a 12-row kernel call leaves its tile: see {@link #kernel12}. */

@@ -222,7 +222,7 @@ class GemmTest {
         // must not write a float outside the panel,
         // since a neighbouring panel may be packed by another thread at the same time.
         Random r = new Random(11);
-        int M = 40, K = 300, N = 3 * GemmPacked.NR + 7;
+        int M = 40, K = GemmPacked.KC + 44, N = 3 * GemmPacked.NR + 7;   // K: room for the deepest block
         float[] A = random(r, M * K), B = random(r, K * N);
         for (int kc : new int[] {1, 7, 8, 9, 15, 16, 17, 32, 48, GemmPacked.KC}) {
             int pc = K - kc - 3;
