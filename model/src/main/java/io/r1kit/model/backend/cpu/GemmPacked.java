@@ -59,22 +59,21 @@ final class GemmPacked {
     static final int[] MR_CHOICES = {6, 12};
 
     /**
-     * Depth of a K block: one packed B strip is KC x NR floats = 32 KiB, KC = 256 with the
-     * 12 x 32 tiles of AVX-512 (two thirds of that machine's 48 KiB L1d) and 512 with the 6 x 16
-     * tiles of AVX2. On the AVX2 machine the strip fills the whole 32 KiB L1d, so with the A panel
-     * (12 KiB) beside it part of it streams from L2, and still it measured faster. Deeper blocks mean fewer micro-kernel calls (each
-     * pays zeroing its accumulators and merging its tile into C) and fewer passes over C. On the
-     * AVX2 machine (Zen 3, 2 threads, in-process A/B, medians of 100) KC = 512 ran 1024³ 3-6%
-     * faster than 256 (1024 about the same as 512, 384 +3%), 512x4096x1024 x·Wᵀ +6%, and the
-     * micro-kernel alone on cache-resident operands +3-5%. On the AVX-512 machine KC = 128, 192,
-     * 384 and 512 (the larger ones with the A panel kept in L1 and B strips streamed instead),
-     * MC = 60 or 240 and 4 or 8 strips per task all measured within noise of 256.
+     * Depth of a K block: one packed B strip (KC x NR floats = 32 KiB at NR = 32, 16 KiB at
+     * AVX2's NR = 16) fits L1d (48 KiB; 32 KiB on the AVX2 machine). KC = 128, 192, 384 and 512
+     * (the larger ones with the A panel kept in L1 and B strips streamed instead), MC = 60 or 240
+     * and 4 or 8 strips per task all measured within noise of these values on a single-thread
+     * 1024³ GEMM on the AVX-512 machine. On the AVX2 machine (Zen 3, 2 threads, in-process A/B,
+     * medians of 100) KC = 512 ran 1024³ 3-6% faster and 512x4096x1024 x·Wᵀ 6% (fewer kernel
+     * calls and passes over C), but it changes the summation order of every GEMM deeper than 256,
+     * and with it the quickstart's pretrained model and result (base 20.6% -> 43.0% instead of
+     * 24.4% -> 50.4%: the recipe was tuned on these bits), for ~1% of a training step; not adopted.
      */
-    static final int KC = 8192 / NR;
+    static final int KC = 256;
 
     /**
-     * Most rows of C per task: its block of packed A (MC x KC floats = 120 KiB with AVX-512,
-     * 240 KiB with AVX2) stays in L2 (2 MiB and 512 KiB). A multiple of every MR in {@link #MR_CHOICES}.
+     * Most rows of C per task: its block of packed A (MC x KC floats = 120 KiB) stays in L2
+     * (2 MiB; 512 KiB on the AVX2 machine). A multiple of every MR in {@link #MR_CHOICES}.
      */
     static final int MC = 120;
 
