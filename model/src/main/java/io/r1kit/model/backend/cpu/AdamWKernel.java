@@ -39,7 +39,7 @@ public final class AdamWKernel {
 
     private static void check(String op, float[] p, float[] g, float[] m, float[] v, int n, float bc1, float bc2) {
         KernelChecks.dims(op, "n", n);
-        String shape = "[n=" + n + "]";
+        KernelChecks.Shape shape = () -> "[n=" + n + "]";
         KernelChecks.fits(op, "p", p, n, shape);
         KernelChecks.fits(op, "g", g, n, shape);
         KernelChecks.fits(op, "m", m, n, shape);

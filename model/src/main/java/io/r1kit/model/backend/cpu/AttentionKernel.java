@@ -42,8 +42,8 @@ public final class AttentionKernel {
      */
     public static void attentionForward(float[] out, float[] lse, float[] q, float[] k, float[] v, byte[] keyMask, int B, int Tq, int Tk, int Hq, int Hkv, int D, int qStart, float scale) {
         check("attentionForward", q, k, v, keyMask, B, Tq, Tk, Hq, Hkv, D, qStart);
-        KernelChecks.fits("attentionForward", "out", out, (long) B * Tq * Hq * D, qShape(B, Tq, Hq, D));
-        KernelChecks.fits("attentionForward", "lse", lse, (long) B * Hq * Tq, "[B=" + B + ",Hq=" + Hq + ",Tq=" + Tq + "]");
+        KernelChecks.fits("attentionForward", "out", out, (long) B * Tq * Hq * D, () -> qShape(B, Tq, Hq, D));
+        KernelChecks.fits("attentionForward", "lse", lse, (long) B * Hq * Tq, () -> "[B=" + B + ",Hq=" + Hq + ",Tq=" + Tq + "]");
         if (B == 0 || Tq == 0 || Hq == 0) return;
         int group = Hq / Hkv;
         int rowsPerTile = Math.max(4, (TILE_QUERIES + group - 1) / group);
@@ -244,10 +244,10 @@ public final class AttentionKernel {
     public static void attentionBackward(float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k, float[] v, float[] out, float[] lse, byte[] keyMask, int B, int Tq, int Tk, int Hq, int Hkv, int D, int qStart, float scale) {
         String op = "attentionBackward";
         check(op, q, k, v, keyMask, B, Tq, Tk, Hq, Hkv, D, qStart);
-        String qs = qShape(B, Tq, Hq, D), ks = kShape(B, Tk, Hkv, D);
+        KernelChecks.Shape qs = () -> qShape(B, Tq, Hq, D), ks = () -> kShape(B, Tk, Hkv, D);
         KernelChecks.fits(op, "dout", dout, (long) B * Tq * Hq * D, qs);
         KernelChecks.fits(op, "out", out, (long) B * Tq * Hq * D, qs);
-        KernelChecks.fits(op, "lse", lse, (long) B * Hq * Tq, "[B=" + B + ",Hq=" + Hq + ",Tq=" + Tq + "]");
+        KernelChecks.fits(op, "lse", lse, (long) B * Hq * Tq, () -> "[B=" + B + ",Hq=" + Hq + ",Tq=" + Tq + "]");
         KernelChecks.fits(op, "dq", dq, (long) B * Tq * Hq * D, qs);
         KernelChecks.fits(op, "dk", dk, (long) B * Tk * Hkv * D, ks);
         KernelChecks.fits(op, "dv", dv, (long) B * Tk * Hkv * D, ks);
@@ -739,8 +739,8 @@ public final class AttentionKernel {
      */
     public static void attentionForwardReference(float[] out, float[] lse, float[] q, float[] k, float[] v, byte[] keyMask, int B, int Tq, int Tk, int Hq, int Hkv, int D, int qStart, float scale) {
         check("attentionForwardReference", q, k, v, keyMask, B, Tq, Tk, Hq, Hkv, D, qStart);
-        KernelChecks.fits("attentionForwardReference", "out", out, (long) B * Tq * Hq * D, qShape(B, Tq, Hq, D));
-        KernelChecks.fits("attentionForwardReference", "lse", lse, (long) B * Hq * Tq, "[B=" + B + ",Hq=" + Hq + ",Tq=" + Tq + "]");
+        KernelChecks.fits("attentionForwardReference", "out", out, (long) B * Tq * Hq * D, () -> qShape(B, Tq, Hq, D));
+        KernelChecks.fits("attentionForwardReference", "lse", lse, (long) B * Hq * Tq, () -> "[B=" + B + ",Hq=" + Hq + ",Tq=" + Tq + "]");
         int group = Hq / Hkv;
         double[] scores = new double[Tk];
         for (int b = 0; b < B; b++) {
@@ -791,7 +791,7 @@ public final class AttentionKernel {
     public static void attentionBackwardReference(float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k, float[] v, float[] out, float[] lse, byte[] keyMask, int B, int Tq, int Tk, int Hq, int Hkv, int D, int qStart, float scale) {
         String op = "attentionBackwardReference";
         check(op, q, k, v, keyMask, B, Tq, Tk, Hq, Hkv, D, qStart);
-        String qs = qShape(B, Tq, Hq, D), ks = kShape(B, Tk, Hkv, D);
+        KernelChecks.Shape qs = () -> qShape(B, Tq, Hq, D), ks = () -> kShape(B, Tk, Hkv, D);
         KernelChecks.fits(op, "dout", dout, (long) B * Tq * Hq * D, qs);
         KernelChecks.fits(op, "dq", dq, (long) B * Tq * Hq * D, qs);
         KernelChecks.fits(op, "dk", dk, (long) B * Tk * Hkv * D, ks);
@@ -861,9 +861,9 @@ public final class AttentionKernel {
         if (Hkv == 0 || Hq % Hkv != 0) {
             throw new IllegalArgumentException(op + ": query heads Hq=" + Hq + " must be a positive multiple of kv heads Hkv=" + Hkv);
         }
-        KernelChecks.fits(op, "q", q, (long) B * Tq * Hq * D, qShape(B, Tq, Hq, D));
-        KernelChecks.fits(op, "k", k, (long) B * Tk * Hkv * D, kShape(B, Tk, Hkv, D));
-        KernelChecks.fits(op, "v", v, (long) B * Tk * Hkv * D, kShape(B, Tk, Hkv, D));
-        KernelChecks.fits(op, "keyMask", keyMask, (long) B * Tk, "[B=" + B + ",Tk=" + Tk + "]");
+        KernelChecks.fits(op, "q", q, (long) B * Tq * Hq * D, () -> qShape(B, Tq, Hq, D));
+        KernelChecks.fits(op, "k", k, (long) B * Tk * Hkv * D, () -> kShape(B, Tk, Hkv, D));
+        KernelChecks.fits(op, "v", v, (long) B * Tk * Hkv * D, () -> kShape(B, Tk, Hkv, D));
+        KernelChecks.fits(op, "keyMask", keyMask, (long) B * Tk, () -> "[B=" + B + ",Tk=" + Tk + "]");
     }
 }

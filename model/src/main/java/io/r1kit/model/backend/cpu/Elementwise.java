@@ -110,7 +110,7 @@ public final class Elementwise {
 
     public static double sumReference(float[] a, int aOff, int n) {
         KernelChecks.dims("sumReference", "n", n);
-        KernelChecks.fits("sumReference", "a", a, aOff, n, "[n=" + n + "]");
+        KernelChecks.fits("sumReference", "a", a, aOff, n, () -> "[n=" + n + "]");
         double s = 0;
         for (int i = 0; i < n; i++) s += a[aOff + i];
         return s;
@@ -122,7 +122,7 @@ public final class Elementwise {
 
     public static double sumSquaresReference(float[] a, int aOff, int n) {
         KernelChecks.dims("sumSquaresReference", "n", n);
-        KernelChecks.fits("sumSquaresReference", "a", a, aOff, n, "[n=" + n + "]");
+        KernelChecks.fits("sumSquaresReference", "a", a, aOff, n, () -> "[n=" + n + "]");
         double s = 0;
         for (int i = 0; i < n; i++) s += (double) a[aOff + i] * a[aOff + i];
         return s;
@@ -136,7 +136,7 @@ public final class Elementwise {
      */
     private static double blockedSum(String op, float[] a, int aOff, int n, boolean squares) {
         KernelChecks.dims(op, "n", n);
-        KernelChecks.fits(op, "a", a, aOff, n, "[n=" + n + "]");
+        KernelChecks.fits(op, "a", a, aOff, n, () -> "[n=" + n + "]");
         int blocks = (n + BLOCK - 1) / BLOCK;
         double[] partial = new double[blocks];
         Parallel.forRange(blocks, Math.max(1, GRAIN / BLOCK), (b0, b1) -> {
@@ -168,7 +168,7 @@ public final class Elementwise {
 
     private static void check3(String op, float[] out, int oOff, float[] a, int aOff, float[] b, int bOff, int n) {
         KernelChecks.dims(op, "n", n);
-        String shape = "[n=" + n + "]";
+        KernelChecks.Shape shape = () -> "[n=" + n + "]";
         KernelChecks.fits(op, "out", out, oOff, n, shape);
         KernelChecks.fits(op, "a", a, aOff, n, shape);
         KernelChecks.fits(op, "b", b, bOff, n, shape);
@@ -176,7 +176,7 @@ public final class Elementwise {
 
     private static void check2(String op, String an, float[] a, int aOff, String bn, float[] b, int bOff, int n) {
         KernelChecks.dims(op, "n", n);
-        String shape = "[n=" + n + "]";
+        KernelChecks.Shape shape = () -> "[n=" + n + "]";
         KernelChecks.fits(op, an, a, aOff, n, shape);
         KernelChecks.fits(op, bn, b, bOff, n, shape);
     }

@@ -62,8 +62,8 @@ public final class EmbeddingKernel {
     /** Shapes, and every id inside the table (whose row count is table.length / C). */
     private static void check(String op, float[] rows, String rowsName, float[] table, String tableName, int[] ids, int N, int C) {
         KernelChecks.dims(op, "N, C", N, C);
-        KernelChecks.fits(op, rowsName, rows, (long) N * C, "[N=" + N + ",C=" + C + "]");
-        KernelChecks.fits(op, "ids", ids, N, "[N=" + N + "]");
+        KernelChecks.fits(op, rowsName, rows, (long) N * C, () -> "[N=" + N + ",C=" + C + "]");
+        KernelChecks.fits(op, "ids", ids, N, () -> "[N=" + N + "]");
         if (N == 0 || C == 0) return;
         if (table == null || table.length % C != 0) {
             throw new IllegalArgumentException(op + ": " + tableName + " must be [vocab, C=" + C + "], got length "

@@ -8,6 +8,16 @@ package io.r1kit.model.backend.cpu;
 final class KernelChecks {
     private KernelChecks() {}
 
+    /**
+     * An operand's expected shape for the error message, e.g. {@code () -> "[N=" + N + "]"}, built
+     * only when a check fails: these checks run on every kernel call, thousands per training step,
+     * and building the strings eagerly was ~3% of a small model's pretraining (JFR).
+     */
+    @FunctionalInterface
+    interface Shape {
+        String text();
+    }
+
     static void dims(String op, String names, int... dims) {
         for (int d : dims) {
             if (d < 0) {
@@ -17,32 +27,32 @@ final class KernelChecks {
         }
     }
 
-    static void fits(String op, String name, float[] a, long off, long size, String shape) {
+    static void fits(String op, String name, float[] a, long off, long size, Shape shape) {
         if (size == 0) return;
-        if (a == null) throw new IllegalArgumentException(op + ": " + name + " " + shape + " is null");
+        if (a == null) throw new IllegalArgumentException(op + ": " + name + " " + shape.text() + " is null");
         if (off < 0 || off + size > a.length) {
-            throw new IllegalArgumentException(op + ": " + name + " " + shape + " needs " + size
+            throw new IllegalArgumentException(op + ": " + name + " " + shape.text() + " needs " + size
                     + " floats from offset " + off + " but its array has length " + a.length);
         }
     }
 
-    static void fits(String op, String name, float[] a, long size, String shape) {
+    static void fits(String op, String name, float[] a, long size, Shape shape) {
         fits(op, name, a, 0, size, shape);
     }
 
-    static void fits(String op, String name, int[] a, long size, String shape) {
+    static void fits(String op, String name, int[] a, long size, Shape shape) {
         if (size == 0) return;
-        if (a == null) throw new IllegalArgumentException(op + ": " + name + " " + shape + " is null");
+        if (a == null) throw new IllegalArgumentException(op + ": " + name + " " + shape.text() + " is null");
         if (size > a.length) {
-            throw new IllegalArgumentException(op + ": " + name + " " + shape + " needs " + size
+            throw new IllegalArgumentException(op + ": " + name + " " + shape.text() + " needs " + size
                     + " ints but its array has length " + a.length);
         }
     }
 
-    static void fits(String op, String name, byte[] a, long size, String shape) {
+    static void fits(String op, String name, byte[] a, long size, Shape shape) {
         if (size == 0 || a == null) return;   // a null byte mask means "all real"
         if (size > a.length) {
-            throw new IllegalArgumentException(op + ": " + name + " " + shape + " needs " + size
+            throw new IllegalArgumentException(op + ": " + name + " " + shape.text() + " needs " + size
                     + " bytes but its array has length " + a.length);
         }
     }

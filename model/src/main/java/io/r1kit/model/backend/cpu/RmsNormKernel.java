@@ -88,22 +88,22 @@ public final class RmsNormKernel {
 
     private static void checkForward(String op, float[] out, float[] rstd, float[] x, float[] w, int N, int C) {
         KernelChecks.dims(op, "N, C", N, C);
-        String nc = "[N=" + N + ",C=" + C + "]";
+        KernelChecks.Shape nc = () -> "[N=" + N + ",C=" + C + "]";
         KernelChecks.fits(op, "out", out, (long) N * C, nc);
         KernelChecks.fits(op, "x", x, (long) N * C, nc);
-        KernelChecks.fits(op, "w", w, C, "[C=" + C + "]");
-        KernelChecks.fits(op, "rstd", rstd, N, "[N=" + N + "]");
+        KernelChecks.fits(op, "w", w, C, () -> "[C=" + C + "]");
+        KernelChecks.fits(op, "rstd", rstd, N, () -> "[N=" + N + "]");
     }
 
     private static void checkBackward(String op, float[] dx, float[] dw, float[] dout, float[] x, float[] w, float[] rstd, int N, int C) {
         KernelChecks.dims(op, "N, C", N, C);
-        String nc = "[N=" + N + ",C=" + C + "]";
+        KernelChecks.Shape nc = () -> "[N=" + N + ",C=" + C + "]";
         KernelChecks.fits(op, "dx", dx, (long) N * C, nc);
         KernelChecks.fits(op, "dout", dout, (long) N * C, nc);
         KernelChecks.fits(op, "x", x, (long) N * C, nc);
-        KernelChecks.fits(op, "w", w, C, "[C=" + C + "]");
-        KernelChecks.fits(op, "dw", dw, C, "[C=" + C + "]");
-        KernelChecks.fits(op, "rstd", rstd, N, "[N=" + N + "]");
+        KernelChecks.fits(op, "w", w, C, () -> "[C=" + C + "]");
+        KernelChecks.fits(op, "dw", dw, C, () -> "[C=" + C + "]");
+        KernelChecks.fits(op, "rstd", rstd, N, () -> "[N=" + N + "]");
     }
 
     /** Forward of rows [r0, r1). (Kernel bodies are small static methods so C2 compiles each vector loop on its own.) */

@@ -45,10 +45,10 @@ public final class RopeKernel {
     private static void check(String op, float[] out, float[] x, int[] pos, float[] cos, float[] sin, int R, int H, int D) {
         KernelChecks.dims(op, "R, H, D", R, H, D);
         if (D % 2 != 0) throw new IllegalArgumentException(op + ": head dim D=" + D + " must be even");
-        String shape = "[R=" + R + ",H=" + H + ",D=" + D + "]";
+        KernelChecks.Shape shape = () -> "[R=" + R + ",H=" + H + ",D=" + D + "]";
         KernelChecks.fits(op, "x", x, (long) R * H * D, shape);
         KernelChecks.fits(op, "out", out, (long) R * H * D, shape);
-        KernelChecks.fits(op, "pos", pos, R, "[R=" + R + "]");
+        KernelChecks.fits(op, "pos", pos, R, () -> "[R=" + R + "]");
         int half = D / 2;
         if (half == 0 || R == 0 || H == 0) return;
         if (cos == null || sin == null || cos.length != sin.length || cos.length % half != 0) {

@@ -46,13 +46,13 @@ public final class SoftmaxKernels {
 
     public static void softmaxBackward(float[] dx, float[] dy, float[] y, int N, int V) {
         checkNV("softmaxBackward", "dx", dx, "dy", dy, N, V);
-        KernelChecks.fits("softmaxBackward", "y", y, (long) N * V, nv(N, V));
+        KernelChecks.fits("softmaxBackward", "y", y, (long) N * V, () -> nv(N, V));
         Parallel.forRange(N, rowGrain(V), (r0, r1) -> softmaxBackwardRows(dx, dy, y, V, r0, r1));
     }
 
     public static void softmaxBackwardReference(float[] dx, float[] dy, float[] y, int N, int V) {
         checkNV("softmaxBackwardReference", "dx", dx, "dy", dy, N, V);
-        KernelChecks.fits("softmaxBackwardReference", "y", y, (long) N * V, nv(N, V));
+        KernelChecks.fits("softmaxBackwardReference", "y", y, (long) N * V, () -> nv(N, V));
         for (int n = 0; n < N; n++) {
             int base = n * V;
             double dot = 0;
@@ -78,13 +78,13 @@ public final class SoftmaxKernels {
 
     public static void logSoftmaxBackward(float[] dx, float[] dy, float[] y, int N, int V) {
         checkNV("logSoftmaxBackward", "dx", dx, "dy", dy, N, V);
-        KernelChecks.fits("logSoftmaxBackward", "y", y, (long) N * V, nv(N, V));
+        KernelChecks.fits("logSoftmaxBackward", "y", y, (long) N * V, () -> nv(N, V));
         Parallel.forRange(N, rowGrain(V), (r0, r1) -> logSoftmaxBackwardRows(dx, dy, y, V, r0, r1));
     }
 
     public static void logSoftmaxBackwardReference(float[] dx, float[] dy, float[] y, int N, int V) {
         checkNV("logSoftmaxBackwardReference", "dx", dx, "dy", dy, N, V);
-        KernelChecks.fits("logSoftmaxBackwardReference", "y", y, (long) N * V, nv(N, V));
+        KernelChecks.fits("logSoftmaxBackwardReference", "y", y, (long) N * V, () -> nv(N, V));
         for (int n = 0; n < N; n++) {
             int base = n * V;
             double sdy = 0;
@@ -111,13 +111,13 @@ public final class SoftmaxKernels {
 
     public static void tokenLogProbsBackward(float[] dlogits, float[] dout, float[] logits, float[] lse, int[] target, int N, int V) {
         checkTargets("tokenLogProbsBackward", dout, lse, logits, target, N, V);
-        KernelChecks.fits("tokenLogProbsBackward", "dlogits", dlogits, (long) N * V, nv(N, V));
+        KernelChecks.fits("tokenLogProbsBackward", "dlogits", dlogits, (long) N * V, () -> nv(N, V));
         Parallel.forRange(N, rowGrain(V), (r0, r1) -> tokenLogProbsBackwardRows(dlogits, dout, logits, lse, target, V, r0, r1));
     }
 
     public static void tokenLogProbsBackwardReference(float[] dlogits, float[] dout, float[] logits, float[] lse, int[] target, int N, int V) {
         checkTargets("tokenLogProbsBackwardReference", dout, lse, logits, target, N, V);
-        KernelChecks.fits("tokenLogProbsBackwardReference", "dlogits", dlogits, (long) N * V, nv(N, V));
+        KernelChecks.fits("tokenLogProbsBackwardReference", "dlogits", dlogits, (long) N * V, () -> nv(N, V));
         for (int n = 0; n < N; n++) {
             if (target[n] < 0) continue;
             for (int i = 0; i < V; i++) {
@@ -190,15 +190,15 @@ public final class SoftmaxKernels {
 
     public static void entropyBackward(float[] dlogits, float[] dout, float[] logits, float[] lse, float[] entropy, int N, int V) {
         checkEntropy("entropyBackward", dout, lse, logits, N, V);
-        KernelChecks.fits("entropyBackward", "entropy", entropy, N, "[N=" + N + "]");
-        KernelChecks.fits("entropyBackward", "dlogits", dlogits, (long) N * V, nv(N, V));
+        KernelChecks.fits("entropyBackward", "entropy", entropy, N, () -> "[N=" + N + "]");
+        KernelChecks.fits("entropyBackward", "dlogits", dlogits, (long) N * V, () -> nv(N, V));
         Parallel.forRange(N, rowGrain(V), (r0, r1) -> entropyBackwardRows(dlogits, dout, logits, lse, entropy, V, r0, r1));
     }
 
     public static void entropyBackwardReference(float[] dlogits, float[] dout, float[] logits, float[] lse, float[] entropy, int N, int V) {
         checkEntropy("entropyBackwardReference", dout, lse, logits, N, V);
-        KernelChecks.fits("entropyBackwardReference", "entropy", entropy, N, "[N=" + N + "]");
-        KernelChecks.fits("entropyBackwardReference", "dlogits", dlogits, (long) N * V, nv(N, V));
+        KernelChecks.fits("entropyBackwardReference", "entropy", entropy, N, () -> "[N=" + N + "]");
+        KernelChecks.fits("entropyBackwardReference", "dlogits", dlogits, (long) N * V, () -> nv(N, V));
         for (int n = 0; n < N; n++) {
             for (int i = 0; i < V; i++) {
                 double logp = (double) logits[n * V + i] - lse[n];
@@ -405,13 +405,13 @@ public final class SoftmaxKernels {
 
     private static void checkNV(String op, String an, float[] a, String bn, float[] b, int N, int V) {
         KernelChecks.dims(op, "N, V", N, V);
-        KernelChecks.fits(op, an, a, (long) N * V, nv(N, V));
-        KernelChecks.fits(op, bn, b, (long) N * V, nv(N, V));
+        KernelChecks.fits(op, an, a, (long) N * V, () -> nv(N, V));
+        KernelChecks.fits(op, bn, b, (long) N * V, () -> nv(N, V));
     }
 
     private static void checkTargets(String op, float[] perRow, float[] lse, float[] logits, int[] target, int N, int V) {
         checkEntropy(op, perRow, lse, logits, N, V);
-        KernelChecks.fits(op, "target", target, N, "[N=" + N + "]");
+        KernelChecks.fits(op, "target", target, N, () -> "[N=" + N + "]");
         for (int n = 0; n < N; n++) {
             if (target[n] >= V) {
                 throw new IllegalArgumentException(op + ": target[" + n + "]=" + target[n]
@@ -422,8 +422,8 @@ public final class SoftmaxKernels {
 
     private static void checkEntropy(String op, float[] perRow, float[] lse, float[] logits, int N, int V) {
         KernelChecks.dims(op, "N, V", N, V);
-        KernelChecks.fits(op, "logits", logits, (long) N * V, nv(N, V));
-        KernelChecks.fits(op, "out/dout", perRow, N, "[N=" + N + "]");
-        KernelChecks.fits(op, "lse", lse, N, "[N=" + N + "]");
+        KernelChecks.fits(op, "logits", logits, (long) N * V, () -> nv(N, V));
+        KernelChecks.fits(op, "out/dout", perRow, N, () -> "[N=" + N + "]");
+        KernelChecks.fits(op, "lse", lse, N, () -> "[N=" + N + "]");
     }
 }

@@ -32,15 +32,15 @@ public final class SwiGluKernel {
 
     public static void swigluBackward(float[] da, float[] db, float[] dout, float[] a, float[] b, int n) {
         check("swigluBackward", dout, "dout", a, b, n);
-        KernelChecks.fits("swigluBackward", "da", da, n, "[n=" + n + "]");
-        KernelChecks.fits("swigluBackward", "db", db, n, "[n=" + n + "]");
+        KernelChecks.fits("swigluBackward", "da", da, n, () -> "[n=" + n + "]");
+        KernelChecks.fits("swigluBackward", "db", db, n, () -> "[n=" + n + "]");
         Parallel.forRange(n, GRAIN, (from, to) -> backwardRange(da, db, dout, a, b, from, to));
     }
 
     public static void swigluBackwardReference(float[] da, float[] db, float[] dout, float[] a, float[] b, int n) {
         check("swigluBackwardReference", dout, "dout", a, b, n);
-        KernelChecks.fits("swigluBackwardReference", "da", da, n, "[n=" + n + "]");
-        KernelChecks.fits("swigluBackwardReference", "db", db, n, "[n=" + n + "]");
+        KernelChecks.fits("swigluBackwardReference", "da", da, n, () -> "[n=" + n + "]");
+        KernelChecks.fits("swigluBackwardReference", "db", db, n, () -> "[n=" + n + "]");
         for (int i = 0; i < n; i++) {
             double sig = 1.0 / (1.0 + Math.exp(-a[i]));
             double silu = a[i] * sig;
@@ -52,7 +52,7 @@ public final class SwiGluKernel {
 
     private static void check(String op, float[] o, String oName, float[] a, float[] b, int n) {
         KernelChecks.dims(op, "n", n);
-        String shape = "[n=" + n + "]";
+        KernelChecks.Shape shape = () -> "[n=" + n + "]";
         KernelChecks.fits(op, oName, o, n, shape);
         KernelChecks.fits(op, "a", a, n, shape);
         KernelChecks.fits(op, "b", b, n, shape);

@@ -67,5 +67,7 @@ class ElementwiseKernelTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Elementwise.add(new float[4], 0, new float[4], 1, new float[4], 0, 4));
         assertTrue(e.getMessage().contains("add") && e.getMessage().contains("a"), e.getMessage());
+        // the operand's expected shape is in the message (built only when the check fails)
+        assertTrue(e.getMessage().contains("[n=4] needs 4 floats from offset 1 but its array has length 4"), e.getMessage());
     }
 }
