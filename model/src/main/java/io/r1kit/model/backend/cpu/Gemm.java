@@ -141,9 +141,9 @@ public final class Gemm {
         if (M < 0 || N < 0 || K < 0) {
             throw new IllegalArgumentException(op + ": negative dimension M=" + M + " N=" + N + " K=" + K);
         }
-        checkOperand(op, "A", A, aOff, (long) M * K, () -> transA ? "[K=" + K + ",M=" + M + "]" : "[M=" + M + ",K=" + K + "]");
-        checkOperand(op, "B", B, bOff, (long) K * N, () -> transB ? "[N=" + N + ",K=" + K + "]" : "[K=" + K + ",N=" + N + "]");
-        checkOperand(op, "C", C, cOff, (long) M * N, () -> "[M=" + M + ",N=" + N + "]");
+        KernelChecks.fits(op, "operand A", A, aOff, (long) M * K, () -> transA ? "[K=" + K + ",M=" + M + "]" : "[M=" + M + ",K=" + K + "]");
+        KernelChecks.fits(op, "operand B", B, bOff, (long) K * N, () -> transB ? "[N=" + N + ",K=" + K + "]" : "[K=" + K + ",N=" + N + "]");
+        KernelChecks.fits(op, "operand C", C, cOff, (long) M * N, () -> "[M=" + M + ",N=" + N + "]");
     }
 
     static void checkBatchArgs(String op, boolean transA, boolean transB, int batch, int M, int N, int K,
@@ -156,17 +156,8 @@ public final class Gemm {
         if (batch == 0) return;
         long last = batch - 1L;
         checkArgs(op, transA, transB, M, N, K, A, aOff, B, bOff, C, cOff);
-        checkOperand(op, "A (last batch entry)", A, aOff + last * strideA, (long) M * K, () -> "stride " + strideA);
-        checkOperand(op, "B (last batch entry)", B, bOff + last * strideB, (long) K * N, () -> "stride " + strideB);
-        checkOperand(op, "C (last batch entry)", C, cOff + last * strideC, (long) M * N, () -> "stride " + strideC);
-    }
-
-    private static void checkOperand(String op, String name, float[] x, long off, long size, KernelChecks.Shape shape) {
-        if (size == 0) return;
-        if (x == null) throw new IllegalArgumentException(op + ": operand " + name + " " + shape.text() + " is null");
-        if (off < 0 || off + size > x.length) {
-            throw new IllegalArgumentException(op + ": operand " + name + " " + shape.text() + " needs "
-                    + size + " floats from offset " + off + " but its array has length " + x.length);
-        }
+        KernelChecks.fits(op, "operand A (last batch entry)", A, aOff + last * strideA, (long) M * K, () -> "stride " + strideA);
+        KernelChecks.fits(op, "operand B (last batch entry)", B, bOff + last * strideB, (long) K * N, () -> "stride " + strideB);
+        KernelChecks.fits(op, "operand C (last batch entry)", C, cOff + last * strideC, (long) M * N, () -> "stride " + strideC);
     }
 }

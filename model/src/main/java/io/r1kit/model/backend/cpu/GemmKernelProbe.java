@@ -68,8 +68,7 @@ public final class GemmKernelProbe {
                         int b = (s & 1) * kc * nr;
                         for (int q = q0; q < q1; q++) {
                             int qi = (q - q0) % blockPanels, a = qi * mr * kc, c = qi * mr * ldc + (s & 1) * nr;
-                            if (mr == 12) GemmPacked.kernel12(depth, o.a, a, o.b, b, o.tile, mode, o.c, c, ldc);
-                            else GemmPacked.kernel6(depth, o.a, a, o.b, b, o.tile, mode, o.c, c, ldc);
+                            GemmPacked.kernel(mr, depth, o.a, a, o.b, b, o.tile, mode, o.c, c, ldc);
                             mine++;
                         }
                     }

@@ -237,12 +237,17 @@ final class GemmPacked {
                     // accumulation, every K block after the first) go straight into C.
                     int mode = tileRows == mr && cols == NR && alpha == 1f && (betaK == 0f || betaK == 1f)
                             ? (betaK == 0f ? OVERWRITE : ACCUMULATE) : TO_TILE;
-                    if (mr == 12) kernel12(kc, ap, aBlock + q * kc, bp, b, tile, mode, C, ct, ldc);
-                    else kernel6(kc, ap, aBlock + q * kc, bp, b, tile, mode, C, ct, ldc);
+                    kernel(mr, kc, ap, aBlock + q * kc, bp, b, tile, mode, C, ct, ldc);
                     if (mode == TO_TILE) storeTile(tile, tileRows, cols, alpha, betaK, C, ct, ldc);
                 }
             }
         }
+    }
+
+    /** The mr-row micro-kernel ({@link #kernel12} or {@link #kernel6}) on one tile. */
+    static void kernel(int mr, int kc, float[] ap, int a, float[] bp, int b, float[] tile, int mode, float[] C, int c, int ldc) {
+        if (mr == 12) kernel12(kc, ap, a, bp, b, tile, mode, C, c, ldc);
+        else kernel6(kc, ap, a, bp, b, tile, mode, C, c, ldc);
     }
 
     /**
