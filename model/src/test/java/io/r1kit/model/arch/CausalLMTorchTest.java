@@ -136,6 +136,40 @@ class CausalLMTorchTest {
         Tensor loss = s.logprobs().mul(Tensor.wrap(a, B, T)).sum().add(s.entropy().mul(Tensor.wrap(b, B, T)).sum());
         loss.backward();
 
+        Reference ref = reference(m, cfg, ids, pos, mask, targets, temp, a, b);
+        if (!ref.finite()) {
+            // libtorch very rarely (once in ~12 full-suite runs, never in 13 reruns) handed back a
+            // gradient starting with NaN for qwen2-bias-tied's embedding, its log-probs right. A
+            // non-finite reference says nothing about r1kit, so it is computed once more; r1kit's
+            // values are compared with unchanged tolerances either way.
+            System.err.println(name + ": libtorch returned a non-finite reference gradient; recomputing it once");
+            ref = reference(m, cfg, ids, pos, mask, targets, temp, a, b);
+        }
+        TorchRef.assertClose(name + " logprobs", toFloat(ref.logprobs()), s.logprobs().data(), LP_ATOL, LP_RTOL);
+        float[] entOurs = s.entropy().data(), entRef = toFloat(ref.entropy());
+        for (int r = 0; r < B * T; r++) if (!real(r)) { entOurs[r] = 0; entRef[r] = 0; }   // padded rows: unspecified
+        TorchRef.assertClose(name + " entropy", entRef, entOurs, LP_ATOL, LP_RTOL);
+        for (Parameter p : m.parameters()) {
+            float[] g = p.gradData();
+            float[] e = ref.grads().get(p.name());
+            double max = 0;
+            for (float x : e) max = Math.max(max, Math.abs(x));
+            TorchRef.assertClose(name + " grad " + p.name(), e, g, GRAD_REL * max + 1e-9, 1e-3);
+        }
+    }
+
+    /** libtorch's log-probs, entropies and parameter gradients (by name) for the test's loss. */
+    record Reference(double[] logprobs, double[] entropy, Map<String, float[]> grads) {
+        boolean finite() {
+            for (float[] g : grads.values()) for (float x : g) if (!Float.isFinite(x)) return false;
+            return true;
+        }
+    }
+
+    /** The test's loss, sum(a * logprobs) + sum(b * entropy), through libtorch autograd. */
+    static Reference reference(CausalLM m, ModelConfig cfg, int[] ids, int[] pos, byte[] mask, int[] targets, float temp,
+                               float[] a, float[] b) {
+        int V = cfg.vocabSize();
         TorchCausalLM ref = TorchCausalLM.of(manager, cfg, ArchTestSupport.weights(m));
         ref.logits(ids, B, T, pos, mask); // creates every weight array once
         for (NDArray p : ref.created().values()) p.setRequiresGradient(true);
@@ -152,18 +186,11 @@ class CausalLMTorchTest {
             refLp = lp.toDoubleArray();
             refEnt = ent.toDoubleArray();
         }
-        TorchRef.assertClose(name + " logprobs", toFloat(refLp), s.logprobs().data(), LP_ATOL, LP_RTOL);
-        float[] entOurs = s.entropy().data(), entRef = toFloat(refEnt);
-        for (int r = 0; r < B * T; r++) if (!real(r)) { entOurs[r] = 0; entRef[r] = 0; }   // padded rows: unspecified
-        TorchRef.assertClose(name + " entropy", entRef, entOurs, LP_ATOL, LP_RTOL);
-        Map<String, NDArray> refParams = ref.created();
+        Map<String, float[]> grads = new java.util.LinkedHashMap<>();
         for (Parameter p : m.parameters()) {
-            float[] g = p.gradData();
-            float[] e = refParams.get(p.name()).getGradient().toType(DataType.FLOAT32, false).toFloatArray();
-            double max = 0;
-            for (float x : e) max = Math.max(max, Math.abs(x));
-            TorchRef.assertClose(name + " grad " + p.name(), e, g, GRAD_REL * max + 1e-9, 1e-3);
+            grads.put(p.name(), ref.created().get(p.name()).getGradient().toType(DataType.FLOAT32, false).toFloatArray());
         }
+        return new Reference(refLp, refEnt, grads);
     }
 
     static float[] toFloat(double[] d) {
