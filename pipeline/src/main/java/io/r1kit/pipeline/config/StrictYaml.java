@@ -138,12 +138,22 @@ public final class StrictYaml {
     // ------------------------------------------------------------------ parsing with locations
 
     private static JsonNode parse(String text, String source, Map<String, String> where) {
+        // A key written twice in one mapping would otherwise be accepted silently, the last value winning.
+        Map<String, Integer> keyLines = new HashMap<>();
         try (JsonParser p = new YAMLFactory().createParser(text)) {
             JsonToken t;
             while ((t = p.nextToken()) != null) {
                 if (t == JsonToken.FIELD_NAME || t.isScalarValue() || t.isStructStart()) {
                     JsonPointer ptr = p.getParsingContext().pathAsPointer();
                     JsonLocation loc = p.currentTokenLocation();
+                    if (t == JsonToken.FIELD_NAME) {
+                        Integer first = keyLines.putIfAbsent(ptr.toString(), loc.getLineNr());
+                        if (first != null) {
+                            throw new ConfigException(source + ":" + loc.getLineNr() + ": key '" + p.currentName()
+                                    + "' (" + ptr + ") is written twice, on lines " + first + " and " + loc.getLineNr()
+                                    + "; keep one");
+                        }
+                    }
                     where.putIfAbsent(ptr.toString(), source + ":" + loc.getLineNr() + ":" + loc.getColumnNr());
                 }
             }

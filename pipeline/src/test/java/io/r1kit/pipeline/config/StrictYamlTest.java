@@ -46,6 +46,21 @@ class StrictYamlTest {
     }
 
     @Test
+    void keyWrittenTwiceInOneMappingIsRefusedWithBothLines() {
+        String twice = YAML.replace("    beta: 0.0\n", "    beta: 0.0\n    num_generations: 4\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> StrictYaml.load(twice, "c.yaml", Run.class, List.of()));
+        assertTrue(e.getMessage().startsWith("c.yaml:10: key 'num_generations'"), e.getMessage());
+        assertTrue(e.getMessage().contains("on lines 9 and 10"), e.getMessage());
+    }
+
+    @Test
+    void sameKeyInDifferentMappingsIsFine() {
+        Run run = StrictYaml.load(YAML, "c.yaml", Run.class, List.of()).value();
+        assertEquals("pre", run.stages().get(0).name());
+        assertEquals("r1_zero", run.stages().get(1).name());
+    }
+
+    @Test
     void badEnumListsAllowedValues() {
         String bad = YAML.replace("loss_type: dr_grpo", "loss_type: dr_grop");
         ConfigException e = assertThrows(ConfigException.class, () -> StrictYaml.load(bad, "c.yaml", Run.class, List.of()));
