@@ -45,8 +45,8 @@ public record RunConfig(
 
     public RunConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("'name' is required (the run's name)");
-        if (!name.matches("[A-Za-z0-9._-]+")) {
-            throw new IllegalArgumentException("'name' may use letters, digits, '.', '_' and '-' only (it names the run directory): " + name);
+        if (!name.matches("[A-Za-z0-9._-]+") || name.matches("\\.+")) {
+            throw new IllegalArgumentException("'name' may use letters, digits, '.', '_' and '-' only, and not dots alone (it names the run directory): " + name);
         }
         if (seed == null) seed = 0L;
         if (device == null) device = "auto";

@@ -68,8 +68,9 @@ public record StageSpec(String name, Type type, RunConfig.ModelSpec model, Strin
                     + "'; allowed: " + String.join(", ", typeNames()) + "." + hint);
         }
         String name = node.hasNonNull("name") ? node.get("name").asText() : type.yamlName();
-        if (!name.matches("[A-Za-z0-9._-]+")) {
-            throw new ConfigException(cfg.locate(pointer + "/name") + ": stage name '" + name + "' may use letters, digits, '.', '_' and '-' only");
+        if (!name.matches("[A-Za-z0-9._-]+") || name.matches("\\.+")) {
+            throw new ConfigException(cfg.locate(pointer + "/name") + ": stage name '" + name
+                    + "' may use letters, digits, '.', '_' and '-' only, and not dots alone (it names directories of the run)");
         }
         boolean ownTemplate = type == Type.SFT || type == Type.PRETRAIN;
         ObjectNode options = node.deepCopy();

@@ -48,6 +48,14 @@ class R1StagesValidationTest {
     }
 
     @Test
+    void namesThatWouldLeaveTheRunDirectoryAreRefused(@TempDir Path tmp) throws Exception {
+        // stage names become directory names (checkpoints/<stage>, samples/<stage>, eval/<stage>.json)
+        fails(tmp, OK.replace("{name: pretrain, type: pretrain", "{name: '..', type: pretrain"), "stage name '..'", "not dots alone");
+        fails(tmp, OK.replace("{name: pretrain, type: pretrain", "{name: ../x, type: pretrain"), "stage name '../x'");
+        fails(tmp, OK.replaceFirst("(?m)^name: .*$", "name: .."), "'name' may use letters", "not dots alone");
+    }
+
+    @Test
     void badValuesNameTheKey(@TempDir Path tmp) throws Exception {
         fails(tmp, OK.replace("judge: none, language_threshold: 0, drop_truncated: false, prompt_batch_size: 4",
                 "judge: oracle, language_threshold: 0, drop_truncated: false, prompt_batch_size: 4"), "judge", "oracle");
