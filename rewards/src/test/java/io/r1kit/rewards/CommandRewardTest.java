@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.r1kit.rewards.builtin.CommandReward;
+import io.r1kit.rewards.builtin.CommandRewardAccess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -104,6 +108,59 @@ class CommandRewardTest {
             RewardBatchResult r = c.score(List.of(Completion.of("a", Map.of())));
             assertNull(r.value("cmd", 0));
             assertEquals(1.0, r.metrics().get("rewards/cmd/errors"));
+        }
+    }
+
+    @Test
+    void environmentIsClearedToTheAllowListPlusWhatIsAskedFor() {
+        Map<String, String> parent = Map.of("PATH", "/bin", "HOME", "/root", "OPENAI_API_KEY", "sk-secret",
+                "HF_TOKEN", "hf_secret", "MY_SETTING", "7");
+        Map<String, String> child = CommandRewardAccess.childEnvironment(parent,
+                Set.of("MY_SETTING"), Map.of("EXTRA", 1));
+        assertEquals(Map.of("PATH", "/bin", "HOME", "/root", "MY_SETTING", "7", "EXTRA", "1"), child);
+    }
+
+    @Test
+    void programSeesNoVariableOutsideTheAllowList(@TempDir Path dir) throws Exception {
+        needPython();
+        // prints, for each completion, how many of its environment's names are neither allowed nor made by the
+        // shell or by a pyenv shim standing in for python3
+        String code = "import os,sys,json\n"
+                + "allowed=set(json.loads(sys.argv[1]))|{'PWD','OLDPWD','SHLVL','_','EXTRA','LC_CTYPE'}\n"
+                + "bad=[k for k in os.environ if k not in allowed and not k.lstrip('_').startswith('PYENV')]\n"
+                + "sys.stderr.write(str(bad))\n"
+                + "n=len(sys.stdin.read().splitlines())\n"
+                + "print('\\n'.join([str(len(bad))]*n))\n"
+                + "open('written-by-reward.txt','w').write('x')\n";
+        Path script = dir.resolve("env_check.py");
+        Files.writeString(script, code);
+        String allowed = new ObjectMapper().writeValueAsString(
+                CommandReward.ALLOWED_ENV);
+        try (CompositeReward c = single(Map.of("command", List.of("python3", script.toString(), allowed),
+                "env", Map.of("EXTRA", "1")), Duration.ofSeconds(20))) {
+            RewardBatchResult r = c.score(List.of(Completion.of("a", Map.of()), Completion.of("b", Map.of())));
+            assertEquals(0.0, r.value("cmd", 0));
+            assertEquals(0.0, r.value("cmd", 1));
+        }
+        // the program wrote into its own working directory, not r1kit's
+        assertTrue(Files.notExists(Path.of("written-by-reward.txt")));
+    }
+
+    @Test
+    void memoryLimitStopsAProgramThatAllocatesTooMuch() {
+        needPython();
+        Assumptions.assumeTrue(System.getProperty("os.name").toLowerCase().contains("linux"), "memory limit applies on Linux only");
+        String hog = "import sys; sys.stdin.read(); b = bytearray(600 * 1024 * 1024); print(1)";
+        try (CompositeReward c = single(Map.of("command", List.of("python3", "-c", hog), "memory_limit_mb", 250),
+                Duration.ofSeconds(20))) {
+            RewardBatchResult r = c.score(List.of(Completion.of("a", Map.of())));
+            assertNull(r.value("cmd", 0));
+            assertEquals(1.0, r.metrics().get("rewards/cmd/errors"));
+        }
+        // the same program without the limit runs
+        try (CompositeReward c = single(Map.of("command", List.of("python3", "-c", hog), "memory_limit_mb", 0, "timeout", 120),
+                Duration.ofSeconds(120))) {
+            assertEquals(1.0, c.score(List.of(Completion.of("a", Map.of()))).value("cmd", 0));
         }
     }
 }

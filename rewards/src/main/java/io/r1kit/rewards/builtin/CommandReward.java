@@ -16,10 +16,18 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -39,8 +47,17 @@ import org.slf4j.LoggerFactory;
  * composite gives null for the batch and counts the error.
  *
  * <p>Params: {@code command} (list of program and arguments, or one string split on spaces;
- * required), {@code timeout} (60 s), {@code workdir} (current directory), {@code env} (map of extra
- * environment variables), {@code name} (label for logs; default "command").
+ * required), {@code timeout} (60 s), {@code workdir} (default: a fresh empty directory per batch,
+ * deleted afterwards), {@code env} (map of extra environment variables), {@code inherit_env} (names
+ * of r1kit's environment variables passed through besides {@link #ALLOWED_ENV}), {@code
+ * memory_limit_mb} (address-space limit of the program, 8192; 0 = none), {@code name} (label for
+ * logs; default "command").
+ *
+ * <p>Boundaries: a reward program is user code that sees model output, so it gets only what it
+ * needs. Its environment is cleared down to an allow-list (API keys and tokens in r1kit's own
+ * environment do not leak into it); it runs in its own working directory, so arguments naming
+ * existing files relative to r1kit's directory are made absolute first; on Linux its address
+ * space is limited with {@code ulimit -v} (elsewhere no memory limit is applied).
  */
 public final class CommandReward implements RewardFunction {
 
@@ -51,10 +68,17 @@ public final class CommandReward implements RewardFunction {
     private final long timeoutMillis;
     private final File workdir;
     private final Map<String, Object> env;
+    private final Set<String> inheritEnv;
+    private final long memoryLimitMb;
     private final String name;
 
+    /** Variables passed from r1kit's environment to every reward program: locale, paths, interpreters' homes. */
+    public static final Set<String> ALLOWED_ENV = Set.of("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE",
+            "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TERM", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV",
+            "CONDA_PREFIX", "JAVA_HOME", "LD_LIBRARY_PATH", "SYSTEMROOT");
+
     public CommandReward(RewardParams p) {
-        p.requireOnly("command", "timeout", "workdir", "env", "name");
+        p.requireOnly("command", "timeout", "workdir", "env", "inherit_env", "memory_limit_mb", "name");
         if (!p.has("command")) throw p.bad("command", "set: the program to run, e.g. [python3, my_reward.py]", "nothing");
         Object raw = p.values().get("command");
         command = raw instanceof List ? p.getStringList("command", List.of()) : List.of(raw.toString().trim().split("\\s+"));
@@ -65,7 +89,41 @@ public final class CommandReward implements RewardFunction {
         workdir = p.has("workdir") ? new File(p.getString("workdir", ".")) : null;
         if (workdir != null && !workdir.isDirectory()) throw new RewardConfigException("reward 'command': workdir " + workdir + " is not a directory");
         env = p.getMap("env");
+        inheritEnv = new LinkedHashSet<>(p.getStringList("inherit_env", List.of()));
+        double mem = p.getDouble("memory_limit_mb", 8192);
+        if (!(mem >= 0)) throw p.bad("memory_limit_mb", ">= 0 (0 = no limit)", mem);
+        memoryLimitMb = (long) mem;
         name = p.getString("name", "command");
+    }
+
+    /** The program's environment: the allow-listed part of {@code parent}, then {@code extra}. */
+    static Map<String, String> childEnvironment(Map<String, String> parent, Set<String> inherit, Map<String, Object> extra) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : parent.entrySet()) {
+            if (ALLOWED_ENV.contains(e.getKey()) || inherit.contains(e.getKey())) out.put(e.getKey(), e.getValue());
+        }
+        for (Map.Entry<String, Object> e : extra.entrySet()) out.put(e.getKey(), String.valueOf(e.getValue()));
+        return out;
+    }
+
+    /** Arguments naming an existing file or directory relative to r1kit's directory, made absolute. */
+    static List<String> absolutePaths(List<String> command) {
+        List<String> out = new ArrayList<>();
+        for (String a : command) {
+            File f = new File(a);
+            out.add(!a.isEmpty() && !f.isAbsolute() && a.indexOf('/') >= 0 && f.exists() ? f.getAbsolutePath() : a);
+        }
+        return out;
+    }
+
+    /** The command line actually started: under {@code ulimit -v} on Linux when a memory limit is set. */
+    List<String> launchLine() {
+        List<String> cmd = absolutePaths(command);
+        boolean linux = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
+        if (memoryLimitMb == 0 || !linux || !new File("/bin/sh").canExecute()) return cmd;
+        List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c", "ulimit -v " + memoryLimitMb * 1024 + " && exec \"$@\"", "r1kit-reward"));
+        wrapped.addAll(cmd);
+        return wrapped;
     }
 
     @Override
@@ -76,9 +134,20 @@ public final class CommandReward implements RewardFunction {
     @Override
     public List<Double> score(List<Completion> batch) throws Exception {
         if (batch.isEmpty()) return List.of();
-        ProcessBuilder pb = new ProcessBuilder(command);
-        if (workdir != null) pb.directory(workdir);
-        for (Map.Entry<String, Object> e : env.entrySet()) pb.environment().put(e.getKey(), String.valueOf(e.getValue()));
+        Path scratch = workdir == null ? Files.createTempDirectory("r1kit-reward-") : null;
+        try {
+            return run(batch, scratch != null ? scratch.toFile() : workdir);
+        } finally {
+            if (scratch != null) deleteTree(scratch);
+        }
+    }
+
+    private List<Double> run(List<Completion> batch, File dir) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(launchLine());
+        pb.directory(dir);
+        Map<String, String> childEnv = childEnvironment(System.getenv(), inheritEnv, env);
+        pb.environment().clear();
+        pb.environment().putAll(childEnv);
         Process proc;
         try {
             proc = pb.start();
@@ -175,6 +244,14 @@ public final class CommandReward implements RewardFunction {
         else o.put("finish_reason", c.finishReason());
         o.set("columns", JSON.valueToTree(c.columns()));
         return o;
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
+        } catch (IOException e) {
+            LOG.warn("could not delete the reward's working directory {}: {}", root, e.getMessage());
+        }
     }
 
     private static void kill(Process p) {
