@@ -14,6 +14,11 @@ import io.r1kit.grpo.GrpoConfig.ScaleRewards;
  * std is the unbiased (n − 1) sample standard deviation, as {@code torch.std} in TRL. A group whose
  * rewards all agree gets A = 0 for every completion in every mode (its numerator is exactly 0).
  * Rewards are laid out group by group: {@code rewards[g·G + j]} is completion j of prompt g.
+ *
+ * <p>An <em>unscorable</em> completion (every reward returned null for it: a reward that threw or
+ * timed out) carries no information about the policy: it is left out of its group's mean and std and
+ * of the batch std, and its advantage is 0, so an infrastructure failure never becomes learning
+ * signal. Means and stds are then over the group's scorable completions.
  */
 public final class Advantages {
 
@@ -24,50 +29,86 @@ public final class Advantages {
 
     /** Advantages for {@code rewards.length / groupSize} groups of {@code groupSize}. */
     public static float[] compute(double[] rewards, int groupSize, ScaleRewards mode) {
-        if (groupSize < 1 || rewards.length % groupSize != 0) {
-            throw new IllegalArgumentException("advantages: " + rewards.length + " rewards do not split into groups of " + groupSize);
-        }
+        return compute(rewards, new boolean[rewards.length], groupSize, mode);
+    }
+
+    /** As {@link #compute(double[], int, ScaleRewards)}; rows marked {@code unscorable} are left out and get 0. */
+    public static float[] compute(double[] rewards, boolean[] unscorable, int groupSize, ScaleRewards mode) {
+        checkShape(rewards, unscorable, groupSize);
         for (int i = 0; i < rewards.length; i++) {
-            if (!Double.isFinite(rewards[i])) throw new IllegalArgumentException("advantages: reward " + i + " is " + rewards[i]);
+            if (!unscorable[i] && !Double.isFinite(rewards[i])) throw new IllegalArgumentException("advantages: reward " + i + " is " + rewards[i]);
         }
         int groups = rewards.length / groupSize;
         float[] adv = new float[rewards.length];
-        double batchStd = std(rewards, 0, rewards.length);
+        double batchStd = std(rewards, unscorable, 0, rewards.length);
         for (int g = 0; g < groups; g++) {
             int off = g * groupSize;
-            double mean = mean(rewards, off, groupSize);
+            double mean = mean(rewards, unscorable, off, groupSize);
             double scale = switch (mode) {
-                case GROUP -> std(rewards, off, groupSize) + STD_EPS;
+                case GROUP -> std(rewards, unscorable, off, groupSize) + STD_EPS;
                 case BATCH -> batchStd + STD_EPS;
                 case NONE -> 1.0;
             };
-            for (int j = 0; j < groupSize; j++) adv[off + j] = (float) ((rewards[off + j] - mean) / scale);
+            for (int j = 0; j < groupSize; j++) {
+                adv[off + j] = unscorable[off + j] ? 0f : (float) ((rewards[off + j] - mean) / scale);
+            }
         }
         return adv;
     }
 
     /** True for each group whose rewards all agree (std = 0): such a group carries no learning signal. */
     public static boolean[] zeroStdGroups(double[] rewards, int groupSize) {
+        return zeroStdGroups(rewards, new boolean[rewards.length], groupSize);
+    }
+
+    /** As {@link #zeroStdGroups(double[], int)} over each group's scorable rows (fewer than two: true). */
+    public static boolean[] zeroStdGroups(double[] rewards, boolean[] unscorable, int groupSize) {
+        checkShape(rewards, unscorable, groupSize);
         boolean[] out = new boolean[rewards.length / groupSize];
         for (int g = 0; g < out.length; g++) {
+            int off = g * groupSize;
+            double first = Double.NaN;
             boolean same = true;
-            for (int j = 1; j < groupSize && same; j++) same = rewards[g * groupSize + j] == rewards[g * groupSize];
+            for (int j = 0; j < groupSize && same; j++) {
+                if (unscorable[off + j]) continue;
+                if (Double.isNaN(first)) first = rewards[off + j];
+                else same = rewards[off + j] == first;
+            }
             out[g] = same;
         }
         return out;
     }
 
-    static double mean(double[] x, int off, int n) {
-        double s = 0;
-        for (int i = 0; i < n; i++) s += x[off + i];
-        return s / n;
+    private static void checkShape(double[] rewards, boolean[] unscorable, int groupSize) {
+        if (groupSize < 1 || rewards.length % groupSize != 0) {
+            throw new IllegalArgumentException("advantages: " + rewards.length + " rewards do not split into groups of " + groupSize);
+        }
+        if (unscorable.length != rewards.length) {
+            throw new IllegalArgumentException("advantages: " + unscorable.length + " unscorable flags for " + rewards.length + " rewards");
+        }
     }
 
-    /** Unbiased sample std (0 for n = 1). */
-    static double std(double[] x, int off, int n) {
-        if (n < 2) return 0;
-        double m = mean(x, off, n), ss = 0;
-        for (int i = 0; i < n; i++) ss += (x[off + i] - m) * (x[off + i] - m);
-        return Math.sqrt(ss / (n - 1));
+    /** Mean of the scorable values in [off, off + n) (NaN when there are none). */
+    static double mean(double[] x, boolean[] skip, int off, int n) {
+        double s = 0;
+        int k = 0;
+        for (int i = off; i < off + n; i++) {
+            if (skip[i]) continue;
+            s += x[i];
+            k++;
+        }
+        return k == 0 ? Double.NaN : s / k;
+    }
+
+    /** Unbiased sample std of the scorable values in [off, off + n) (0 for fewer than two). */
+    static double std(double[] x, boolean[] skip, int off, int n) {
+        double m = mean(x, skip, off, n), ss = 0;
+        int k = 0;
+        for (int i = off; i < off + n; i++) {
+            if (skip[i]) continue;
+            ss += (x[i] - m) * (x[i] - m);
+            k++;
+        }
+        return k < 2 ? 0 : Math.sqrt(ss / (k - 1));
     }
 }

@@ -361,8 +361,12 @@ public final class GrpoTrainer {
         List<Sample> batch = new ArrayList<>();
         for (List<Sample> g : kept) batch.addAll(g);
         double[] r = new double[batch.size()];
-        for (int i = 0; i < r.length; i++) r[i] = batch.get(i).reward();
-        float[] adv = Advantages.compute(r, G, c.scaleRewards());
+        boolean[] unscorable = new boolean[batch.size()];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = batch.get(i).reward();
+            unscorable[i] = batch.get(i).unscorable();
+        }
+        float[] adv = Advantages.compute(r, unscorable, G, c.scaleRewards());
 
         // 5-6. old / reference log-probs and the updates
         long tUpdate = System.nanoTime();
@@ -552,9 +556,17 @@ public final class GrpoTrainer {
         if (stage != null) m.put("stage", stage);
         int n = all.size();
         double[] r = new double[n];
-        for (int i = 0; i < n; i++) r[i] = all.get(i).reward();
-        m.put("reward", mean(r));
-        m.put("reward_std", Advantages.std(r, 0, n));
+        boolean[] unscorable = new boolean[n];
+        int nUnscorable = 0;
+        for (int i = 0; i < n; i++) {
+            r[i] = all.get(i).reward();
+            unscorable[i] = all.get(i).unscorable();
+            if (unscorable[i]) nUnscorable++;
+        }
+        // over scorable completions only: an unscorable one has no reward, not reward 0
+        m.put("reward", Advantages.mean(r, unscorable, 0, n));
+        m.put("reward_std", Advantages.std(r, unscorable, 0, n));
+        m.put("rewards/unscorable_frac", (double) nUnscorable / n);
         List<String> names = rollouts.rewardNames();
         for (int f = 0; f < names.size(); f++) {
             double sum = 0, ss = 0;
@@ -572,7 +584,7 @@ public final class GrpoTrainer {
             m.put("rewards/" + names.get(f) + "/std", cnt < 2 ? Double.NaN : Math.sqrt(Math.max(0, (ss - cnt * mu * mu) / (cnt - 1))));
         }
         io.r1kit.grpo.metrics.SourceMetrics.put(m, all, names);   // mixed prompt sets: rewards/<source>/…
-        boolean[] zero = Advantages.zeroStdGroups(r, G);
+        boolean[] zero = Advantages.zeroStdGroups(r, unscorable, G);
         int z = 0;
         for (boolean b : zero) if (b) z++;
         m.put("frac_reward_zero_std", (double) z / zero.length);
@@ -623,6 +635,7 @@ public final class GrpoTrainer {
             o.put("step", step);
             o.put("group", s.group());
             s.putCommonFields(o, names);
+            if (s.unscorable()) o.putNull("reward");
             Float a = advOf.get(s);
             if (a == null) o.putNull("advantage"); else o.put("advantage", a);
             o.put("length", s.tokens().length);
@@ -753,13 +766,15 @@ public final class GrpoTrainer {
         return TrainingReductions.weightsFinite(params);
     }
 
+    /** Whether the group's scorable rewards all agree (unscorable completions are left out). */
     private static boolean allEqual(List<Sample> group) {
-        for (Sample s : group) if (s.reward() != group.get(0).reward()) return false;
-        return true;
-    }
-
-    private static double mean(double[] x) {
-        return x.length == 0 ? Double.NaN : Advantages.mean(x, 0, x.length);
+        double[] r = new double[group.size()];
+        boolean[] unscorable = new boolean[group.size()];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = group.get(i).reward();
+            unscorable[i] = group.get(i).unscorable();
+        }
+        return Advantages.zeroStdGroups(r, unscorable, r.length)[0];
     }
 
     private static String fmt(Object v) {
