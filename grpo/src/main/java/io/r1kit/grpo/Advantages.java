@@ -12,7 +12,7 @@ import io.r1kit.grpo.GrpoConfig.ScaleRewards;
  *   none:  A_i =  r_i − mean_g                        Dr. GRPO: no per-question std bias
  * </pre>
  * std is the unbiased (n − 1) sample standard deviation, as {@code torch.std} in TRL. A group whose
- * rewards all agree gets A = 0 for every completion in every mode (its numerator is exactly 0).
+ * rewards all agree (std ≤ {@link #ZERO_STD_ATOL}) gets A = 0 for every completion in every mode.
  * Rewards are laid out group by group: {@code rewards[g·G + j]} is completion j of prompt g.
  *
  * <p>An <em>unscorable</em> completion (every reward returned null for it: a reward that threw or
@@ -24,6 +24,13 @@ public final class Advantages {
 
     /** Added to the std so a near-constant group does not blow up (TRL's value). */
     public static final double STD_EPS = 1e-4;
+
+    /**
+     * A group whose std is at most this is a zero-std group (TRL's {@code torch.isclose(std, 0)}:
+     * atol 1e-8): rewards equal up to rounding, such as {0.1, 0.1, 0.1}, carry no signal, and their
+     * advantages are set to exactly 0 rather than rounding noise divided by 1e-4.
+     */
+    public static final double ZERO_STD_ATOL = 1e-8;
 
     private Advantages() {}
 
@@ -49,14 +56,15 @@ public final class Advantages {
                 case BATCH -> batchStd + STD_EPS;
                 case NONE -> 1.0;
             };
+            boolean zeroStd = std(rewards, unscorable, off, groupSize) <= ZERO_STD_ATOL;
             for (int j = 0; j < groupSize; j++) {
-                adv[off + j] = unscorable[off + j] ? 0f : (float) ((rewards[off + j] - mean) / scale);
+                adv[off + j] = unscorable[off + j] || zeroStd ? 0f : (float) ((rewards[off + j] - mean) / scale);
             }
         }
         return adv;
     }
 
-    /** True for each group whose rewards all agree (std = 0): such a group carries no learning signal. */
+    /** True for each group whose rewards all agree (std ≤ {@link #ZERO_STD_ATOL}): such a group carries no learning signal. */
     public static boolean[] zeroStdGroups(double[] rewards, int groupSize) {
         return zeroStdGroups(rewards, new boolean[rewards.length], groupSize);
     }
@@ -65,17 +73,7 @@ public final class Advantages {
     public static boolean[] zeroStdGroups(double[] rewards, boolean[] unscorable, int groupSize) {
         checkShape(rewards, unscorable, groupSize);
         boolean[] out = new boolean[rewards.length / groupSize];
-        for (int g = 0; g < out.length; g++) {
-            int off = g * groupSize;
-            double first = Double.NaN;
-            boolean same = true;
-            for (int j = 0; j < groupSize && same; j++) {
-                if (unscorable[off + j]) continue;
-                if (Double.isNaN(first)) first = rewards[off + j];
-                else same = rewards[off + j] == first;
-            }
-            out[g] = same;
-        }
+        for (int g = 0; g < out.length; g++) out[g] = std(rewards, unscorable, g * groupSize, groupSize) <= ZERO_STD_ATOL;
         return out;
     }
 
