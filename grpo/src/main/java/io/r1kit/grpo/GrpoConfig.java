@@ -240,6 +240,10 @@ public record GrpoConfig(
     /** This config with some keys replaced (snake_case). */
     public GrpoConfig with(Map<String, ?> snakeCaseOverrides) {
         Map<String, Object> m = toMap();
+        // epsilon_high equal to epsilon is the symmetric clip (epsilon_high unset): it follows a new epsilon
+        if (snakeCaseOverrides.containsKey("epsilon") && !snakeCaseOverrides.containsKey("epsilon_high") && epsilonHigh.equals(epsilon)) {
+            m.remove("epsilon_high");
+        }
         m.putAll(snakeCaseOverrides);
         return of(m);
     }
