@@ -54,6 +54,23 @@ class BuiltinRewardsTest {
         assertEquals(0.5, one(t, text("<think>a</think><think>b</think><answer>4</answer>")), "both think tags twice");
     }
 
+    /** format's tag_count partial credit reads think_in_prompt as the all-or-nothing check does. */
+    @Test
+    void tagCountFormatHonoursThinkInPrompt() throws Exception {
+        Completion insideThink = new Completion("1", "Assistant:", "reasoning</think><answer>4</answer>", null, "stop", Map.of());
+        FormatReward openedByPrompt = new FormatReward(new RewardParams("format", Map.of("tag_count", true, "think_in_prompt", "true")));
+        assertEquals(1.0, one(openedByPrompt, insideThink), "think_in_prompt: true opens the think block");
+        assertEquals(1.0, one(new FormatReward(new RewardParams("format", Map.of("think_in_prompt", "true"))), insideThink));
+        Completion promptEndsWithThink = new Completion("1", "Assistant: <think>", "reasoning</think><answer>4</answer>", null, "stop",
+                Map.of());
+        FormatReward never = new FormatReward(new RewardParams("format", Map.of("tag_count", true, "think_in_prompt", "false")));
+        assertEquals(0.75, one(never, promptEndsWithThink), "think_in_prompt: false: the completion must open it");
+        assertEquals(0.0, one(new FormatReward(new RewardParams("format", Map.of("think_in_prompt", "false"))), promptEndsWithThink));
+        FormatReward auto = new FormatReward(new RewardParams("format", Map.of("tag_count", true)));
+        assertEquals(1.0, one(auto, promptEndsWithThink));
+        assertEquals(0.75, one(auto, insideThink));
+    }
+
     @Test
     void languageConsistencyCountsWordsPerScript() throws Exception {
         LanguageConsistencyReward en = new LanguageConsistencyReward(new RewardParams("lc", Map.of("language", "en")));
