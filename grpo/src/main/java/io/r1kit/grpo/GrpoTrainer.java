@@ -71,8 +71,9 @@ import org.slf4j.LoggerFactory;
  * <p>Run directory: {@code metrics.jsonl}, {@code samples/step-N.jsonl},
  * {@code checkpoints/checkpoint-N/} (see {@link CheckpointStore}), {@code checkpoints/latest}.
  *
- * <p>A step whose loss or gradient is NaN/Inf is not applied (the update is skipped, the weights
- * stay as they were) and counted; after {@code max_non_finite_steps} such steps in a row the run
+ * <p>A step whose loss or gradient is NaN/Inf is not applied (its updates are skipped, and those
+ * of its earlier mini-batches or passes undone with {@link StepUndo}: the weights and optimizer
+ * state are those of the step's start) and counted; after {@code max_non_finite_steps} such steps in a row the run
  * stops with {@link NonFiniteLossException}, leaving the checkpoints written so far untouched.
  *
  * <pre>
@@ -428,6 +429,9 @@ public final class GrpoTrainer {
         Map<int[], Tensor> old = needOld ? score(policy, plan, micro) : null;
         Map<int[], Tensor> ref = c.beta() > 0 ? score(reference, plan, micro) : null;
 
+        // several updates: a non-finite one after others were applied undoes the whole step
+        StepUndo undo = c.numIterations() * plan.size() > 1 ? StepUndo.take(opt) : null;
+        long updatesAtStart = updates;
         for (int pass = 0; pass < c.numIterations(); pass++) {
             for (int mb = 0; mb < plan.size(); mb++) {
                 List<int[]> micros = plan.get(mb);
@@ -475,6 +479,10 @@ public final class GrpoTrainer {
                 }
                 if (bad) {
                     opt.zeroGrad();
+                    if (undo != null && updates > updatesAtStart) {
+                        undo.restore();
+                        updates = updatesAtStart;
+                    }
                     listener.onUpdate(new Update(step + 1, pass, mb, lossSum, norm, Double.NaN, Double.NaN, Double.NaN, tok, true));
                     return false;
                 }

@@ -4,6 +4,7 @@ import io.r1kit.data.Dataset;
 import io.r1kit.data.Example;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.grpo.Seeds;
+import io.r1kit.grpo.StepUndo;
 import io.r1kit.grpo.checkpoint.CheckpointStore;
 import io.r1kit.grpo.checkpoint.OutputPaths;
 import io.r1kit.grpo.checkpoint.TrainerState;
@@ -304,6 +305,9 @@ public final class PpoTrainer {
         int done = 0;
         boolean finite = true;
         float lr = Float.NaN;
+        // several updates: a non-finite one after others were applied undoes the whole step
+        StepUndo undo = c.numPpoEpochs() * plan.size() > 1 ? StepUndo.take(policyOpt, valueOpt) : null;
+        long updatesAtStart = updates;
         outer:
         for (int epoch = 0; epoch < c.numPpoEpochs(); epoch++) {
             for (List<int[]> mini : plan) {
@@ -344,6 +348,10 @@ public final class PpoTrainer {
                 if (!finite) {
                     policyOpt.zeroGrad();
                     valueOpt.zeroGrad();
+                    if (undo != null && done > 0) {
+                        undo.restore();
+                        updates = updatesAtStart;
+                    }
                     break outer;
                 }
                 lr = policySchedule.lr(updates);
