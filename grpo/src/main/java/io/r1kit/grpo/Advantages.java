@@ -1,5 +1,6 @@
 package io.r1kit.grpo;
 
+import io.r1kit.grpo.GrpoConfig.AdvantageEstimator;
 import io.r1kit.grpo.GrpoConfig.ScaleRewards;
 
 /**
@@ -62,6 +63,101 @@ public final class Advantages {
             }
         }
         return adv;
+    }
+
+    /**
+     * The advantages of {@code advantage_estimator} (unscorable rows get 0 and are left out of every
+     * statistic; a group whose scorable rewards agree within {@link #ZERO_STD_ATOL} gets 0):
+     * <pre>
+     *   grpo:                  {@link #compute} with scale_rewards
+     *   rloo:                  A_i = r_i − mean_{j ≠ i} r_j                       (Ahmadian et al. 2024, arXiv:2402.14740)
+     *   reinforce_pp:          A_i = (r_i − μ) / sqrt(σ² + 1e-8)                 (REINFORCE++, arXiv:2501.03262)
+     *   reinforce_pp_baseline: s_i = r_i − mean_g;  A_i = (s_i − μ_s) / sqrt(σ_s² + 1e-8)
+     * </pre>
+     * where μ and σ² are the mean and unbiased variance over the batch's active TOKENS (each
+     * completion weighted by its {@code lengths[i]} tokens, verl's {@code masked_whiten}), as the
+     * return of every token of a completion is its reward.
+     *
+     * @param lengths active (trained) tokens of each completion
+     */
+    public static float[] estimate(double[] rewards, boolean[] unscorable, int[] lengths, int groupSize, AdvantageEstimator estimator,
+                                   ScaleRewards mode) {
+        checkShape(rewards, unscorable, groupSize);
+        if (lengths.length != rewards.length) throw new IllegalArgumentException("advantages: " + lengths.length + " lengths for " + rewards.length + " rewards");
+        if (estimator == AdvantageEstimator.GRPO) return compute(rewards, unscorable, groupSize, mode);
+        if (estimator == AdvantageEstimator.RLOO && groupSize < 2) {
+            throw new IllegalArgumentException("advantage_estimator rloo needs at least 2 completions per prompt (num_generations): the "
+                    + "leave-one-out baseline of a single completion is undefined, got " + groupSize);
+        }
+        for (int i = 0; i < rewards.length; i++) {
+            if (!unscorable[i] && !Double.isFinite(rewards[i])) throw new IllegalArgumentException("advantages: reward " + i + " is " + rewards[i]);
+        }
+        int n = rewards.length;
+        double[] score = new double[n];
+        boolean[] zero = zeroStdGroups(rewards, unscorable, groupSize);
+        for (int g = 0; g < n / groupSize; g++) {
+            int off = g * groupSize, k = 0;
+            double sum = 0;
+            for (int j = off; j < off + groupSize; j++) {
+                if (unscorable[j]) continue;
+                sum += rewards[j];
+                k++;
+            }
+            for (int j = off; j < off + groupSize; j++) {
+                if (unscorable[j] || zero[g]) continue;
+                score[j] = switch (estimator) {
+                    case RLOO -> rewards[j] - (sum - rewards[j]) / (k - 1);
+                    case REINFORCE_PP -> rewards[j];
+                    case REINFORCE_PP_BASELINE -> rewards[j] - sum / k;
+                    case GRPO -> throw new IllegalStateException();
+                };
+            }
+        }
+        float[] adv = new float[n];
+        if (estimator == AdvantageEstimator.RLOO) {
+            for (int i = 0; i < n; i++) adv[i] = (float) score[i];
+            return adv;
+        }
+        // token-weighted whitening over the batch's scorable completions
+        double w = 0, sum = 0;
+        for (int i = 0; i < n; i++) {
+            if (unscorable[i]) continue;
+            w += lengths[i];
+            sum += lengths[i] * score[i];
+        }
+        if (w == 0) return adv;
+        double mean = sum / w, ss = 0;
+        for (int i = 0; i < n; i++) if (!unscorable[i]) ss += lengths[i] * (score[i] - mean) * (score[i] - mean);
+        double var = w > 1 ? ss / (w - 1) : 0;
+        double inv = 1 / Math.sqrt(var + 1e-8);
+        for (int i = 0; i < n; i++) adv[i] = unscorable[i] ? 0f : (float) ((score[i] - mean) * inv);
+        return adv;
+    }
+
+    /**
+     * {@code multi_objective_aggregation: normalize_then_sum} (GDPO, group reward-decoupled normalisation): each reward
+     * f is normalised within its group over the completions it scored, (v_f − mean_g,f) /
+     * (std_g,f + 1e-4), then weighted and summed; a null value adds nothing. The result is the
+     * reward the advantage estimator then reads.
+     *
+     * @param values [completion][reward function], null where a reward did not score
+     */
+    public static double[] normalizeThenSum(Double[][] values, double[] weights, int groupSize) {
+        int n = values.length;
+        double[] out = new double[n];
+        for (int f = 0; f < weights.length; f++) {
+            double[] v = new double[n];
+            boolean[] missing = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                missing[i] = values[i][f] == null;
+                v[i] = missing[i] ? 0 : values[i][f];
+            }
+            for (int off = 0; off < n; off += groupSize) {
+                double mean = mean(v, missing, off, groupSize), sd = std(v, missing, off, groupSize);
+                for (int j = off; j < off + groupSize; j++) if (!missing[j]) out[j] += weights[f] * (v[j] - mean) / (sd + STD_EPS);
+            }
+        }
+        return out;
     }
 
     /** True for each group whose rewards all agree (std ≤ {@link #ZERO_STD_ATOL}): such a group carries no learning signal. */
