@@ -66,6 +66,17 @@ import java.util.Map;
  * @param accuracyReward            reward whose value decides "correct" (accuracy, length of correct answers); unset = {@code accuracy} if configured, else the first reward. Default unset.
  * @param formatReward              reward whose value decides the format rate; unset = {@code format} if configured, else the built-in R1-Zero format check. Default unset.
  * @param correctThreshold          a completion is correct when its accuracy reward is ≥ this. Default 1.0.
+ * @param importanceSamplingLevel   {@code token} (PPO/GRPO per-token ratios) or {@code sequence} (GSPO: one ratio per completion, the geometric mean of its token ratios, clipped per sequence). Default token.
+ * @param advantageEstimator        {@code grpo} (group-normalised, {@code scale_rewards}), {@code rloo} (leave-one-out mean baseline), {@code reinforce_pp} (REINFORCE++: token-normalised over the batch) or {@code reinforce_pp_baseline} (group mean subtracted, then token-normalised over the batch). Default grpo.
+ * @param klEstimator               {@code k1}, {@code k2}, {@code k3} or {@code low_var_kl} (k3 clamped as verl). Default k3.
+ * @param klInReward                the KL (of {@code kl_estimator}, weight {@code beta}) is a per-token reward penalty, PPO-style, instead of a loss term. Default false.
+ * @param delta                     upper bound of the unclipped ratio (two-sided clipping, INTELLECT-2); must be &gt; 1 + epsilon_high; unset = none. Default unset.
+ * @param topEntropyQuantile        train only on the tokens whose entropy is in this top quantile of the micro-batch (1.0 = all). Default 1.0.
+ * @param entropyCoef               weight of an entropy bonus in the loss. Default 0.0.
+ * @param rolloutCorrection         {@code none}, {@code tis} (truncated importance sampling: weight min(ρ, cap)) or {@code mask} (weight 1 where ρ ≤ cap, else 0), with ρ = π_trainer(old) / π_sampler. Default none.
+ * @param rolloutCorrectionLevel    {@code token} (ρ per token) or {@code sequence} (ρ = the product of the completion's token ratios). Default token.
+ * @param rolloutCorrectionCap      the cap of {@code rollout_correction}. Default 2.0.
+ * @param multiObjectiveAggregation {@code sum_then_normalize} (the weighted reward sum is normalised) or {@code normalize_then_sum} (GDPO: each reward normalised within its group, then weighted and summed). Default sum_then_normalize.
  */
 public record GrpoConfig(
         Integer promptsPerStep,
@@ -108,7 +119,18 @@ public record GrpoConfig(
         Integer evalMaxExamples,
         String accuracyReward,
         String formatReward,
-        Double correctThreshold) {
+        Double correctThreshold,
+        ImportanceSamplingLevel importanceSamplingLevel,
+        AdvantageEstimator advantageEstimator,
+        KlEstimator klEstimator,
+        Boolean klInReward,
+        Double delta,
+        Double topEntropyQuantile,
+        Double entropyCoef,
+        RolloutCorrection rolloutCorrection,
+        ImportanceSamplingLevel rolloutCorrectionLevel,
+        Double rolloutCorrectionCap,
+        MultiObjectiveAggregation multiObjectiveAggregation) {
 
     /** {@code scale_rewards}: the denominator of the advantage. */
     public enum ScaleRewards {
@@ -126,15 +148,72 @@ public record GrpoConfig(
         public static ScaleRewards parse(String s) { return ConfigRecords.parseEnum(ScaleRewards.class, "scale_rewards", s); }
     }
 
-    /** {@code loss_type}: how the per-token losses of a mini-batch become one number (see {@link GrpoLoss}). */
+    /** {@code loss_type}: how the per-token losses of a mini-batch become one number (see {@link GrpoLoss}); cispo also changes the surrogate. */
     public enum LossType {
-        GRPO, BNPO, DR_GRPO, DAPO;
+        GRPO, BNPO, DR_GRPO, DAPO, CISPO;
 
         @JsonValue
         public String yamlName() { return name().toLowerCase(Locale.ROOT); }
 
         @JsonCreator
         public static LossType parse(String s) { return ConfigRecords.parseEnum(LossType.class, "loss_type", s); }
+    }
+
+    /** {@code importance_sampling_level} and {@code rollout_correction_level}: one ratio per token or per completion. */
+    public enum ImportanceSamplingLevel {
+        TOKEN, SEQUENCE;
+
+        @JsonValue
+        public String yamlName() { return name().toLowerCase(Locale.ROOT); }
+
+        @JsonCreator
+        public static ImportanceSamplingLevel parse(String s) { return ConfigRecords.parseEnum(ImportanceSamplingLevel.class, "importance_sampling_level", s); }
+    }
+
+    /** {@code advantage_estimator}: the baseline and normalisation of the advantages (see {@link Advantages}). */
+    public enum AdvantageEstimator {
+        GRPO, RLOO, REINFORCE_PP, REINFORCE_PP_BASELINE;
+
+        @JsonValue
+        public String yamlName() { return name().toLowerCase(Locale.ROOT); }
+
+        @JsonCreator
+        public static AdvantageEstimator parse(String s) { return ConfigRecords.parseEnum(AdvantageEstimator.class, "advantage_estimator", s); }
+    }
+
+    /** {@code kl_estimator}: Schulman's estimators of KL(π ‖ π_ref) from sampled tokens (see {@link GrpoLoss}). */
+    public enum KlEstimator {
+        K1, K2, K3, LOW_VAR_KL;
+
+        @JsonValue
+        public String yamlName() { return name().toLowerCase(Locale.ROOT); }
+
+        @JsonCreator
+        public static KlEstimator parse(String s) { return ConfigRecords.parseEnum(KlEstimator.class, "kl_estimator", s); }
+    }
+
+    /** {@code rollout_correction}: how the trainer/sampler mismatch is corrected (see {@link RolloutMismatch}). */
+    public enum RolloutCorrection {
+        NONE, TIS, MASK;
+
+        @JsonValue
+        public String yamlName() { return name().toLowerCase(Locale.ROOT); }
+
+        @JsonCreator
+        public static RolloutCorrection parse(String s) { return ConfigRecords.parseEnum(RolloutCorrection.class, "rollout_correction", s); }
+    }
+
+    /** {@code multi_objective_aggregation}: where several rewards are combined relative to the normalisation. */
+    public enum MultiObjectiveAggregation {
+        SUM_THEN_NORMALIZE, NORMALIZE_THEN_SUM;
+
+        @JsonValue
+        public String yamlName() { return name().toLowerCase(Locale.ROOT); }
+
+        @JsonCreator
+        public static MultiObjectiveAggregation parse(String s) {
+            return ConfigRecords.parseEnum(MultiObjectiveAggregation.class, "multi_objective_aggregation", s);
+        }
     }
 
     /** {@code lr_scheduler}: shape of the learning rate after the linear warm-up. */
@@ -188,6 +267,16 @@ public record GrpoConfig(
         evalTemperature = or(evalTemperature, 0.0);
         evalMaxExamples = or(evalMaxExamples, 0);
         correctThreshold = or(correctThreshold, 1.0);
+        importanceSamplingLevel = or(importanceSamplingLevel, ImportanceSamplingLevel.TOKEN);
+        advantageEstimator = or(advantageEstimator, AdvantageEstimator.GRPO);
+        klEstimator = or(klEstimator, KlEstimator.K3);
+        klInReward = or(klInReward, false);
+        topEntropyQuantile = or(topEntropyQuantile, 1.0);
+        entropyCoef = or(entropyCoef, 0.0);
+        rolloutCorrection = or(rolloutCorrection, RolloutCorrection.NONE);
+        rolloutCorrectionLevel = or(rolloutCorrectionLevel, ImportanceSamplingLevel.TOKEN);
+        rolloutCorrectionCap = or(rolloutCorrectionCap, 2.0);
+        multiObjectiveAggregation = or(multiObjectiveAggregation, MultiObjectiveAggregation.SUM_THEN_NORMALIZE);
 
         require(promptsPerStep >= 1, "prompts_per_step must be ≥ 1, got " + promptsPerStep);
         require(numGenerations >= 2, "num_generations must be ≥ 2 (a group of one has no baseline), got " + numGenerations);
@@ -225,6 +314,14 @@ public record GrpoConfig(
         require(evalNumSamples == 1 || evalTemperature > 0, "eval_num_samples = " + evalNumSamples
                 + " needs eval_temperature > 0 (greedy decoding gives k identical samples)");
         require(evalMaxExamples >= 0, "eval_max_examples must be ≥ 0 (0 = all), got " + evalMaxExamples);
+        require(delta == null || (Double.isFinite(delta) && delta > 1 + epsilonHigh),
+                "delta must be > 1 + epsilon_high (" + (1 + epsilonHigh) + "), got " + delta);
+        require(topEntropyQuantile > 0 && topEntropyQuantile <= 1, "top_entropy_quantile must be in (0, 1], got " + topEntropyQuantile);
+        require(entropyCoef >= 0 && Double.isFinite(entropyCoef), "entropy_coef must be ≥ 0, got " + entropyCoef);
+        require(rolloutCorrectionCap >= 1 && Double.isFinite(rolloutCorrectionCap), "rollout_correction_cap must be ≥ 1, got " + rolloutCorrectionCap);
+        require(!klInReward || beta > 0, "kl_in_reward: true needs beta > 0 (the weight of the KL penalty in the reward)");
+        require(lossType != LossType.CISPO || epsilonHigh >= 1, "loss_type cispo clamps the importance weight at epsilon_high (TRL: the "
+                + "ε_max of MiniMax-M1 / ScaleRL, e.g. 5.0), so epsilon_high must be ≥ 1, got " + epsilonHigh);
     }
 
     /** Every default. */
@@ -240,6 +337,10 @@ public record GrpoConfig(
     /** This config with some keys replaced (snake_case). */
     public GrpoConfig with(Map<String, ?> snakeCaseOverrides) {
         Map<String, Object> m = toMap();
+        // epsilon_high equal to epsilon is the symmetric clip (epsilon_high unset): it follows a new epsilon
+        if (snakeCaseOverrides.containsKey("epsilon") && !snakeCaseOverrides.containsKey("epsilon_high") && epsilonHigh.equals(epsilon)) {
+            m.remove("epsilon_high");
+        }
         m.putAll(snakeCaseOverrides);
         return of(m);
     }

@@ -71,8 +71,9 @@ import org.slf4j.LoggerFactory;
  * <p>Run directory: {@code metrics.jsonl}, {@code samples/step-N.jsonl},
  * {@code checkpoints/checkpoint-N/} (see {@link CheckpointStore}), {@code checkpoints/latest}.
  *
- * <p>A step whose loss or gradient is NaN/Inf is not applied (the update is skipped, the weights
- * stay as they were) and counted; after {@code max_non_finite_steps} such steps in a row the run
+ * <p>A step whose loss or gradient is NaN/Inf is not applied (its updates are skipped, and those
+ * of its earlier mini-batches or passes undone with {@link StepUndo}: the weights and optimizer
+ * state are those of the step's start) and counted; after {@code max_non_finite_steps} such steps in a row the run
  * stops with {@link NonFiniteLossException}, leaving the checkpoints written so far untouched.
  *
  * <pre>
@@ -198,6 +199,8 @@ public final class GrpoTrainer {
     private final boolean resume;
     private final Listener listener;
     private final GrpoLoss.Settings lossSettings;
+    /** The weight of each reward, in the order of the rewards' names (multi_objective_aggregation). */
+    private final double[] rewardWeights;
     private final List<Parameter> params;
     private final AdamW opt;
     private final long totalSteps, totalUpdates;
@@ -226,6 +229,7 @@ public final class GrpoTrainer {
         this.rollouts = new Rollouts(b.tokenizer, b.template, b.rewards, c.maxPromptLength(), b.addSpecialTokens,
                 c.accuracyReward(), c.formatReward(), c.correctThreshold());
         this.lossSettings = GrpoLoss.Settings.of(c);
+        this.rewardWeights = b.rewards.members().stream().mapToDouble(CompositeReward.Member::weight).toArray();
         this.params = policy.parameters();
         this.device = policy.device();
         AdamW.Config ac = new AdamW.Config(c.learningRate().floatValue(), c.adamBeta1().floatValue(), c.adamBeta2().floatValue(),
@@ -360,9 +364,7 @@ public final class GrpoTrainer {
         // 4. advantages
         List<Sample> batch = new ArrayList<>();
         for (List<Sample> g : kept) batch.addAll(g);
-        double[] r = new double[batch.size()];
-        for (int i = 0; i < r.length; i++) r[i] = batch.get(i).reward();
-        float[] adv = Advantages.compute(r, G, c.scaleRewards());
+        float[] adv = advantages(batch, null);
 
         // 5-6. old / reference log-probs and the updates
         long tUpdate = System.nanoTime();
@@ -399,12 +401,40 @@ public final class GrpoTrainer {
         return finite;
     }
 
+    /**
+     * The advantages of the step's batch: the rewards (or with {@code normalize_then_sum} each
+     * reward normalised in its group, then weighted and summed), less β · Σ_t KL when the KL is in
+     * the reward, through {@code advantage_estimator}.
+     *
+     * @param klSums per completion Σ_t kl_t over its trained tokens, or null
+     */
+    private float[] advantages(List<Sample> batch, double[] klSums) {
+        int n = batch.size();
+        double[] r = new double[n];
+        boolean[] unscorable = new boolean[n];
+        int[] lengths = new int[n];
+        Double[][] values = new Double[n][];
+        for (int i = 0; i < n; i++) {
+            Sample s = batch.get(i);
+            r[i] = s.reward();
+            unscorable[i] = s.unscorable();
+            lengths[i] = c.maskTruncatedCompletions() && s.truncated() ? 0 : s.tokens().length;
+            values[i] = s.rewardValues();
+        }
+        if (c.multiObjectiveAggregation() == GrpoConfig.MultiObjectiveAggregation.NORMALIZE_THEN_SUM) {
+            r = Advantages.normalizeThenSum(values, rewardWeights, c.numGenerations());
+        }
+        if (klSums != null) for (int i = 0; i < n; i++) r[i] -= c.beta() * klSums[i];
+        return Advantages.estimate(r, unscorable, lengths, c.numGenerations(), c.advantageEstimator(), c.scaleRewards());
+    }
+
     /** Sums over a step's micro-batches, for the metrics. */
     private static final class StepStats {
         double tokens, kl, low, high, region, entropy, entropyTokens;
         double lossSum, normSum;
         int updatesDone;
         float lr = Float.NaN;
+        final RolloutMismatch mismatch = new RolloutMismatch();
     }
 
     private boolean update(List<Sample> batch, float[] adv, StepStats st) {
@@ -420,10 +450,32 @@ public final class GrpoTrainer {
         // one Batch, mask and advantage slice per micro-batch for the whole step: on a device the
         // index arrays and the mask cross once, however often scoring and the passes reuse them
         MicroBatches micro = new MicroBatches(device, plan, prompts, completions, masked, adv);
-        boolean needOld = c.numIterations() > 1 || plan.size() > 1;
+        boolean needOld = c.numIterations() > 1 || plan.size() > 1 || c.klInReward();
         Map<int[], Tensor> old = needOld ? score(policy, plan, micro) : null;
         Map<int[], Tensor> ref = c.beta() > 0 ? score(reference, plan, micro) : null;
+        if (c.klInReward()) {   // the KL of the sampling policy to the reference becomes a reward penalty (PPO-style)
+            double[] klSums = new double[n];
+            for (List<int[]> mini : plan) {
+                for (int[] m : mini) {
+                    float[] o = host(old.get(m)), r = host(ref.get(m)), mk = micro.hostMask(m);
+                    int t = micro.batch(m).T();
+                    for (int row = 0; row < m.length; row++) {
+                        double sum = 0;
+                        for (int j = 0; j < t; j++) {
+                            int k = row * t + j;
+                            if (mk[k] != 0) sum += GrpoLoss.kl(o[k], r[k], c.klEstimator());
+                        }
+                        klSums[m[row]] = sum;
+                    }
+                }
+            }
+            System.arraycopy(advantages(batch, klSums), 0, adv, 0, n);   // before the first read of the advantages
+        }
+        Map<int[], Tensor> weights = new IdentityHashMap<>();   // rollout-correction weights, fixed for the step
 
+        // several updates: a non-finite one after others were applied undoes the whole step
+        StepUndo undo = c.numIterations() * plan.size() > 1 ? StepUndo.take(opt) : null;
+        long updatesAtStart = updates;
         for (int pass = 0; pass < c.numIterations(); pass++) {
             for (int mb = 0; mb < plan.size(); mb++) {
                 List<int[]> micros = plan.get(mb);
@@ -438,11 +490,23 @@ public final class GrpoTrainer {
                 boolean bad = false;
                 for (int[] m : micros) {
                     Batch b = micro.batch(m);
-                    boolean withEntropy = pass == 0;
+                    boolean withEntropy = pass == 0 || lossSettings.needsEntropy();
                     TokenScores s = policy.scoreTokens(b, c.temperature().floatValue(), withEntropy);
                     Tensor mask = micro.mask(m);
+                    if (pass == 0) {   // trainer vs sampler: metrics every step, the weights when correcting
+                        float[] o = host(old != null ? old.get(m) : s.logprobs().detach());
+                        List<float[]> sampled = new ArrayList<>(m.length);
+                        for (int i : m) sampled.add(batch.get(i).sampleLogprobs());
+                        float[] w = st.mismatch.weigh(o, b.completionTensor(sampled).data(), micro.hostMask(m), b.B(), b.T(),
+                                c.rolloutCorrection(), c.rolloutCorrectionLevel(), c.rolloutCorrectionCap());
+                        if (w != null) {
+                            Tensor wt = Tensor.wrap(w, b.B(), b.T());
+                            weights.put(m, device == null ? wt : wt.toDevice(device, "grpo rollout-correction weights " + b.B() + "x" + b.T()));
+                        }
+                    }
                     GrpoLoss.Result res = GrpoLoss.compute(s.logprobs(), old == null ? null : old.get(m),
-                            ref == null ? null : ref.get(m), micro.advantages(m), mask, micro.activeTokens(m), lossSettings, scale);
+                            ref == null ? null : ref.get(m), micro.advantages(m), mask, micro.activeTokens(m),
+                            lossSettings.needsEntropy() ? s.entropy() : null, weights.get(m), lossSettings, scale);
                     float lv = res.lossValue();
                     if (!Float.isFinite(lv)) {
                         bad = true;
@@ -459,7 +523,7 @@ public final class GrpoTrainer {
                     st.low += res.lowClipped();
                     st.high += res.highClipped();
                     st.region += res.regionClipped();
-                    if (withEntropy) {
+                    if (pass == 0) {
                         st.entropy += TrainingReductions.maskedSum(s.entropy(), mask, "grpo entropy sum");
                         st.entropyTokens += micro.activeTokens(m);
                     }
@@ -471,6 +535,10 @@ public final class GrpoTrainer {
                 }
                 if (bad) {
                     opt.zeroGrad();
+                    if (undo != null && updates > updatesAtStart) {
+                        undo.restore();
+                        updates = updatesAtStart;
+                    }
                     listener.onUpdate(new Update(step + 1, pass, mb, lossSum, norm, Double.NaN, Double.NaN, Double.NaN, tok, true));
                     return false;
                 }
@@ -524,6 +592,14 @@ public final class GrpoTrainer {
         return plan;
     }
 
+    /** A [rows, T] tensor's values on the host (on a device: one copy, named for the transfer log). */
+    private static float[] host(Tensor x) {
+        if (!x.isOnDevice()) return x.data();
+        float[] out = new float[x.numel()];
+        x.device().read(x.deviceArray("grpo log-probs"), 0, out, 0, out.length, "grpo log-probs for the rollout mismatch " + x.dim(0) + "x" + x.dim(1));
+        return out;
+    }
+
     private static int[] range(int from, int to) {
         int[] r = new int[to - from];
         for (int i = 0; i < r.length; i++) r[i] = from + i;
@@ -552,9 +628,17 @@ public final class GrpoTrainer {
         if (stage != null) m.put("stage", stage);
         int n = all.size();
         double[] r = new double[n];
-        for (int i = 0; i < n; i++) r[i] = all.get(i).reward();
-        m.put("reward", mean(r));
-        m.put("reward_std", Advantages.std(r, 0, n));
+        boolean[] unscorable = new boolean[n];
+        int nUnscorable = 0;
+        for (int i = 0; i < n; i++) {
+            r[i] = all.get(i).reward();
+            unscorable[i] = all.get(i).unscorable();
+            if (unscorable[i]) nUnscorable++;
+        }
+        // over scorable completions only: an unscorable one has no reward, not reward 0
+        m.put("reward", Advantages.mean(r, unscorable, 0, n));
+        m.put("reward_std", Advantages.std(r, unscorable, 0, n));
+        m.put("rewards/unscorable_frac", (double) nUnscorable / n);
         List<String> names = rollouts.rewardNames();
         for (int f = 0; f < names.size(); f++) {
             double sum = 0, ss = 0;
@@ -572,7 +656,7 @@ public final class GrpoTrainer {
             m.put("rewards/" + names.get(f) + "/std", cnt < 2 ? Double.NaN : Math.sqrt(Math.max(0, (ss - cnt * mu * mu) / (cnt - 1))));
         }
         io.r1kit.grpo.metrics.SourceMetrics.put(m, all, names);   // mixed prompt sets: rewards/<source>/…
-        boolean[] zero = Advantages.zeroStdGroups(r, G);
+        boolean[] zero = Advantages.zeroStdGroups(r, unscorable, G);
         int z = 0;
         for (boolean b : zero) if (b) z++;
         m.put("frac_reward_zero_std", (double) z / zero.length);
@@ -610,6 +694,7 @@ public final class GrpoTrainer {
         m.put("accuracy", (double) correct / n);
         m.put("epoch", (double) consumed / train.size());
         m.put("non_finite_steps", nonFiniteSteps);
+        st.mismatch.putMetrics(m);
         return m;
     }
 
@@ -623,6 +708,7 @@ public final class GrpoTrainer {
             o.put("step", step);
             o.put("group", s.group());
             s.putCommonFields(o, names);
+            if (s.unscorable()) o.putNull("reward");
             Float a = advOf.get(s);
             if (a == null) o.putNull("advantage"); else o.put("advantage", a);
             o.put("length", s.tokens().length);
@@ -753,13 +839,15 @@ public final class GrpoTrainer {
         return TrainingReductions.weightsFinite(params);
     }
 
+    /** Whether the group's scorable rewards all agree (unscorable completions are left out). */
     private static boolean allEqual(List<Sample> group) {
-        for (Sample s : group) if (s.reward() != group.get(0).reward()) return false;
-        return true;
-    }
-
-    private static double mean(double[] x) {
-        return x.length == 0 ? Double.NaN : Advantages.mean(x, 0, x.length);
+        double[] r = new double[group.size()];
+        boolean[] unscorable = new boolean[group.size()];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = group.get(i).reward();
+            unscorable[i] = group.get(i).unscorable();
+        }
+        return Advantages.zeroStdGroups(r, unscorable, r.length)[0];
     }
 
     private static String fmt(Object v) {

@@ -24,6 +24,7 @@ final class MicroBatches {
     private final Map<int[], Batch> batches = new IdentityHashMap<>();
     private final Map<int[], Tensor> masks = new IdentityHashMap<>();
     private final Map<int[], Double> active = new IdentityHashMap<>();
+    private final Map<int[], float[]> hostMasks = new IdentityHashMap<>();
     private final float[] adv;
     private Tensor advOnDevice;
 
@@ -46,6 +47,7 @@ final class MicroBatches {
                 Tensor mask = Tensor.wrap(md, b.B(), b.T());
                 batches.put(m, b);
                 active.put(m, sum);
+                hostMasks.put(m, md);
                 masks.put(m, device == null ? mask : mask.toDevice(device, "grpo completion mask " + b.B() + "x" + b.T()));
             }
         }
@@ -55,6 +57,9 @@ final class MicroBatches {
 
     /** [rows, T], where the policy lives. */
     Tensor mask(int[] micro) { return masks.get(micro); }
+
+    /** [rows · T] row-major, the mask on the host. */
+    float[] hostMask(int[] micro) { return hostMasks.get(micro); }
 
     /** Σ mask, known on the host. */
     double activeTokens(int[] micro) { return active.get(micro); }

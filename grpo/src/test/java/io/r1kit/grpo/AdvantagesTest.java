@@ -57,4 +57,30 @@ class AdvantagesTest {
                 () -> Advantages.compute(new double[] {1, Double.NaN}, 2, ScaleRewards.GROUP));
         assertEquals("advantages: reward 1 is NaN", e.getMessage());
     }
+
+    /**
+     * Rewards equal up to rounding ({0.1, 0.1, 0.1} has a mean of 0.10000000000000002; 0.1 + 0.2 is
+     * not 0.3) form a zero-std group as TRL's isclose(std, 0) decides: advantages exactly 0 in every
+     * mode, and the group counts in frac_reward_zero_std / dynamic sampling's all-equal test.
+     */
+    @Test
+    void nearlyEqualRewardsAreAZeroStdGroup() {
+        double[] r = {0.1, 0.1, 0.1, 0.1 + 0.2, 0.3, 0.3};
+        for (ScaleRewards mode : ScaleRewards.values()) {
+            float[] a = Advantages.compute(r, 3, mode);
+            for (int i = 0; i < r.length; i++) assertEquals(0f, a[i], 0f, mode + ": completion " + i);
+        }
+        assertArrayEquals(new boolean[] {true, true}, Advantages.zeroStdGroups(r, 3));
+    }
+
+    /** Unscorable rows are left out: of {1, x, 0} with x unscorable the mean is 1/2, std sqrt(1/2). */
+    @Test
+    void unscorableRowsAreLeftOutAndGetZero() {
+        double[] r = {1, 0, 0, 5, 5, 2};
+        boolean[] u = {false, true, false, false, false, true};
+        float[] a = Advantages.compute(r, u, 3, ScaleRewards.GROUP);
+        double s = Math.sqrt(0.5) + 1e-4;
+        assertArrayEquals(new float[] {(float) (0.5 / s), 0, (float) (-0.5 / s), 0, 0, 0}, a, 1e-6f);
+        assertArrayEquals(new boolean[] {false, true}, Advantages.zeroStdGroups(r, u, 3));
+    }
 }

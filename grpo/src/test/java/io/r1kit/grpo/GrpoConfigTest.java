@@ -93,4 +93,18 @@ class GrpoConfigTest {
         var e = assertThrows(IllegalArgumentException.class, () -> GrpoConfig.of(values));
         assertTrue(e.getMessage().contains(expectedPart), "message '" + e.getMessage() + "' should contain '" + expectedPart + "'");
     }
+
+    /** epsilon_high left unset follows epsilon through with(...); one set explicitly is kept. */
+    @Test
+    void withKeepsAnUnsetEpsilonHighFollowingEpsilon() {
+        GrpoConfig d = GrpoConfig.defaults();
+        GrpoConfig wider = d.with(Map.of("epsilon", 0.3));
+        assertEquals(0.3, wider.epsilon());
+        assertEquals(0.3, wider.epsilonHigh(), "symmetric clip, as when epsilon: 0.3 is written alone");
+        GrpoConfig narrower = d.with(Map.of("epsilon", 0.1));
+        assertEquals(0.1, narrower.epsilonHigh(), "not silently asymmetric");
+        GrpoConfig dapo = GrpoConfig.of(Map.of("epsilon_high", 0.28));
+        assertEquals(0.28, dapo.with(Map.of("epsilon", 0.1)).epsilonHigh(), "an explicit clip-higher is kept");
+        assertEquals(0.28, dapo.with(Map.of("beta", 0.1)).epsilonHigh());
+    }
 }

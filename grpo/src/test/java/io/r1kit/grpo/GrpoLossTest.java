@@ -213,7 +213,7 @@ class GrpoLossTest {
         float[] ref = new float[n * t];
         fill(rnd, lp, old, mask, adv, n, t);
         for (int i = 0; i < ref.length; i++) ref[i] = lp[i] + (float) (rnd.nextDouble() - 0.5);
-        for (LossType type : LossType.values()) {
+        for (LossType type : List.of(LossType.GRPO, LossType.BNPO, LossType.DR_GRPO, LossType.DAPO)) {   // cispo: GrpoLossVariantsTest
             Settings s = settings(type, 0.05);
             Tensor logp = leaf(lp, n, t);
             Tensor m = Tensor.of(mask, n, t);
@@ -259,6 +259,7 @@ class GrpoLossTest {
             }
             case BNPO, DAPO -> total / Math.max(1, active);
             case DR_GRPO -> total / (n * (double) s.maxCompletionLength());
+            case CISPO -> throw new IllegalArgumentException("see GrpoLossVariantsTest");
         };
     }
 

@@ -1,9 +1,12 @@
 package io.r1kit.grpo.ppo;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.r1kit.data.Dataset;
 import io.r1kit.data.Example;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.grpo.Seeds;
+import io.r1kit.grpo.StepUndo;
 import io.r1kit.grpo.checkpoint.CheckpointStore;
 import io.r1kit.grpo.checkpoint.OutputPaths;
 import io.r1kit.grpo.checkpoint.TrainerState;
@@ -11,6 +14,7 @@ import io.r1kit.grpo.metrics.MetricsLog;
 import io.r1kit.grpo.rollout.Rollouts;
 import io.r1kit.grpo.rollout.Rollouts.Prompt;
 import io.r1kit.grpo.rollout.Rollouts.Sample;
+import io.r1kit.grpo.rollout.SampleFiles;
 import io.r1kit.model.arch.Batch;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.TokenScores;
@@ -60,6 +64,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PpoTrainer {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger LOG = LoggerFactory.getLogger(PpoTrainer.class);
 
     public record Result(long steps, Path lastCheckpoint, long nonFiniteSteps) {}
@@ -198,6 +203,7 @@ public final class PpoTrainer {
                 last = latest.get();
             }
             MetricsLog.truncateAfter(metricsFile, step, stage);
+            SampleFiles.dropAfter(outputs.samples(), step);
         } else if (MetricsLog.hasLines(metricsFile, stage) || !store.list().isEmpty()) {
             throw new IllegalStateException("ppo: " + outputs.checkpoints() + " or " + metricsFile + " already holds a run; resume it or choose a new output directory");
         }
@@ -304,6 +310,9 @@ public final class PpoTrainer {
         int done = 0;
         boolean finite = true;
         float lr = Float.NaN;
+        // several updates: a non-finite one after others were applied undoes the whole step
+        StepUndo undo = c.numPpoEpochs() * plan.size() > 1 ? StepUndo.take(policyOpt, valueOpt) : null;
+        long updatesAtStart = updates;
         outer:
         for (int epoch = 0; epoch < c.numPpoEpochs(); epoch++) {
             for (List<int[]> mini : plan) {
@@ -344,6 +353,10 @@ public final class PpoTrainer {
                 if (!finite) {
                     policyOpt.zeroGrad();
                     valueOpt.zeroGrad();
+                    if (undo != null && done > 0) {
+                        undo.restore();
+                        updates = updatesAtStart;
+                    }
                     break outer;
                 }
                 lr = policySchedule.lr(updates);
@@ -423,9 +436,31 @@ public final class PpoTrainer {
         m.put("step_time", stepTime);
         m.put("non_finite_steps", nonFiniteSteps);
         metrics.write(m);
+        if (c.logCompletionsSteps() > 0 && step % c.logCompletionsSteps() == 0) writeSamples(batch, adv);
         LOG.info("ppo step {}/{}: reward {} value_loss {}", step, totalSteps, m.get("reward"), m.get("value_loss"));
         onStep.accept(m);
         return finite;
+    }
+
+    /** GRPO's fields; {@code advantage} is the mean of the completion's token advantages (GAE, whitened when on). */
+    private void writeSamples(List<Sample> batch, float[][] adv) {
+        List<String> names = rollouts.rewardNames();
+        List<ObjectNode> lines = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            Sample s = batch.get(i);
+            ObjectNode o = JSON.createObjectNode();
+            o.put("step", step);
+            o.put("group", s.group());
+            s.putCommonFields(o, names);
+            double a = 0;
+            for (float v : adv[i]) a += v;
+            o.put("advantage", adv[i].length == 0 ? 0.0 : a / adv[i].length);
+            o.put("length", s.tokens().length);
+            o.put("finish_reason", s.finishReason().wireName());
+            o.put("correct", s.correct());
+            lines.add(o);
+        }
+        SampleFiles.write(outputs.samples(), step, lines);
     }
 
     private static boolean finite(List<Parameter> ps) {

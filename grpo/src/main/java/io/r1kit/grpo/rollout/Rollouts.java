@@ -48,6 +48,12 @@ public final class Rollouts implements AutoCloseable {
             return finishReason == FinishReason.LENGTH;
         }
 
+        /** Every reward returned null for this completion (each failed or timed out on it): it carries no signal. */
+        public boolean unscorable() {
+            for (Double v : rewardValues) if (v != null) return false;
+            return rewardValues.length > 0;
+        }
+
         /**
          * Puts the fields every samples file shares into {@code o}: {@code example_id}, {@code prompt},
          * {@code completion}, {@code reward} and {@code rewards: {name: value}} (null where a reward did not apply).

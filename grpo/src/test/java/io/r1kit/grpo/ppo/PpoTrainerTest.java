@@ -120,4 +120,21 @@ class PpoTrainerTest {
         PpoTrainer.Result r = trainer(config("value_model", "separate", "max_steps", 2), model(1), dir).valueBackbone(small).build().train();
         assertEquals(2, r.steps());
     }
+
+    /** log_completions_steps writes samples/step-N.jsonl as GRPO does (same fields, so runs compare). */
+    @Test
+    void logCompletionsStepsWritesSamples(@TempDir Path dir) throws Exception {
+        trainer(config("max_steps", 3, "log_completions_steps", 2), model(3), dir).build().train();
+        assertTrue(java.nio.file.Files.exists(dir.resolve("samples/step-2.jsonl")));
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("samples/step-1.jsonl")) && !java.nio.file.Files.exists(dir.resolve("samples/step-3.jsonl")));
+        List<String> lines = java.nio.file.Files.readAllLines(dir.resolve("samples/step-2.jsonl"));
+        assertEquals(8 * 4, lines.size(), "prompts_per_step × num_generations");
+        JsonNode first = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines.get(0));
+        for (String k : List.of("step", "group", "example_id", "prompt", "completion", "reward", "rewards", "advantage", "length",
+                "finish_reason", "correct")) {
+            assertTrue(first.has(k), k + " in " + first);
+        }
+        assertEquals(2, first.get("step").asInt());
+        assertTrue(first.get("rewards").has("copy"));
+    }
 }

@@ -65,7 +65,7 @@ final class DeviceWave {
                     int r = live[i];
                     res.toks[r][res.len[r]] = tok[i];
                     res.lps[r][res.len[r]] = lp[i];
-                    if (res.acceptAndFinish(r, length[r] >= cap[r])) continue;
+                    if (res.acceptAndFinish(r, length[r] + 1 >= cap[r])) continue;   // + the sampled token, not yet in the cache
                     keep[m] = i;
                     nextIds[m] = tok[i];
                     nextPos[m] = length[r];

@@ -193,7 +193,8 @@ public final class Generator {
             int w = 0;
             for (int i = 0; i < M; i++) {
                 int r = live[i];
-                if (res.acceptAndFinish(r, cache.length[r] >= cap[r])) {
+                // the sampled token is not in the cache yet: prompt + completion = cache.length + 1 positions
+                if (res.acceptAndFinish(r, cache.length[r] + 1 >= cap[r])) {
                     cache.release(r);
                 } else {
                     live[w] = r;

@@ -201,6 +201,56 @@ public final class AdamW {
         for (ParamGroup g : groups) for (Parameter p : g.params()) p.zeroGrad();
     }
 
+    /**
+     * The moments, step counts and learning rate at one moment, kept where the moments live (device
+     * moments are copied device to device: no host transfer), so updates can be undone with
+     * {@link #restore}. A snapshot restores once: the optimizer takes over its copies.
+     */
+    public static final class Snapshot {
+        private final float lr;
+        private final Map<Parameter, Slot> slots = new LinkedHashMap<>();
+        private boolean used;
+
+        private Snapshot(float lr) {
+            this.lr = lr;
+        }
+    }
+
+    /** See {@link Snapshot}. */
+    public Snapshot snapshot() {
+        Snapshot snap = new Snapshot(lr);
+        slots.forEach((p, s) -> {
+            Slot c = new Slot();
+            c.step = s.step;
+            c.bf16Stepped = s.bf16Stepped;
+            if (s.m != null) {
+                c.m = s.m.clone();
+                c.v = s.v.clone();
+            }
+            if (s.dm != null) {
+                c.dm = deviceCopy(p.device(), s.dm, p.numel());
+                c.dv = deviceCopy(p.device(), s.dv, p.numel());
+            }
+            snap.slots.put(p, c);
+        });
+        return snap;
+    }
+
+    /** Puts the state of {@code snap} back (the parameters' values are the caller's to restore). */
+    public void restore(Snapshot snap) {
+        if (snap.used) throw new IllegalStateException("AdamW: a snapshot restores once");
+        if (!snap.slots.keySet().equals(slots.keySet())) throw new IllegalArgumentException("AdamW: the snapshot is of another optimizer");
+        snap.used = true;
+        lr = snap.lr;
+        snap.slots.forEach(slots::put);
+    }
+
+    private static DeviceStorage deviceCopy(DeviceBackend dev, DeviceStorage src, int n) {
+        DeviceStorage out = DeviceStorage.zeros(dev, ElementType.F32, n);
+        dev.scale(out.array(), src.array(), 1f, n);
+        return out;
+    }
+
     /** A deep copy of the state, for checkpointing. */
     public State exportState() {
         Map<String, float[]> tensors = new LinkedHashMap<>();

@@ -145,6 +145,34 @@ public final class DataSets {
         return d;
     }
 
+    /**
+     * The data set without writing anything (for validation): loaded or on disk as {@link #get}
+     * would, but a generated set not written yet is generated in memory.
+     */
+    public synchronized Dataset peek(String name) {
+        if (loaded.containsKey(name)) return loaded.get(name);
+        ObjectNode spec = specs.get(name);
+        if (spec == null) return get(name);
+        if (spec.has("generate")) {
+            GenerateSpec g = config.bindAt("/data/" + name, spec, GenerateEntry.class).generate();
+            if (Files.exists(dataDir.resolve(name + ".jsonl"))) return get(name);
+            TaskGenerator gen = Generators.create(g.task(), g.seed() != null ? g.seed() : runSeed, new GeneratorParams(g.params()));
+            List<io.r1kit.data.Example> out = new ArrayList<>();
+            for (long i = 0; i < g.n(); i++) out.add(gen.example(i));
+            return new Dataset(out);
+        }
+        if (spec.has("mix")) {
+            MixSpec m = config.bindAt("/data/" + name, spec, MixSpec.class);
+            List<io.r1kit.data.Example> out = new ArrayList<>();
+            for (MixPart p : m.mix()) {
+                Dataset src = peek(p.data());
+                for (int i = 0; i < Math.min(src.size(), p.n() == null ? src.size() : p.n()); i++) out.add(src.get(i));
+            }
+            return new Dataset(out);
+        }
+        return get(name);
+    }
+
     private boolean mixCycle(String at, String target, Set<String> seen) {
         ObjectNode spec = specs.get(at);
         if (spec == null || !spec.has("mix") || !seen.add(at)) return false;

@@ -59,6 +59,16 @@ public final class Pipeline {
                 .map(StageSpec.Type::yamlName).toList());
     }
 
+    /** Whether a stage of this type ({@code type:} as written) hands its final model to the next stage. */
+    static boolean producesModel(String type) {
+        try {
+            StageRunner r = RUNNERS.get(StageSpec.Type.valueOf(type.toUpperCase(java.util.Locale.ROOT)));
+            return r != null && r.producesModel();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     private final RunContext ctx;
     private final List<StageSpec> stages;
 

@@ -170,4 +170,23 @@ class PipelineRunTest {
         assertEquals(2, d.exit());
         assertTrue(d.err().contains("data set 'tset'"), d.err());
     }
+
+    /**
+     * Prompt + completion beyond the model's 128 positions is refused at validation, naming the
+     * numbers (before, GRPO crashed in its first update with "position 128 outside [0, 128)").
+     */
+    @Test
+    void aStageWhosePromptAndCompletionExceedTheContextIsRefused(@TempDir Path tmp) throws Exception {
+        Path cfg = tmp.resolve("c.yaml");
+        Files.writeString(cfg, CONFIG.replace("max_completion_length: 12\n    learning_rate", "max_completion_length: 120\n    learning_rate"));
+        Result r = cli("validate", cfg.toString());
+        assertEquals(2, r.exit(), r.out() + r.err());
+        assertTrue(r.err().contains("stage 'r1_zero': the longest prompt of data set 'train'"), r.err());
+        assertTrue(r.err().contains("plus max_completion_length 120 is") && r.err().contains("the model's context of 128 positions"), r.err());
+        // a max_prompt_length that leaves room makes it fit (prompts are left-truncated to it)
+        Files.writeString(cfg, CONFIG.replace("max_completion_length: 12\n    learning_rate",
+                "max_completion_length: 120\n    max_prompt_length: 8\n    learning_rate"));
+        Result ok = cli("validate", cfg.toString());
+        assertEquals(0, ok.exit(), ok.err());
+    }
 }

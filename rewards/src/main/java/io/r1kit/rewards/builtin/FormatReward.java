@@ -28,7 +28,8 @@ public final class FormatReward implements RewardFunction {
         // tag_count: true gives partial credit per well-placed tag instead of all-or-nothing
         partial = p.getBoolean("tag_count", false)
                 ? new TagCountReward(new RewardParams(p.owner(), java.util.Map.of("per_tag", p.getDouble("per_tag", 0.25),
-                        "think_tag", p.getString("think_tag", "think"), "answer_tag", p.getString("answer_tag", "answer"))))
+                        "think_tag", p.getString("think_tag", "think"), "answer_tag", p.getString("answer_tag", "answer"),
+                        "think_in_prompt", p.getString("think_in_prompt", "auto"))))
                 : null;
         String t = p.getString("think_tag", "think"), a = p.getString("answer_tag", "answer");
         thinkOpen = "<" + t + ">";

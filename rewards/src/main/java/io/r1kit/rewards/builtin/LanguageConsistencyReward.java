@@ -20,8 +20,9 @@ import java.util.regex.Pattern;
  *
  * <p>Detection is by Unicode script: a word is a run of letters of one script; every Han, Hiragana
  * and Katakana character counts as a word of its own (Chinese and Japanese are not space
- * separated). LaTeX math ({@code $…$}, {@code \(…\)}, {@code \[…\]}), code (fenced and inline),
- * LaTeX commands, numbers and single Latin letters (math variables) are ignored. A chain of thought
+ * separated). LaTeX math ({@code $…$} on one line, {@code $$…$$}, {@code \(…\)}, {@code \[…\]}; dollar
+ * amounts are text), code (fenced and inline), LaTeX commands, numbers and single letters of any
+ * script (math symbols such as x or π) are ignored. A chain of thought
  * without words (only numbers and symbols, such as {@code 47+30=77}) mixes no languages and scores
  * {@code no_words} (default 1.0: otherwise RL would learn to prefer wordy chains only because they can
  * earn this reward); null when no target language is known.
@@ -34,8 +35,14 @@ import java.util.regex.Pattern;
  */
 public final class LanguageConsistencyReward implements RewardFunction {
 
+    /**
+     * Code, and LaTeX math: {@code $$…$$}, {@code \[…\]}, {@code \(…\)}, and {@code $…$} on one line
+     * with Pandoc's rule (no space just inside either dollar, no digit just after the closing one), so
+     * dollar amounts such as "$5 each … $10 total" are text, not math.
+     */
     private static final Pattern MATH_OR_CODE = Pattern.compile(
-            "```.*?```|`[^`\\n]*`|\\$\\$.*?\\$\\$|\\$[^$]*\\$|\\\\\\[.*?\\\\\\]|\\\\\\(.*?\\\\\\)|\\\\[a-zA-Z]+", Pattern.DOTALL);
+            "```.*?```|`[^`\\n]*`|\\$\\$.*?\\$\\$|\\$(?=[^\\s$])[^$\\n]*?(?<=[^\\s$])\\$(?!\\d)|\\\\\\[.*?\\\\\\]"
+                    + "|\\\\\\(.*?\\\\\\)|\\\\[a-zA-Z]+", Pattern.DOTALL);
 
     private static final Map<String, Set<UnicodeScript>> LANGUAGES = Map.ofEntries(
             Map.entry("zh", EnumSet.of(UnicodeScript.HAN)),
@@ -141,9 +148,9 @@ public final class LanguageConsistencyReward implements RewardFunction {
                 j += Character.charCount(c2);
                 len++;
             }
-            // a word glued to digits (x2, 3rd) or a lone Latin letter is math, not language
+            // a word glued to digits (x2, 3rd) or a lone letter of any script (x, π) is math, not language
             boolean gluedToDigit = (i > 0 && Character.isDigit(s.charAt(i - 1))) || (j < s.length() && Character.isDigit(s.charAt(j)));
-            if (!gluedToDigit && !(sc == UnicodeScript.LATIN && len == 1)) {
+            if (!gluedToDigit && len != 1) {
                 total++;
                 if (target.contains(sc)) inTarget++;
             }

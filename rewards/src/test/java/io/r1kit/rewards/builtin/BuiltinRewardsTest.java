@@ -54,6 +54,40 @@ class BuiltinRewardsTest {
         assertEquals(0.5, one(t, text("<think>a</think><think>b</think><answer>4</answer>")), "both think tags twice");
     }
 
+    /** format's tag_count partial credit reads think_in_prompt as the all-or-nothing check does. */
+    @Test
+    void tagCountFormatHonoursThinkInPrompt() throws Exception {
+        Completion insideThink = new Completion("1", "Assistant:", "reasoning</think><answer>4</answer>", null, "stop", Map.of());
+        FormatReward openedByPrompt = new FormatReward(new RewardParams("format", Map.of("tag_count", true, "think_in_prompt", "true")));
+        assertEquals(1.0, one(openedByPrompt, insideThink), "think_in_prompt: true opens the think block");
+        assertEquals(1.0, one(new FormatReward(new RewardParams("format", Map.of("think_in_prompt", "true"))), insideThink));
+        Completion promptEndsWithThink = new Completion("1", "Assistant: <think>", "reasoning</think><answer>4</answer>", null, "stop",
+                Map.of());
+        FormatReward never = new FormatReward(new RewardParams("format", Map.of("tag_count", true, "think_in_prompt", "false")));
+        assertEquals(0.75, one(never, promptEndsWithThink), "think_in_prompt: false: the completion must open it");
+        assertEquals(0.0, one(new FormatReward(new RewardParams("format", Map.of("think_in_prompt", "false"))), promptEndsWithThink));
+        FormatReward auto = new FormatReward(new RewardParams("format", Map.of("tag_count", true)));
+        assertEquals(1.0, one(auto, promptEndsWithThink));
+        assertEquals(0.75, one(auto, insideThink));
+    }
+
+    /**
+     * Only real LaTeX math is dropped: dollar amounts (GSM8K chains) do not hide the words between
+     * them, on one line or across lines; single-letter symbols of any script (π, x) are not words.
+     */
+    @Test
+    void languageConsistencyCountsWordsBetweenDollarAmountsAndIgnoresLoneSymbols() throws Exception {
+        LanguageConsistencyReward en = new LanguageConsistencyReward(new RewardParams("lc", Map.of("language", "en")));
+        // words: It costs each Это много денег all total → 5 English of 8
+        assertEquals(5.0 / 8, one(en, text("<think>It costs $5 each.\nЭто много денег, all $10 total</think><answer>2</answer>")), 1e-12);
+        assertEquals(2.0 / 3, one(en, text("<think>costs $5 и Это $3 today</think>")), 1e-12, "one line: and (и) is a lone letter");
+        assertEquals(1.0, one(en, text("<think>the area is π r squared</think><answer>3</answer>")), "π is a symbol, not Greek");
+        // real math is still dropped: $…$ on one line, \( \), \[ \]
+        assertEquals(1.0, one(en, text("<think>so $\\alpha + β = γδ$ holds and \\(αβ\\) and \\[ζη\\] too</think>")));
+        LanguageConsistencyReward ru = new LanguageConsistencyReward(new RewardParams("lc", Map.of("language", "ru")));
+        assertEquals(1.0, one(ru, text("<think>Ответ равен x плюс y</think>")), "lone Latin letters are variables in any language");
+    }
+
     @Test
     void languageConsistencyCountsWordsPerScript() throws Exception {
         LanguageConsistencyReward en = new LanguageConsistencyReward(new RewardParams("lc", Map.of("language", "en")));

@@ -6,6 +6,7 @@ import io.r1kit.grpo.GrpoTrainer;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.tokenizer.Tokenizer;
 import io.r1kit.pipeline.config.ConfigException;
+import io.r1kit.pipeline.run.ContextBudget;
 import io.r1kit.pipeline.run.RunContext;
 import io.r1kit.pipeline.run.StageRunner;
 import io.r1kit.pipeline.run.StageSpec;
@@ -40,11 +41,12 @@ public final class GrpoStage implements StageRunner {
 
     @Override
     public void validate(RunContext ctx, StageSpec s) {
-        config(ctx, s);
+        GrpoConfig c = config(ctx, s);
         if (s.data() == null) {
             throw new ConfigException(ctx.loaded().locate(s.pointer()) + ": grpo stage '" + s.name() + "' needs 'data' (a prompt data set name)");
         }
         ctx.rewards(s).close();
+        ContextBudget.check(ctx, s, c.maxPromptLength(), c.maxCompletionLength());
     }
 
 

@@ -9,6 +9,7 @@ import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.generate.Generator;
 import io.r1kit.model.tokenizer.Tokenizer;
 import io.r1kit.pipeline.config.ConfigException;
+import io.r1kit.pipeline.run.ContextBudget;
 import io.r1kit.pipeline.run.RunContext;
 import io.r1kit.pipeline.run.StageRunner;
 import io.r1kit.pipeline.run.StageSpec;
@@ -50,6 +51,7 @@ public final class PpoStage implements StageRunner {
                     + "in a pipeline stage yet; use shared (a value head on the policy)");
         }
         ctx.rewards(s).close();
+        ContextBudget.check(ctx, s, c.maxPromptLength(), c.maxCompletionLength());
     }
 
 
