@@ -46,11 +46,14 @@ public final class CausalLM {
     private final Path sourceDir;            // where it was loaded from (tokenizer files), or null
     private JsonNode generationConfigJson;   // generation_config.json as loaded, or null
     private final Parameter embed;
-    private final List<DecoderLayer> layers;
+    private final List<DecoderLayer> layers;          // Llama / Qwen blocks (empty for DeepSeek-V3)
+    private final List<DeepseekV3Layer> dsLayers;     // DeepSeek-V3 blocks (empty otherwise)
+    private final List<MtpModule> mtp;                // DeepSeek-V3 multi-token-prediction modules
     private final Parameter norm;
     private final Parameter lmHead;          // null when tied
     private final RopeTables rope;
     private boolean gradientCheckpointing;
+    private Tensor lastPreNorm;              // DeepSeek-V3 with MTP: the last forward's hidden state before model.norm
 
     private CausalLM(ModelConfig c, HfModelConfig hf, JsonNode json, Path dir, RandomGenerator rng) {
         this.config = c;
@@ -60,11 +63,21 @@ public final class CausalLM {
         float std = (float) c.initStd();
         this.embed = DecoderLayer.mat("model.embed_tokens.weight", rng, std, c.vocabSize(), c.hiddenSize());
         List<DecoderLayer> ls = new ArrayList<>();
-        for (int i = 0; i < c.numLayers(); i++) ls.add(new DecoderLayer(c, i, rng));
+        List<DeepseekV3Layer> ds = new ArrayList<>();
+        List<MtpModule> mt = new ArrayList<>();
+        for (int i = 0; i < c.numLayers(); i++) {
+            if (c.isDeepseekV3()) ds.add(new DeepseekV3Layer(c, i, rng)); else ls.add(new DecoderLayer(c, i, rng));
+        }
+        if (c.isDeepseekV3()) {
+            for (int d = 0; d < c.deepseek().numNextnPredictLayers(); d++) mt.add(new MtpModule(c, c.numLayers() + d, rng));
+        }
         this.layers = List.copyOf(ls);
+        this.dsLayers = List.copyOf(ds);
+        this.mtp = List.copyOf(mt);
         this.norm = DecoderLayer.ones("model.norm.weight", c.hiddenSize());
         this.lmHead = c.tieEmbeddings() ? null : DecoderLayer.mat("lm_head.weight", rng, std, c.vocabSize(), c.hiddenSize());
-        this.rope = RopeTables.build(c.headDim(), c.maxPositions(), c.ropeTheta(), c.ropeScaling());
+        this.rope = c.yarn() != null ? YarnRope.tables(c.headDim(), c.maxPositions(), c.ropeTheta(), c.yarn())
+                : RopeTables.build(c.headDim(), c.maxPositions(), c.ropeTheta(), c.ropeScaling());
     }
 
     /**
@@ -107,18 +120,52 @@ public final class CausalLM {
             }
             p.copyFrom(ck.load(p.name()));
         }
+        for (Parameter b : m.buffers()) {
+            // a checkpoint saved before any balancing may lack the correction bias: transformers then keeps its zeros
+            if (!ck.contains(b.name())) continue;
+            TensorInfo info = ck.info(b.name());
+            if (!Arrays.equals(info.shape(), b.shape()))
+                throw new CheckpointException(info.file(), b.name(), "has shape " + Arrays.toString(info.shape())
+                        + " but config.json implies " + Arrays.toString(b.shape()));
+            b.copyFrom(ck.load(b.name()));
+        }
+        java.util.Set<String> mtpCopies = new java.util.HashSet<>();
+        for (MtpModule md : m.mtp) {
+            m.checkTiedCopy(ck, md.embedCopyName(), m.embed);
+            m.checkTiedCopy(ck, md.headCopyName(), m.lmHeadWeight());
+            mtpCopies.add(md.embedCopyName());
+            mtpCopies.add(md.headCopyName());
+        }
         List<String> unexpected = new ArrayList<>();
         for (String n : ck.tensorNames()) {
-            if (named.containsKey(n) || n.endsWith("rotary_emb.inv_freq")) continue;
+            if (named.containsKey(n) || mtpCopies.contains(n) || n.endsWith("rotary_emb.inv_freq")) continue;
+            if (m.bufferNames().contains(n)) continue;
             if (c.tieEmbeddings() && n.equals("lm_head.weight")) continue;
             unexpected.add(n);
         }
         if (!unexpected.isEmpty()) {
             throw new CheckpointException(ck.dir(), unexpected.get(0), unexpected.size() + " tensor(s) not used by a "
                     + c.family().className() + " with this config.json: " + unexpected.subList(0, Math.min(5, unexpected.size()))
-                    + " (check tie_word_embeddings, attention_bias, mlp_bias, num_hidden_layers)");
+                    + " (check tie_word_embeddings, attention_bias, mlp_bias, num_hidden_layers, num_nextn_predict_layers)");
         }
         return m;
+    }
+
+    /**
+     * An MTP module's copy of the embedding or lm_head: required, with the main tensor's shape and
+     * values (DeepSeek-V3 shares them; r1kit ties them, so a differing copy could not be kept).
+     */
+    private void checkTiedCopy(HfCheckpoint ck, String name, Parameter main) throws IOException {
+        if (!ck.contains(name))
+            throw new CheckpointException(ck.dir(), name, "tensor is missing: an MTP module stores its copy of "
+                    + (main == embed ? "model.embed_tokens.weight" : "lm_head.weight"));
+        TensorInfo info = ck.info(name);
+        if (!Arrays.equals(info.shape(), main.shape()))
+            throw new CheckpointException(info.file(), name, "has shape " + Arrays.toString(info.shape()) + ", expected "
+                    + Arrays.toString(main.shape()) + " (a copy of " + main.name() + ")");
+        if (!Arrays.equals(ck.load(name), main.data()))
+            throw new CheckpointException(info.file(), name, "differs from " + main.name()
+                    + ": r1kit ties an MTP module's embedding and head to the main model's, as DeepSeek-V3 shares them");
     }
 
     /**
@@ -150,7 +197,45 @@ public final class CausalLM {
     public List<NamedTensor> namedTensors() {
         List<NamedTensor> out = new ArrayList<>();
         for (Parameter p : parameters()) out.add(new NamedTensor(p.name(), p.shape(), p.data()));
+        for (Parameter b : buffers()) out.add(new NamedTensor(b.name(), b.shape(), b.data()));
+        for (MtpModule md : mtp) {
+            out.add(new NamedTensor(md.embedCopyName(), embed.shape(), embed.data()));
+            out.add(new NamedTensor(md.headCopyName(), lmHeadWeight().shape(), lmHeadWeight().data()));
+        }
         return out;
+    }
+
+    /**
+     * Saved, loaded and copied but not trained: the routers' e_score_correction_bias of a
+     * DeepSeek-V3 model (moved only by {@link #updateExpertBias}); always on the host.
+     */
+    public List<Parameter> buffers() {
+        List<Parameter> bs = new ArrayList<>();
+        for (DeepseekV3Layer l : allDeepseekLayers()) if (l.expertBias() != null) bs.add(l.expertBias());
+        return bs;
+    }
+
+    private java.util.Set<String> bufferNames() {
+        java.util.Set<String> s = new java.util.HashSet<>();
+        for (Parameter b : buffers()) s.add(b.name());
+        return s;
+    }
+
+    /** The DeepSeek-V3 blocks, MTP modules' blocks after the main ones. */
+    private List<DeepseekV3Layer> allDeepseekLayers() {
+        List<DeepseekV3Layer> all = new ArrayList<>(dsLayers);
+        for (MtpModule md : mtp) all.add(md.block());
+        return all;
+    }
+
+    /** DeepSeek-V3 blocks (empty for the other families). */
+    public List<DeepseekV3Layer> deepseekLayers() {
+        return dsLayers;
+    }
+
+    /** DeepSeek-V3 multi-token-prediction modules (empty when the config has none). */
+    public List<MtpModule> mtpModules() {
+        return mtp;
     }
 
     // ------------------------------------------------------------------ structure
@@ -195,6 +280,8 @@ public final class CausalLM {
         List<Parameter> ps = new ArrayList<>();
         ps.add(embed);
         for (DecoderLayer l : layers) ps.addAll(l.parameters());
+        for (DeepseekV3Layer l : dsLayers) ps.addAll(l.parameters());
+        for (MtpModule md : mtp) ps.addAll(md.parameters());
         ps.add(norm);
         if (lmHead != null) ps.add(lmHead);
         return ps;
@@ -215,6 +302,8 @@ public final class CausalLM {
                 throw new IllegalArgumentException("copyWeightsFrom: parameter " + a.get(i).name() + " does not match " + b.get(i).name());
             a.get(i).copyFrom(b.get(i).data());
         }
+        List<Parameter> ba = buffers(), bb = other.buffers();
+        for (int i = 0; i < ba.size(); i++) ba.get(i).copyFrom(bb.get(i).data());
     }
 
     /** A deep copy (same config, copied weights). */
@@ -315,6 +404,16 @@ public final class CausalLM {
             throw new IllegalArgumentException("forward: keyMask has " + keyMask.length + " entries, expected " + n);
         Tensor x = F.embedding(embed, ids, B, T);
         boolean ckpt = gradientCheckpointing && Grad.isEnabled() && sink == null;
+        if (!dsLayers.isEmpty()) {
+            if (sink != null) throw new UnsupportedOperationException("forward: a KvSink (Llama/Qwen KV-cache prefill) does not apply to DeepSeek-V3");
+            lastPreNorm = null;
+            for (DeepseekV3Layer layer : dsLayers) {
+                // checkpointing recomputes the whole block in backward, the MLA up-projections included
+                x = ckpt ? Checkpoint.run(h -> layer.forward(h, B, T, pos, keyMask, rope), x) : layer.forward(x, B, T, pos, keyMask, rope);
+            }
+            if (!mtp.isEmpty()) lastPreNorm = x;
+            return F.rmsNorm(x, norm, (float) config.rmsEps());
+        }
         for (DecoderLayer layer : layers) {
             if (ckpt) {
                 x = Checkpoint.run(h -> layer.forward(h, B, T, pos, keyMask, rope, null), x);
