@@ -74,7 +74,7 @@ class DeepseekV3CheckpointTest {
         assertEquals(64, c.ropeScaling().originalMaxPositionEmbeddings());
         assertEquals(new HfModelConfig.Yarn(1.0, 0.8, 32, 1, Double.NaN), c.ropeScaling().yarn());
         ModelConfig mc = ModelConfig.fromHf(c, Path.of("config.json"));
-        assertEquals(DeepseekV3TorchTest.qloraYarnMtp(), mc, "the same model as the test config built in code");
+        assertEquals(DeepseekV3TestModels.qloraYarnMtp(), mc, "the same model as the test config built in code");
 
         ObjectNode plain = v3Config();
         plain.putNull("q_lora_rank");
@@ -147,8 +147,8 @@ class DeepseekV3CheckpointTest {
 
     @Test
     void f32RoundTripKeepsMtpModulesAndCorrectionBias() throws IOException {
-        ModelConfig cfg = DeepseekV3TorchTest.qloraYarnMtp();
-        CausalLM m = DeepseekV3TorchTest.model(cfg, 5);
+        ModelConfig cfg = DeepseekV3TestModels.qloraYarnMtp();
+        CausalLM m = DeepseekV3TestModels.model(cfg, 5);
         Path dir = tmp.resolve("f32");
         m.save(dir, DType.F32);
         Map<String, float[]> files = tensors(dir);
@@ -177,8 +177,8 @@ class DeepseekV3CheckpointTest {
 
     @Test
     void bf16CheckpointLogprobsMatchTheReference() throws IOException {
-        for (ModelConfig cfg : List.of(DeepseekV3TorchTest.qloraYarnMtp(), DeepseekV3TorchTest.plainQ())) {
-            CausalLM m = DeepseekV3TorchTest.model(cfg, 7);
+        for (ModelConfig cfg : List.of(DeepseekV3TestModels.qloraYarnMtp(), DeepseekV3TestModels.plainQ())) {
+            CausalLM m = DeepseekV3TestModels.model(cfg, 7);
             Path dir = tmp.resolve("bf16-" + cfg.deepseek().hasQLora());
             m.save(dir, DType.BF16);
             CausalLM back = CausalLM.load(dir);
@@ -199,7 +199,7 @@ class DeepseekV3CheckpointTest {
 
     @Test
     void mtpCopiesAreRequiredAndMustEqualTheMainTensors() throws IOException {
-        CausalLM m = DeepseekV3TorchTest.model(DeepseekV3TorchTest.qloraYarnMtp(), 8);
+        CausalLM m = DeepseekV3TestModels.model(DeepseekV3TestModels.qloraYarnMtp(), 8);
         Path dir = tmp.resolve("bad");
         List<NamedTensor> ts = new ArrayList<>();
         for (NamedTensor t : m.namedTensors()) {
