@@ -20,9 +20,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
@@ -129,7 +131,7 @@ public final class CausalLM {
                         + " but config.json implies " + Arrays.toString(b.shape()));
             b.copyFrom(ck.load(b.name()));
         }
-        java.util.Set<String> mtpCopies = new java.util.HashSet<>();
+        Set<String> mtpCopies = new HashSet<>();
         for (MtpModule md : m.mtp) {
             m.checkTiedCopy(ck, md.embedCopyName(), m.embed);
             m.checkTiedCopy(ck, md.headCopyName(), m.lmHeadWeight());
@@ -215,8 +217,8 @@ public final class CausalLM {
         return bs;
     }
 
-    private java.util.Set<String> bufferNames() {
-        java.util.Set<String> s = new java.util.HashSet<>();
+    private Set<String> bufferNames() {
+        Set<String> s = new HashSet<>();
         for (Parameter b : buffers()) s.add(b.name());
         return s;
     }
@@ -456,6 +458,11 @@ public final class CausalLM {
         if (targets.length != B * T)
             throw new IllegalArgumentException("scoreTokens: targets has " + targets.length + " entries, expected B*T = " + B * T);
         Tensor h = forwardHidden(ids, B, T, positions, keyMask).reshape(B * T, config.hiddenSize());
+        return scoreHidden(h, targets, B, T, temperature, withEntropy);
+    }
+
+    /** {@link #scoreTokens} of final hidden states h [B·T, C] (after the final norm). */
+    private TokenScores scoreHidden(Tensor h, int[] targets, int B, int T, float temperature, boolean withEntropy) {
         if (h.isOnDevice()) {
             // the device's fused lm-head ops, one per score (each its own [N, V] scratch, see F); the
             // entropy is 0 where the target is negative (the host form scores every row's entropy)
@@ -467,6 +474,117 @@ public final class CausalLM {
         Tensor lp = F.slice(both, 1, 0, 1).reshape(B, T);
         Tensor ent = withEntropy ? F.slice(both, 1, 1, 2).reshape(B, T) : null;
         return new TokenScores(lp, ent);
+    }
+
+    // ------------------------------------------------------------------ DeepSeek-V3: MTP and MoE balancing
+
+    /**
+     * Teacher-forced scores of the main model and of every MTP module (DeepSeek-V3 with
+     * num_nextn_predict_layers &gt; 0). Module d (0-based) sees at position i the previous depth's
+     * hidden state and the embedding of token i+d+1 (ids shifted left by d+1 within each row, 0 past
+     * the end), and is scored on targets[i+d+1] (the token i+d+2; −1 past the end or where the main
+     * target is −1), so with right padding no position reads another row. Differentiable.
+     */
+    public MtpScores scoreTokensWithMtp(Batch batch) {
+        int B = batch.B(), T = batch.T(), C = config.hiddenSize();
+        int[] ids = batch.ids(), targets = batch.targets();
+        int[] pos = batch.positions();
+        Tensor h = forwardHidden(ids, B, T, batch.positions(), batch.keyMask());
+        TokenScores main = scoreHidden(h.reshape(B * T, C), targets, B, T, 1f, false);
+        Tensor prev = lastPreNorm;
+        List<Tensor> depth = new ArrayList<>();
+        for (int d = 0; d < mtp.size(); d++) {
+            int shift = d + 1;
+            int[] nextIds = new int[B * T], tgt = new int[B * T];
+            for (int b = 0; b < B; b++) {
+                for (int t = 0; t < T; t++) {
+                    int src = t + shift;
+                    nextIds[b * T + t] = src < T ? ids[b * T + src] : 0;
+                    tgt[b * T + t] = src < T ? targets[b * T + src] : -1;
+                }
+            }
+            MtpModule md = mtp.get(d);
+            Tensor out = md.forward(prev, F.embedding(embed, nextIds, B, T), B, T, pos, batch.keyMask(), rope);
+            depth.add(scoreHidden(md.headInput(out).reshape(B * T, C), tgt, B, T, 1f, false).logprobs());
+            prev = out;
+        }
+        return new MtpScores(main, depth);
+    }
+
+    /** Scores of the main model and of each MTP depth ([B, T] log-probs, 0 where the target is −1). */
+    public record MtpScores(TokenScores main, List<Tensor> mtpLogprobs) {}
+
+    /** True when some layer is a DeepSeekMoE block. */
+    public boolean hasMoe() {
+        return !buffers().isEmpty();
+    }
+
+    private List<DeepseekMoe> moeBlocks() {
+        List<DeepseekMoe> out = new ArrayList<>();
+        for (DeepseekV3Layer l : allDeepseekLayers()) if (l.moe() != null) out.add(l.moe());
+        return out;
+    }
+
+    /**
+     * The sum of the MoE layers' sequence-wise balance losses of the forwards since the last call
+     * (aux_loss_alpha &gt; 0 and grad on), or null when there is none. Clears them.
+     */
+    public Tensor takeMoeAuxLoss() {
+        Tensor sum = null;
+        for (DeepseekMoe m : moeBlocks()) {
+            Tensor a = m.takeAuxLoss();
+            if (a != null) sum = sum == null ? a : F.add(sum, a);
+        }
+        return sum;
+    }
+
+    /**
+     * Expert load of the training forwards since the last call, and DeepSeek-V3's auxiliary-loss-free
+     * balancing: every routed expert's correction bias moves by −γ·sign(load − mean load) of its layer
+     * (γ = {@code biasUpdateSpeed}; 0 only measures). No gradient is involved. Clears the counts.
+     * Ratios are over all MoE layers' experts (worst layer for max, best for min); NaN without MoE layers
+     * or without counted tokens.
+     */
+    public MoeBalance updateExpertBias(double biasUpdateSpeed) {
+        double maxOver = Double.NaN, minOver = Double.NaN, absSum = 0;
+        long assigned = 0, expected = 0;
+        int biases = 0;
+        for (DeepseekMoe m : moeBlocks()) {
+            long[] load = m.load();
+            long total = 0;
+            for (long l : load) total += l;
+            if (total > 0) {
+                double mean = (double) total / load.length;
+                float[] b = m.bias.data();
+                for (int e = 0; e < load.length; e++) {
+                    b[e] -= (float) (biasUpdateSpeed * Math.signum(load[e] - mean));
+                    double r = load[e] / mean;
+                    maxOver = Double.isNaN(maxOver) ? r : Math.max(maxOver, r);
+                    minOver = Double.isNaN(minOver) ? r : Math.min(minOver, r);
+                }
+            }
+            assigned += total;
+            expected += m.tokens() * config.deepseek().numExpertsPerTok();   // no capacity limit: every token gets its k experts
+            for (float v : m.bias.data()) absSum += Math.abs(v);
+            biases += load.length;
+            m.resetLoad();
+        }
+        return new MoeBalance(maxOver, minOver, biases == 0 ? Double.NaN : absSum / biases, expected - assigned);
+    }
+
+    /**
+     * DeepSeekMoE balance metrics: {@code moe/load_max_over_mean}, {@code moe/load_min_over_mean},
+     * {@code moe/bias_abs_mean} and {@code moe/dropped_tokens} (always 0: no capacity factor).
+     */
+    public record MoeBalance(double loadMaxOverMean, double loadMinOverMean, double biasAbsMean, long droppedTokens) {
+        public Map<String, Object> metrics() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("moe/load_max_over_mean", loadMaxOverMean);
+            m.put("moe/load_min_over_mean", loadMinOverMean);
+            m.put("moe/bias_abs_mean", biasAbsMean);
+            m.put("moe/dropped_tokens", droppedTokens);
+            return m;
+        }
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.random.RandomGenerator;
 
@@ -34,6 +35,7 @@ final class DeepseekMoe {
     final List<SwiGluMlp> experts = new ArrayList<>();
     final SwiGluMlp shared;
     private final long[] load;
+    private long tokens;       // real tokens routed since the last reset (each should add k to the loads)
     private Tensor auxLoss;
 
     DeepseekMoe(ModelConfig c, String prefix, RandomGenerator rng, float std) {
@@ -59,6 +61,15 @@ final class DeepseekMoe {
 
     long[] load() {
         return load;
+    }
+
+    long tokens() {
+        return tokens;
+    }
+
+    void resetLoad() {
+        Arrays.fill(load, 0);
+        tokens = 0;
     }
 
     /** The sequence-wise balance loss of the last training forward (null if none), cleared. */
@@ -103,6 +114,7 @@ final class DeepseekMoe {
 
         if (Grad.isEnabled()) {
             for (int i = 0; i < N * K; i++) if (keyMask == null || keyMask[i / K] != 0) load[idx[i]]++;
+            for (int n = 0; n < N; n++) if (keyMask == null || keyMask[n] != 0) tokens++;
             if (d.auxLossAlpha() > 0) auxLoss = sequenceBalanceLoss(scores, idx, B, T, keyMask);
         }
         return out.reshape(B, T, C);
