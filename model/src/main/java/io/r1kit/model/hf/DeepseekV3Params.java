@@ -70,6 +70,22 @@ public record DeepseekV3Params(
         if (!(auxLossAlpha >= 0)) throw new IllegalArgumentException("aux_loss_alpha must be >= 0, got " + auxLossAlpha);
     }
 
+    /**
+     * Small defaults for a model trained from scratch (r1kit's {@code model.scratch.family: deepseek_v3}),
+     * scaled from the width: per-head size dh = hidden / heads split into qk_nope = qk_rope = dh/2
+     * and v_head_dim = dh, kv_lora_rank = hidden/2, q_lora_rank = 3·hidden/4, 8 routed experts of
+     * width intermediate/4 in 4 groups (2 kept), top-2, 1 shared expert, routed_scaling_factor 1,
+     * normalised weights, the first layer dense, one MTP module, interleaved RoPE.
+     */
+    public static DeepseekV3Params smallDefaults(int hidden, int heads, int intermediate) {
+        if (heads <= 0 || hidden % heads != 0 || (hidden / heads) % 4 != 0)
+            throw new IllegalArgumentException("deepseek_v3 scratch model: hidden_size / num_heads must be a multiple of 4, got "
+                    + hidden + " / " + heads);
+        int dh = hidden / heads;
+        int moeWidth = Math.max(8, (intermediate / 4 + 7) / 8 * 8);
+        return new DeepseekV3Params(3 * hidden / 4, hidden / 2, dh / 2, dh / 2, dh, true, 8, 1, 2, 4, 2, 1.0, true, 1, moeWidth, 1, 0);
+    }
+
     private static void pos(String key, int v) {
         if (v <= 0) throw new IllegalArgumentException(key + " must be > 0, got " + v);
     }
