@@ -63,6 +63,10 @@ import java.util.Map;
  * @param appendEos                 append the tokenizer's EOS after each completion / document, so the model learns to stop. Default true.
  * @param gradientCheckpointing     recompute each block in backward instead of keeping its activations. Default false.
  * @param maxNonFiniteSteps         consecutive steps with a NaN/Inf loss or gradient (skipped, no update) before the run stops. Default 3.
+ * @param biasUpdateSpeed           DeepSeekMoE models: after each step every routed expert's correction bias moves by
+ *                                  −γ·sign(load − mean load) (auxiliary-loss-free balancing); 0 = off. Default 0.001 (V3).
+ * @param mtpLossWeight             DeepSeek-V3 models with MTP modules: λ of the multi-token-prediction loss, added as
+ *                                  λ/D · Σ_d (MTP depth d's loss); 0 = off. Default 0.3 (V3's first phase).
  */
 public record SftConfig(
         Double learningRate,
@@ -96,7 +100,9 @@ public record SftConfig(
         Boolean addSpecialTokens,
         Boolean appendEos,
         Boolean gradientCheckpointing,
-        Integer maxNonFiniteSteps) {
+        Integer maxNonFiniteSteps,
+        Double biasUpdateSpeed,
+        Double mtpLossWeight) {
 
     /** {@code lr_scheduler}: shape of the learning rate after the linear warm-up. */
     public enum LrScheduler {
@@ -146,6 +152,8 @@ public record SftConfig(
         appendEos = or(appendEos, true);
         gradientCheckpointing = or(gradientCheckpointing, false);
         maxNonFiniteSteps = or(maxNonFiniteSteps, 3);
+        biasUpdateSpeed = or(biasUpdateSpeed, 0.001);
+        mtpLossWeight = or(mtpLossWeight, 0.3);
 
         require(learningRate >= 0 && Double.isFinite(learningRate), "learning_rate must be ≥ 0, got " + learningRate);
         require(numTrainEpochs >= 1, "num_train_epochs must be ≥ 1, got " + numTrainEpochs);
@@ -171,6 +179,8 @@ public record SftConfig(
         require(loggingSteps >= 1, "logging_steps must be ≥ 1, got " + loggingSteps);
         require(!template.isBlank(), "template must not be empty");
         require(maxNonFiniteSteps >= 1, "max_non_finite_steps must be ≥ 1, got " + maxNonFiniteSteps);
+        require(biasUpdateSpeed >= 0 && Double.isFinite(biasUpdateSpeed), "bias_update_speed must be ≥ 0, got " + biasUpdateSpeed);
+        require(mtpLossWeight >= 0 && Double.isFinite(mtpLossWeight), "mtp_loss_weight must be ≥ 0, got " + mtpLossWeight);
     }
 
     /** Every default. */

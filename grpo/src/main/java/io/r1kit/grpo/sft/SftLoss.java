@@ -79,6 +79,26 @@ public final class SftLoss {
     }
 
     /**
+     * {@link #loss} plus, for a DeepSeek-V3 model, λ/D · Σ_d −Σ log p_d(target) / normalizer over its D
+     * MTP modules (same normaliser as the main loss, so λ weighs them against it) and the MoE layers'
+     * sequence-wise balance loss (aux_loss_alpha &gt; 0) scaled by {@code rowShare}, this pass's share
+     * of the step's rows. Equal to {@link #loss} for every other model or with λ = 0.
+     */
+    public static Tensor loss(CausalLM model, Batch batch, double normalizer, double mtpLossWeight, double rowShare) {
+        Tensor total;
+        if (model.mtpModules().isEmpty() || mtpLossWeight == 0) {
+            total = loss(model, batch, normalizer);
+        } else {
+            CausalLM.MtpScores s = model.scoreTokensWithMtp(batch);
+            total = F.scale(F.sum(s.main().logprobs()), (float) (-1.0 / normalizer));
+            int D = s.mtpLogprobs().size();
+            for (Tensor lp : s.mtpLogprobs()) total = F.add(total, F.scale(F.sum(lp), (float) (-mtpLossWeight / D / normalizer)));
+        }
+        Tensor aux = model.takeMoeAuxLoss();
+        return aux == null ? total : F.add(total, F.scale(aux, (float) rowShare));
+    }
+
+    /**
      * The same loss from materialised logits [B, T, V] (for small vocabularies and for tests that
      * look at the gradient w.r.t. the logits).
      */

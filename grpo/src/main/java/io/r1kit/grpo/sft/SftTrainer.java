@@ -273,7 +273,8 @@ public final class SftTrainer {
                 long lossTokens = SftLoss.lossTokens(stepEx);
                 double loss = 0;
                 for (List<EncodedExample> chunk : SftLoss.chunks(stepEx, cfg.forwardTokenBudget())) {
-                    Tensor l = SftLoss.loss(model, SftLoss.batch(chunk), lossTokens);
+                    Tensor l = SftLoss.loss(model, SftLoss.batch(chunk), lossTokens, cfg.mtpLossWeight(),
+                            (double) chunk.size() / stepEx.size());
                     loss += l.item("sft loss");
                     l.backward();
                 }
@@ -292,6 +293,7 @@ public final class SftTrainer {
                     opt.setLr(lr);
                     opt.step();
                     opt.zeroGrad();
+                    if (model.hasMoe()) p.lastMoe = model.updateExpertBias(cfg.biasUpdateSpeed());
                     p.nonFiniteStreak = 0;
                     p.windowLoss += loss;
                     p.windowSteps++;
@@ -312,6 +314,7 @@ public final class SftTrainer {
                     m.put("grad_norm", p.lastGradNorm);
                     m.put("num_tokens", p.numTokens);
                     m.put("tokens_per_second", p.windowNanos == 0 ? 0.0 : p.windowTokens * 1e9 / p.windowNanos);
+                    if (p.lastMoe != null) m.putAll(p.lastMoe.metrics());
                     if (metrics != null) metrics.write(m);
                     log.accept(MetricsLog.toJson(m));
                     p.lastTrainLoss = (Double) m.get("loss");
@@ -420,6 +423,7 @@ public final class SftTrainer {
         long windowSteps, windowTokens, windowNanos;
         double lastGradNorm = Double.NaN, lastTrainLoss = Double.NaN, lastTokensPerSecond = Double.NaN;
         float lastLr;
+        CausalLM.MoeBalance lastMoe;        // DeepSeekMoE balance of the last step (logged, not checkpointed)
     }
 
     private void save(CheckpointStore store, AdamW opt, Progress p) {

@@ -20,9 +20,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
@@ -46,11 +48,14 @@ public final class CausalLM {
     private final Path sourceDir;            // where it was loaded from (tokenizer files), or null
     private JsonNode generationConfigJson;   // generation_config.json as loaded, or null
     private final Parameter embed;
-    private final List<DecoderLayer> layers;
+    private final List<DecoderLayer> layers;          // Llama / Qwen blocks (empty for DeepSeek-V3)
+    private final List<DeepseekV3Layer> dsLayers;     // DeepSeek-V3 blocks (empty otherwise)
+    private final List<MtpModule> mtp;                // DeepSeek-V3 multi-token-prediction modules
     private final Parameter norm;
     private final Parameter lmHead;          // null when tied
     private final RopeTables rope;
     private boolean gradientCheckpointing;
+    private Tensor lastPreNorm;              // DeepSeek-V3 with MTP: the last forward's hidden state before model.norm
 
     private CausalLM(ModelConfig c, HfModelConfig hf, JsonNode json, Path dir, RandomGenerator rng) {
         this.config = c;
@@ -60,11 +65,21 @@ public final class CausalLM {
         float std = (float) c.initStd();
         this.embed = DecoderLayer.mat("model.embed_tokens.weight", rng, std, c.vocabSize(), c.hiddenSize());
         List<DecoderLayer> ls = new ArrayList<>();
-        for (int i = 0; i < c.numLayers(); i++) ls.add(new DecoderLayer(c, i, rng));
+        List<DeepseekV3Layer> ds = new ArrayList<>();
+        List<MtpModule> mt = new ArrayList<>();
+        for (int i = 0; i < c.numLayers(); i++) {
+            if (c.isDeepseekV3()) ds.add(new DeepseekV3Layer(c, i, rng)); else ls.add(new DecoderLayer(c, i, rng));
+        }
+        if (c.isDeepseekV3()) {
+            for (int d = 0; d < c.deepseek().numNextnPredictLayers(); d++) mt.add(new MtpModule(c, c.numLayers() + d, rng));
+        }
         this.layers = List.copyOf(ls);
+        this.dsLayers = List.copyOf(ds);
+        this.mtp = List.copyOf(mt);
         this.norm = DecoderLayer.ones("model.norm.weight", c.hiddenSize());
         this.lmHead = c.tieEmbeddings() ? null : DecoderLayer.mat("lm_head.weight", rng, std, c.vocabSize(), c.hiddenSize());
-        this.rope = RopeTables.build(c.headDim(), c.maxPositions(), c.ropeTheta(), c.ropeScaling());
+        this.rope = c.yarn() != null ? YarnRope.tables(c.headDim(), c.maxPositions(), c.ropeTheta(), c.yarn())
+                : RopeTables.build(c.headDim(), c.maxPositions(), c.ropeTheta(), c.ropeScaling());
     }
 
     /**
@@ -107,18 +122,52 @@ public final class CausalLM {
             }
             p.copyFrom(ck.load(p.name()));
         }
+        for (Parameter b : m.buffers()) {
+            // a checkpoint saved before any balancing may lack the correction bias: transformers then keeps its zeros
+            if (!ck.contains(b.name())) continue;
+            TensorInfo info = ck.info(b.name());
+            if (!Arrays.equals(info.shape(), b.shape()))
+                throw new CheckpointException(info.file(), b.name(), "has shape " + Arrays.toString(info.shape())
+                        + " but config.json implies " + Arrays.toString(b.shape()));
+            b.copyFrom(ck.load(b.name()));
+        }
+        Set<String> mtpCopies = new HashSet<>();
+        for (MtpModule md : m.mtp) {
+            m.checkTiedCopy(ck, md.embedCopyName(), m.embed);
+            m.checkTiedCopy(ck, md.headCopyName(), m.lmHeadWeight());
+            mtpCopies.add(md.embedCopyName());
+            mtpCopies.add(md.headCopyName());
+        }
         List<String> unexpected = new ArrayList<>();
         for (String n : ck.tensorNames()) {
-            if (named.containsKey(n) || n.endsWith("rotary_emb.inv_freq")) continue;
+            if (named.containsKey(n) || mtpCopies.contains(n) || n.endsWith("rotary_emb.inv_freq")) continue;
+            if (m.bufferNames().contains(n)) continue;
             if (c.tieEmbeddings() && n.equals("lm_head.weight")) continue;
             unexpected.add(n);
         }
         if (!unexpected.isEmpty()) {
             throw new CheckpointException(ck.dir(), unexpected.get(0), unexpected.size() + " tensor(s) not used by a "
                     + c.family().className() + " with this config.json: " + unexpected.subList(0, Math.min(5, unexpected.size()))
-                    + " (check tie_word_embeddings, attention_bias, mlp_bias, num_hidden_layers)");
+                    + " (check tie_word_embeddings, attention_bias, mlp_bias, num_hidden_layers, num_nextn_predict_layers)");
         }
         return m;
+    }
+
+    /**
+     * An MTP module's copy of the embedding or lm_head: required, with the main tensor's shape and
+     * values (DeepSeek-V3 shares them; r1kit ties them, so a differing copy could not be kept).
+     */
+    private void checkTiedCopy(HfCheckpoint ck, String name, Parameter main) throws IOException {
+        if (!ck.contains(name))
+            throw new CheckpointException(ck.dir(), name, "tensor is missing: an MTP module stores its copy of "
+                    + (main == embed ? "model.embed_tokens.weight" : "lm_head.weight"));
+        TensorInfo info = ck.info(name);
+        if (!Arrays.equals(info.shape(), main.shape()))
+            throw new CheckpointException(info.file(), name, "has shape " + Arrays.toString(info.shape()) + ", expected "
+                    + Arrays.toString(main.shape()) + " (a copy of " + main.name() + ")");
+        if (!Arrays.equals(ck.load(name), main.data()))
+            throw new CheckpointException(info.file(), name, "differs from " + main.name()
+                    + ": r1kit ties an MTP module's embedding and head to the main model's, as DeepSeek-V3 shares them");
     }
 
     /**
@@ -150,7 +199,45 @@ public final class CausalLM {
     public List<NamedTensor> namedTensors() {
         List<NamedTensor> out = new ArrayList<>();
         for (Parameter p : parameters()) out.add(new NamedTensor(p.name(), p.shape(), p.data()));
+        for (Parameter b : buffers()) out.add(new NamedTensor(b.name(), b.shape(), b.data()));
+        for (MtpModule md : mtp) {
+            out.add(new NamedTensor(md.embedCopyName(), embed.shape(), embed.data()));
+            out.add(new NamedTensor(md.headCopyName(), lmHeadWeight().shape(), lmHeadWeight().data()));
+        }
         return out;
+    }
+
+    /**
+     * Saved, loaded and copied but not trained: the routers' e_score_correction_bias of a
+     * DeepSeek-V3 model (moved only by {@link #updateExpertBias}); always on the host.
+     */
+    public List<Parameter> buffers() {
+        List<Parameter> bs = new ArrayList<>();
+        for (DeepseekV3Layer l : allDeepseekLayers()) if (l.expertBias() != null) bs.add(l.expertBias());
+        return bs;
+    }
+
+    private Set<String> bufferNames() {
+        Set<String> s = new HashSet<>();
+        for (Parameter b : buffers()) s.add(b.name());
+        return s;
+    }
+
+    /** The DeepSeek-V3 blocks, MTP modules' blocks after the main ones. */
+    private List<DeepseekV3Layer> allDeepseekLayers() {
+        List<DeepseekV3Layer> all = new ArrayList<>(dsLayers);
+        for (MtpModule md : mtp) all.add(md.block());
+        return all;
+    }
+
+    /** DeepSeek-V3 blocks (empty for the other families). */
+    public List<DeepseekV3Layer> deepseekLayers() {
+        return dsLayers;
+    }
+
+    /** DeepSeek-V3 multi-token-prediction modules (empty when the config has none). */
+    public List<MtpModule> mtpModules() {
+        return mtp;
     }
 
     // ------------------------------------------------------------------ structure
@@ -195,6 +282,8 @@ public final class CausalLM {
         List<Parameter> ps = new ArrayList<>();
         ps.add(embed);
         for (DecoderLayer l : layers) ps.addAll(l.parameters());
+        for (DeepseekV3Layer l : dsLayers) ps.addAll(l.parameters());
+        for (MtpModule md : mtp) ps.addAll(md.parameters());
         ps.add(norm);
         if (lmHead != null) ps.add(lmHead);
         return ps;
@@ -215,6 +304,8 @@ public final class CausalLM {
                 throw new IllegalArgumentException("copyWeightsFrom: parameter " + a.get(i).name() + " does not match " + b.get(i).name());
             a.get(i).copyFrom(b.get(i).data());
         }
+        List<Parameter> ba = buffers(), bb = other.buffers();
+        for (int i = 0; i < ba.size(); i++) ba.get(i).copyFrom(bb.get(i).data());
     }
 
     /** A deep copy (same config, copied weights). */
@@ -315,6 +406,16 @@ public final class CausalLM {
             throw new IllegalArgumentException("forward: keyMask has " + keyMask.length + " entries, expected " + n);
         Tensor x = F.embedding(embed, ids, B, T);
         boolean ckpt = gradientCheckpointing && Grad.isEnabled() && sink == null;
+        if (!dsLayers.isEmpty()) {
+            if (sink != null) throw new UnsupportedOperationException("forward: a KvSink (Llama/Qwen KV-cache prefill) does not apply to DeepSeek-V3");
+            lastPreNorm = null;
+            for (DeepseekV3Layer layer : dsLayers) {
+                // checkpointing recomputes the whole block in backward, the MLA up-projections included
+                x = ckpt ? Checkpoint.run(h -> layer.forward(h, B, T, pos, keyMask, rope), x) : layer.forward(x, B, T, pos, keyMask, rope);
+            }
+            if (!mtp.isEmpty()) lastPreNorm = x;
+            return F.rmsNorm(x, norm, (float) config.rmsEps());
+        }
         for (DecoderLayer layer : layers) {
             if (ckpt) {
                 x = Checkpoint.run(h -> layer.forward(h, B, T, pos, keyMask, rope, null), x);
@@ -357,6 +458,11 @@ public final class CausalLM {
         if (targets.length != B * T)
             throw new IllegalArgumentException("scoreTokens: targets has " + targets.length + " entries, expected B*T = " + B * T);
         Tensor h = forwardHidden(ids, B, T, positions, keyMask).reshape(B * T, config.hiddenSize());
+        return scoreHidden(h, targets, B, T, temperature, withEntropy);
+    }
+
+    /** {@link #scoreTokens} of final hidden states h [B·T, C] (after the final norm). */
+    private TokenScores scoreHidden(Tensor h, int[] targets, int B, int T, float temperature, boolean withEntropy) {
         if (h.isOnDevice()) {
             // the device's fused lm-head ops, one per score (each its own [N, V] scratch, see F); the
             // entropy is 0 where the target is negative (the host form scores every row's entropy)
@@ -368,6 +474,117 @@ public final class CausalLM {
         Tensor lp = F.slice(both, 1, 0, 1).reshape(B, T);
         Tensor ent = withEntropy ? F.slice(both, 1, 1, 2).reshape(B, T) : null;
         return new TokenScores(lp, ent);
+    }
+
+    // ------------------------------------------------------------------ DeepSeek-V3: MTP and MoE balancing
+
+    /**
+     * Teacher-forced scores of the main model and of every MTP module (DeepSeek-V3 with
+     * num_nextn_predict_layers &gt; 0). Module d (0-based) sees at position i the previous depth's
+     * hidden state and the embedding of token i+d+1 (ids shifted left by d+1 within each row, 0 past
+     * the end), and is scored on targets[i+d+1] (the token i+d+2; −1 past the end or where the main
+     * target is −1), so with right padding no position reads another row. Differentiable.
+     */
+    public MtpScores scoreTokensWithMtp(Batch batch) {
+        int B = batch.B(), T = batch.T(), C = config.hiddenSize();
+        int[] ids = batch.ids(), targets = batch.targets();
+        int[] pos = batch.positions();
+        Tensor h = forwardHidden(ids, B, T, batch.positions(), batch.keyMask());
+        TokenScores main = scoreHidden(h.reshape(B * T, C), targets, B, T, 1f, false);
+        Tensor prev = lastPreNorm;
+        List<Tensor> depth = new ArrayList<>();
+        for (int d = 0; d < mtp.size(); d++) {
+            int shift = d + 1;
+            int[] nextIds = new int[B * T], tgt = new int[B * T];
+            for (int b = 0; b < B; b++) {
+                for (int t = 0; t < T; t++) {
+                    int src = t + shift;
+                    nextIds[b * T + t] = src < T ? ids[b * T + src] : 0;
+                    tgt[b * T + t] = src < T ? targets[b * T + src] : -1;
+                }
+            }
+            MtpModule md = mtp.get(d);
+            Tensor out = md.forward(prev, F.embedding(embed, nextIds, B, T), B, T, pos, batch.keyMask(), rope);
+            depth.add(scoreHidden(md.headInput(out).reshape(B * T, C), tgt, B, T, 1f, false).logprobs());
+            prev = out;
+        }
+        return new MtpScores(main, depth);
+    }
+
+    /** Scores of the main model and of each MTP depth ([B, T] log-probs, 0 where the target is −1). */
+    public record MtpScores(TokenScores main, List<Tensor> mtpLogprobs) {}
+
+    /** True when some layer is a DeepSeekMoE block. */
+    public boolean hasMoe() {
+        return !buffers().isEmpty();
+    }
+
+    private List<DeepseekMoe> moeBlocks() {
+        List<DeepseekMoe> out = new ArrayList<>();
+        for (DeepseekV3Layer l : allDeepseekLayers()) if (l.moe() != null) out.add(l.moe());
+        return out;
+    }
+
+    /**
+     * The sum of the MoE layers' sequence-wise balance losses of the forwards since the last call
+     * (aux_loss_alpha &gt; 0 and grad on), or null when there is none. Clears them.
+     */
+    public Tensor takeMoeAuxLoss() {
+        Tensor sum = null;
+        for (DeepseekMoe m : moeBlocks()) {
+            Tensor a = m.takeAuxLoss();
+            if (a != null) sum = sum == null ? a : F.add(sum, a);
+        }
+        return sum;
+    }
+
+    /**
+     * Expert load of the training forwards since the last call, and DeepSeek-V3's auxiliary-loss-free
+     * balancing: every routed expert's correction bias moves by −γ·sign(load − mean load) of its layer
+     * (γ = {@code biasUpdateSpeed}; 0 only measures). No gradient is involved. Clears the counts.
+     * Ratios are over all MoE layers' experts (worst layer for max, best for min); NaN without MoE layers
+     * or without counted tokens.
+     */
+    public MoeBalance updateExpertBias(double biasUpdateSpeed) {
+        double maxOver = Double.NaN, minOver = Double.NaN, absSum = 0;
+        long assigned = 0, expected = 0;
+        int biases = 0;
+        for (DeepseekMoe m : moeBlocks()) {
+            long[] load = m.load();
+            long total = 0;
+            for (long l : load) total += l;
+            if (total > 0) {
+                double mean = (double) total / load.length;
+                float[] b = m.bias.data();
+                for (int e = 0; e < load.length; e++) {
+                    b[e] -= (float) (biasUpdateSpeed * Math.signum(load[e] - mean));
+                    double r = load[e] / mean;
+                    maxOver = Double.isNaN(maxOver) ? r : Math.max(maxOver, r);
+                    minOver = Double.isNaN(minOver) ? r : Math.min(minOver, r);
+                }
+            }
+            assigned += total;
+            expected += m.tokens() * config.deepseek().numExpertsPerTok();   // no capacity limit: every token gets its k experts
+            for (float v : m.bias.data()) absSum += Math.abs(v);
+            biases += load.length;
+            m.resetLoad();
+        }
+        return new MoeBalance(maxOver, minOver, biases == 0 ? Double.NaN : absSum / biases, expected - assigned);
+    }
+
+    /**
+     * DeepSeekMoE balance metrics: {@code moe/load_max_over_mean}, {@code moe/load_min_over_mean},
+     * {@code moe/bias_abs_mean} and {@code moe/dropped_tokens} (always 0: no capacity factor).
+     */
+    public record MoeBalance(double loadMaxOverMean, double loadMinOverMean, double biasAbsMean, long droppedTokens) {
+        public Map<String, Object> metrics() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("moe/load_max_over_mean", loadMaxOverMean);
+            m.put("moe/load_min_over_mean", loadMinOverMean);
+            m.put("moe/bias_abs_mean", biasAbsMean);
+            m.put("moe/dropped_tokens", droppedTokens);
+            return m;
+        }
     }
 
     @Override

@@ -157,6 +157,23 @@ public final class RopeTables {
         return inv;
     }
 
+    /**
+     * Tables from given inverse frequencies, cos and sin multiplied by {@code attentionFactor}
+     * (transformers' {@code attention_scaling}, not 1 for yarn): cos[p, i] = cos(p·inv[i])·factor.
+     */
+    public static RopeTables fromInverseFrequencies(int maxPos, double[] invFreq, double attentionFactor) {
+        int half = invFreq.length, headDim = 2 * half;
+        float[] cos = new float[maxPos * half], sin = new float[maxPos * half];
+        for (int p = 0; p < maxPos; p++) {
+            for (int i = 0; i < half; i++) {
+                double angle = p * invFreq[i];
+                cos[p * half + i] = (float) (Math.cos(angle) * attentionFactor);
+                sin[p * half + i] = (float) (Math.sin(angle) * attentionFactor);
+            }
+        }
+        return new RopeTables(headDim, maxPos, cos, sin);
+    }
+
     public int headDim() { return headDim; }
 
     public int maxPos() { return maxPos; }

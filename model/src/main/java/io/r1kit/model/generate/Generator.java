@@ -5,6 +5,7 @@ import io.r1kit.model.arch.ModelConfig;
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.backend.Backend;
 import io.r1kit.model.backend.Parallel;
+import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Tensor;
 import io.r1kit.model.tokenizer.Tokenizer;
@@ -63,7 +64,7 @@ public final class Generator {
         this.model = model;
         // a device model decodes on its device (DeviceWave): per step only ids, positions and
         // uniforms go in and the sampled ids and log-probs come out
-        this.deviceForward = model.device() == null ? null : new DeviceForward(model);
+        this.deviceForward = model.device() == null || model.config().isDeepseekV3() ? null : new DeviceForward(model);
         this.stopDecoder = stopDecoder;
         this.textDecoder = textDecoder;
         Set<Integer> eos = new HashSet<>(model.hfConfig().eosTokenIds());
@@ -125,7 +126,7 @@ public final class Generator {
                 throw new IllegalArgumentException("generate: prompt " + i + " has " + p.length + " tokens, max_position_embeddings is "
                         + model.config().maxPositions());
         }
-        if (model.device() != (deviceForward == null ? null : deviceForward.dev))   // moved since construction: the other path would copy per op
+        if (!model.config().isDeepseekV3() && model.device() != (deviceForward == null ? null : deviceForward.dev))   // moved since construction: the other path would copy per op
             throw new IllegalStateException("generate: the model moved to " + (model.device() == null ? "the host" : model.device().name())
                     + " after this Generator was made; make a new Generator");
         Completion[] out = new Completion[prompts.size() * n];
@@ -140,6 +141,10 @@ public final class Generator {
     }
 
     private void runWave(List<int[]> prompts, int p0, int p1, int n, SamplingParams sp, Completion[] out) {
+        if (model.config().isDeepseekV3()) {
+            runWaveRecomputing(prompts, p0, p1, n, sp, out);
+            return;
+        }
         if (deviceForward != null) {
             int rows = (p1 - p0) * n;
             WaveRows res = new WaveRows(rows, sp, stopIds(sp), stopDecoder);
@@ -205,6 +210,60 @@ public final class Generator {
             if (M == 0) break;
             logits = step.step(cache, live, liveTok, M);
             firstStep = false;
+        }
+        res.writeTo(out, p0, n, textDecoder);
+    }
+
+    /**
+     * DeepSeek-V3's decode without a cache: every step runs the live rows' whole sequences (left
+     * padded, per-row positions, key mask) through {@link CausalLM#forwardHidden} and samples from the
+     * last position's logits, with the same per-row random streams and stop rules as the cached path.
+     * Quadratic in the length; it is the reference the MLA compressed cache must reproduce.
+     */
+    private void runWaveRecomputing(List<int[]> prompts, int p0, int p1, int n, SamplingParams sp, Completion[] out) {
+        ModelConfig c = model.config();
+        int V = c.vocabSize(), C = c.hiddenSize(), rows = (p1 - p0) * n;
+        WaveRows res = new WaveRows(rows, sp, stopIds(sp), stopDecoder);
+        SplittableRandom[] rng = rowRandoms(p0, rows, n, sp);
+        int[] cap = new int[rows];
+        List<Integer> live = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            cap[r] = Math.min(prompts.get(p0 + r / n).length + sp.maxNewTokens(), c.maxPositions());
+            live.add(r);
+        }
+        Sampler sampler = new Sampler(V);
+        while (!live.isEmpty()) {
+            int M = live.size(), T = 0;
+            int[][] seqs = new int[M][];
+            for (int i = 0; i < M; i++) {
+                int r = live.get(i);
+                int[] p = prompts.get(p0 + r / n);
+                int[] s = Arrays.copyOf(p, p.length + res.len[r]);
+                System.arraycopy(res.toks[r], 0, s, p.length, res.len[r]);
+                seqs[i] = s;
+                T = Math.max(T, s.length);
+            }
+            int[] ids = new int[M * T], pos = new int[M * T];
+            byte[] mask = new byte[M * T];
+            for (int i = 0; i < M; i++) {
+                int pad = T - seqs[i].length;
+                for (int t = pad; t < T; t++) {
+                    ids[i * T + t] = seqs[i][t - pad];
+                    pos[i * T + t] = t - pad;
+                    mask[i * T + t] = 1;
+                }
+            }
+            Tensor h = model.forwardHidden(ids, M, T, pos, mask).reshape(M * T, C);
+            int[] lastRows = new int[M];
+            for (int i = 0; i < M; i++) lastRows[i] = i * T + T - 1;
+            float[] logits = model.logits(F.indexSelect(h, lastRows)).toArray();
+            List<Integer> next = new ArrayList<>();
+            for (int i = 0; i < M; i++) {
+                int r = live.get(i);
+                res.toks[r][res.len[r]] = sampler.sample(logits, i * V, sp, rng[r], res.lps[r], res.len[r]);
+                if (!res.acceptAndFinish(r, seqs[i].length >= cap[r])) next.add(r);
+            }
+            live = next;
         }
         res.writeTo(out, p0, n, textDecoder);
     }

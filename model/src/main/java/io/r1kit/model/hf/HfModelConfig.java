@@ -40,6 +40,7 @@ import java.util.Locale;
  * @param padTokenId              padding id, or null
  * @param torchDtype              {@code torch_dtype} (or newer {@code dtype}) string, or null
  * @param initializerRange        std of the normal init used for models created from scratch
+ * @param deepseek                MLA / DeepSeekMoE / MTP keys of a {@code deepseek_v3} config, null for the other families
  */
 public record HfModelConfig(
         Architecture architecture,
@@ -63,13 +64,15 @@ public record HfModelConfig(
         List<Integer> eosTokenIds,
         Integer padTokenId,
         String torchDtype,
-        double initializerRange) {
+        double initializerRange,
+        DeepseekV3Params deepseek) {
 
     /** The model families r1kit implements, with their transformers class and model_type. */
     public enum Architecture {
         LLAMA("LlamaForCausalLM", "llama"),
         QWEN2("Qwen2ForCausalLM", "qwen2"),
-        QWEN3("Qwen3ForCausalLM", "qwen3");
+        QWEN3("Qwen3ForCausalLM", "qwen3"),
+        DEEPSEEK_V3("DeepseekV3ForCausalLM", "deepseek_v3");
 
         private final String className;
         private final String modelType;
@@ -106,14 +109,31 @@ public record HfModelConfig(
      * original_max_position_embeddings. Unused numbers are NaN / 0.
      */
     public record RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
-                              int originalMaxPositionEmbeddings) {
+                              int originalMaxPositionEmbeddings, Yarn yarn) {
 
         public static RopeScaling llama3(double factor, double lowFreqFactor, double highFreqFactor, int originalMax) {
-            return new RopeScaling("llama3", factor, lowFreqFactor, highFreqFactor, originalMax);
+            return new RopeScaling("llama3", factor, lowFreqFactor, highFreqFactor, originalMax, null);
         }
 
         public static RopeScaling linear(double factor) {
-            return new RopeScaling("linear", factor, Double.NaN, Double.NaN, 0);
+            return new RopeScaling("linear", factor, Double.NaN, Double.NaN, 0, null);
+        }
+
+        /** {@code rope_type: "yarn"}; originalMax 0 = max_position_embeddings (transformers' fallback). */
+        public static RopeScaling yarn(double factor, int originalMax, Yarn yarn) {
+            return new RopeScaling("yarn", factor, Double.NaN, Double.NaN, originalMax, yarn);
+        }
+    }
+
+    /**
+     * The optional keys of a yarn {@code rope_scaling} (transformers' {@code _compute_yarn_parameters}):
+     * {@code mscale} and {@code mscale_all_dim} (0 = absent: DeepSeek's attention-scale correction,
+     * which DeepseekV3Attention also applies to the softmax scale), {@code beta_fast} / {@code beta_slow}
+     * (defaults 32 / 1) and an explicit {@code attention_factor} (NaN = derived from the mscales).
+     */
+    public record Yarn(double mscale, double mscaleAllDim, double betaFast, double betaSlow, double attentionFactor) {
+        public static Yarn defaults() {
+            return new Yarn(0, 0, 32, 1, Double.NaN);
         }
     }
 
@@ -135,6 +155,18 @@ public record HfModelConfig(
         if (headDim % 2 != 0) throw new IllegalArgumentException("head_dim must be even for RoPE, got " + headDim);
         if (!(rmsNormEps > 0)) throw new IllegalArgumentException("rms_norm_eps must be > 0, got " + rmsNormEps);
         if (!(ropeTheta > 0)) throw new IllegalArgumentException("rope_theta must be > 0, got " + ropeTheta);
+        if ((architecture == Architecture.DEEPSEEK_V3) != (deepseek != null))
+            throw new IllegalArgumentException("the deepseek_v3 keys are given exactly for a " + Architecture.DEEPSEEK_V3.className());
+        if (deepseek != null) {
+            if (numKeyValueHeads != numAttentionHeads)
+                throw new IllegalArgumentException("num_key_value_heads (" + numKeyValueHeads + ") must equal num_attention_heads ("
+                        + numAttentionHeads + ") for deepseek_v3 (MLA up-projects a key and value per head)");
+            if (headDim != deepseek.qkRopeHeadDim())
+                throw new IllegalArgumentException("head_dim (" + headDim + ") must equal qk_rope_head_dim (" + deepseek.qkRopeHeadDim()
+                        + ") for deepseek_v3 (the RoPE tables' width)");
+            if (qkvBias || outputBias || mlpBias || qkNorm)
+                throw new IllegalArgumentException("deepseek_v3 with attention_bias / mlp_bias is not supported");
+        }
     }
 
     private static void requirePositive(String key, int v) {
@@ -151,7 +183,7 @@ public record HfModelConfig(
         return new HfModelConfig(arch, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim,
                 2048, 1e-6, arch == Architecture.LLAMA ? 10000.0 : 1_000_000.0, null, false,
                 arch == Architecture.QWEN2, false, false, arch == Architecture.QWEN3,
-                null, List.of(), null, "float32", 0.02);
+                null, List.of(), null, "float32", 0.02, null);
     }
 
     /** Query heads per key/value head. */
@@ -162,31 +194,31 @@ public record HfModelConfig(
     public HfModelConfig withTieWordEmbeddings(boolean tie) {
         return new HfModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
                 numKeyValueHeads, headDim, maxPositionEmbeddings, rmsNormEps, ropeTheta, ropeScaling, tie, qkvBias,
-                outputBias, mlpBias, qkNorm, bosTokenId, eosTokenIds, padTokenId, torchDtype, initializerRange);
+                outputBias, mlpBias, qkNorm, bosTokenId, eosTokenIds, padTokenId, torchDtype, initializerRange, deepseek);
     }
 
     public HfModelConfig withSpecialTokens(Integer bos, List<Integer> eos, Integer pad) {
         return new HfModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
                 numKeyValueHeads, headDim, maxPositionEmbeddings, rmsNormEps, ropeTheta, ropeScaling, tieWordEmbeddings,
-                qkvBias, outputBias, mlpBias, qkNorm, bos, eos, pad, torchDtype, initializerRange);
+                qkvBias, outputBias, mlpBias, qkNorm, bos, eos, pad, torchDtype, initializerRange, deepseek);
     }
 
     public HfModelConfig withRope(double theta, RopeScaling scaling, int maxPositions) {
         return new HfModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
                 numKeyValueHeads, headDim, maxPositions, rmsNormEps, theta, scaling, tieWordEmbeddings, qkvBias,
-                outputBias, mlpBias, qkNorm, bosTokenId, eosTokenIds, padTokenId, torchDtype, initializerRange);
+                outputBias, mlpBias, qkNorm, bosTokenId, eosTokenIds, padTokenId, torchDtype, initializerRange, deepseek);
     }
 
     public HfModelConfig withTorchDtype(String dtype) {
         return new HfModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
                 numKeyValueHeads, headDim, maxPositionEmbeddings, rmsNormEps, ropeTheta, ropeScaling, tieWordEmbeddings,
-                qkvBias, outputBias, mlpBias, qkNorm, bosTokenId, eosTokenIds, padTokenId, dtype, initializerRange);
+                qkvBias, outputBias, mlpBias, qkNorm, bosTokenId, eosTokenIds, padTokenId, dtype, initializerRange, deepseek);
     }
 
     public HfModelConfig withHeadDim(int dim) {
         return new HfModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
                 numKeyValueHeads, dim, maxPositionEmbeddings, rmsNormEps, ropeTheta, ropeScaling, tieWordEmbeddings,
-                qkvBias, outputBias, mlpBias, qkNorm, bosTokenId, eosTokenIds, padTokenId, torchDtype, initializerRange);
+                qkvBias, outputBias, mlpBias, qkNorm, bosTokenId, eosTokenIds, padTokenId, torchDtype, initializerRange, deepseek);
     }
 
     // ------------------------------------------------------------------ parsing
@@ -208,7 +240,14 @@ public record HfModelConfig(
         int kvHeads = optInt(root, "num_key_value_heads", heads, file);
         Integer hd = optIntOrNull(root, "head_dim", file);
         int headDim;
-        if (hd != null) {
+        DeepseekV3Params ds = arch == Architecture.DEEPSEEK_V3 ? deepseekParams(root, file) : null;
+        if (ds != null) {
+            // DeepseekV3Config sets head_dim = qk_rope_head_dim (the width its rotary embedding is built for)
+            if (hd != null && hd != ds.qkRopeHeadDim())
+                throw new CheckpointException(file, "head_dim", hd + " differs from qk_rope_head_dim " + ds.qkRopeHeadDim()
+                        + " (deepseek_v3 uses head_dim for the RoPE width)");
+            headDim = ds.qkRopeHeadDim();
+        } else if (hd != null) {
             headDim = hd;
         } else {
             if (heads <= 0 || hidden % heads != 0) {
@@ -217,7 +256,7 @@ public record HfModelConfig(
             }
             headDim = hidden / heads;
         }
-        int defaultMaxPos = arch == Architecture.LLAMA ? 2048 : 32768;
+        int defaultMaxPos = arch == Architecture.LLAMA ? 2048 : arch == Architecture.DEEPSEEK_V3 ? 4096 : 32768;
         int maxPos = optInt(root, "max_position_embeddings", defaultMaxPos, file);
         double eps = optDouble(root, "rms_norm_eps", 1e-6, file);
         double theta = optDouble(root, "rope_theta", 10000.0, file);
@@ -228,6 +267,13 @@ public record HfModelConfig(
         String act = optText(root, "hidden_act", "silu", file);
         if (!act.equals("silu")) {
             throw new CheckpointException(file, "hidden_act", "'" + act + "' is not supported (r1kit implements the SwiGLU MLP, 'silu')");
+        }
+        if (ds != null && (attnBias || mlpBias)) {
+            throw new CheckpointException(file, attnBias ? "attention_bias" : "mlp_bias", "biases are not supported for deepseek_v3");
+        }
+        if (ds != null && optInt(root, "num_key_value_heads", heads, file) != heads) {
+            throw new CheckpointException(file, "num_key_value_heads", "must equal num_attention_heads (" + heads
+                    + ") for deepseek_v3: MLA up-projects a key and a value for every head");
         }
         if (arch != Architecture.LLAMA && optBool(root, "use_sliding_window", false, file)) {
             throw new CheckpointException(file, "use_sliding_window", "sliding-window attention is not supported");
@@ -241,7 +287,7 @@ public record HfModelConfig(
         double initRange = optDouble(root, "initializer_range", 0.02, file);
         try {
             return new HfModelConfig(arch, vocab, hidden, inter, layers, heads, kvHeads, headDim, maxPos, eps, theta, scaling,
-                    tie, qkvBias, oBias, mlpBias, arch == Architecture.QWEN3, bos, eos, pad, dtype, initRange);
+                    tie, qkvBias, oBias, mlpBias, arch == Architecture.QWEN3, bos, eos, pad, dtype, initRange, ds);
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(file, null, e.getMessage());
         }
@@ -282,17 +328,60 @@ public record HfModelConfig(
         return switch (type) {
             case "default" -> null;
             case "linear", "dynamic" -> new RopeScaling(type, reqDouble(rs, "factor", file, "rope_scaling."), Double.NaN, Double.NaN,
-                    optInt(rs, "original_max_position_embeddings", 0, file));
+                    optInt(rs, "original_max_position_embeddings", 0, file), null);
             case "llama3" -> new RopeScaling(type,
                     reqDouble(rs, "factor", file, "rope_scaling."),
                     reqDouble(rs, "low_freq_factor", file, "rope_scaling."),
                     reqDouble(rs, "high_freq_factor", file, "rope_scaling."),
-                    (int) reqDouble(rs, "original_max_position_embeddings", file, "rope_scaling."));
-            case "yarn" -> new RopeScaling(type, reqDouble(rs, "factor", file, "rope_scaling."), Double.NaN, Double.NaN,
-                    optInt(rs, "original_max_position_embeddings", 0, file));
+                    (int) reqDouble(rs, "original_max_position_embeddings", file, "rope_scaling."), null);
+            case "yarn" -> {
+                double factor = reqDouble(rs, "factor", file, "rope_scaling.");
+                if (!(factor >= 1)) throw new CheckpointException(file, "rope_scaling.factor", "must be >= 1 for yarn, got " + factor);
+                double betaFast = optDouble(rs, "beta_fast", 32, file), betaSlow = optDouble(rs, "beta_slow", 1, file);
+                if (betaFast < betaSlow)
+                    throw new CheckpointException(file, "rope_scaling.beta_fast", "must be >= beta_slow, got " + betaFast + " < " + betaSlow);
+                Yarn y = new Yarn(optDouble(rs, "mscale", 0, file), optDouble(rs, "mscale_all_dim", 0, file), betaFast, betaSlow,
+                        optDouble(rs, "attention_factor", Double.NaN, file));
+                yield RopeScaling.yarn(factor, optInt(rs, "original_max_position_embeddings", 0, file), y);
+            }
             default -> throw new CheckpointException(file, "rope_scaling.rope_type", "'" + type
                     + "' is not supported (expected default, linear, dynamic, llama3 or yarn)");
         };
+    }
+
+    /** The deepseek_v3 keys with DeepseekV3Config's defaults (DeepSeek-V3's sizes) where absent. */
+    private static DeepseekV3Params deepseekParams(JsonNode root, Path file) throws CheckpointException {
+        String scoring = optText(root, "scoring_func", "sigmoid", file);
+        if (!scoring.equals("sigmoid"))
+            throw new CheckpointException(file, "scoring_func", "'" + scoring + "' is not supported (deepseek_v3 routes by sigmoid scores)");
+        String topkMethod = optText(root, "topk_method", "noaux_tc", file);
+        if (!topkMethod.equals("noaux_tc"))
+            throw new CheckpointException(file, "topk_method", "'" + topkMethod + "' is not supported (deepseek_v3 uses noaux_tc: "
+                    + "group-limited top-k with e_score_correction_bias)");
+        Integer qLora = optIntOrNull(root, "q_lora_rank", file);
+        JsonNode ql = root.get("q_lora_rank");
+        if (ql == null) qLora = 1536;  // DeepseekV3Config default; an explicit null means a plain q_proj
+        try {
+            return new DeepseekV3Params(qLora == null ? 0 : qLora,
+                    optInt(root, "kv_lora_rank", 512, file),
+                    optInt(root, "qk_nope_head_dim", 128, file),
+                    optInt(root, "qk_rope_head_dim", 64, file),
+                    optInt(root, "v_head_dim", 128, file),
+                    optBool(root, "rope_interleave", true, file),
+                    optInt(root, "n_routed_experts", 256, file),
+                    optInt(root, "n_shared_experts", 1, file),
+                    optInt(root, "num_experts_per_tok", 8, file),
+                    optInt(root, "n_group", 8, file),
+                    optInt(root, "topk_group", 4, file),
+                    optDouble(root, "routed_scaling_factor", 2.5, file),
+                    optBool(root, "norm_topk_prob", true, file),
+                    optInt(root, "first_k_dense_replace", 3, file),
+                    optInt(root, "moe_intermediate_size", 2048, file),
+                    optInt(root, "num_nextn_predict_layers", 0, file),
+                    optDouble(root, "aux_loss_alpha", 0, file));
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file, null, e.getMessage());
+        }
     }
 
     private static int reqInt(JsonNode root, String key, Path file) throws CheckpointException {
@@ -387,7 +476,7 @@ public record HfModelConfig(
         o.put("num_attention_heads", numAttentionHeads);
         o.put("num_key_value_heads", numKeyValueHeads);
         boolean headDimImplied = headDim * numAttentionHeads == hiddenSize;
-        if (architecture != Architecture.QWEN2 || !headDimImplied) o.put("head_dim", headDim);
+        if ((architecture != Architecture.QWEN2 || !headDimImplied) && architecture != Architecture.DEEPSEEK_V3) o.put("head_dim", headDim);
         o.put("hidden_act", "silu");
         o.put("max_position_embeddings", maxPositionEmbeddings);
         o.put("initializer_range", initializerRange);
@@ -403,6 +492,14 @@ public record HfModelConfig(
             if (!Double.isNaN(ropeScaling.highFreqFactor())) rs.put("high_freq_factor", ropeScaling.highFreqFactor());
             if (ropeScaling.originalMaxPositionEmbeddings() > 0) {
                 rs.put("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
+            }
+            Yarn y = ropeScaling.yarn();
+            if (y != null) {
+                if (y.mscale() != 0) rs.put("mscale", y.mscale());
+                if (y.mscaleAllDim() != 0) rs.put("mscale_all_dim", y.mscaleAllDim());
+                rs.put("beta_fast", y.betaFast());
+                rs.put("beta_slow", y.betaSlow());
+                if (!Double.isNaN(y.attentionFactor())) rs.put("attention_factor", y.attentionFactor());
             }
         }
         o.put("tie_word_embeddings", tieWordEmbeddings);
@@ -423,6 +520,29 @@ public record HfModelConfig(
                 o.put("use_sliding_window", false);
                 o.putNull("sliding_window");
                 o.put("max_window_layers", numHiddenLayers);
+            }
+            case DEEPSEEK_V3 -> {
+                DeepseekV3Params d = deepseek;
+                o.put("attention_bias", false);
+                if (d.hasQLora()) o.put("q_lora_rank", d.qLoraRank()); else o.putNull("q_lora_rank");
+                o.put("kv_lora_rank", d.kvLoraRank());
+                o.put("qk_nope_head_dim", d.qkNopeHeadDim());
+                o.put("qk_rope_head_dim", d.qkRopeHeadDim());
+                o.put("v_head_dim", d.vHeadDim());
+                o.put("rope_interleave", d.ropeInterleave());
+                o.put("n_routed_experts", d.nRoutedExperts());
+                o.put("n_shared_experts", d.nSharedExperts());
+                o.put("num_experts_per_tok", d.numExpertsPerTok());
+                o.put("n_group", d.nGroup());
+                o.put("topk_group", d.topkGroup());
+                o.put("routed_scaling_factor", d.routedScalingFactor());
+                o.put("norm_topk_prob", d.normTopkProb());
+                o.put("first_k_dense_replace", d.firstKDenseReplace());
+                o.put("moe_intermediate_size", d.moeIntermediateSize());
+                o.put("num_nextn_predict_layers", d.numNextnPredictLayers());
+                o.put("scoring_func", "sigmoid");
+                o.put("topk_method", "noaux_tc");
+                if (d.auxLossAlpha() > 0) o.put("aux_loss_alpha", d.auxLossAlpha());
             }
         }
         if (bosTokenId != null) o.put("bos_token_id", bosTokenId); else o.putNull("bos_token_id");

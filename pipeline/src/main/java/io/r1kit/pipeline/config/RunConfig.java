@@ -90,7 +90,8 @@ public record RunConfig(
     /**
      * A model created from scratch (random init). Sizes of a Llama-style decoder.
      *
-     * @param family            llama (default), qwen2 or qwen3
+     * @param family            llama (default), qwen2, qwen3 or deepseek_v3 (MLA + DeepSeekMoE + one MTP module with
+     *                          the small defaults of {@code DeepseekV3Params.smallDefaults}; num_kv_heads must equal num_heads)
      * @param hiddenSize        width (default 128)
      * @param intermediateSize  SwiGLU width (default 3 × hidden, rounded to 32)
      * @param numLayers         decoder blocks (default 4)
@@ -106,8 +107,8 @@ public record RunConfig(
                                Boolean tieEmbeddings, Double initStd) {
         public ScratchModel {
             if (family == null) family = "llama";
-            if (!family.matches("llama|qwen2|qwen3")) {
-                throw new IllegalArgumentException("scratch.family is '" + family + "'; allowed: llama, qwen2, qwen3");
+            if (!family.matches("llama|qwen2|qwen3|deepseek_v3")) {
+                throw new IllegalArgumentException("scratch.family is '" + family + "'; allowed: llama, qwen2, qwen3, deepseek_v3");
             }
             if (hiddenSize == null) hiddenSize = 128;
             if (intermediateSize == null) intermediateSize = ((hiddenSize * 3 + 31) / 32) * 32;
@@ -123,6 +124,9 @@ public record RunConfig(
             }
             if (numHeads % numKvHeads != 0) {
                 throw new IllegalArgumentException("scratch.num_heads " + numHeads + " must be a multiple of num_kv_heads " + numKvHeads);
+            }
+            if (family.equals("deepseek_v3") && !numKvHeads.equals(numHeads)) {
+                throw new IllegalArgumentException("scratch.num_kv_heads must equal num_heads for deepseek_v3 (MLA), got " + numKvHeads);
             }
         }
     }

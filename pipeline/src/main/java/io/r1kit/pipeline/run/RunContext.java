@@ -6,6 +6,7 @@ import io.r1kit.data.template.PromptTemplates;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.ModelConfig;
 import io.r1kit.model.hf.DType;
+import io.r1kit.model.hf.DeepseekV3Params;
 import io.r1kit.model.tokenizer.CharTokenizer;
 import io.r1kit.model.tokenizer.HfTokenizer;
 import io.r1kit.model.tokenizer.Tokenizer;
@@ -326,6 +327,8 @@ public final class RunContext {
         ModelConfig mc = switch (sm.family()) {
             case "qwen2" -> ModelConfig.qwen2(vocab, sm.hiddenSize(), sm.intermediateSize(), sm.numLayers(), sm.numHeads(), sm.numKvHeads());
             case "qwen3" -> ModelConfig.qwen3(vocab, sm.hiddenSize(), sm.intermediateSize(), sm.numLayers(), sm.numHeads(), sm.numKvHeads());
+            case "deepseek_v3" -> ModelConfig.deepseekV3(vocab, sm.hiddenSize(), sm.intermediateSize(), sm.numLayers(), sm.numHeads(),
+                    DeepseekV3Params.smallDefaults(sm.hiddenSize(), sm.numHeads(), sm.intermediateSize()));
             default -> ModelConfig.llama(vocab, sm.hiddenSize(), sm.intermediateSize(), sm.numLayers(), sm.numHeads(), sm.numKvHeads());
         };
         mc = mc.withTieEmbeddings(sm.tieEmbeddings()).withInitStd(sm.initStd())
