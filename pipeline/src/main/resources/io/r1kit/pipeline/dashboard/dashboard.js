@@ -54,11 +54,22 @@
     const r = runInfo(id);
     return r.id === '.' ? (state.runList.root || r.name) : r.id;
   }
-  function fmt(v) {
+  /** A value for people: 4 significant digits (5 in chart legends), exponents for the very small and large. */
+  function fmt(v, digits) {
     if (v === null || v === undefined || Number.isNaN(v)) return '–';
     const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(3);
-    return Number.isInteger(v) ? String(v) : v.toFixed(a < 1 ? 4 : a < 100 ? 3 : 1);
+    if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(Math.max(1, (digits || 4) - 2));
+    return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(digits || 4)));
+  }
+
+  /** Axis tick labels with as many decimals as the tick spacing needs (so close values stay apart). */
+  function ticks(u, splits) {
+    const d = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 1;
+    const big = Math.max(...splits.map(Math.abs));
+    if (big >= 1e6 || (big > 0 && big < 1e-3)) return splits.map(v => (v === 0 ? '0' : v.toExponential(1)));
+    let dec = 0;
+    while (dec < 8 && splits.some(v => Math.abs(Number(v.toFixed(dec)) - v) > (d || 1) * 1e-6)) dec++;
+    return splits.map(v => v.toFixed(dec));
   }
 
   // ------------------------------------------------------------------ url hash (shareable view)
@@ -135,7 +146,8 @@
       box.checked = a.runs.length > 0 && a.runs.every(id => state.selected.includes(id));
       box.addEventListener('change', () => toggleRuns(a.runs, box.checked));
       const items = a.runs.map(id => runItem(runInfo(id), (runInfo(id).variant || '') + (runInfo(id).seed !== undefined ? ' · seed ' + runInfo(id).seed : '')));
-      list.append(el('div', { class: 'ablation' }, el('label', { class: 'abl-head' }, box, ' ablation ', el('b', {}, a.id)), items));
+      list.append(el('div', { class: 'ablation' }, el('label', { class: 'abl-head', title: a.id }, box, el('b', {}, a.name),
+        el('span', { class: 'muted' }, 'ablation')), items));
     }
     for (const r of state.runList.runs) if (!inAbl.has(r.id)) {
       const item = runItem(r, runLabel(r.id));
@@ -353,10 +365,17 @@
       const entry = { key, u: null, zoomed: false, lines };
       const opts = {
         title: key, width, height: 230,
-        scales: { x: { time: state.xaxis === 'wall' }, y: { distr: state.log ? 3 : 1 } },
-        axes: [{ label: state.xaxis === 'step' ? 'step' : state.xaxis === 'relative' ? 'seconds' : '' , size: 40 }, { size: 60 }],
+        scales: {
+          x: { time: state.xaxis === 'wall' },
+          y: state.log ? { distr: 3 } : {
+            range: (u, min, max) => (min === max ? [min - (Math.abs(min) * 0.1 || 1), max + (Math.abs(max) * 0.1 || 1)]
+              : uPlot.rangeNum(min, max, 0.1, true)),
+          },
+        },
+        axes: [{ label: state.xaxis === 'step' ? 'step' : state.xaxis === 'relative' ? 'seconds' : '', size: 40 },
+          state.log ? { size: 60 } : { size: 60, values: ticks }],
         series: series.map((s, i) => i === 0 ? { label: state.xaxis === 'step' ? 'step' : state.xaxis === 'relative' ? 's' : 'time' }
-          : Object.assign({ spanGaps: true, value: (u, v) => fmt(v) }, s)),
+          : Object.assign({ spanGaps: true, value: (u, v) => fmt(v, 5) }, s)),
         bands,
         cursor: { sync: { key: 'r1kit' }, drag: { x: true, y: false } },
         legend: { live: true },
