@@ -275,7 +275,8 @@
         rawMean.push(v.reduce((a, b) => a + b.raw, 0) / v.length);
       }
       const r = runInfo(ids[0]);
-      lines.push({ label: r.ablation + ' · ' + r.variant + ' (' + ids.length + ' seeds)', color, xs, raw: rawMean, smooth: mean, lo, hi,
+      const abl = state.runList.ablations.find(a => a.id === r.ablation);
+      lines.push({ label: (abl ? abl.name : r.ablation) + ' · ' + r.variant + ' (' + ids.length + ' seeds)', color, xs, raw: rawMean, smooth: mean, lo, hi,
         steps, run: ids[0] });
     }
     return lines;

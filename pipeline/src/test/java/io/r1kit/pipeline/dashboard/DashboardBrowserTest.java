@@ -107,14 +107,14 @@ class DashboardBrowserTest {
         browser.waitFor("r1kitDashboard.chartSeries('reward').some(l => l.includes('(2 seeds)'))", WAIT);
         labels = browser.eval("r1kitDashboard.chartSeries('reward')");
         for (String v : List.of("loss_type=grpo", "loss_type=dapo")) {
-            String mean = "ablations/loss_type · " + v + " (2 seeds)";
+            String mean = "loss_type · " + v + " (2 seeds)";
             assertTrue(labels.toString().contains("\"" + mean + "\"") && labels.toString().contains(mean + " +σ"), v + " in " + labels);
         }
         // the band is the seeds' spread: at step 1 the mean of the two seeds' first value, smoothing off
         browser.eval("(() => { const s = document.getElementById('smoothing'); s.value = 0; s.dispatchEvent(new Event('input')); })()");
         double seed1 = 0.1 * 0 + 0.03 + 0.02 + 0.1 * Math.sin(1.7), seed2 = 0.06 + 0.02 + 0.1 * Math.sin(1.7);
         JsonNode series = browser.eval("(() => { const c = r1kitDashboard.charts.find(c => c.key === 'reward'); "
-                + "const i = c.u.series.findIndex(s => s.label === 'ablations/loss_type · loss_type=grpo (2 seeds)'); "
+                + "const i = c.u.series.findIndex(s => s.label === 'loss_type · loss_type=grpo (2 seeds)'); "
                 + "return [c.u.data[i][0], c.u.data[i - 1][0], c.u.data[i - 2][0]]; })()");
         double mean = (seed1 + seed2) / 2, sd = Math.abs(seed1 - seed2) / Math.sqrt(2);
         // fixtures write 5 decimals: tolerance 1e-5
