@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Arrays;
 
 /**
  * Follows a {@code metrics.jsonl} that a run is writing: each {@link #refresh} reads only the bytes
@@ -78,7 +79,7 @@ public final class MetricsTail {
             ByteBuffer buf = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, size - offset));
             ch.position(offset);
             while (buf.hasRemaining() && ch.read(buf) > 0) { /* read to the end */ }
-            bytes = java.util.Arrays.copyOf(buf.array(), buf.position());
+            bytes = Arrays.copyOf(buf.array(), buf.position());
         } catch (NoSuchFileException e) {
             return changed;
         } catch (IOException e) {

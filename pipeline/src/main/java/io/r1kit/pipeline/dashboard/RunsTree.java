@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
+import java.nio.file.FileVisitOption;
 
 /**
  * The runs and ablations under a directory. A run is a directory holding {@code config.yaml} or
@@ -63,7 +64,7 @@ public final class RunsTree {
         Path r = root.toAbsolutePath().normalize();
         List<Path> runDirs = new ArrayList<>(), ablationDirs = new ArrayList<>();
         try {
-            Files.walkFileTree(r, EnumSet.noneOf(java.nio.file.FileVisitOption.class), MAX_DEPTH, new SimpleFileVisitor<>() {
+            Files.walkFileTree(r, EnumSet.noneOf(FileVisitOption.class), MAX_DEPTH, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
                     if (!dir.equals(r) && dir.getFileName().toString().startsWith(".")) return FileVisitResult.SKIP_SUBTREE;

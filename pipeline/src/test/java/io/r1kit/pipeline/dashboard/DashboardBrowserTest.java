@@ -112,7 +112,7 @@ class DashboardBrowserTest {
         }
         // the band is the seeds' spread: at step 1 the mean of the two seeds' first value, smoothing off
         browser.eval("(() => { const s = document.getElementById('smoothing'); s.value = 0; s.dispatchEvent(new Event('input')); })()");
-        double seed1 = 0.1 * 0 + 0.03 + 0.02 + 0.1 * Math.sin(1.7), seed2 = 0.06 + 0.02 + 0.1 * Math.sin(1.7);
+        double seed1 = DashboardFixtures.reward(1, 0.03), seed2 = DashboardFixtures.reward(1, 0.06);   // variant grpo, seeds 1 and 2
         JsonNode series = browser.eval("(() => { const c = r1kitDashboard.charts.find(c => c.key === 'reward'); "
                 + "const i = c.u.series.findIndex(s => s.label === 'loss_type · loss_type=grpo (2 seeds)'); "
                 + "return [c.u.data[i][0], c.u.data[i - 1][0], c.u.data[i - 2][0]]; })()");
@@ -122,6 +122,11 @@ class DashboardBrowserTest {
         assertEquals(mean - sd, series.get(1).asDouble(), 1e-5, "lower band edge: mean − std");
         assertEquals(mean + sd, series.get(2).asDouble(), 1e-5, "upper band edge: mean + std");
         browser.eval("(() => { const s = document.getElementById('smoothing'); s.value = 0.6; s.dispatchEvent(new Event('input')); })()");
+        JsonNode at = browser.eval("(() => { const c = r1kitDashboard.charts.find(c => c.key === 'reward'); "
+                + "const r = c.u.over.getBoundingClientRect(); return [r.left + c.u.valToPos(12, 'x'), r.top + 20]; })()");
+        browser.call("Input.dispatchMouseEvent", HeadlessChromium.params("type", "mouseMoved", "x", at.get(0).asDouble(), "y", at.get(1).asDouble()));
+        browser.waitFor("document.querySelector('.chart .u-legend .u-value') && /\\d/.test(document.querySelector('.chart .u-legend .u-value').textContent)",
+                WAIT);
         browser.screenshot(SHOTS.resolve("dashboard-ablation.png"));
     }
 

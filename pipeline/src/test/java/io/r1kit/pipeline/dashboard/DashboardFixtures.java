@@ -53,7 +53,7 @@ final class DashboardFixtures {
     static void appendSteps(Path dir, int from, int to, double offset) throws IOException {
         StringBuilder m = new StringBuilder();
         for (int s = from; s <= to; s++) {
-            double reward = offset + 0.02 * s + 0.1 * Math.sin(s * 1.7);
+            double reward = reward(s, offset);
             m.append(String.format(Locale.ROOT, "{\"step\":%d,\"stage\":\"r1_zero\",\"reward\":%.5f,\"rewards/accuracy/mean\":%.5f,"
                             + "\"rewards/format/mean\":%.5f,\"kl\":%.6f,\"entropy\":%.4f,\"completions/mean_length\":%.2f,"
                             + "\"loss\":%.5f,\"learning_rate\":0.0001,\"wall_time\":%.3f}%n",
@@ -65,6 +65,11 @@ final class DashboardFixtures {
             }
         }
         Files.writeString(dir.resolve("metrics.jsonl"), m, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    /** The reward at a step: a trend, an offset per run and a wiggle whose phase depends on the offset (seeds differ). */
+    static double reward(int step, double offset) {
+        return offset + 0.02 * step + 0.1 * Math.sin(step * 1.7 + 40 * offset);
     }
 
     /** Two prompts × three completions: correct with think and answer, wrong, and truncated; one has HTML in it. */

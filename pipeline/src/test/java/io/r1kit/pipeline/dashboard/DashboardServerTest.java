@@ -21,6 +21,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.nio.file.StandardOpenOption;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -101,7 +102,7 @@ class DashboardServerTest {
         assertTrue(t.refresh());
         assertEquals(1, t.size());
         long gen = t.generation();
-        Files.writeString(f, "ep\":2}\n", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(f, "ep\":2}\n", StandardOpenOption.APPEND);
         assertTrue(t.refresh());
         assertEquals(2, t.size(), "the line is read once its newline is there");
         assertEquals(2, t.progress().get("a").lastStep());

@@ -15,10 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The TensorBoard event files read back by a reader written here from the formats' definitions,
@@ -73,7 +73,7 @@ class TensorBoardMirrorTest {
                 case 5 -> { long x = ByteBuffer.wrap(m, pos[0], 4).order(ByteOrder.LITTLE_ENDIAN).getInt(); pos[0] += 4; yield x; }
                 case 2 -> {
                     int n = (int) varint(m, pos);
-                    byte[] x = java.util.Arrays.copyOfRange(m, pos[0], pos[0] + n);
+                    byte[] x = Arrays.copyOfRange(m, pos[0], pos[0] + n);
                     pos[0] += n;
                     yield x;
                 }
