@@ -9,7 +9,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -27,7 +29,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class DashboardBrowserTest {
     static final Path SHOTS = Path.of("target", "dashboard-screenshots");
-    static final Duration WAIT = Duration.ofSeconds(15);
+    /** An upper bound only (conditions are polled every 100 ms): generous for a machine under heavy load. */
+    static final Duration WAIT = Duration.ofSeconds(60);
 
     @TempDir
     static Path tmp;
@@ -85,7 +88,32 @@ class DashboardBrowserTest {
         browser.waitFor("r1kitDashboard.chartPoints('reward') === 25", WAIT);
         assertEquals(25, browser.eval("r1kitDashboard.points('alpha', 'r1_zero', 'reward')").asInt());
 
-        // smoothing off: one line per run, the raw values; log scale keeps the charts
+        // zoom: a real drag across steps 5..15 of the reward chart narrows its x scale
+        JsonNode span = browser.eval("(() => { const c = r1kitDashboard.charts.find(c => c.key === 'reward'); "
+                + "const r = c.u.over.getBoundingClientRect(); return [r.left + c.u.valToPos(5, 'x'), r.left + c.u.valToPos(15, 'x'), "
+                + "r.top + r.height / 2]; })()");
+        double x0 = span.get(0).asDouble(), x1 = span.get(1).asDouble(), y = span.get(2).asDouble();
+        browser.call("Input.dispatchMouseEvent", HeadlessChromium.params("type", "mouseMoved", "x", x0, "y", y));
+        browser.call("Input.dispatchMouseEvent", HeadlessChromium.params("type", "mousePressed", "x", x0, "y", y, "button", "left",
+                "clickCount", 1));
+        for (int i = 1; i <= 5; i++) {
+            browser.call("Input.dispatchMouseEvent", HeadlessChromium.params("type", "mouseMoved", "x", x0 + (x1 - x0) * i / 5, "y", y,
+                    "button", "left", "buttons", 1));
+        }
+        browser.call("Input.dispatchMouseEvent", HeadlessChromium.params("type", "mouseReleased", "x", x1, "y", y, "button", "left",
+                "clickCount", 1));
+        JsonNode scale = browser.eval("(() => { const c = r1kitDashboard.charts.find(c => c.key === 'reward'); "
+                + "return [c.u.scales.x.min, c.u.scales.x.max]; })()");
+        // half a step either way: the drag ends are pixel positions
+        assertEquals(5, scale.get(0).asDouble(), 0.5, "zoomed in: " + scale);
+        assertEquals(15, scale.get(1).asDouble(), 0.5, "zoomed in: " + scale);
+
+        // log scale: the y scale becomes logarithmic
+        browser.eval("document.getElementById('logscale').click()");
+        assertEquals(3, browser.eval("r1kitDashboard.charts.find(c => c.key === 'kl').u.scales.y.distr").asInt());
+        browser.eval("document.getElementById('logscale').click()");
+
+        // smoothing off: one line per run, the raw values
         browser.eval("(() => { const s = document.getElementById('smoothing'); s.value = 0; s.dispatchEvent(new Event('input')); })()");
         assertEquals("[\"alpha\"]", browser.eval("r1kitDashboard.chartSeries('reward')").toString());
         browser.eval("(() => { const s = document.getElementById('xaxis'); s.value = 'relative'; s.dispatchEvent(new Event('change')); })()");
@@ -132,6 +160,8 @@ class DashboardBrowserTest {
 
     @Test
     void aClickOnAChartOpensThatStepsSamplesWithThinkAndAnswerApart() throws Exception {
+        // the run wrote just now: its unfinished stage counts as running (after 2 minutes without a write, as stopped)
+        Files.setLastModifiedTime(runs.resolve("alpha/metrics.jsonl"), FileTime.from(Instant.now()));
         open("runs=alpha&smoothing=0");
         browser.waitFor("r1kitDashboard.chartPoints('reward') > 0", WAIT);
         // page coordinates of the reward point at step 10

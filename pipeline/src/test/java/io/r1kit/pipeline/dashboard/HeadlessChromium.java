@@ -34,7 +34,7 @@ import java.util.function.BooleanSupplier;
  */
 final class HeadlessChromium implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
 
     private final Process process;
     private final WebSocket ws;
@@ -68,7 +68,7 @@ final class HeadlessChromium implements AutoCloseable {
                 "--disable-background-networking", "--disable-component-update", "--mute-audio", "about:blank"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(profile.resolve("chromium.log").toFile()).start();
         Path portFile = profile.resolve("DevToolsActivePort");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!(Files.exists(portFile) && Files.readAllLines(portFile).size() >= 2)) {
             if (!p.isAlive() || System.nanoTime() > deadline) {
                 p.destroyForcibly();
@@ -150,11 +150,11 @@ final class HeadlessChromium implements AutoCloseable {
      */
     void navigate(String url) throws Exception {
         call("Page.navigate", params("url", "about:blank"));
-        waitFor("location.href === 'about:blank' && document.readyState === 'complete'", Duration.ofSeconds(10));
+        waitFor("location.href === 'about:blank' && document.readyState === 'complete'", Duration.ofSeconds(60));
         events.clear();
         call("Page.navigate", params("url", url));
         waitFor("document.readyState === 'complete' && location.href.startsWith(" + JSON.writeValueAsString(url.replaceAll("#.*", "")) + ")",
-                Duration.ofSeconds(20));
+                Duration.ofSeconds(60));
     }
 
     /** Polls a script condition until it is true, failing with {@code what} after the timeout. */
