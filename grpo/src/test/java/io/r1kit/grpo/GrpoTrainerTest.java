@@ -37,7 +37,8 @@ class GrpoTrainerTest {
     static final List<String> EVAL_KEYS = List.of("eval/accuracy", "eval/rewards/copy/mean", "eval/completions/mean_length_correct",
             "eval/completions/mean_length_incorrect", "eval/format_rate");
     /** Wall-clock metrics: the only values allowed to differ between two runs of the same seed. */
-    static final Set<String> TIMING = Set.of("tokens_per_second", "time/rollout", "time/score", "time/update", "step_time", "eval/time");
+    static final Set<String> TIMING = Set.of("tokens_per_second", "time/rollout", "time/score", "time/update", "step_time", "eval/time",
+            "wall_time");
 
     static Map<String, Object> base() {
         Map<String, Object> m = new HashMap<>();

@@ -12,14 +12,16 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * {@code metrics.jsonl}: one JSON object per line, flushed after each line so a killed run loses at
  * most the line being written. Values are numbers (NaN and ±Inf are written as null: JSON has no
- * NaN), strings or booleans, in insertion order. On resume, {@link #truncateAfter} drops the lines
- * of steps after the checkpoint (they will be run again), so each step appears exactly once.
+ * NaN), strings or booleans, in insertion order, followed by {@code wall_time} (seconds since the
+ * epoch when the line was written, as TensorBoard's events carry; the dashboard's wall-time axis).
+ * On resume, {@link #truncateAfter} drops the lines of steps after the checkpoint (they will be run again), so each step appears exactly once.
  */
 public final class MetricsLog implements AutoCloseable {
 
@@ -43,10 +45,12 @@ public final class MetricsLog implements AutoCloseable {
         return file;
     }
 
-    /** Writes one line and flushes it. */
+    /** Writes one line, with its {@code wall_time} unless the caller gave one, and flushes it. */
     public synchronized void write(Map<String, ?> values) {
+        Map<String, Object> line = new LinkedHashMap<>(values);
+        line.putIfAbsent("wall_time", System.currentTimeMillis() / 1000.0);
         try {
-            out.write(toJson(values));
+            out.write(toJson(line));
             out.write('\n');
             out.flush();
         } catch (IOException e) {

@@ -2,6 +2,7 @@ package io.r1kit.pipeline.ablate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.r1kit.pipeline.dashboard.DashboardPage;
 import io.r1kit.pipeline.report.CurvePlot;
 import io.r1kit.pipeline.report.MetricsFile;
 import io.r1kit.pipeline.run.RunDirectory;
@@ -20,7 +21,8 @@ import java.util.Map;
 
 /**
  * The ablation's summary: {@code ablation.md} and {@code ablation.json} (per variant: final eval
- * accuracy mean ± std across seeds, format rate, mean completion length, training steps) and
+ * accuracy mean ± std across seeds, format rate, mean completion length, training steps),
+ * {@code report.html} (the dashboard's page with every run's data embedded) and
  * {@code plots/<metric>.png}, the variants' training curves overlaid, each the mean across seeds
  * with a ± std band.
  */
@@ -79,6 +81,10 @@ public final class AblationReport {
             if (CurvePlot.writeBands(png, metric + " (" + trainStage + ", mean ± std over seeds)", metric, bands)) plots.add(png);
         }
 
+        // the dashboard's page over every run of the ablation, data embedded (variants overlaid, seeds' mean ± std)
+        String title = "r1kit ablation: " + a.name();
+        RunDirectory.writeAtomically(a.root().resolve("report.html"),
+                DashboardPage.staticPage(title, DashboardPage.embeddedData(a.root(), title), "<h1>" + title + "</h1><p>See ablation.md.</p>"));
         Path md = a.root().resolve("ablation.md");
         Path json = a.root().resolve("ablation.json");
         RunDirectory.writeAtomically(md, markdown(a, evalStage, trainStage, rows, plots));

@@ -26,6 +26,7 @@ import java.util.Map;
  * @param plugins   directories of reward plugin jars (default: plugins/ beside the config)
  * @param classpath extra jars or class folders for {@code class:} rewards
  * @param stages    the stages, run in order
+ * @param tensorboard also write TensorBoard event files of metrics.jsonl to {@code tensorboard/<stage>/} (default false)
  */
 public record RunConfig(
         String name,
@@ -41,7 +42,8 @@ public record RunConfig(
         List<JsonNode> rewards,
         List<String> plugins,
         List<String> classpath,
-        List<ObjectNode> stages) {
+        List<ObjectNode> stages,
+        Boolean tensorboard) {
 
     public RunConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("'name' is required (the run's name)");
@@ -68,6 +70,7 @@ public record RunConfig(
         classpath = classpath == null ? List.of() : List.copyOf(classpath);
         if (stages == null || stages.isEmpty()) throw new IllegalArgumentException("'stages' is required: a list of at least one stage");
         stages = List.copyOf(stages);
+        if (tensorboard == null) tensorboard = false;
     }
 
     /**

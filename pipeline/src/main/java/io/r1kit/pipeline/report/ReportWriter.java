@@ -2,6 +2,8 @@ package io.r1kit.pipeline.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.r1kit.pipeline.dashboard.DashboardPage;
+import io.r1kit.pipeline.run.RunDirectory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,11 +19,11 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Writes {@code report.html} for a run directory, with PNG plots in {@code plots/}: per stage the
- * reward and each reward component, accuracy, completion length (correct vs wrong), KL, entropy,
- * clip ratios and loss; the eval table of every stage; the resolved config; and a few sampled
- * completions from the start, middle and end of each stage. Can be rerun at any time
- * ({@code r1kit report RUN_DIR}); it only reads the run's files.
+ * Writes {@code report.html} for a run directory: the dashboard's page ({@link DashboardPage}) with
+ * the run's data embedded, so a finished run opens anywhere with the same interactive charts, eval
+ * table, samples and config; and PNG plots in {@code plots/}: per stage the reward and each reward
+ * component, accuracy, completion length (correct vs wrong), KL, entropy, clip ratios and loss.
+ * Can be rerun at any time ({@code r1kit report RUN_DIR}); it only reads the run's files.
  */
 public final class ReportWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,51 +44,40 @@ public final class ReportWriter {
 
     private ReportWriter() {}
 
-    /** Writes the report and returns the path of report.html. */
+    /**
+     * Writes the report and returns the path of report.html: the dashboard's page with the run's
+     * data embedded (curves, eval table, samples, config, stage status), openable from disk with no
+     * server and no network; plus the PNG plots in {@code plots/} for papers and markdown.
+     */
     public static Path write(Path runDir) {
         MetricsFile metrics = MetricsFile.read(runDir.resolve("metrics.jsonl"));
+        writePlots(runDir, metrics);
+        String title = "r1kit report: " + runDir.toAbsolutePath().normalize().getFileName();
+        StringBuilder fallback = new StringBuilder("<h1>").append(esc(title)).append("</h1>");
+        fallback.append(evalTable(runDir));
+        Path config = runDir.resolve("config.yaml");
+        if (Files.exists(config)) fallback.append("<h2>Config</h2><pre>").append(esc(readString(config))).append("</pre>");
+        String html = DashboardPage.staticPage(title, DashboardPage.embeddedData(runDir, title), fallback.toString());
+        Path out = runDir.resolve("report.html");
+        RunDirectory.writeAtomically(out, html);
+        return out;
+    }
+
+    /** The eval table of a run as HTML (one row per stage, then every numeric value); empty without eval files. */
+    public static String evalTableHtml(Path runDir) {
+        return evalTable(runDir);
+    }
+
+    /** The PNG plots of every stage ({@code plots/<stage>-<chart>.png}); charts without data are left out. */
+    static void writePlots(Path runDir, MetricsFile metrics) {
         Path plots = runDir.resolve("plots");
-        StringBuilder html = new StringBuilder();
-        html.append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>r1kit report: ")
-                .append(esc(runDir.getFileName().toString())).append("</title><style>")
-                .append("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}")
-                .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}")
-                .append("th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}img{max-width:100%}")
-                .append("pre{background:#f7f7f7;padding:8px;white-space:pre-wrap;font-size:12px}.plots{display:flex;flex-wrap:wrap;gap:8px}")
-                .append(".plots img{width:540px}</style></head><body>");
-        html.append("<h1>r1kit report: ").append(esc(runDir.getFileName().toString())).append("</h1>");
-
-        html.append(evalTable(runDir));
-
         for (String stage : metrics.stages()) {
-            html.append("<h2>Stage ").append(esc(stage)).append("</h2><div class=\"plots\">");
             for (Chart c : CHARTS) {
                 List<MetricsFile.Series> curves = new ArrayList<>();
                 for (String key : expand(c.keys(), metrics.keys(stage))) curves.add(metrics.series(stage, key));
-                Path png = plots.resolve(safe(stage) + "-" + c.file() + ".png");
-                if (CurvePlot.write(png, stage + ": " + c.title(), c.yLabel(), curves)) {
-                    html.append("<img src=\"plots/").append(esc(png.getFileName().toString())).append("\" alt=\"")
-                            .append(esc(c.title())).append("\">");
-                }
+                CurvePlot.write(plots.resolve(safe(stage) + "-" + c.file() + ".png"), stage + ": " + c.title(), c.yLabel(), curves);
             }
-            html.append("</div>");
-            html.append(samples(runDir.resolve("samples").resolve(stage)));
         }
-
-        Path config = runDir.resolve("config.yaml");
-        if (Files.exists(config)) {
-            html.append("<h2>Config</h2><pre>").append(esc(readString(config))).append("</pre>");
-        }
-        html.append("</body></html>\n");
-        Path out = runDir.resolve("report.html");
-        try {
-            Path tmp = runDir.resolve("report.html.tmp");
-            Files.writeString(tmp, html);
-            Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + out, e);
-        }
-        return out;
     }
 
     /** Expands "rewards/*&#47;mean" style patterns against the keys present. */
@@ -213,44 +204,6 @@ public final class ReportWriter {
         for (JsonNode r : rewards) {
             if ("reward_model".equals(r.path("name").asText())) out.add(r.hasNonNull("label") ? r.get("label").asText() : "reward_model");
         }
-    }
-
-    /** A few completions from the first, middle and last sample files of a stage. */
-    static String samples(Path dir) {
-        if (!Files.isDirectory(dir)) return "";
-        List<Path> files;
-        try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().matches("step-\\d+\\.jsonl"))
-                    .sorted(Comparator.comparingInt(ReportWriter::stepOf)).toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + dir, e);
-        }
-        if (files.isEmpty()) return "";
-        Set<Path> picked = new LinkedHashSet<>(List.of(files.get(0), files.get(files.size() / 2), files.get(files.size() - 1)));
-        StringBuilder sb = new StringBuilder("<h3>Sampled completions</h3>");
-        for (Path f : picked) {
-            sb.append("<h4>step ").append(stepOf(f)).append("</h4>");
-            List<String> lines = readString(f).lines().filter(l -> !l.isBlank()).limit(3).toList();
-            for (String l : lines) {
-                try {
-                    JsonNode n = JSON.readTree(l);
-                    sb.append("<pre>");
-                    if (n.has("prompt")) sb.append("<b>prompt</b> ").append(esc(n.get("prompt").asText())).append('\n');
-                    sb.append("<b>completion</b> ").append(esc(n.path("completion").asText()));
-                    if (n.has("reward")) sb.append("\n<b>reward</b> ").append(esc(n.get("reward").toString()));
-                    if (n.has("rewards")) sb.append("  ").append(esc(n.get("rewards").toString()));
-                    sb.append("</pre>");
-                } catch (IOException e) {
-                    // a torn last line of a killed run: skip it
-                }
-            }
-        }
-        return sb.toString();
-    }
-
-    private static int stepOf(Path p) {
-        String n = p.getFileName().toString();
-        return Integer.parseInt(n.substring(5, n.length() - 6));
     }
 
     private static long modified(Path p) {

@@ -13,6 +13,7 @@ import io.r1kit.pipeline.run.stages.RejectionSamplingStage;
 import io.r1kit.pipeline.run.stages.RewardModelStage;
 import io.r1kit.pipeline.run.stages.GrpoStage;
 import io.r1kit.pipeline.run.stages.SftStage;
+import io.r1kit.pipeline.tensorboard.TensorBoardMirror;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,35 +142,41 @@ public final class Pipeline {
         if (ctx.config().precision().equals("bf16"))
             LOG.info("precision: bf16 (projections read bf16 weight copies, their inputs saved in bf16; fp32 master weights,"
                     + " optimizer state, norms, softmax and loss)");
-        Path previous = null;
-        for (StageSpec s : stages) {
-            StageRunner runner = RUNNERS.get(s.type());
-            var done = dir.completed(s.name());
-            if (done.isPresent()) {
-                if (runner.producesModel() && done.get().hasNonNull("model")) previous = Path.of(done.get().get("model").asText());
-                LOG.info("stage {} ({}): already completed, skipping", s.name(), s.type().yamlName());
-                continue;
-            }
-            if (only != null && !only.equals(s.name())) {
-                if (runner.producesModel()) {
-                    throw new ConfigException("stage '" + only + "' needs stage '" + s.name() + "' to have run first");
+        // tensorboard: true: event files follow metrics.jsonl while the stages run (rewritten from it on a rerun)
+        TensorBoardMirror tensorboard = ctx.config().tensorboard() ? TensorBoardMirror.follow(dir.root()) : null;
+        try {
+            Path previous = null;
+            for (StageSpec s : stages) {
+                StageRunner runner = RUNNERS.get(s.type());
+                var done = dir.completed(s.name());
+                if (done.isPresent()) {
+                    if (runner.producesModel() && done.get().hasNonNull("model")) previous = Path.of(done.get().get("model").asText());
+                    LOG.info("stage {} ({}): already completed, skipping", s.name(), s.type().yamlName());
+                    continue;
                 }
-                continue;
+                if (only != null && !only.equals(s.name())) {
+                    if (runner.producesModel()) {
+                        throw new ConfigException("stage '" + only + "' needs stage '" + s.name() + "' to have run first");
+                    }
+                    continue;
+                }
+                Path input = runner.needsModel() ? ctx.modelFor(s, previous) : null;
+                LOG.info("stage {} ({}): starting from {}", s.name(), s.type().yamlName(), input);
+                long t0 = System.nanoTime();
+                Path out = runner.run(ctx, s, input);
+                Map<String, Object> marker = new LinkedHashMap<>();
+                marker.put("stage", s.name());
+                marker.put("type", s.type().yamlName());
+                marker.put("input_model", input == null ? null : input.toString());
+                marker.put("model", out == null ? null : out.toString());
+                marker.put("seconds", (System.nanoTime() - t0) / 1e9);
+                marker.put("finished_at", Instant.now().toString());
+                dir.markCompleted(s.name(), marker);
+                if (out != null) previous = out;
+                if (only != null) break;
             }
-            Path input = runner.needsModel() ? ctx.modelFor(s, previous) : null;
-            LOG.info("stage {} ({}): starting from {}", s.name(), s.type().yamlName(), input);
-            long t0 = System.nanoTime();
-            Path out = runner.run(ctx, s, input);
-            Map<String, Object> marker = new LinkedHashMap<>();
-            marker.put("stage", s.name());
-            marker.put("type", s.type().yamlName());
-            marker.put("input_model", input == null ? null : input.toString());
-            marker.put("model", out == null ? null : out.toString());
-            marker.put("seconds", (System.nanoTime() - t0) / 1e9);
-            marker.put("finished_at", Instant.now().toString());
-            dir.markCompleted(s.name(), marker);
-            if (out != null) previous = out;
-            if (only != null) break;
+        } finally {
+            if (tensorboard != null) tensorboard.close();
         }
         Path report = ReportWriter.write(dir.root());
         LOG.info("report: {}", report);

@@ -21,6 +21,7 @@ import java.util.Optional;
  *   checkpoints/&lt;stage&gt;/final/  the stage's final model (HF layout)
  *   eval/&lt;stage&gt;.json       accuracy, format_rate, mean_length, n, …
  *   report.html + plots/   data/&lt;name&gt;.jsonl (generated data sets)    stages/&lt;stage&gt;.json (completion markers)
+ *   tensorboard/&lt;stage&gt;/events.out.tfevents.*   (with {@code tensorboard: true}; mirrors metrics.jsonl)
  * </pre>
  * Every file that marks progress is written to a temporary name and renamed, so a killed run never
  * leaves a half-written marker.

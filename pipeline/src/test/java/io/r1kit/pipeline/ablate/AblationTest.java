@@ -103,6 +103,7 @@ class AblationTest {
         String md = Files.readString(root.resolve("ablation.md"));
         assertTrue(md.contains("| beta0,loss_type=dr_grpo |"), md);
         assertTrue(Files.exists(root.resolve("plots/reward.png")));
+        assertTrue(Files.readString(root.resolve("report.html")).contains("window.R1KIT_DATA"), "the ablation's self-contained page");
         assertTrue(Files.exists(root.resolve("plots/completions_mean_length_incorrect.png")));
         assertFalse(Files.exists(root.resolve("plots/kl.png")), "kl is NaN without beta: no empty plot");
 

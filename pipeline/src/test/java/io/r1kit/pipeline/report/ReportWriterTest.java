@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReportWriterTest {
 
     @Test
-    void writesPlotsEvalTableSamplesAndConfig(@TempDir Path run) throws Exception {
+    void writesASelfContainedPageWithTheRunsDataAndThePlots(@TempDir Path run) throws Exception {
         StringBuilder m = new StringBuilder();
         for (int s = 1; s <= 10; s++) {
             m.append("{\"stage\":\"r1_zero\",\"step\":").append(s).append(",\"reward\":").append(s / 10.0)
@@ -36,15 +36,20 @@ class ReportWriterTest {
 
         Path html = ReportWriter.write(run);
         String text = Files.readString(html);
-        assertTrue(text.contains("<th>accuracy</th>") && text.contains("0.6000"), "eval table");
-        assertTrue(text.contains("&lt;b&gt;4"), "completions are escaped");
+        // the page's data: every metrics line, the samples, the eval table and the config, embedded
+        assertTrue(text.contains("window.R1KIT_DATA = "), "data embedded");
+        assertTrue(text.contains("\"rewards/accuracy/mean\":0.5"), "metrics lines");
+        assertTrue(text.contains("\\u003cb>4"), "a completion's '<' cannot close the script element it sits in");
+        assertFalse(text.contains("<b>4"));
+        assertTrue(text.contains("<th>accuracy</th>") && text.contains("0.6000"), "eval table, also for viewers without scripts");
         assertTrue(text.contains("name: demo"), "config shown");
+        assertFalse(text.matches("(?s).*(src|href)=\"[^\"]+\".*"), "nothing loaded from elsewhere");
+        assertTrue(text.contains("Content-Security-Policy\" content=\"default-src 'none'"), "and nothing may be");
         for (String p : List.of("r1_zero-reward.png", "r1_zero-accuracy.png", "r1_zero-kl.png", "r1_zero-length.png")) {
             Path png = run.resolve("plots").resolve(p);
             BufferedImage img = ImageIO.read(png.toFile());
             assertNotNull(img, p + " is a PNG");
             assertEquals(720, img.getWidth());
-            assertTrue(text.contains("plots/" + p));
         }
         assertFalse(Files.exists(run.resolve("plots/r1_zero-entropy.png")), "no plot without data");
     }

@@ -49,6 +49,7 @@ class PipelineRunTest {
                 max_steps: 2
                 save_steps: 1
                 log_completions_steps: 1
+            tensorboard: true
             """;
 
 
@@ -71,6 +72,12 @@ class PipelineRunTest {
                 "checkpoints/pretrain/final/model.safetensors", "checkpoints/r1_zero/checkpoint-2/model.safetensors",
                 "checkpoints/r1_zero/checkpoint-2/trainer_state.json", "samples/r1_zero/step-1.jsonl", "samples/r1_zero/step-2.jsonl")) {
             assertTrue(Files.exists(run.resolve(f)), "missing " + f);
+        }
+        for (String st : List.of("pretrain", "r1_zero")) {
+            try (var files = Files.list(run.resolve("tensorboard").resolve(st))) {
+                assertEquals(1, files.filter(f -> f.getFileName().toString().startsWith("events.out.tfevents.")).count(),
+                        "tensorboard: true writes an event file per stage with metrics");
+            }
         }
         JsonNode eval = JSON.readTree(run.resolve("eval/base_eval.json").toFile());
         for (String k : List.of("accuracy", "format_rate", "mean_length", "n")) assertTrue(eval.has(k), "eval lacks " + k);
