@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -156,8 +157,10 @@ public final class DatasetReader {
                 String text;
                 try {
                     text = in.readLine();
+                } catch (CharacterCodingException e) {
+                    throw new DatasetException(file + ": line " + (line + 1) + ": not valid UTF-8 text", e);
                 } catch (IOException e) {
-                    throw new UncheckedIOException("reading " + file + " at line " + (line + 1), e);
+                    throw new DatasetException("cannot read " + file + " at line " + (line + 1) + ": " + e.getMessage(), e);
                 }
                 if (text == null) return false;
                 line++;

@@ -39,8 +39,13 @@ public final class Gsm8k {
 
     /** Splits a raw GSM8K record; the file is only for the error message. */
     public static Example convert(Example raw, Path file) {
-        String question = raw.getString("question");
-        String answerRaw = raw.getString("answer");
+        String question, answerRaw;
+        try {
+            question = raw.getString("question");
+            answerRaw = raw.getString("answer");
+        } catch (DatasetException e) {
+            throw file == null ? e : new DatasetException(file + ": " + e.getMessage(), e);
+        }
         Matcher m = FINAL.matcher(answerRaw);
         int hash = answerRaw.lastIndexOf("####");
         if (hash < 0 || !m.find(hash)) {

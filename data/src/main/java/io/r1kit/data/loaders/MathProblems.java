@@ -22,8 +22,13 @@ public final class MathProblems {
     }
 
     public static Example convert(Example raw, Path file) {
-        String problem = raw.getString("problem");
-        String solution = raw.getString("solution");
+        String problem, solution;
+        try {
+            problem = raw.getString("problem");
+            solution = raw.getString("solution");
+        } catch (DatasetException e) {
+            throw file == null ? e : new DatasetException(file + ": " + e.getMessage(), e);
+        }
         String boxed = lastBoxed(solution);
         if (boxed == null) {
             throw new DatasetException((file == null ? "" : file + ": ") + "MATH example '" + raw.id()

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,7 +104,11 @@ public final class MetricsLog implements AutoCloseable {
         try {
             List<String> kept = new ArrayList<>();
             int dropped = 0;
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            for (String line : linesKeepingTorn(file)) {
+                if (line == null) {   // not UTF-8: a line torn inside a multi-byte character
+                    dropped++;
+                    continue;
+                }
                 if (line.isBlank()) continue;
                 JsonNode n;
                 try {
@@ -122,6 +129,31 @@ public final class MetricsLog implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot truncate metrics file " + file + " after step " + step, e);
         }
+    }
+
+    /**
+     * The file's lines, each decoded on its own so that one line cut inside a multi-byte character
+     * (a write interrupted by a crash) does not make the whole file unreadable: such a line is null.
+     */
+    static List<String> linesKeepingTorn(Path file) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= all.length; i++) {
+            if (i == all.length || all[i] == '\n') {
+                if (i > start || i < all.length) {
+                    try {
+                        out.add(StandardCharsets.UTF_8.newDecoder()
+                                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+                                .decode(ByteBuffer.wrap(all, start, i - start)).toString());
+                    } catch (CharacterCodingException e) {
+                        out.add(null);
+                    }
+                }
+                start = i + 1;
+            }
+        }
+        return out;
     }
 
     /** Whether {@code file} holds any line of {@code stage} (null = any line at all). */

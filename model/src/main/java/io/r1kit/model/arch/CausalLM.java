@@ -107,6 +107,15 @@ public final class CausalLM {
     public static CausalLM load(HfCheckpoint ck) throws IOException {
         Path configFile = ck.dir().resolve(HfCheckpoint.CONFIG);
         ModelConfig c = ModelConfig.fromHf(ck.config(), configFile);
+        // Allocate nothing a checkpoint cannot fill: a config.json that implies more parameters than the
+        // files hold (a wrong or hostile size) is refused before its tensors are allocated.
+        long held = 0;
+        for (String n : ck.tensorNames()) held += ck.info(n).numel();
+        if (c.parameterCount() > held) {
+            throw new CheckpointException(configFile, null, "describes a model of " + c.parameterCount()
+                    + " parameters, but the checkpoint's tensors hold only " + held + " values (check vocab_size, hidden_size,"
+                    + " intermediate_size, num_hidden_layers, head_dim)");
+        }
         CausalLM m = new CausalLM(c, ck.config(), ck.rawConfig(), ck.dir(), null);
         m.generationConfigJson = ck.generationConfig().map(g -> g.raw()).orElse(null);
         Map<String, Parameter> named = m.namedParameters();

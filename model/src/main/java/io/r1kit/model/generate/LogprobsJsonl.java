@@ -10,6 +10,7 @@ import io.r1kit.model.tokenizer.Tokenizer;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,6 +83,8 @@ public final class LogprobsJsonl {
                     prompts.add(p);
                     completions.add(c);
                 }
+            } catch (CharacterCodingException e) {
+                throw new IOException(in + ": line " + (lineNo + 1) + ": not valid UTF-8 text");
             }
             List<Scorer.Scores> scores = Scorer.score(model, prompts, completions, temperature, false, batchSize);
             Path tmp = out.resolveSibling(out.getFileName() + ".tmp");

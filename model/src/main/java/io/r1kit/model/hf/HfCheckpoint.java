@@ -92,7 +92,8 @@ public final class HfCheckpoint implements AutoCloseable {
             if (!e.getValue().isTextual()) throw new CheckpointException(index, e.getKey(), "weight_map value must be a file name");
             String fname = e.getValue().textValue();
             // The index is untrusted: a shard must be a plain file inside this directory.
-            if (fname.isEmpty() || fname.contains("/") || fname.contains("\\") || fname.equals(".") || fname.equals("..")) {
+            if (fname.isEmpty() || fname.contains("/") || fname.contains("\\") || fname.equals(".") || fname.equals("..")
+                    || fname.indexOf('\0') >= 0) {
                 throw new CheckpointException(index, e.getKey(), "shard file name '" + fname + "' must be a plain file name in the model directory");
             }
             weightMap.put(e.getKey(), fname);

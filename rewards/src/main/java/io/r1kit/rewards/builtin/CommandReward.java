@@ -209,12 +209,23 @@ public final class CommandReward implements RewardFunction {
             throw new IOException("reward '" + name + "': " + command + " printed " + lines.size() + " lines for "
                     + batch.size() + " completions (one per completion expected)");
         }
+        return parseReplies(name, lines, batch.size());
+    }
+
+    /**
+     * The scores in a reward program's non-blank output lines, one per completion; an IOException
+     * naming the reward and the line for anything else.
+     */
+    public static List<Double> parseReplies(String name, List<String> lines, int expected) throws IOException {
+        if (lines.size() != expected) {
+            throw new IOException("reward '" + name + "': " + lines.size() + " output lines for " + expected + " completions");
+        }
         List<Double> out = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) out.add(parseLine(lines.get(i), i));
+        for (int i = 0; i < lines.size(); i++) out.add(parseLine(name, lines.get(i), i));
         return out;
     }
 
-    private Double parseLine(String line, int i) throws IOException {
+    private static Double parseLine(String name, String line, int i) throws IOException {
         JsonNode n;
         try {
             n = JSON.readTree(line);
@@ -223,7 +234,13 @@ public final class CommandReward implements RewardFunction {
         }
         if (n.isObject()) n = n.get("reward");
         if (n == null || n.isNull()) return null;
-        if (n.isNumber()) return n.doubleValue();
+        if (n.isNumber()) {
+            double v = n.doubleValue();
+            if (!Double.isFinite(v)) {
+                throw new IOException("reward '" + name + "': output line " + (i + 1) + " is not a finite number: " + abbreviate(line));
+            }
+            return v;
+        }
         throw new IOException("reward '" + name + "': output line " + (i + 1) + " must be a number, null or {\"reward\": ...}, got "
                 + abbreviate(line));
     }
