@@ -2,6 +2,7 @@ package io.r1kit.pipeline.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.r1kit.pipeline.config.StrictYaml;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -42,19 +43,38 @@ public final class ReportWriter {
 
     private ReportWriter() {}
 
+    /**
+     * The run's name: {@code name} of the resolved config the run saved ({@code config.yaml}), so a run
+     * started with {@code --run-dir X/run} is still titled by its config; the directory name when there is none.
+     */
+    static String runName(Path runDir) {
+        Path cfg = runDir.resolve("config.yaml");
+        if (Files.isRegularFile(cfg)) {
+            try {
+                JsonNode name = StrictYaml.YAML.readTree(cfg.toFile()).path("name");
+                if (name.isTextual() && !name.asText().isBlank()) return name.asText();
+            } catch (IOException e) {
+                // an unreadable config.yaml leaves the directory name as the title
+            }
+        }
+        Path file = runDir.toAbsolutePath().normalize().getFileName();
+        return file == null ? runDir.toString() : file.toString();
+    }
+
     /** Writes the report and returns the path of report.html. */
     public static Path write(Path runDir) {
         MetricsFile metrics = MetricsFile.read(runDir.resolve("metrics.jsonl"));
         Path plots = runDir.resolve("plots");
         StringBuilder html = new StringBuilder();
+        String title = runName(runDir);
         html.append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>r1kit report: ")
-                .append(esc(runDir.getFileName().toString())).append("</title><style>")
+                .append(esc(title)).append("</title><style>")
                 .append("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}")
                 .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}")
                 .append("th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}img{max-width:100%}")
                 .append("pre{background:#f7f7f7;padding:8px;white-space:pre-wrap;font-size:12px}.plots{display:flex;flex-wrap:wrap;gap:8px}")
                 .append(".plots img{width:540px}</style></head><body>");
-        html.append("<h1>r1kit report: ").append(esc(runDir.getFileName().toString())).append("</h1>");
+        html.append("<h1>r1kit report: ").append(esc(title)).append("</h1>");
 
         html.append(evalTable(runDir));
 
