@@ -3,6 +3,7 @@ package io.r1kit.grpo;
 import io.r1kit.grpo.GrpoConfig.LossType;
 import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Tensor;
+import io.r1kit.model.autograd.Grad;
 
 /**
  * The GRPO objective (DeepSeekMath, arXiv:2402.03300, eq. 3) with the variants people ablate.
@@ -151,7 +152,7 @@ public final class GrpoLoss {
     /** Σ mask: summed on the host, or by one device reduction read back as 4 bytes. */
     public static double activeTokens(Tensor mask) {
         if (!mask.isOnDevice()) return sum(mask.data());
-        try (var ng = io.r1kit.model.autograd.Grad.noGrad()) {
+        try (var ng = Grad.noGrad()) {
             return F.sum(mask).item("grpo active tokens");
         }
     }

@@ -4,9 +4,7 @@ import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import io.r1kit.grpo.GrpoConfig;
 import io.r1kit.grpo.GrpoConfig.LrScheduler;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 

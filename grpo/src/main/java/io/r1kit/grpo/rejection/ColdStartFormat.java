@@ -2,7 +2,6 @@ package io.r1kit.grpo.rejection;
 
 import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
-import io.r1kit.grpo.sft.SftConfig;
 import java.util.Map;
 
 /**

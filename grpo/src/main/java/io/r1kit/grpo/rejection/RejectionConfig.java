@@ -2,10 +2,9 @@ package io.r1kit.grpo.rejection;
 
 import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
+import io.r1kit.model.generate.SamplingParams;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import io.r1kit.grpo.sft.SftConfig;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -126,9 +125,9 @@ public record RejectionConfig(
     }
 
     /** The sampling parameters of this config (temperature 0 = greedy). */
-    public io.r1kit.model.generate.SamplingParams samplingParams() {
-        if (temperature == 0) return io.r1kit.model.generate.SamplingParams.greedy(maxNewTokens).withSeed(seed);
-        return io.r1kit.model.generate.SamplingParams.sample(temperature.floatValue(), maxNewTokens, seed).withTopP(topP.floatValue());
+    public SamplingParams samplingParams() {
+        if (temperature == 0) return SamplingParams.greedy(maxNewTokens).withSeed(seed);
+        return SamplingParams.sample(temperature.floatValue(), maxNewTokens, seed).withTopP(topP.floatValue());
     }
 
     public static RejectionConfig defaults() {

@@ -3,7 +3,6 @@ package io.r1kit.grpo.rm;
 import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
 import io.r1kit.grpo.sft.SftConfig;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**

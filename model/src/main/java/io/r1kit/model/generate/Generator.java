@@ -8,7 +8,6 @@ import io.r1kit.model.backend.Parallel;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Tensor;
 import io.r1kit.model.tokenizer.Tokenizer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
