@@ -9,6 +9,7 @@ import io.r1kit.model.backend.Backend;
 import io.r1kit.model.backend.CpuBackend;
 import io.r1kit.model.backend.Devices;
 import io.r1kit.model.backend.cuda.CudaBackend;
+import io.r1kit.model.generate.DecodeBenchmark;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -164,9 +165,9 @@ public final class BenchMain implements Callable<Integer> {
             }
             if (sections.contains("decode")) {
                 // r1kit only: decode of a ~10M-parameter random model, batch 1 and 32 (KV cache, sampling loop)
-                io.r1kit.model.generate.DecodeBenchmark.Result d = quick
-                        ? io.r1kit.model.generate.DecodeBenchmark.run(16, 32)
-                        : io.r1kit.model.generate.DecodeBenchmark.run();
+                DecodeBenchmark.Result d = quick
+                        ? DecodeBenchmark.run(16, 32)
+                        : DecodeBenchmark.run();
                 root.putObject("decode").put("parameters", d.parameters()).put("prompt_tokens", d.promptTokens())
                         .put("new_tokens", d.newTokens()).put("batch1_tokens_per_second", round(d.batch1TokensPerSec()))
                         .put("batch32_tokens_per_second", round(d.batch32TokensPerSec()))

@@ -1,22 +1,18 @@
 package io.r1kit.grpo;
 
+import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * Every switch of the GRPO trainer, named as TRL's {@code GRPOConfig} names it (YAML uses the
  * snake_case form: {@code numGenerations} is {@code num_generations}). A component left null
- * (absent from the YAML) takes the default written in its javadoc; the compact constructor
- * fills the defaults in and rejects bad values with a message naming the YAML key.
+ * (absent from the YAML) takes the default set in the compact constructor, which also
+ * rejects bad values with a message naming the YAML key. Each option is documented by its {@link Doc}
+ * annotation; docs/config.md is generated from them.
  *
  * <p>Batch vocabulary: one <em>step</em> takes {@code prompts_per_step} prompts (B), samples
  * {@code num_generations} (G) completions each, and then makes {@code num_iterations} passes over
@@ -24,112 +20,111 @@ import java.util.Map;
  * which is one optimizer update; a mini-batch is accumulated over micro-batches of
  * {@code mini-batch size / gradient_accumulation_steps} sequences, or of at most
  * {@code max_tokens_per_micro_batch} padded tokens when that is set.
- *
- * @param promptsPerStep            B, prompts per step. Default 8.
- * @param numGenerations            G, completions sampled per prompt (TRL {@code num_generations}). Default 8; must be ≥ 2.
- * @param maxPromptLength           prompts longer than this many tokens keep their last tokens (left truncation, as TRL). Default 512.
- * @param maxCompletionLength       tokens generated at most per completion; also the divisor of {@code dr_grpo}. Default 256.
- * @param temperature               sampling temperature of rollouts. Default 1.0.
- * @param topP                      nucleus sampling mass of rollouts (1.0 = off). Default 1.0.
- * @param topK                      top-k of rollouts (0 = off). Default 0.
- * @param maskTruncatedCompletions  completions cut by {@code max_completion_length} get no loss (DAPO). Default false.
- * @param dynamicSampling           drop groups whose rewards all agree (zero advantage) and sample more prompts until the batch is full (DAPO). Default false.
- * @param maxResampleBatches        extra rollout batches dynamic sampling may draw per step before it trains on what it has. Default 3.
- * @param scaleRewards              how advantages are normalised: {@code group}, {@code batch} or {@code none} (Dr. GRPO). Default group.
- * @param lossType                  how per-token losses are aggregated: {@code grpo}, {@code bnpo}, {@code dr_grpo}, {@code dapo}. Default grpo.
- * @param epsilon                   lower clip range ε_low: ratios below 1 − ε are clipped. Default 0.2.
- * @param epsilonHigh               upper clip range ε_high (DAPO clip-higher, e.g. 0.28); unset means {@code epsilon}. Default unset.
- * @param beta                      weight of the k3 KL to the frozen reference; 0 means no reference model is loaded. Default 0.0.
- * @param numIterations             passes (μ in the GRPO paper) over each batch of rollouts; &gt; 1 stores old-policy log-probs. Default 1.
- * @param numMiniBatches            optimizer updates per pass (the B·G completions are split into this many mini-batches). Default 1.
- * @param gradientAccumulationSteps micro-batches per mini-batch (sequence budget). Default 1.
- * @param maxTokensPerMicroBatch    token budget of a micro-batch (rows × padded length); 0 = use {@code gradient_accumulation_steps}. Default 0.
- * @param learningRate              peak AdamW learning rate. Default 1e-6.
- * @param lrScheduler               {@code constant}, {@code linear} (to 0) or {@code cosine} (to 0), after warm-up. Default linear.
- * @param warmupRatio               fraction of the optimizer updates spent warming up linearly. Default 0.0.
- * @param weightDecay               AdamW decoupled weight decay (matrices only; norms and biases never decay). Default 0.0.
- * @param maxGradNorm               global gradient-norm clip (0 = off). Default 1.0.
- * @param adamBeta1                 AdamW β1. Default 0.9.
- * @param adamBeta2                 AdamW β2. Default 0.999.
- * @param adamEpsilon               AdamW ε. Default 1e-8.
- * @param maxSteps                  steps to train; −1 means {@code num_train_epochs} passes over the train prompts. Default −1.
- * @param numTrainEpochs            passes over the train prompts when {@code max_steps} is −1. Default 1.
- * @param seed                      seeds the prompt order and every rollout (per step, so a resumed run draws the same samples). Default 42.
- * @param saveSteps                 checkpoint every this many steps (0 = only at the end). Default 100.
- * @param saveTotalLimit            checkpoints kept (oldest deleted first). Default 2.
- * @param evalSteps                 evaluate every this many steps (0 = only at the end, when an eval set is given). Default 0.
- * @param logCompletionsSteps       write {@code samples/step-N.jsonl} every this many steps (0 = never). Default 10.
- * @param maxNonFiniteSteps         consecutive steps with NaN/Inf loss or gradients after which the run stops. Default 3.
- * @param evalNumSamples            eval samples per prompt, k: {@code accuracy} is then pass@1 averaged over the k samples (the R1 paper's metric) and {@code pass@k} is also reported. Default 1.
- * @param evalTemperature           eval sampling temperature; 0 = greedy decoding (needs {@code eval_num_samples} 1). The R1 paper evaluates at 0.6 with k samples. Default 0.
- * @param evalMaxExamples           eval prompts used (0 = the whole eval set). Default 0.
- * @param accuracyReward            reward whose value decides "correct" (accuracy, length of correct answers); unset = {@code accuracy} if configured, else the first reward. Default unset.
- * @param formatReward              reward whose value decides the format rate; unset = {@code format} if configured, else the built-in R1-Zero format check. Default unset.
- * @param correctThreshold          a completion is correct when its accuracy reward is ≥ this. Default 1.0.
- * @param importanceSamplingLevel   {@code token} (PPO/GRPO per-token ratios) or {@code sequence} (GSPO: one ratio per completion, the geometric mean of its token ratios, clipped per sequence). Default token.
- * @param advantageEstimator        {@code grpo} (group-normalised, {@code scale_rewards}), {@code rloo} (leave-one-out mean baseline), {@code reinforce_pp} (REINFORCE++: token-normalised over the batch) or {@code reinforce_pp_baseline} (group mean subtracted, then token-normalised over the batch). Default grpo.
- * @param klEstimator               {@code k1}, {@code k2}, {@code k3} or {@code low_var_kl} (k3 clamped as verl). Default k3.
- * @param klInReward                the KL (of {@code kl_estimator}, weight {@code beta}) is a per-token reward penalty, PPO-style, instead of a loss term. Default false.
- * @param delta                     upper bound of the unclipped ratio (two-sided clipping, INTELLECT-2); must be &gt; 1 + epsilon_high; unset = none. Default unset.
- * @param topEntropyQuantile        train only on the tokens whose entropy is in this top quantile of the micro-batch (1.0 = all). Default 1.0.
- * @param entropyCoef               weight of an entropy bonus in the loss. Default 0.0.
- * @param rolloutCorrection         {@code none}, {@code tis} (truncated importance sampling: weight min(ρ, cap)) or {@code mask} (weight 1 where ρ ≤ cap, else 0), with ρ = π_trainer(old) / π_sampler. Default none.
- * @param rolloutCorrectionLevel    {@code token} (ρ per token) or {@code sequence} (ρ = the product of the completion's token ratios). Default token.
- * @param rolloutCorrectionCap      the cap of {@code rollout_correction}. Default 2.0.
- * @param multiObjectiveAggregation {@code sum_then_normalize} (the weighted reward sum is normalised) or {@code normalize_then_sum} (GDPO: each reward normalised within its group, then weighted and summed). Default sum_then_normalize.
  */
 public record GrpoConfig(
+        @Doc("B, prompts per step.")
         Integer promptsPerStep,
+        @Doc(value = "G, completions sampled per prompt; must be ≥ 2 (a group of one has no baseline).", source = "TRL")
         Integer numGenerations,
+        @Doc("prompts longer than this many tokens keep their last tokens (left truncation, as TRL).")
         Integer maxPromptLength,
+        @Doc("tokens generated at most per completion; also the divisor of `dr_grpo`.")
         Integer maxCompletionLength,
+        @Doc("sampling temperature of rollouts.")
         Double temperature,
+        @Doc("nucleus sampling mass of rollouts (1.0 = off).")
         Double topP,
+        @Doc("top-k of rollouts (0 = off).")
         Integer topK,
+        @Doc(value = "completions cut by `max_completion_length` get no loss.", source = "DAPO")
         Boolean maskTruncatedCompletions,
+        @Doc(value = "drop groups whose rewards all agree (zero advantage) and sample more prompts until the batch is full.", source = "DAPO")
         Boolean dynamicSampling,
+        @Doc("extra rollout batches dynamic sampling may draw per step before it trains on what it has.")
         Integer maxResampleBatches,
+        @Doc(value = "how advantages are normalised: `group`, `batch` or `none` (Dr. GRPO); see [grpo.md](grpo.md#advantages-scale_rewards).", source = "TRL")
         ScaleRewards scaleRewards,
+        @Doc(value = "how per-token losses are aggregated: `grpo`, `bnpo`, `dr_grpo`, `dapo`; see [grpo.md](grpo.md#the-loss-grpoloss). Recent TRL versions default to `dapo`.", source = "TRL")
         LossType lossType,
+        @Doc("lower clip range ε_low: ratios below 1 − ε are clipped.")
         Double epsilon,
+        @Doc(value = "upper clip range ε_high: ratios above 1 + ε_high are clipped (clip-higher sets e.g. 0.28).", unset = "= `epsilon`", source = "DAPO")
         Double epsilonHigh,
+        @Doc("weight of the k3 KL to the frozen reference; 0 means no reference model is loaded.")
         Double beta,
+        @Doc("passes (μ in the GRPO paper) over each batch of rollouts; > 1 stores old-policy log-probs.")
         Integer numIterations,
+        @Doc("optimizer updates per pass (the B·G completions are split into this many mini-batches).")
         Integer numMiniBatches,
+        @Doc("micro-batches per mini-batch (sequence budget).")
         Integer gradientAccumulationSteps,
+        @Doc("token budget of a micro-batch (rows × padded length); 0 = use `gradient_accumulation_steps`.")
         Integer maxTokensPerMicroBatch,
+        @Doc("peak AdamW learning rate.")
         Double learningRate,
+        @Doc("`constant`, `linear` (to 0) or `cosine` (to 0), after warm-up.")
         LrScheduler lrScheduler,
+        @Doc("fraction of the optimizer updates spent warming up linearly.")
         Double warmupRatio,
+        @Doc("AdamW decoupled weight decay (matrices only; norms and biases never decay).")
         Double weightDecay,
+        @Doc("global gradient-norm clip (0 = off).")
         Double maxGradNorm,
+        @Doc("AdamW β1.")
         Double adamBeta1,
+        @Doc("AdamW β2.")
         Double adamBeta2,
+        @Doc("AdamW ε.")
         Double adamEpsilon,
+        @Doc("steps to train; −1 means `num_train_epochs` passes over the train prompts.")
         Integer maxSteps,
+        @Doc("passes over the train prompts when `max_steps` is −1.")
         Integer numTrainEpochs,
+        @Doc("seeds the prompt order and every rollout (per step, so a resumed run draws the same samples).")
         Long seed,
+        @Doc("checkpoint every this many steps (0 = only at the end).")
         Integer saveSteps,
+        @Doc("checkpoints kept (oldest deleted first).")
         Integer saveTotalLimit,
+        @Doc("evaluate every this many steps (0 = only at the end, when an eval set is given).")
         Integer evalSteps,
+        @Doc("write `samples/step-N.jsonl` every this many steps (0 = never).")
         Integer logCompletionsSteps,
+        @Doc("consecutive steps with NaN/Inf loss or gradients after which the run stops.")
         Integer maxNonFiniteSteps,
+        @Doc("eval samples per prompt, k: `accuracy` is then pass@1 averaged over the k samples (the R1 paper's metric) and `pass@k` is also reported.")
         Integer evalNumSamples,
+        @Doc("eval sampling temperature; 0 = greedy decoding (needs `eval_num_samples` 1). The R1 paper evaluates at 0.6 with k samples.")
         Double evalTemperature,
+        @Doc("eval prompts used (0 = the whole eval set).")
         Integer evalMaxExamples,
+        @Doc(value = "reward whose value decides \"correct\" (accuracy, length of correct answers).", unset = "`accuracy` if configured, else the first reward")
         String accuracyReward,
+        @Doc(value = "reward whose value decides the format rate.", unset = "`format` if configured, else the built-in R1-Zero format check")
         String formatReward,
+        @Doc("a completion is correct when its accuracy reward is ≥ this.")
         Double correctThreshold,
+        @Doc(value = "`token` (PPO/GRPO per-token ratios) or `sequence` (GSPO: one ratio per completion, the geometric mean of its token ratios, clipped per sequence).", source = "GSPO (Zheng et al., 2025); TRL")
         ImportanceSamplingLevel importanceSamplingLevel,
+        @Doc(value = "`grpo` (group-normalised, `scale_rewards`), `rloo` (leave-one-out mean baseline), `reinforce_pp` (REINFORCE++: token-normalised over the batch) or `reinforce_pp_baseline` (group mean subtracted, then token-normalised over the batch); see [algorithms.md](algorithms.md).", source = "RLOO (Ahmadian et al., 2024); REINFORCE++ (Hu, 2025)")
         AdvantageEstimator advantageEstimator,
+        @Doc(value = "`k1`, `k2`, `k3` or `low_var_kl` (k3 clamped as verl).", source = "Schulman, \"Approximating KL divergence\"; verl")
         KlEstimator klEstimator,
+        @Doc(value = "the KL (of `kl_estimator`, weight `beta`) is a per-token reward penalty, PPO-style, instead of a loss term.", source = "verl, OpenRLHF")
         Boolean klInReward,
+        @Doc(value = "upper bound of the unclipped ratio (two-sided clipping); must be > 1 + epsilon_high.", unset = "no bound", source = "INTELLECT-2")
         Double delta,
+        @Doc(value = "train only on the tokens whose entropy is in this top quantile of the micro-batch (1.0 = all).", source = "Wang et al., 2025 (\"beyond the 80/20 rule\"); TRL")
         Double topEntropyQuantile,
+        @Doc("weight of an entropy bonus in the loss.")
         Double entropyCoef,
+        @Doc(value = "`none`, `tis` (truncated importance sampling: weight min(ρ, cap)) or `mask` (weight 1 where ρ ≤ cap, else 0), with ρ = π_trainer(old) / π_sampler.", source = "TRL `vllm_importance_sampling_*`; verl rollout correction")
         RolloutCorrection rolloutCorrection,
+        @Doc("`token` (ρ per token) or `sequence` (ρ = the product of the completion's token ratios).")
         ImportanceSamplingLevel rolloutCorrectionLevel,
+        @Doc("the cap of `rollout_correction`.")
         Double rolloutCorrectionCap,
+        @Doc(value = "`sum_then_normalize` (the weighted reward sum is normalised) or `normalize_then_sum` (GDPO: each reward normalised within its group, then weighted and summed).", source = "GDPO")
         MultiObjectiveAggregation multiObjectiveAggregation) {
 
     /** {@code scale_rewards}: the denominator of the advantage. */

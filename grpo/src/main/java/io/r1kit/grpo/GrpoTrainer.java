@@ -33,6 +33,7 @@ import io.r1kit.model.tensor.Tensor;
 import io.r1kit.model.tokenizer.CharTokenizer;
 import io.r1kit.model.tokenizer.Tokenizer;
 import io.r1kit.rewards.CompositeReward;
+import io.r1kit.grpo.metrics.SourceMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -655,7 +656,7 @@ public final class GrpoTrainer {
             m.put("rewards/" + names.get(f) + "/mean", mu);
             m.put("rewards/" + names.get(f) + "/std", cnt < 2 ? Double.NaN : Math.sqrt(Math.max(0, (ss - cnt * mu * mu) / (cnt - 1))));
         }
-        io.r1kit.grpo.metrics.SourceMetrics.put(m, all, names);   // mixed prompt sets: rewards/<source>/…
+        SourceMetrics.put(m, all, names);   // mixed prompt sets: rewards/<source>/…
         boolean[] zero = Advantages.zeroStdGroups(r, unscorable, G);
         int z = 0;
         for (boolean b : zero) if (b) z++;

@@ -8,7 +8,6 @@ import io.r1kit.grpo.GrpoConfig.LossType;
 import io.r1kit.grpo.GrpoLoss.Result;
 import io.r1kit.grpo.GrpoLoss.Scale;
 import io.r1kit.grpo.GrpoLoss.Settings;
-import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Tensor;
 import java.util.List;
 import java.util.SplittableRandom;

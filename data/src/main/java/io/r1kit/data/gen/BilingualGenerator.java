@@ -3,6 +3,7 @@ package io.r1kit.data.gen;
 import io.r1kit.data.Example;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.data.template.PromptTemplates;
+import io.r1kit.data.DatasetException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +46,7 @@ public final class BilingualGenerator implements TaskGenerator {
         slipRateRu = p.getRate("slip_rate_ru", 0.0);
         String style = p.getString("mixed_style", "steps");
         if (!style.equals("steps") && !style.equals("switch")) {
-            throw new io.r1kit.data.DatasetException("bilingual: mixed_style='" + style + "' must be steps or switch");
+            throw new DatasetException("bilingual: mixed_style='" + style + "' must be steps or switch");
         }
         switchOnce = style.equals("switch");
         template = PromptTemplates.byName(p.getString("template", "toy"));

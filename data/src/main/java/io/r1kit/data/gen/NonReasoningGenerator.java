@@ -1,6 +1,7 @@
 package io.r1kit.data.gen;
 
 import io.r1kit.data.ChatMessage;
+import io.r1kit.data.DatasetException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,7 +43,7 @@ public final class NonReasoningGenerator implements TaskGenerator {
         categories = List.of(p.getString("categories", "greeting,copy,format,lookup").split(","));
         for (String c : categories) {
             if (!List.of("greeting", "copy", "format", "lookup").contains(c)) {
-                throw new io.r1kit.data.DatasetException("nonreasoning: unknown category '" + c
+                throw new DatasetException("nonreasoning: unknown category '" + c
                         + "'; expected some of greeting,copy,format,lookup");
             }
         }

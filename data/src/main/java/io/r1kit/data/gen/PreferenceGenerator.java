@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import io.r1kit.data.DatasetException;
 
 /**
  * Preference pairs for the reward model of all-scenario RL, made by rules:
@@ -36,7 +37,7 @@ public final class PreferenceGenerator implements TaskGenerator {
         harmlessRate = p.getRate("harmless_rate", 0.35);
         overrefusalRate = p.getRate("overrefusal_rate", 0.15);
         if (harmlessRate + overrefusalRate > 1) {
-            throw new io.r1kit.data.DatasetException("preferences: harmless_rate + overrefusal_rate must be <= 1");
+            throw new DatasetException("preferences: harmless_rate + overrefusal_rate must be <= 1");
         }
     }
 

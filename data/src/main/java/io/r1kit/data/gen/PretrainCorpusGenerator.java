@@ -3,6 +3,7 @@ package io.r1kit.data.gen;
 import io.r1kit.data.Example;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.data.template.PromptTemplates;
+import io.r1kit.data.DatasetException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,7 +62,7 @@ public final class PretrainCorpusGenerator implements TaskGenerator {
         wordsRate = p.getRate("words_rate", 0.3);
         plainRate = p.getRate("plain_rate", 0.2);
         chatRate = p.getRate("chat_rate", 0.05);
-        if (plainRate + chatRate > 1) throw new io.r1kit.data.DatasetException("pretrain-corpus: plain_rate + chat_rate must be <= 1");
+        if (plainRate + chatRate > 1) throw new DatasetException("pretrain-corpus: plain_rate + chat_rate must be <= 1");
         lang = Lang.parse(p.getString("lang", "en"));
         world = ToyWorld.standard(p.getInt("world_seed", 7, 0, Integer.MAX_VALUE));
         switch (task) {
@@ -73,7 +74,7 @@ public final class PretrainCorpusGenerator implements TaskGenerator {
                 problems = null;
                 countdown = new CountdownGenerator(seed, p);
             }
-            default -> throw new io.r1kit.data.DatasetException("pretrain-corpus: task='" + task
+            default -> throw new DatasetException("pretrain-corpus: task='" + task
                     + "' must be arithmetic or countdown");
         }
     }

@@ -1,6 +1,8 @@
 package io.r1kit.data.template;
 
 import io.r1kit.data.DatasetException;
+import io.r1kit.data.ChatMessage;
+import io.r1kit.data.Example;
 import java.util.List;
 
 /** Named templates, as configs and the command line refer to them. */
@@ -59,13 +61,13 @@ public final class PromptTemplates {
         private final ColumnTemplate inner = new ColumnTemplate(TOY);
 
         @Override
-        public String render(io.r1kit.data.Example example) {
+        public String render(Example example) {
             return inner.render(example);
         }
 
         @Override
-        public List<io.r1kit.data.ChatMessage> messages(io.r1kit.data.Example example) {
-            return List.of(io.r1kit.data.ChatMessage.user(example.getString("prompt")));
+        public List<ChatMessage> messages(Example example) {
+            return List.of(ChatMessage.user(example.getString("prompt")));
         }
 
         @Override

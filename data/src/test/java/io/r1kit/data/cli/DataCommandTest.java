@@ -14,6 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
+import io.r1kit.model.tokenizer.CharTokenizer;
 
 class DataCommandTest {
     @TempDir
@@ -61,7 +62,7 @@ class DataCommandTest {
         Run noTok = run("stats", f.toString(), "--model", model.toString());
         assertEquals(2, noTok.exit());
         // a character tokenizer: one token per character, so token lengths equal character lengths
-        io.r1kit.model.tokenizer.CharTokenizer.fromAlphabet("abcdef", List.of()).save(model);
+        CharTokenizer.fromAlphabet("abcdef", List.of()).save(model);
         Run s = run("stats", f.toString(), "--model", model.toString());
         assertEquals(0, s.exit(), s.err());
         assertTrue(s.out().contains("examples: 2 (1 invalid records skipped)"), s.out());

@@ -14,6 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import io.r1kit.data.Example;
 
 class GeneratorsDeterminismTest {
     @TempDir
@@ -65,7 +66,7 @@ class GeneratorsDeterminismTest {
         assertTrue(withPrompt > 300, task + ": most lines are tasks");
         // The in-memory view trainers use is the same record.
         TaskGenerator g = Generators.create(task, 5, GeneratorParams.empty());
-        io.r1kit.data.Example e = g.example(7);
+        Example e = g.example(7);
         assertEquals(task + "-7", e.id());
         assertEquals(lines.get(7), json.writeValueAsString(e.columns()));
     }

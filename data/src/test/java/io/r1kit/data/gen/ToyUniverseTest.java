@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.r1kit.data.Example;
 import io.r1kit.data.template.PromptTemplates;
 import io.r1kit.data.template.R1ZeroTemplate;
+import io.r1kit.data.DatasetException;
+import io.r1kit.data.testutil.ExprParser;
+import io.r1kit.data.testutil.Rational;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -130,8 +133,8 @@ class ToyUniverseTest {
             assertTrue(((String) m.get("prompt")).startsWith("reach " + m.get("target") + " with "), (String) m.get("prompt"));
             Matcher f = FORMAT.matcher((String) m.get("completion"));
             if (f.matches() && !f.group(2).contains("<")) {
-                var p = io.r1kit.data.testutil.ExprParser.parse(f.group(2));
-                boolean hits = p.value.equals(io.r1kit.data.testutil.Rational.of((Integer) m.get("target")));
+                var p = ExprParser.parse(f.group(2));
+                boolean hits = p.value.equals(Rational.of((Integer) m.get("target")));
                 assertEquals(hits, m.get("correct"), (String) m.get("completion"));
                 if (hits) right++;
             }
@@ -220,7 +223,7 @@ class ToyUniverseTest {
         }
         assertTrue(mixed > 400 && mixed < 600, "mixed_rate 0.5 of all chains: " + mixed);
         assertTrue(wholeOther > 100, "some chains think in the other language from the first step: " + wholeOther);
-        assertThrows(io.r1kit.data.DatasetException.class,
+        assertThrows(DatasetException.class,
                 () -> new BilingualGenerator(5, new GeneratorParams(Map.of("mixed_style", "sometimes"))));
     }
 

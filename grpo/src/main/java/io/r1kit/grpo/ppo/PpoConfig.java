@@ -1,57 +1,80 @@
 package io.r1kit.grpo.ppo;
 
+import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import io.r1kit.grpo.GrpoConfig;
 import io.r1kit.grpo.GrpoConfig.LrScheduler;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * The PPO baseline's switches (TRL {@code PPOConfig} names in snake_case where they exist); null
- * components take the default in their javadoc.
- *
- * @param promptsPerStep            prompts per step. Default 8.
- * @param numGenerations            completions per prompt (PPO needs no group; &gt; 1 matches GRPO's sample budget). Default 1.
- * @param maxPromptLength           prompt tokens kept (left truncation). Default 512.
- * @param maxCompletionLength       tokens generated at most. Default 256.
- * @param temperature               rollout temperature. Default 1.0.
- * @param topP                      rollout top-p. Default 1.0.
- * @param topK                      rollout top-k (0 = off). Default 0.
- * @param numPpoEpochs              passes over each batch of rollouts. Default 4.
- * @param numMiniBatches            optimizer updates per pass. Default 1.
- * @param gradientAccumulationSteps micro-batches per mini-batch. Default 1.
- * @param cliprange                 policy ratio clip ε. Default 0.2.
- * @param cliprangeValue            value clip ε_v around the rollout-time values. Default 0.2.
- * @param vfCoef                    weight of the value loss. Default 0.1.
- * @param gamma                     discount γ. Default 1.0.
- * @param lam                       GAE λ. Default 0.95.
- * @param klCoef                    per-token KL penalty −kl_coef·(logp_old − logp_ref) in the reward (0 = no reference model). Default 0.05.
- * @param whitenAdvantages          normalise advantages to mean 0, std 1 over the batch's tokens. Default true.
- * @param valueModel                {@code policy_copy}: the value backbone is a copy of the initial policy; {@code separate}: a model passed to the builder. Default policy_copy.
- * @param learningRate              policy AdamW learning rate. Default 1e-6.
- * @param valueLearningRate         value model learning rate; unset = learning_rate. Default unset.
- * @param lrScheduler               constant, linear or cosine after warm-up (both models). Default linear.
- * @param warmupRatio               warm-up fraction of the updates. Default 0.0.
- * @param weightDecay               AdamW weight decay (matrices only). Default 0.0.
- * @param maxGradNorm               global-norm clip per model (0 = off). Default 1.0.
- * @param maxSteps                  steps (−1 = num_train_epochs passes over the prompts). Default −1.
- * @param numTrainEpochs            passes over the prompts when max_steps is −1. Default 1.
- * @param seed                      run seed. Default 42.
- * @param saveSteps                 checkpoint interval (0 = only at the end). Default 100.
- * @param saveTotalLimit            checkpoints kept. Default 2.
- * @param logCompletionsSteps       samples/step-N.jsonl interval (0 = never). Default 10.
- * @param maxNonFiniteSteps         consecutive NaN/Inf steps before the run stops. Default 3.
+ * components take the default set in the compact constructor; each option is documented by its {@link Doc}.
  */
-public record PpoConfig(Integer promptsPerStep, Integer numGenerations, Integer maxPromptLength, Integer maxCompletionLength,
-                        Double temperature, Double topP, Integer topK, Integer numPpoEpochs, Integer numMiniBatches,
-                        Integer gradientAccumulationSteps, Double cliprange, Double cliprangeValue, Double vfCoef, Double gamma,
-                        Double lam, Double klCoef, Boolean whitenAdvantages, ValueModelKind valueModel, Double learningRate,
-                        Double valueLearningRate, LrScheduler lrScheduler, Double warmupRatio, Double weightDecay, Double maxGradNorm,
-                        Integer maxSteps, Integer numTrainEpochs, Long seed, Integer saveSteps, Integer saveTotalLimit,
-                        Integer logCompletionsSteps, Integer maxNonFiniteSteps) {
+public record PpoConfig(
+        @Doc("prompts per step.")
+        Integer promptsPerStep,
+        @Doc("completions per prompt (PPO needs no group; > 1 matches GRPO's sample budget).")
+        Integer numGenerations,
+        @Doc("prompt tokens kept (left truncation).")
+        Integer maxPromptLength,
+        @Doc("tokens generated at most.")
+        Integer maxCompletionLength,
+        @Doc("rollout temperature.")
+        Double temperature,
+        @Doc("rollout top-p.")
+        Double topP,
+        @Doc("rollout top-k (0 = off).")
+        Integer topK,
+        @Doc("passes over each batch of rollouts.")
+        Integer numPpoEpochs,
+        @Doc("optimizer updates per pass.")
+        Integer numMiniBatches,
+        @Doc("micro-batches per mini-batch.")
+        Integer gradientAccumulationSteps,
+        @Doc("policy ratio clip ε.")
+        Double cliprange,
+        @Doc("value clip ε_v around the rollout-time values.")
+        Double cliprangeValue,
+        @Doc("weight of the value loss.")
+        Double vfCoef,
+        @Doc("discount γ.")
+        Double gamma,
+        @Doc("GAE λ.")
+        Double lam,
+        @Doc("per-token KL penalty −kl_coef·(logp_old − logp_ref) in the reward (0 = no reference model).")
+        Double klCoef,
+        @Doc("normalise advantages to mean 0, std 1 over the batch's tokens.")
+        Boolean whitenAdvantages,
+        @Doc("`policy_copy`: the value backbone is a copy of the initial policy; `separate`: a model passed to the builder.")
+        ValueModelKind valueModel,
+        @Doc("policy AdamW learning rate.")
+        Double learningRate,
+        @Doc(value = "value model learning rate.", unset = "= `learning_rate`")
+        Double valueLearningRate,
+        @Doc("`constant`, `linear` or `cosine` after warm-up (both models).")
+        LrScheduler lrScheduler,
+        @Doc("warm-up fraction of the updates.")
+        Double warmupRatio,
+        @Doc("AdamW weight decay (matrices only).")
+        Double weightDecay,
+        @Doc("global-norm clip per model (0 = off).")
+        Double maxGradNorm,
+        @Doc("steps (−1 = `num_train_epochs` passes over the prompts).")
+        Integer maxSteps,
+        @Doc("passes over the prompts when `max_steps` is −1.")
+        Integer numTrainEpochs,
+        @Doc("run seed.")
+        Long seed,
+        @Doc("checkpoint interval (0 = only at the end).")
+        Integer saveSteps,
+        @Doc("checkpoints kept.")
+        Integer saveTotalLimit,
+        @Doc("write `samples/step-N.jsonl` every this many steps (0 = never).")
+        Integer logCompletionsSteps,
+        @Doc("consecutive NaN/Inf steps before the run stops.")
+        Integer maxNonFiniteSteps) {
 
     /** Where the value model's backbone comes from. */
     public enum ValueModelKind {

@@ -2,6 +2,7 @@ package io.r1kit.grpo.ppo;
 
 import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Tensor;
+import io.r1kit.model.autograd.Grad;
 
 /**
  * The PPO objective with a learned value (Schulman et al. 2017; TRL's PPOTrainer), over the active
@@ -58,7 +59,7 @@ public final class PpoLoss {
      */
     private static Result onDevice(Tensor loss, Tensor pg, Tensor vf, Tensor ratio, Tensor adv, Tensor e1, Tensor e2, Tensor mask,
                                    double cliprange, float inv) {
-        try (var ng = io.r1kit.model.autograd.Grad.noGrad()) {
+        try (var ng = Grad.noGrad()) {
             Tensor high = F.mul(F.greaterThan(ratio, (float) (1 + cliprange)), F.greaterThan(adv, 0f));
             Tensor low = F.mul(F.lessThan(ratio, (float) (1 - cliprange)), F.lessThan(adv, 0f));
             Tensor vclip = F.greaterThan(F.sub(F.mul(e2, e2), F.mul(e1, e1)), 0f);

@@ -33,9 +33,12 @@ import io.r1kit.model.tensor.Tensor;
 import io.r1kit.model.tokenizer.CharTokenizer;
 import io.r1kit.model.tokenizer.Tokenizer;
 import io.r1kit.rewards.CompositeReward;
+import io.r1kit.grpo.Advantages;
+import io.r1kit.grpo.GrpoTrainer;
+import io.r1kit.grpo.TrainingReductions;
+import io.r1kit.model.backend.device.DeviceBackend;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -138,7 +141,7 @@ public final class PpoTrainer {
     private ValueModel value;
     private CausalLM reference;
     /** Where the policy lives (null: the host). */
-    private io.r1kit.model.backend.device.DeviceBackend device;
+    private DeviceBackend device;
     private AdamW policyOpt, valueOpt;
     private long step, updates, consumed, numTokens, nonFiniteSteps;
     private int nonFiniteStreak;
@@ -212,7 +215,7 @@ public final class PpoTrainer {
             while (step < totalSteps) {
                 boolean ok = runStep(generator, metrics);
                 if (!ok && nonFiniteStreak >= c.maxNonFiniteSteps()) {
-                    throw new io.r1kit.grpo.GrpoTrainer.NonFiniteLossException("ppo: stopping after " + nonFiniteStreak
+                    throw new GrpoTrainer.NonFiniteLossException("ppo: stopping after " + nonFiniteStreak
                             + " consecutive steps with NaN/Inf loss or gradients; the last good checkpoint is "
                             + store.latest().map(Path::toString).orElse("(none written yet)"));
                 }
@@ -340,7 +343,7 @@ public final class PpoTrainer {
                     vclipped += res.vfClipped();
                     active += res.activeTokens();
                     if (epoch == 0) {
-                        entropy += io.r1kit.grpo.TrainingReductions.maskedSum(s.entropy(), mask, "ppo entropy sum");
+                        entropy += TrainingReductions.maskedSum(s.entropy(), mask, "ppo entropy sum");
                         entTok += res.activeTokens();
                     }
                 }
@@ -400,7 +403,7 @@ public final class PpoTrainer {
         }
         if (G >= 2) {
             int z = 0;
-            for (boolean zs : io.r1kit.grpo.Advantages.zeroStdGroups(rw, G)) if (zs) z++;
+            for (boolean zs : Advantages.zeroStdGroups(rw, G)) if (zs) z++;
             m.put("frac_reward_zero_std", (double) z / B);
         } else {
             m.put("frac_reward_zero_std", Double.NaN);
@@ -464,7 +467,7 @@ public final class PpoTrainer {
     }
 
     private static boolean finite(List<Parameter> ps) {
-        return io.r1kit.grpo.TrainingReductions.weightsFinite(ps);
+        return TrainingReductions.weightsFinite(ps);
     }
 
     private List<List<int[]>> plan(int n) {

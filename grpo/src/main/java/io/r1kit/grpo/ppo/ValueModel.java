@@ -5,6 +5,7 @@ import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
+import io.r1kit.model.backend.device.DeviceBackend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -43,7 +44,7 @@ public final class ValueModel {
     }
 
     /** Moves backbone and head to {@code device} in place (one upload per parameter). */
-    public ValueModel moveTo(io.r1kit.model.backend.device.DeviceBackend device) {
+    public ValueModel moveTo(DeviceBackend device) {
         backbone.moveTo(device);
         head.moveTo(device);
         return this;

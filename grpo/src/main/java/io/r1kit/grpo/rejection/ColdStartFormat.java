@@ -1,7 +1,7 @@
 package io.r1kit.grpo.rejection;
 
+import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
-import io.r1kit.grpo.sft.SftConfig;
 import java.util.Map;
 
 /**
@@ -12,16 +12,20 @@ import java.util.Map;
  * nothing added in between. The summary is the {@code <answer>} content when there is one, else the text
  * after {@code </think>}. A completion without {@code </think>}, or with an empty reasoning or summary,
  * cannot be rewritten (null; the sampler rejects it as {@code not_rewritable}).
- *
- * @param reasoningOpen   token before the reasoning. Default {@code |special_token|}.
- * @param reasoningClose  token between reasoning and summary. Default {@code |special_token|}.
- * @param summaryTemplate the summary text; {@code {summary}} is replaced by the extracted summary. Default {@code {summary}}.
- * @param thinkOpen       the R1-Zero opening tag. Default {@code <think>}.
- * @param thinkClose      the R1-Zero closing tag. Default {@code </think>}.
- * @param answerTag       the R1-Zero answer tag name. Default {@code answer}.
  */
-public record ColdStartFormat(String reasoningOpen, String reasoningClose, String summaryTemplate, String thinkOpen, String thinkClose,
-                              String answerTag) {
+public record ColdStartFormat(
+        @Doc("token before the reasoning.")
+        String reasoningOpen,
+        @Doc("token between reasoning and summary.")
+        String reasoningClose,
+        @Doc("the summary text; `{summary}` is replaced by the extracted summary.")
+        String summaryTemplate,
+        @Doc("the R1-Zero opening tag.")
+        String thinkOpen,
+        @Doc("the R1-Zero closing tag.")
+        String thinkClose,
+        @Doc("the R1-Zero answer tag name.")
+        String answerTag) {
 
     public ColdStartFormat {
         reasoningOpen = reasoningOpen == null ? "|special_token|" : reasoningOpen;

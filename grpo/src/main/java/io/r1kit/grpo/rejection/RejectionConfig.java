@@ -1,10 +1,10 @@
 package io.r1kit.grpo.rejection;
 
+import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
+import io.r1kit.model.generate.SamplingParams;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import io.r1kit.grpo.sft.SftConfig;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -13,65 +13,57 @@ import java.util.regex.PatternSyntaxException;
 /**
  * Options of the {@code rejection_sampling}, {@code cold_start} and distillation data stages (one
  * code path: sample, judge, filter, dedup, cap, write). snake_case in YAML; null takes the default.
- *
- * @param samplesPerPrompt    completions sampled per prompt (N). Default 4.
- * @param temperature         sampling temperature. Default 0.6 (R1's recommended sampling temperature).
- * @param topP                nucleus sampling. Default 0.95.
- * @param maxNewTokens        tokens per completion at most. Default 512.
- * @param seed                sampling seed (chunk k uses seed + its first prompt index). Default 0.
- * @param promptBatchSize     prompts per generation call; also the resume granularity for sampling (a resumed run
- *                            regenerates the chunk it stopped in and skips the prompts already written). Default 8.
- * @param judge               {@code rules} (a CompositeReward: accuracy ≥ threshold), {@code generative} (a judge model
- *                            compares with the reference) or {@code none} (accept all; filters still apply). Default rules.
- * @param accuracyReward      label of the accuracy reward in the reward config. Default accuracy.
- * @param correctThreshold    the accuracy reward must be ≥ this. Default 1.0.
- * @param requireFormat       also require the format reward ≥ 1 (cold start: well-formatted). Default false.
- * @param formatReward        label of the format reward. Default format.
- * @param judgeTemplate       generative judge prompt with {question}, {reference}, {prediction}. Default
- *                            {@link GenerativeJudge#DEFAULT_TEMPLATE}.
- * @param judgeMaxNewTokens   tokens of the judge's verdict (greedy). Default 16.
- * @param promptColumn        the example's prompt column (judge question, code filter, SFT {@code prompt}). Default prompt.
- * @param referenceColumn     the reference answer for the generative judge. Default answer.
- * @param languageThreshold   mixed_language filter: reject when language_consistency &lt; this (0 = off). Default 0.95.
- * @param language            the target language of the chain of thought (en, ru, zh, …); null = the example's
- *                            {@code language_column}. Default null.
- * @param languageColumn      column naming the target language when {@code language} is null. Default language.
- * @param maxParagraphChars   long_paragraph filter: max characters per paragraph (0 = off). Default 2000.
- * @param filterCodeBlocks    code_block filter on. Default true.
- * @param codePromptPattern   regex (find) that marks a prompt as about code, so fences are allowed. Default
- *                            {@code (?i)\b(code|program|programming|python|java|javascript|c\+\+|sql|function|script|bash)\b|```}.
- * @param dropTruncated       reject completions that hit max_new_tokens (reason truncated). Default true.
- * @param dedup               drop a completion whose normalised text (lower case, collapsed whitespace) equals an
- *                            accepted one of the same prompt text (reason duplicate). Default true.
- * @param maxPerPrompt        accepted completions kept per prompt at most, in sample order (0 = no cap; reason
- *                            over_cap). Default 4.
- * @param completionColumn    for a JSONL source: the column with the candidate completion(s). Default completion.
  */
 public record RejectionConfig(
+        @Doc("completions sampled per prompt (N).")
         Integer samplesPerPrompt,
+        @Doc("sampling temperature (0.6 is R1's recommended sampling temperature).")
         Double temperature,
+        @Doc("nucleus sampling.")
         Double topP,
+        @Doc("tokens per completion at most.")
         Integer maxNewTokens,
+        @Doc("sampling seed (chunk k uses seed + its first prompt index).")
         Long seed,
+        @Doc("prompts per generation call; also the resume granularity for sampling (a resumed run regenerates the chunk it stopped in and skips the prompts already written).")
         Integer promptBatchSize,
+        @Doc("`rules` (a CompositeReward: accuracy ≥ threshold), `generative` (a judge model compares with the reference) or `none` (accept all; filters still apply).")
         JudgeKind judge,
+        @Doc("label of the accuracy reward in the reward config.")
         String accuracyReward,
+        @Doc("the accuracy reward must be ≥ this.")
         Double correctThreshold,
+        @Doc("also require the format reward ≥ 1 (cold start: well-formatted).")
         Boolean requireFormat,
+        @Doc("label of the format reward.")
         String formatReward,
+        @Doc(value = "generative judge prompt; must contain {question}, {reference} and {prediction}.", unset = "`GenerativeJudge.DEFAULT_TEMPLATE`")
         String judgeTemplate,
+        @Doc("tokens of the judge's verdict (greedy).")
         Integer judgeMaxNewTokens,
+        @Doc("the example's prompt column (judge question, code filter, SFT `prompt`).")
         String promptColumn,
+        @Doc("the reference answer for the generative judge.")
         String referenceColumn,
+        @Doc("mixed_language filter: reject when language_consistency < this (0 = off).")
         Double languageThreshold,
+        @Doc(value = "the target language of the chain of thought (en, ru, zh, …).", unset = "the example's `language_column`")
         String language,
+        @Doc("column naming the target language when `language` is null.")
         String languageColumn,
+        @Doc("long_paragraph filter: max characters per paragraph (0 = off).")
         Integer maxParagraphChars,
+        @Doc("code_block filter on.")
         Boolean filterCodeBlocks,
+        @Doc("regex (find) that marks a prompt as about code, so fences are allowed.")
         String codePromptPattern,
+        @Doc("reject completions that hit max_new_tokens (reason truncated).")
         Boolean dropTruncated,
+        @Doc("drop a completion whose normalised text (lower case, collapsed whitespace) equals an accepted one of the same prompt text (reason duplicate).")
         Boolean dedup,
+        @Doc("accepted completions kept per prompt at most, in sample order (0 = no cap; reason over_cap).")
         Integer maxPerPrompt,
+        @Doc("for a JSONL source: the column with the candidate completion(s).")
         String completionColumn) {
 
     public static final String DEFAULT_CODE_PATTERN =
@@ -133,9 +125,9 @@ public record RejectionConfig(
     }
 
     /** The sampling parameters of this config (temperature 0 = greedy). */
-    public io.r1kit.model.generate.SamplingParams samplingParams() {
-        if (temperature == 0) return io.r1kit.model.generate.SamplingParams.greedy(maxNewTokens).withSeed(seed);
-        return io.r1kit.model.generate.SamplingParams.sample(temperature.floatValue(), maxNewTokens, seed).withTopP(topP.floatValue());
+    public SamplingParams samplingParams() {
+        if (temperature == 0) return SamplingParams.greedy(maxNewTokens).withSeed(seed);
+        return SamplingParams.sample(temperature.floatValue(), maxNewTokens, seed).withTopP(topP.floatValue());
     }
 
     public static RejectionConfig defaults() {

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.r1kit.data.DatasetException;
 import io.r1kit.data.Example;
+import io.r1kit.model.generate.Generator;
+import io.r1kit.model.tokenizer.Tokenizer;
+import io.r1kit.rewards.CompositeReward;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -126,8 +129,8 @@ public final class RejectionSampler {
      * {@code generative} → {@link GenerativeJudge} with {@code judgeModel} / {@code judgeTokenizer}
      * (required); {@code none} → {@link Judge#ACCEPT_ALL}.
      */
-    public static Judge judgeFor(RejectionConfig cfg, io.r1kit.rewards.CompositeReward rewards,
-                                 io.r1kit.model.generate.Generator judgeModel, io.r1kit.model.tokenizer.Tokenizer judgeTokenizer) {
+    public static Judge judgeFor(RejectionConfig cfg, CompositeReward rewards,
+                                 Generator judgeModel, Tokenizer judgeTokenizer) {
         return switch (cfg.judge()) {
             case RULES -> {
                 if (rewards == null) throw new IllegalArgumentException("judge: rules needs a rewards config (accuracy at least)");

@@ -7,7 +7,6 @@ import io.r1kit.data.DatasetException;
 import io.r1kit.data.Example;
 import io.r1kit.grpo.rm.RewardModelReward;
 import io.r1kit.grpo.rollout.Rollouts;
-import io.r1kit.grpo.sft.SftConfig;
 import io.r1kit.model.generate.Completion;
 import io.r1kit.model.generate.Generator;
 import io.r1kit.model.generate.SamplingParams;

@@ -16,6 +16,7 @@ import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
 import io.r1kit.model.tokenizer.Tokenizer;
+import io.r1kit.model.backend.device.DeviceBackend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -179,7 +180,7 @@ public final class RewardModel {
      * Moves the backbone and the head to {@code device} in place (one upload per parameter):
      * forward, the Bradley–Terry loss and AdamW then run there; {@link #save} copies them out.
      */
-    public RewardModel moveTo(io.r1kit.model.backend.device.DeviceBackend device) {
+    public RewardModel moveTo(DeviceBackend device) {
         backbone.moveTo(device);
         head.moveTo(device);
         return this;

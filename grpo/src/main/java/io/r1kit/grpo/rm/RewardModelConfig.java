@@ -1,61 +1,57 @@
 package io.r1kit.grpo.rm;
 
+import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
 import io.r1kit.grpo.sft.SftConfig;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Options of the {@code reward_model} stage (named as TRL's {@code RewardConfig} where it has the
- * option; YAML uses snake_case). A component left null takes the default in its javadoc; bad values
+ * option; YAML uses snake_case). A component left null takes the default set in its constructor ({@link Doc} documents each option); bad values
  * fail naming the YAML key.
- *
- * @param learningRate             peak AdamW learning rate. Default 1e-5 (fine-tuning a pretrained backbone; a tiny
- *                                 from-scratch toy model wants ~1e-3).
- * @param numTrainEpochs           passes over the train pairs when {@code max_steps} is −1. Default 1.
- * @param maxSteps                 optimizer steps; −1 = {@code num_train_epochs} passes. Default −1.
- * @param batchSize                preference pairs per optimizer step (each pair is two sequences). Default 8.
- * @param evalBatchSize            sequences per forward pass when scoring the held-out pairs. Default 32.
- * @param maxLength                tokens per (prompt + response) at most; longer inputs keep their last tokens. Default 1024.
- * @param evalFraction             share of the pairs held out for the pairwise accuracy when no eval set is given. Default 0.1.
- * @param lrScheduler              {@code constant}, {@code linear} or {@code cosine} after warm-up. Default linear.
- * @param warmupRatio              fraction of the steps spent warming up. Default 0.0.
- * @param minLrRatio               the decayed schedule ends at this fraction of the peak. Default 0.0.
- * @param weightDecay              AdamW weight decay (matrices only). Default 0.0.
- * @param maxGradNorm              global gradient-norm clip (0 = off). Default 1.0.
- * @param centerRewardsCoefficient TRL's {@code center_rewards_coefficient}: adds coef · mean((r_c + r_r)²) so scores
- *                                 centre on 0. 0 = off. Default 0.0.
- * @param seed                     seeds the head initialisation, the held-out split and the pair order. Default 42.
- * @param loggingSteps             a metrics line every this many steps. Default 10.
- * @param template                 prompt template ({@code plain}, {@code toy}, {@code r1-zero} or a {@code {column}} text);
- *                                 the scored text is {@code render(example) + assistantSeparator + response}. Default plain.
- * @param promptColumn             column of the prompt. Default prompt.
- * @param chosenColumn             column of the preferred response. Default chosen.
- * @param rejectedColumn           column of the dispreferred response. Default rejected.
- * @param addSpecialTokens         encode the prompt with the tokenizer's special tokens (BOS). Default true.
- * @param appendEos                append EOS after the response, so the head always reads the EOS position. Default true.
  */
 public record RewardModelConfig(
+        @Doc("peak AdamW learning rate (for fine-tuning a pretrained backbone; a tiny from-scratch toy model wants ~1e-3..3e-3).")
         Double learningRate,
+        @Doc("passes over the train pairs when `max_steps` is −1.")
         Integer numTrainEpochs,
+        @Doc("optimizer steps; −1 = `num_train_epochs` passes.")
         Integer maxSteps,
+        @Doc("preference pairs per optimizer step (each pair is two sequences).")
         Integer batchSize,
+        @Doc("sequences per forward pass when scoring the held-out pairs.")
         Integer evalBatchSize,
+        @Doc("tokens per (prompt + response) at most; longer inputs keep their last tokens.")
         Integer maxLength,
+        @Doc("share of the pairs held out for the pairwise accuracy when no eval set is given.")
         Double evalFraction,
+        @Doc("`constant`, `linear` or `cosine` after warm-up.")
         SftConfig.LrScheduler lrScheduler,
+        @Doc("fraction of the steps spent warming up.")
         Double warmupRatio,
+        @Doc("the decayed schedule ends at this fraction of the peak.")
         Double minLrRatio,
+        @Doc("AdamW weight decay (matrices only).")
         Double weightDecay,
+        @Doc("global gradient-norm clip (0 = off).")
         Double maxGradNorm,
+        @Doc("TRL's `center_rewards_coefficient`: adds coef · mean((r_c + r_r)²) so scores centre on 0. 0 = off.")
         Double centerRewardsCoefficient,
+        @Doc("seeds the head initialisation, the held-out split and the pair order.")
         Long seed,
+        @Doc("a metrics line every this many steps.")
         Integer loggingSteps,
+        @Doc("prompt template (`plain`, `toy`, `r1-zero` or a `{column}` text); the scored text is `render(example) + assistantSeparator + response`.")
         String template,
+        @Doc("column of the prompt.")
         String promptColumn,
+        @Doc("column of the preferred response.")
         String chosenColumn,
+        @Doc("column of the dispreferred response.")
         String rejectedColumn,
+        @Doc("encode the prompt with the tokenizer's special tokens (BOS).")
         Boolean addSpecialTokens,
+        @Doc("append EOS after the response, so the head always reads the EOS position.")
         Boolean appendEos) {
 
     public RewardModelConfig {

@@ -143,12 +143,12 @@ public final class Rollouts implements AutoCloseable {
 
     /** Scores generated completions (prompt-major, n per prompt). */
     public List<Sample> score(List<Prompt> prompts, int n, List<Completion> cs) {
-        List<io.r1kit.rewards.Completion> batch = new ArrayList<>();
+        List<io.r1kit.rewards.Completion> batch = new ArrayList<>();   // lint: fully qualified, model's Completion is imported
         for (int i = 0; i < cs.size(); i++) {
             Completion c = cs.get(i);
             Prompt p = prompts.get(i / n);
             String text = c.text() != null ? c.text() : tokenizer.decode(c.tokens(), true);
-            batch.add(new io.r1kit.rewards.Completion(p.example().id(), p.text(), text, c.tokens(),
+            batch.add(new io.r1kit.rewards.Completion(p.example().id(), p.text(), text, c.tokens(),   // lint: as above
                     c.finishReason().wireName(), p.example().columns()));
         }
         RewardBatchResult r = rewards.score(batch);

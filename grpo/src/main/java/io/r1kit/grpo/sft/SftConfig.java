@@ -1,14 +1,10 @@
 package io.r1kit.grpo.sft;
 
+import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -16,7 +12,8 @@ import java.util.Map;
  * Every switch of the SFT / pretraining trainer, named as TRL's {@code SFTConfig} (and the HF
  * {@code TrainingArguments} it extends) names it; YAML uses the snake_case form
  * ({@code maxSeqLength} is {@code max_seq_length}). A component left null takes the default in its
- * javadoc; the compact constructor fills the defaults in and rejects bad values naming the YAML key.
+ * compact constructor, which also rejects bad values naming the YAML key; each option is documented by
+ * its {@link Doc} annotation.
  *
  * <p>Batch vocabulary: a <em>sequence</em> is one example, or with {@code packing} a bin of whole
  * examples holding at most {@code max_seq_length} tokens (best-fit decreasing, as TRL's {@code bfd}
@@ -25,83 +22,75 @@ import java.util.Map;
  * one big batch, as transformers ≥ 4.46 normalises by {@code num_items_in_batch}). How the step is
  * executed (rows per forward pass) is set by {@code max_tokens_per_forward} and does not change the
  * result beyond float rounding.
- *
- * @param learningRate              peak AdamW learning rate. Default 2e-5 (TRL); from-scratch pretraining wants ~1e-3.
- * @param numTrainEpochs            passes over the train set when {@code max_steps} is −1. Default 3.
- * @param maxSteps                  optimizer steps to run; −1 = {@code num_train_epochs} passes. Default −1.
- * @param batchSize                 sequences per micro-batch (TRL {@code per_device_train_batch_size}). Default 8.
- * @param gradientAccumulationSteps micro-batches per optimizer step. Default 1.
- * @param maxSeqLength              tokens per example at most (longer ones are cut on the right); the packing bin size. Default 1024.
- * @param packing                   pack several whole examples into each sequence of {@code max_seq_length} tokens. Default false.
- * @param maxTokensPerForward       padded tokens (rows × longest row) per forward pass; 0 = {@code batch_size × max_seq_length}. Default 0.
- * @param lrScheduler               {@code constant}, {@code linear} or {@code cosine} decay (to {@code min_lr_ratio · lr}) after warm-up. Default linear.
- * @param warmupRatio               fraction of the steps spent warming up linearly. Default 0.0.
- * @param warmupSteps               warm-up steps; overrides {@code warmup_ratio} when &gt; 0. Default 0.
- * @param minLrRatio                the decayed schedule ends at this fraction of the peak lr. Default 0.0.
- * @param weightDecay               AdamW decoupled weight decay (matrices only; norms and biases never decay). Default 0.0.
- * @param maxGradNorm               global gradient-norm clip (0 = off). Default 1.0.
- * @param adamBeta1                 AdamW β1. Default 0.9.
- * @param adamBeta2                 AdamW β2. Default 0.999.
- * @param adamEpsilon               AdamW ε. Default 1e-8.
- * @param evalSteps                 eval loss every this many steps (0 = only at the end); needs an eval set. Default 0.
- * @param evalFraction              when no eval set is given, hold out this fraction of the train set (after a seeded shuffle). Default 0.0.
- * @param saveSteps                 checkpoint every this many steps (0 = only at the end). Default 500.
- * @param saveTotalLimit            checkpoints kept (oldest deleted first). Default 2.
- * @param loggingSteps              write a metrics line every this many steps. Default 10.
- * @param seed                      seeds the example order of every epoch (shuffle with {@code seed + epoch}). Default 42.
- * @param completionOnlyLoss        train only on completion tokens of prompt/completion and {@code messages} examples
- *                                  (prompt tokens get no loss); {@code text} examples always train on every token. Default true.
- * @param template                  prompt template: {@code plain}, {@code toy}, {@code r1-zero} or a text with {@code {column}}
- *                                  placeholders (a chat template is passed to the trainer as an object instead). Default plain.
- * @param promptColumn              column holding the prompt (rendered through {@code template}). Default prompt.
- * @param completionColumn          column holding the target completion. Default completion.
- * @param textColumn                column of raw text documents (TRL {@code dataset_text_field}); used when an example has
- *                                  neither messages nor a completion, and always when {@code completion_only_loss} is false and
- *                                  the example has it. Default text.
- * @param addSpecialTokens          tokenize prompts / documents with the tokenizer's special tokens (a BOS for Llama-style
- *                                  and char tokenizers, nothing for Qwen). Default true.
- * @param appendEos                 append the tokenizer's EOS after each completion / document, so the model learns to stop. Default true.
- * @param gradientCheckpointing     recompute each block in backward instead of keeping its activations. Default false.
- * @param maxNonFiniteSteps         consecutive steps with a NaN/Inf loss or gradient (skipped, no update) before the run stops. Default 3.
- * @param biasUpdateSpeed           DeepSeekMoE models: after each step every routed expert's correction bias moves by
- *                                  −γ·sign(load − mean load) (auxiliary-loss-free balancing); 0 = off. Default 0.001 (V3).
- * @param mtpLossWeight             DeepSeek-V3 models with MTP modules: λ of the multi-token-prediction loss, added as
- *                                  λ/D · Σ_d (MTP depth d's loss); 0 = off. Default 0.3 (V3's first phase).
  */
 public record SftConfig(
+        @Doc(value = "peak AdamW learning rate; from-scratch pretraining wants ~1e-3.", source = "TRL")
         Double learningRate,
+        @Doc("passes over the train set when `max_steps` is −1.")
         Integer numTrainEpochs,
+        @Doc("optimizer steps to run; −1 = `num_train_epochs` passes.")
         Integer maxSteps,
+        @Doc("sequences per micro-batch (TRL `per_device_train_batch_size`).")
         Integer batchSize,
+        @Doc("micro-batches per optimizer step.")
         Integer gradientAccumulationSteps,
+        @Doc("tokens per example at most (longer ones are cut on the right); the packing bin size.")
         Integer maxSeqLength,
+        @Doc("pack several whole examples into each sequence of `max_seq_length` tokens.")
         Boolean packing,
+        @Doc("padded tokens (rows × longest row) per forward pass; 0 = `batch_size × max_seq_length`.")
         Integer maxTokensPerForward,
+        @Doc("`constant`, `linear` or `cosine` decay (to `min_lr_ratio · lr`) after warm-up.")
         LrScheduler lrScheduler,
+        @Doc("fraction of the steps spent warming up linearly.")
         Double warmupRatio,
+        @Doc("warm-up steps; overrides `warmup_ratio` when > 0.")
         Integer warmupSteps,
+        @Doc("the decayed schedule ends at this fraction of the peak lr.")
         Double minLrRatio,
+        @Doc("AdamW decoupled weight decay (matrices only; norms and biases never decay).")
         Double weightDecay,
+        @Doc("global gradient-norm clip (0 = off).")
         Double maxGradNorm,
+        @Doc("AdamW β1.")
         Double adamBeta1,
+        @Doc("AdamW β2.")
         Double adamBeta2,
+        @Doc("AdamW ε.")
         Double adamEpsilon,
+        @Doc("eval loss every this many steps (0 = only at the end); needs an eval set.")
         Integer evalSteps,
+        @Doc("when no eval set is given, hold out this fraction of the train set (after a seeded shuffle).")
         Double evalFraction,
+        @Doc("checkpoint every this many steps (0 = only at the end).")
         Integer saveSteps,
+        @Doc("checkpoints kept (oldest deleted first).")
         Integer saveTotalLimit,
+        @Doc("write a metrics line every this many steps.")
         Integer loggingSteps,
+        @Doc("seeds the example order of every epoch (shuffle with `seed + epoch`).")
         Long seed,
+        @Doc("train only on completion tokens of prompt/completion and `messages` examples (prompt tokens get no loss); `text` examples always train on every token.")
         Boolean completionOnlyLoss,
+        @Doc("prompt template: `plain`, `toy`, `r1-zero` or a text with `{column}` placeholders (a chat template is passed to the trainer as an object instead).")
         String template,
+        @Doc("column holding the prompt (rendered through `template`).")
         String promptColumn,
+        @Doc("column holding the target completion.")
         String completionColumn,
+        @Doc("column of raw text documents (TRL `dataset_text_field`); used when an example has neither messages nor a completion, and always when `completion_only_loss` is false and the example has it.")
         String textColumn,
+        @Doc("tokenize prompts / documents with the tokenizer's special tokens (a BOS for Llama-style and char tokenizers, nothing for Qwen).")
         Boolean addSpecialTokens,
+        @Doc("append the tokenizer's EOS after each completion / document, so the model learns to stop.")
         Boolean appendEos,
+        @Doc("recompute each block in backward instead of keeping its activations.")
         Boolean gradientCheckpointing,
+        @Doc("consecutive steps with a NaN/Inf loss or gradient (skipped, no update) before the run stops.")
         Integer maxNonFiniteSteps,
+        @Doc(value = "DeepSeekMoE models: after each step every routed expert's correction bias moves by −γ·sign(load − mean load) (auxiliary-loss-free balancing); 0 = off.", source = "DeepSeek-V3 §2.1.2")
         Double biasUpdateSpeed,
+        @Doc(value = "DeepSeek-V3 models with MTP modules: λ of the multi-token-prediction loss, added as λ/D · Σ_d (MTP depth d's loss); 0 = off.", source = "DeepSeek-V3 §2.2")
         Double mtpLossWeight) {
 
     /** {@code lr_scheduler}: shape of the learning rate after the linear warm-up. */

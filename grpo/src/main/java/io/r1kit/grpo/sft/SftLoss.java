@@ -4,6 +4,7 @@ import io.r1kit.model.arch.Batch;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Tensor;
+import io.r1kit.model.autograd.Grad;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -123,7 +124,7 @@ public final class SftLoss {
 
     /** Per-row sum of −log p over the loss tokens (no gradient needed; for eval and tests). */
     public static double[] rowLosses(CausalLM model, Batch batch) {
-        try (var ng = io.r1kit.model.autograd.Grad.noGrad()) {
+        try (var ng = Grad.noGrad()) {
             Tensor scores = model.scoreTokens(batch, 1f, false).logprobs();
             double[] out = new double[batch.B()];
             if (scores.isOnDevice()) {   // one row sum per example comes back, not the [B, T] log-probs

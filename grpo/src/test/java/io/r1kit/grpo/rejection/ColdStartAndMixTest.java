@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.r1kit.data.Dataset;
-import io.r1kit.data.Example;
 import io.r1kit.data.gen.GeneratorParams;
 import io.r1kit.data.gen.Generators;
 import io.r1kit.data.gen.TaskGenerator;
@@ -15,6 +14,7 @@ import io.r1kit.data.template.PromptTemplates;
 import io.r1kit.grpo.sft.ExampleEncoder;
 import io.r1kit.grpo.sft.SftConfig;
 import io.r1kit.model.tokenizer.CharTokenizer;
+import io.r1kit.data.DatasetException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -125,7 +125,7 @@ class ColdStartAndMixTest {
         assertEquals("user", cold.get(31).get("source").asText());
         assertEquals("a2", cold.get(31).get("completion").asText());
         Files.writeString(user, "{\"prompt\":\"only a prompt\"}\n");
-        var e = assertThrows(io.r1kit.data.DatasetException.class, () -> SftMix.concat(reasoning, user, "user", tmp.resolve("x.jsonl")));
+        var e = assertThrows(DatasetException.class, () -> SftMix.concat(reasoning, user, "user", tmp.resolve("x.jsonl")));
         assertTrue(e.getMessage().contains("user.jsonl:1"), e.getMessage());
     }
 }

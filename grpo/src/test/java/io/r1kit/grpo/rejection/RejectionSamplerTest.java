@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.r1kit.data.Example;
 import io.r1kit.rewards.CompositeReward;
+import io.r1kit.data.Dataset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -170,7 +171,7 @@ class RejectionSamplerTest {
             new RejectionSampler(RejectionConfig.defaults(), new RejectionTestSupport.FakeSource(RejectionSamplerTest::candidates),
                     new RuleJudge(rw, "accuracy", 1.0, "format", false)).run(prompts(2), tmp);
         }
-        var data = io.r1kit.data.Dataset.read(tmp.resolve(RejectionSampler.ACCEPTED));
+        var data = Dataset.read(tmp.resolve(RejectionSampler.ACCEPTED));
         assertEquals(6, data.size());
         for (Example e : data) {
             assertTrue(!e.isChat() && e.has("prompt") && e.has("completion"), e.toString());

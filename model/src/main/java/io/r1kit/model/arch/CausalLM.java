@@ -13,7 +13,6 @@ import io.r1kit.model.hf.HfModelConfig;
 import io.r1kit.model.hf.NamedTensor;
 import io.r1kit.model.hf.TensorInfo;
 import io.r1kit.model.ops.F;
-import io.r1kit.model.ops.OnDevice;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
 import java.io.IOException;

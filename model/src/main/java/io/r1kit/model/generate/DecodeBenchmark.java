@@ -4,6 +4,7 @@ import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.ModelConfig;
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.tensor.Backends;
+import io.r1kit.model.backend.Parallel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -60,7 +61,7 @@ public final class DecodeBenchmark {
             double b32 = stepRate(model, 32, promptTokens, newTokens);
             double e2e = endToEnd(model, promptTokens, newTokens);
             return new Result(model.config().parameterCount(), promptTokens, newTokens, b1, b32, e2e,
-                    Backends.current().name(), io.r1kit.model.backend.Parallel.threads());
+                    Backends.current().name(), Parallel.threads());
         }
     }
 

@@ -7,6 +7,7 @@ import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
+import io.r1kit.model.backend.device.ElementType;
 
 /** Transformer building blocks on backend kernels: RMSNorm, RoPE, SwiGLU. */
 final class NormOps {
@@ -98,7 +99,7 @@ final class NormOps {
             @Override
             void backwardOn(DeviceArray g) {
                 int n = input(0).numel();
-                try (DeviceArray tmp = dev.alloc(io.r1kit.model.backend.device.ElementType.F32, n)) {
+                try (DeviceArray tmp = dev.alloc(ElementType.F32, n)) {
                     dev.rope(tmp, g, p.array, c.array, sn.array, R, H, D, true);   // dx = R(-theta) · dout
                     dev.axpy(1f, tmp, input(0).deviceGradBuffer(), n);
                 }

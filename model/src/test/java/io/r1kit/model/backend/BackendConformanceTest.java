@@ -1,6 +1,7 @@
 package io.r1kit.model.backend;
 
 import io.r1kit.model.backend.cuda.CudaBackend;
+import io.r1kit.model.testing.TorchRef;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -12,7 +13,6 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Every {@link Backend} op, forward and backward, on every backend under test against the control,
@@ -87,7 +87,7 @@ class BackendConformanceTest {
     }
 
     static void close(String what, float[] expected, float[] actual, double atol, double rtol) {
-        io.r1kit.model.testing.TorchRef.assertClose(what, expected, actual, atol, rtol);
+        TorchRef.assertClose(what, expected, actual, atol, rtol);
     }
 
     static void close(String what, float[] expected, float[] actual, Tol tol) {

@@ -11,6 +11,8 @@ import io.r1kit.model.arch.ModelConfig;
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.tensor.Tensor;
 import io.r1kit.model.testing.TorchRef;
+import io.r1kit.model.backend.ReferenceBackend;
+import io.r1kit.model.tensor.Backends;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -176,7 +178,7 @@ class GeneratorTest {
         SamplingParams sp = SamplingParams.greedy(8).withIgnoreEos(true);
         List<Completion> fast = new Generator(m).generate(prompts, 2, sp);
         List<Completion> ref;
-        try (var b = io.r1kit.model.tensor.Backends.use(io.r1kit.model.backend.ReferenceBackend.INSTANCE)) {
+        try (var b = Backends.use(ReferenceBackend.INSTANCE)) {
             ref = new Generator(m).generate(prompts, 2, sp);
         }
         for (int i = 0; i < fast.size(); i++) {

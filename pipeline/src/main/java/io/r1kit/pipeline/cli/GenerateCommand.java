@@ -7,6 +7,7 @@ import io.r1kit.model.generate.Completion;
 import io.r1kit.model.generate.Generator;
 import io.r1kit.model.generate.SamplingParams;
 import io.r1kit.model.tokenizer.HfTokenizer;
+import io.r1kit.model.tokenizer.ChatMessage;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -78,7 +79,7 @@ public final class GenerateCommand implements Callable<Integer> {
                         return 1;
                     }
                     // the rendered template already holds the special tokens (BOS, role markers)
-                    ids = tok.encode(template.render(List.of(io.r1kit.model.tokenizer.ChatMessage.user(prompt)), true), false);
+                    ids = tok.encode(template.render(List.of(ChatMessage.user(prompt)), true), false);
                 } else {
                     ids = tok.encode(prompt, true);
                 }

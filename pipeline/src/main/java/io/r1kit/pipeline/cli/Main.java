@@ -2,6 +2,8 @@ package io.r1kit.pipeline.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import io.r1kit.data.cli.DataCommand;
+import io.r1kit.rewards.cli.RewardCommand;
 
 /** The r1kit command line. Each subcommand lives in its own class in this package. */
 @Command(name = "r1kit", mixinStandardHelpOptions = true, version = "r1kit 0.1.0",
@@ -12,8 +14,9 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 GenerateCommand.class,
                 LogprobsCommand.class,
-                io.r1kit.data.cli.DataCommand.class,
-                io.r1kit.rewards.cli.RewardCommand.class})
+                DocsCommand.class,
+                DataCommand.class,
+                RewardCommand.class})
 public final class Main implements Runnable {
 
     @Override

@@ -1,5 +1,6 @@
 package io.r1kit.pipeline.config;
 
+import io.r1kit.grpo.config.Doc;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -9,40 +10,37 @@ import java.util.Map;
 /**
  * One run, as written in its YAML file. Stage options are bound per stage type afterwards
  * ({@link StageSpec}), so that each stage's keys are checked against its own trainer's options.
- *
- * @param name      run name; the run directory defaults to {@code runs/<name>}
- * @param seed      base seed of the run (default 0); stages derive theirs from it unless set
- * @param device    {@code auto} (default), {@code cpu}, {@code cuda}, {@code cuda:N}, or {@code emulated} (the device
- *                  path on the CPU kernels, for checking it without a GPU)
- * @param precision {@code fp32} (default) or {@code bf16}: mixed precision of the models on the device
- *                  ({@code CausalLM.precision}); bf16 needs a device ({@code cuda}, {@code cuda:N}, {@code emulated})
- * @param runDir    run directory (default {@code runs/<name>}, relative to the working directory)
- * @param model     the starting model of the first stage that needs one
- * @param tokenizer tokenizer when the model does not bring one (scratch models)
- * @param template  prompt template: {@code toy}, {@code r1-zero}, {@code plain} or a text with {column}
- * @param thinkPrefill start the assistant turn with "&lt;think&gt;\n" (default false)
- * @param data      named data sets: generated ({@code generate:}) or read from files
- * @param rewards   reward functions shared by the stages (a stage may override)
- * @param plugins   directories of reward plugin jars (default: plugins/ beside the config)
- * @param classpath extra jars or class folders for {@code class:} rewards
- * @param stages    the stages, run in order
- * @param tensorboard also write TensorBoard event files of metrics.jsonl to {@code tensorboard/<stage>/} (default false)
  */
 public record RunConfig(
+        @Doc(value = "run name (letters, digits, `._-`).", unset = "required")
         String name,
+        @Doc("base seed of the run; stages use it unless they set their own `seed`.")
         Long seed,
+        @Doc("`auto`, `cpu`, `cuda`, `cuda:N`, or `emulated` (the device path on the CPU kernels, for checking it without a GPU); `R1KIT_DEVICE` sets the default. See [gpu.md](gpu.md#selecting-the-device).")
         String device,
+        @Doc("`fp32` or `bf16`: mixed precision of the models on the device; `bf16` needs `device: cuda`, `cuda:N` or `emulated`. See [gpu.md](gpu.md#mixed-precision-what-exists-and-what-does-not).")
         String precision,
+        @Doc(value = "run directory, relative to the working directory.", unset = "`runs/<name>`")
         String runDir,
+        @Doc(value = "the starting model of the first stage that needs one: a Hugging Face directory (a string or `{path: DIR}`), `{from_stage: NAME}`, or `{scratch: {...}}` (below).", unset = "none: the first model stage needs one")
         ModelSpec model,
+        @Doc(value = "tokenizer when the model does not bring one (scratch models): `{path: DIR}` or `{char: {...}}` (below).", unset = "the model's own")
         TokenizerSpec tokenizer,
+        @Doc("prompt template: `toy`, `r1-zero`, `plain` or a text with `{column}` placeholders (see [data.md](data.md#prompt-templates)).")
         String template,
+        @Doc("start the assistant turn with `<think>\\n`.")
         Boolean thinkPrefill,
+        @Doc("named data sets: `{generate: {task, n, seed, params: {...}}}`, a dataset spec (`path`, `loader`, `columns`, …; see [data.md](data.md)) or a `mix:` of other sets (see [r1-stages.md](r1-stages.md)).")
         Map<String, ObjectNode> data,
+        @Doc("reward list shared by the stages; a stage may override it (see [rewards.md](rewards.md)).")
         List<JsonNode> rewards,
+        @Doc(value = "directories of reward plugin jars (`class:` rewards).", unset = "`plugins/` beside the config, `./plugins` and `<r1kit home>/plugins`")
         List<String> plugins,
+        @Doc("extra jars or class folders for `class:` rewards")
         List<String> classpath,
+        @Doc(value = "the stages, run in order (the keys of each below).", unset = "required")
         List<ObjectNode> stages,
+        @Doc("also write TensorBoard event files of `metrics.jsonl` to `tensorboard/<stage>/` (scalars per metric, readable by TensorBoard); see [dashboard.md](dashboard.md).")
         Boolean tensorboard) {
 
     public RunConfig {
@@ -92,22 +90,28 @@ public record RunConfig(
 
     /**
      * A model created from scratch (random init). Sizes of a Llama-style decoder.
-     *
-     * @param family            llama (default), qwen2, qwen3 or deepseek_v3 (MLA + DeepSeekMoE + one MTP module with
-     *                          the small defaults of {@code DeepseekV3Params.smallDefaults}; num_kv_heads must equal num_heads)
-     * @param hiddenSize        width (default 128)
-     * @param intermediateSize  SwiGLU width (default 3 × hidden, rounded to 32)
-     * @param numLayers         decoder blocks (default 4)
-     * @param numHeads          attention heads (default 4)
-     * @param numKvHeads        key/value heads (default = heads)
-     * @param maxPositions      context length (default 256)
-     * @param ropeTheta         RoPE base (default 10000)
-     * @param tieEmbeddings     share input and output embeddings (default true)
-     * @param initStd           init std of matrices (default 0.02)
      */
-    public record ScratchModel(String family, Integer hiddenSize, Integer intermediateSize, Integer numLayers,
-                               Integer numHeads, Integer numKvHeads, Integer maxPositions, Double ropeTheta,
-                               Boolean tieEmbeddings, Double initStd) {
+    public record ScratchModel(
+            @Doc("`llama`, `qwen2`, `qwen3` or `deepseek_v3` (MLA + DeepSeekMoE + one MTP module with the small defaults of `DeepseekV3Params.smallDefaults`; `num_kv_heads` must equal `num_heads`); see [deepseek-v3.md](deepseek-v3.md).")
+            String family,
+            @Doc("width.")
+            Integer hiddenSize,
+            @Doc(value = "SwiGLU width.", unset = "3 × `hidden_size`, rounded up to a multiple of 32")
+            Integer intermediateSize,
+            @Doc("decoder blocks.")
+            Integer numLayers,
+            @Doc("attention heads.")
+            Integer numHeads,
+            @Doc(value = "key/value heads (grouped-query attention when fewer than `num_heads`).", unset = "= `num_heads`")
+            Integer numKvHeads,
+            @Doc("context length.")
+            Integer maxPositions,
+            @Doc("RoPE base.")
+            Double ropeTheta,
+            @Doc("share input and output embeddings.")
+            Boolean tieEmbeddings,
+            @Doc("init std of matrices.")
+            Double initStd) {
         public ScratchModel {
             if (family == null) family = "llama";
             if (!family.matches("llama|qwen2|qwen3|deepseek_v3")) {
@@ -150,11 +154,11 @@ public record RunConfig(
         }
     }
 
-    /**
-     * @param fromData data set names whose text columns make the alphabet (default: all)
-     * @param extra    extra characters to include
-     */
-    public record CharSpec(List<String> fromData, String extra) {
+    public record CharSpec(
+            @Doc(value = "data set names whose text columns make the alphabet.", unset = "every data set")
+            List<String> fromData,
+            @Doc("extra characters to include.")
+            String extra) {
         public CharSpec {
             fromData = fromData == null ? List.of() : List.copyOf(fromData);
             if (extra == null) extra = "";

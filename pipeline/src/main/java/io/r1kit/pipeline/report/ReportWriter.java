@@ -2,6 +2,7 @@ package io.r1kit.pipeline.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.r1kit.pipeline.config.StrictYaml;
 import io.r1kit.pipeline.dashboard.DashboardPage;
 import io.r1kit.pipeline.run.RunDirectory;
 
@@ -45,6 +46,24 @@ public final class ReportWriter {
     private ReportWriter() {}
 
     /**
+     * The run's name: {@code name} of the resolved config the run saved ({@code config.yaml}), so a run
+     * started with {@code --run-dir X/run} is still titled by its config; the directory name when there is none.
+     */
+    static String runName(Path runDir) {
+        Path cfg = runDir.resolve("config.yaml");
+        if (Files.isRegularFile(cfg)) {
+            try {
+                JsonNode name = StrictYaml.YAML.readTree(cfg.toFile()).path("name");
+                if (name.isTextual() && !name.asText().isBlank()) return name.asText();
+            } catch (IOException e) {
+                // an unreadable config.yaml leaves the directory name as the title
+            }
+        }
+        Path file = runDir.toAbsolutePath().normalize().getFileName();
+        return file == null ? runDir.toString() : file.toString();
+    }
+
+    /**
      * Writes the report and returns the path of report.html: the dashboard's page with the run's
      * data embedded (curves, eval table, samples, config, stage status), openable from disk with no
      * server and no network; plus the PNG plots in {@code plots/} for papers and markdown.
@@ -52,7 +71,7 @@ public final class ReportWriter {
     public static Path write(Path runDir) {
         MetricsFile metrics = MetricsFile.read(runDir.resolve("metrics.jsonl"));
         writePlots(runDir, metrics);
-        String title = "r1kit report: " + runDir.toAbsolutePath().normalize().getFileName();
+        String title = "r1kit report: " + runName(runDir);
         StringBuilder fallback = new StringBuilder("<h1>").append(esc(title)).append("</h1>");
         fallback.append(evalTable(runDir));
         Path config = runDir.resolve("config.yaml");

@@ -10,6 +10,7 @@ import io.r1kit.data.gen.JsonlWriter;
 import io.r1kit.data.gen.TaskGenerator;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.StrictYaml;
+import io.r1kit.data.Example;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -184,7 +185,7 @@ public final class DataSets {
     }
 
     private Dataset mix(String name, MixSpec m) {
-        List<io.r1kit.data.Example> out = new ArrayList<>();
+        List<Example> out = new ArrayList<>();
         Set<String> ids = new java.util.HashSet<>();
         for (MixPart p : m.mix()) {
             Dataset src = get(p.data());
@@ -194,12 +195,12 @@ public final class DataSets {
                         + p.data() + "', which has " + src.size());
             }
             for (int i = 0; i < n; i++) {
-                io.r1kit.data.Example e = src.get(i);
+                Example e = src.get(i);
                 String id = ids.contains(e.id()) ? p.data() + "/" + e.id() : e.id();
                 ids.add(id);
                 Map<String, Object> cols = new LinkedHashMap<>(e.columns());
                 cols.put(RunContext.SOURCE_COLUMN, p.source());
-                out.add(new io.r1kit.data.Example(id, cols));
+                out.add(new Example(id, cols));
             }
         }
         Dataset d = new Dataset(out);

@@ -11,9 +11,10 @@ import io.r1kit.pipeline.run.stages.DistillStage;
 import io.r1kit.pipeline.run.stages.EvalStage;
 import io.r1kit.pipeline.run.stages.RejectionSamplingStage;
 import io.r1kit.pipeline.run.stages.RewardModelStage;
-import io.r1kit.pipeline.run.stages.GrpoStage;
 import io.r1kit.pipeline.run.stages.SftStage;
 import io.r1kit.pipeline.tensorboard.TensorBoardMirror;
+import io.r1kit.pipeline.run.stages.PpoStage;
+import io.r1kit.pipeline.run.stages.RoutedGrpoStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,9 +46,9 @@ public final class Pipeline {
         RUNNERS.put(StageSpec.Type.PRETRAIN, new SftStage(true));
         RUNNERS.put(StageSpec.Type.SFT, new SftStage(false));
         // GrpoStage, plus the R1 eval (mixed sets, language mixing, reward-model score) for R1's later RL stages
-        RUNNERS.put(StageSpec.Type.GRPO, new io.r1kit.pipeline.run.stages.RoutedGrpoStage());
+        RUNNERS.put(StageSpec.Type.GRPO, new RoutedGrpoStage());
         RUNNERS.put(StageSpec.Type.EVAL, new EvalStage());
-        RUNNERS.put(StageSpec.Type.PPO, new io.r1kit.pipeline.run.stages.PpoStage());
+        RUNNERS.put(StageSpec.Type.PPO, new PpoStage());
         RUNNERS.put(StageSpec.Type.COLD_START, new ColdStartStage());
         RUNNERS.put(StageSpec.Type.REJECTION_SAMPLING, new RejectionSamplingStage());
         RUNNERS.put(StageSpec.Type.REWARD_MODEL, new RewardModelStage());

@@ -19,6 +19,9 @@ import io.r1kit.rewards.RewardFunction;
 import io.r1kit.rewards.RewardRegistry;
 import io.r1kit.rewards.RewardSpec;
 import io.r1kit.rewards.SourceRoutedReward;
+import io.r1kit.model.arch.Precision;
+import io.r1kit.model.backend.device.DeviceBackend;
+import io.r1kit.rewards.Completion;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,20 +56,20 @@ public final class RunContext {
 
     public RunConfig config() { return cfg.value(); }
 
-    private io.r1kit.model.backend.device.DeviceBackend modelDevice;
+    private DeviceBackend modelDevice;
 
     /** The device the stages move their models to (null: they stay on the host and run on the host backend). */
-    public void modelDevice(io.r1kit.model.backend.device.DeviceBackend d) { this.modelDevice = d; }
+    public void modelDevice(DeviceBackend d) { this.modelDevice = d; }
 
-    public io.r1kit.model.backend.device.DeviceBackend modelDevice() { return modelDevice; }
+    public DeviceBackend modelDevice() { return modelDevice; }
 
     /**
      * {@code m} moved to the run's device when there is one (one upload per parameter), in the run's
      * {@code precision}, else {@code m}.
      */
-    public io.r1kit.model.arch.CausalLM onModelDevice(io.r1kit.model.arch.CausalLM m) {
+    public CausalLM onModelDevice(CausalLM m) {
         if (modelDevice == null) return m;
-        return m.moveTo(modelDevice).precision(io.r1kit.model.arch.Precision.parse(config().precision()));
+        return m.moveTo(modelDevice).precision(Precision.parse(config().precision()));
     }
     public StrictYaml.Loaded<RunConfig> loaded() { return cfg; }
     public RunDirectory dir() { return dir; }
@@ -271,7 +274,7 @@ public final class RunContext {
         }
 
         @Override
-        public List<Double> score(List<io.r1kit.rewards.Completion> batch) {
+        public List<Double> score(List<Completion> batch) {
             throw new IllegalStateException("the reward model of stage '" + stage + "' is not trained yet (that stage must finish first)");
         }
     }

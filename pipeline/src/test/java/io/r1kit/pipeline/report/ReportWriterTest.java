@@ -62,4 +62,18 @@ class ReportWriterTest {
         assertEquals(List.of("rewards/a/mean", "kl"), ReportWriter.expand(List.of("rewards/*/mean", "kl"),
                 List.of("step", "rewards/a/mean", "rewards/a/std")));
     }
+
+    /** A run started with --run-dir X/run is titled by its config's name, not by the directory. */
+    @Test
+    void titleIsTheConfigsNameNotTheDirectory(@TempDir Path parent) throws Exception {
+        Path run = Files.createDirectories(parent.resolve("run"));
+        Files.writeString(run.resolve("metrics.jsonl"), "");
+        Files.writeString(run.resolve("config.yaml"), "name: quickstart\nseed: 1\n");
+        String text = Files.readString(ReportWriter.write(run));
+        assertTrue(text.contains("<title>r1kit report: quickstart</title>") && text.contains("<h1>r1kit report: quickstart</h1>"), text);
+        assertFalse(text.contains("report: run<"), text);
+
+        Path bare = Files.createDirectories(parent.resolve("bare-run"));
+        assertEquals("bare-run", ReportWriter.runName(bare), "without a saved config the directory names it");
+    }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.r1kit.pipeline.testing.Cli;
 import io.r1kit.pipeline.testing.Cli.Result;
+import io.r1kit.model.backend.Devices;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -94,7 +95,7 @@ class PipelineRunTest {
         long grpoSteps = lines.stream().filter(n -> n.path("stage").asText().equals("r1_zero") && n.has("reward")).count();
         assertEquals(2, grpoSteps, "each GRPO step exactly once");
         assertTrue(Files.readString(run.resolve("run.log")).contains("stage r1_zero"), "run.log holds the log");
-        if (!io.r1kit.model.backend.Devices.cudaAvailable()) {   // device: auto without a GPU: the CPU, one line saying why
+        if (!Devices.cudaAvailable()) {   // device: auto without a GPU: the CPU, one line saying why
             String log = Files.readString(run.resolve("run.log")) + r.err();
             assertEquals(1, log.lines().filter(l -> l.contains("device auto -> cpu: ")).distinct().count(), log);
             assertTrue(!log.contains("device-resident"), "the fallback trains on the host");

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.r1kit.rewards.Completion;
 import io.r1kit.rewards.RewardConfigException;
 import io.r1kit.rewards.RewardParams;
+import io.r1kit.rewards.RewardFunction;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /** format, tag_count, language_consistency, cosine/length, repetition, overlong. */
 class BuiltinRewardsTest {
 
-    private static double one(io.r1kit.rewards.RewardFunction f, Completion c) throws Exception {
+    private static double one(RewardFunction f, Completion c) throws Exception {
         return f.score(List.of(c)).get(0);
     }
 

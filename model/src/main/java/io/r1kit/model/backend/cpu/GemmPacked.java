@@ -46,12 +46,10 @@ final class GemmPacked {
      * Micro-tile: MR rows x NR = 2 vectors. With 16-lane AVX-512 vectors that is 12 x 32:
      * 24 accumulator registers + 2 for B + 1-3 broadcasts of A = 27-29 of the 32 zmm registers
      * (C2 keeps all of them in registers: checked on the disassembled loop, no spills), and 24
-     * FMAs per 2 vector loads + 12 broadcast loads. The 6 x 32 tile it replaced spends 8 loads
-     * and the same ~9 integer ops of loop overhead on only 12 FMAs, and measured 20-40% slower
-     * alone on this machine (kernel only, KC = 256, L1-resident B strip, thread CPU time; e.g.
-     * 119 vs 168 GFLOPS on one core in the same moment; 12 x 32 alone peaks at ~172). 8 x 32,
-     * 14 x 32, 4 x 64, 6 x 64 and 8 x 48 measured no better. Narrower vectors (AVX2: 8 lanes,
-     * only 16 ymm registers) use the 6-row tile of {@link #kernel6}, which fits them with a trick.
+     * FMAs per 2 vector loads + 12 broadcast loads, where a 6 x 32 tile spends 8 loads and the
+     * same loop overhead on only 12 FMAs (the tile sizes compared are in docs/benchmarks.md).
+     * Narrower vectors (AVX2: 8 lanes, only 16 ymm registers) use the 6-row tile of
+     * {@link #kernel6}, which fits them with a trick.
      */
     static final int MR = V >= 16 ? 12 : 6;
     static final int NR = 2 * V;
@@ -60,14 +58,9 @@ final class GemmPacked {
 
     /**
      * Depth of a K block: one packed B strip (KC x NR floats = 32 KiB at NR = 32, 16 KiB at
-     * AVX2's NR = 16) fits L1d (48 KiB; 32 KiB on the AVX2 machine). KC = 128, 192, 384 and 512
-     * (the larger ones with the A panel kept in L1 and B strips streamed instead), MC = 60 or 240
-     * and 4 or 8 strips per task all measured within noise of these values on a single-thread
-     * 1024³ GEMM on the AVX-512 machine. On the AVX2 machine (Zen 3, 2 threads, in-process A/B,
-     * medians of 100) KC = 512 ran 1024³ 3-6% faster and 512x4096x1024 x·Wᵀ 6% (fewer kernel
-     * calls and passes over C), but it changes the summation order of every GEMM deeper than 256,
-     * and with it the quickstart's pretrained model and result (base 20.6% -> 43.0% instead of
-     * 24.4% -> 50.4%: the recipe was tuned on these bits), for ~1% of a training step; not adopted.
+     * AVX2's NR = 16) fits L1d (48 KiB; 32 KiB on the AVX2 machine). KC also fixes the summation
+     * order of every GEMM deeper than KC, so changing it changes every trained model's bits (the
+     * quickstart's recipe was tuned on KC = 256); the other values measured are in docs/benchmarks.md.
      */
     static final int KC = 256;
 
@@ -607,9 +600,9 @@ final class GemmPacked {
      * (checked on the disassembly). A store to a float[] may alias ap, so the broadcasts after it
      * cannot move above it: the rows go in pairs, 12 + 2 + 2 = 16 registers, no spill. C2 merges
      * the stores into one per iteration. {@code tile} is the thread's own buffer (a shared dummy
-     * would bounce a cache line between cores), and TO_TILE overwrites it afterwards. Measured
-     * on one Zen 3 core, operands in L1/L2: 75-77 GFLOPS, 40-50% faster than the 4 x 16 tile that
-     * fits 16 registers without the trick and than 6 x 16 with the spill.
+     * would bounce a cache line between cores), and TO_TILE overwrites it afterwards. It beats
+     * both the 4 x 16 tile that fits 16 registers without the trick and 6 x 16 with the spill
+     * (docs/benchmarks.md).
      */
     static void kernel6(int kc, float[] ap, int a, float[] bp, int b, float[] tile, int mode, float[] C, int c, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);

@@ -2,7 +2,6 @@ package io.r1kit.model.backend.cpu;
 
 import io.r1kit.model.backend.Parallel;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**

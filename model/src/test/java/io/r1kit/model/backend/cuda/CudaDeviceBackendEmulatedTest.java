@@ -5,6 +5,8 @@ import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
 import io.r1kit.model.backend.device.EmulatedDevice;
+import io.r1kit.model.backend.device.BinaryOp;
+import io.r1kit.model.backend.device.UnaryOp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -118,13 +120,13 @@ class CudaDeviceBackendEmulatedTest {
         int n = 24;
         float[] pos = rnd(30, n);
         for (int i = 0; i < n; i++) pos[i] = 0.5f + Math.abs(pos[i]);
-        for (io.r1kit.model.backend.device.UnaryOp op : io.r1kit.model.backend.device.UnaryOp.values())
+        for (UnaryOp op : UnaryOp.values())
             same("unary " + op, A, R, (d, a) -> {
-                d.unary(op, a.get(1), a.get(0), n, op == io.r1kit.model.backend.device.UnaryOp.CLAMP ? 0.8f : 1.5f, 1.6f);
-                d.unaryBackward(op, a.get(3), a.get(2), a.get(0), a.get(1), n, op == io.r1kit.model.backend.device.UnaryOp.CLAMP ? 0.8f : 1.5f, 1.6f);
+                d.unary(op, a.get(1), a.get(0), n, op == UnaryOp.CLAMP ? 0.8f : 1.5f, 1.6f);
+                d.unaryBackward(op, a.get(3), a.get(2), a.get(0), a.get(1), n, op == UnaryOp.CLAMP ? 0.8f : 1.5f, 1.6f);
             }, pos, n, rnd(31, n), rnd(32, n));
         int[] shape = {2, 3, 4}, sa = {12, 4, 1}, sCol = {1, 0, 0}, sRow = {0, 0, 1};
-        for (io.r1kit.model.backend.device.BinaryOp op : io.r1kit.model.backend.device.BinaryOp.values())
+        for (BinaryOp op : BinaryOp.values())
             same("binary " + op + " [2,3,4] with [2,1,1]", A, R, (d, a) -> {
                 d.binary(op, a.get(2), a.get(0), a.get(1), shape, sa, sCol);
                 d.binaryBackward(op, a.get(4), a.get(5), a.get(3), a.get(0), a.get(1), shape, sa, sCol);

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import io.r1kit.model.backend.device.UnaryOp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -118,7 +119,7 @@ class CudaLaunchSignatureTest {
         ops.sample(x, y, z, w, N, V, 0.7f, 50, 0.9f, 0.05f, 0);
         ops.kvAppend(x, y, z, B, 3, 16, Hkv * 64);
         ops.kvGather(x, y, z, 4, 16L * Hkv * 64);
-        for (int op = 0; op < io.r1kit.model.backend.device.UnaryOp.values().length; op++) { ops.unary(op, x, y, 100, 2f, 3f); ops.unaryBackward(op, x, y, z, w, 100, 2f, 3f); }
+        for (int op = 0; op < UnaryOp.values().length; op++) { ops.unary(op, x, y, 100, 2f, 3f); ops.unaryBackward(op, x, y, z, w, 100, 2f, 3f); }
         int[] shape = {2, 3, 4}, sa = {12, 4, 1}, sb = {1, 0, 0};
         ops.binary(3, x, y, z, shape, sa, sb); ops.binaryBackward(4, x, null, y, z, w, shape, sa, sb);
         ops.where(x, y, z, w, shape, sb, sa, sb); ops.whereBackward(null, x, y, z, shape, sb, sa, sb);

@@ -7,6 +7,7 @@ import io.r1kit.model.optim.GradClip;
 import io.r1kit.model.optim.ParamGroup;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
+import io.r1kit.model.tensor.Shape;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -57,7 +58,7 @@ class DeviceAdamWTest {
         SplittableRandom r = new SplittableRandom(seed);
         List<float[]> gs = new ArrayList<>();
         for (int[] s : SHAPES) {
-            float[] g = new float[io.r1kit.model.tensor.Shape.numel(s)];
+            float[] g = new float[Shape.numel(s)];
             for (int i = 0; i < g.length; i++) {
                 g[i] = (float) (r.nextGaussian() * scale);
                 if (bf16) g[i] = FloatFormats.roundToBf16(g[i]);   // what the bf16 step sees on the device

@@ -3,11 +3,11 @@ package io.r1kit.model.backend.device;
 import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
+import io.r1kit.model.tensor.DeviceStorage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -95,7 +95,7 @@ class DeviceTensorTest {
     @Test
     void bf16StorageIsRefusedByF32Ops() {
         DeviceArray x = emu.alloc(ElementType.F32, 4);
-        Tensor bf = Tensor.onDevice(new io.r1kit.model.tensor.DeviceStorage(emu, emu.castToBf16(x, 0, 4)), 4);
+        Tensor bf = Tensor.onDevice(new DeviceStorage(emu, emu.castToBf16(x, 0, 4)), 4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> F.scale(bf, 2f));
         assertTrue(e.getMessage().contains("BF16"), e.getMessage());
     }

@@ -1,5 +1,6 @@
 package io.r1kit.pipeline.run.stages;
 
+import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.rejection.ColdStartFormat;
 import io.r1kit.grpo.rejection.RejectionConfig;
 import io.r1kit.grpo.rejection.RejectionSampler;
@@ -29,20 +30,25 @@ import java.util.Map;
 public final class ColdStartStage implements StageRunner {
     private static final Logger LOG = LoggerFactory.getLogger(ColdStartStage.class);
 
-    /**
-     * @param source          checkpoint sampled (default: the previous stage's model)
-     * @param candidatesColumn instead of sampling a checkpoint: take the candidates from this column of {@code data}
-     *                         (a completion or a list of them, e.g. written by a bigger model)
-     * @param sampling        rejection-sampling options ({@code require_format} defaults to true here)
-     * @param format          the readable output format ({@link ColdStartFormat})
-     * @param longCot         a JSONL of user long-CoT examples (prompt/completion or two-turn messages) appended as is
-     * @param maxPrompts      prompts of {@code data} used (default 0 = all)
-     * @param maxPromptLength prompt tokens kept at most when sampling (default 512)
-     * @param sft             SFT options (defaults: the SFT trainer's)
-     * @param eval            the final greedy eval on {@code eval_data}
-     */
-    public record Options(RunConfig.ModelSpec source, String candidatesColumn, RejectionConfig sampling, ColdStartFormat format, String longCot,
-                          Integer maxPrompts, Integer maxPromptLength, SftConfig sft, StageEval.Options eval) {
+    public record Options(
+            @Doc(value = "checkpoint sampled (`{from_stage: r1_zero}`, a path).", unset = "the previous stage's model")
+            RunConfig.ModelSpec source,
+            @Doc(value = "instead of sampling a checkpoint: take the candidates from this column of `data` (a completion or a list of them, e.g. written by a bigger model). Excludes `source`.", unset = "none: sample `source`")
+            String candidatesColumn,
+            @Doc(value = "sampling, judge and filter options.", unset = "see [sampling](#sampling), with `require_format: true`")
+            RejectionConfig sampling,
+            @Doc("the readable output format.")
+            ColdStartFormat format,
+            @Doc(value = "a JSONL of user long-CoT examples (prompt/completion or two-turn messages) appended as is.", unset = "none")
+            String longCot,
+            @Doc("prompts of `data` used (0 = all).")
+            Integer maxPrompts,
+            @Doc("prompt tokens kept at most when sampling.")
+            Integer maxPromptLength,
+            @Doc(value = "SFT options of the base model's fine-tuning (see [sft](#sft); `template` is refused: the stage's is used).", unset = "the SFT defaults")
+            SftConfig sft,
+            @Doc("the final eval on `eval_data`.")
+            StageEval.Options eval) {
         public Options {
             if (maxPrompts == null) maxPrompts = 0;
             if (maxPromptLength == null) maxPromptLength = 512;

@@ -1,5 +1,6 @@
 package io.r1kit.pipeline.run.stages;
 
+import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.rejection.RejectionConfig;
 import io.r1kit.grpo.rejection.RejectionSampler;
 import io.r1kit.grpo.sft.SftConfig;
@@ -31,17 +32,21 @@ import java.util.Map;
 public final class DistillStage implements StageRunner {
     private static final Logger LOG = LoggerFactory.getLogger(DistillStage.class);
 
-    /**
-     * @param teacher         checkpoint writing the chains of thought (default: the previous stage's model)
-     * @param sampling        sampling, judge and filter options
-     * @param maxPrompts      prompts of {@code data} used (default 0 = all)
-     * @param maxPromptLength prompt tokens kept at most when sampling (default 512)
-     * @param sft             SFT options of the student (defaults: the SFT trainer's)
-     * @param evalBefore      also evaluate the untrained student (default true)
-     * @param eval            the greedy eval on {@code eval_data}
-     */
-    public record Options(RunConfig.ModelSpec teacher, RejectionConfig sampling, Integer maxPrompts, Integer maxPromptLength,
-                          SftConfig sft, Boolean evalBefore, StageEval.Options eval) {
+    public record Options(
+            @Doc(value = "checkpoint writing the chains of thought.", unset = "the previous stage's model")
+            RunConfig.ModelSpec teacher,
+            @Doc(value = "sampling, judge and filter options (`judge: none` for prompts without answers).", unset = "see [sampling](#sampling)")
+            RejectionConfig sampling,
+            @Doc("prompts of `data` used (0 = all).")
+            Integer maxPrompts,
+            @Doc("prompt tokens kept at most when sampling.")
+            Integer maxPromptLength,
+            @Doc(value = "SFT options of the student (see [sft](#sft)).", unset = "the SFT defaults")
+            SftConfig sft,
+            @Doc("also evaluate the untrained student (kept in `stages/<stage>/student_before.json`).")
+            Boolean evalBefore,
+            @Doc("the final eval on `eval_data`.")
+            StageEval.Options eval) {
         public Options {
             if (maxPrompts == null) maxPrompts = 0;
             if (maxPromptLength == null) maxPromptLength = 512;

@@ -1,5 +1,6 @@
 package io.r1kit.pipeline.run.stages;
 
+import io.r1kit.grpo.config.Doc;
 import io.r1kit.data.Dataset;
 import io.r1kit.grpo.eval.Evaluator;
 import io.r1kit.grpo.rollout.Rollouts;
@@ -28,23 +29,30 @@ public final class EvalStage implements StageRunner {
 
     /**
      * Options of an eval stage.
-     *
-     * @param numSamples          samples per prompt, k (default 1); {@code accuracy} is pass@1 averaged
-     *                            over them, and {@code pass@k} is reported too
-     * @param temperature         0 = greedy decoding (default); the R1 paper samples at 0.6 with top-p 0.95
-     * @param topK                top-k when sampling (default 0 = off)
-     * @param topP                top-p when sampling (default 1.0 = off)
-     * @param maxCompletionLength tokens generated at most (default 256)
-     * @param maxPromptLength     prompt tokens kept at most (default 512)
-     * @param maxExamples         eval prompts used (default 0 = all)
-     * @param seed                sampling seed (default: the run's seed)
-     * @param accuracyReward      reward deciding "correct" (default accuracy if configured)
-     * @param formatReward        reward deciding the format rate (default format if configured)
-     * @param correctThreshold    correct when the accuracy reward is ≥ this (default 1.0)
      */
-    public record Options(Integer numSamples, Double temperature, Integer topK, Double topP, Integer maxCompletionLength,
-                          Integer maxPromptLength, Integer maxExamples, Long seed, String accuracyReward,
-                          String formatReward, Double correctThreshold) {
+    public record Options(
+            @Doc("samples per prompt, k; `accuracy` is pass@1 averaged over them, and `pass@k` is reported too.")
+            Integer numSamples,
+            @Doc("0 = greedy decoding; the R1 paper samples at 0.6 with `top_p` 0.95.")
+            Double temperature,
+            @Doc("top-k when sampling (0 = off).")
+            Integer topK,
+            @Doc("top-p when sampling (1.0 = off).")
+            Double topP,
+            @Doc("tokens generated at most.")
+            Integer maxCompletionLength,
+            @Doc("prompt tokens kept at most.")
+            Integer maxPromptLength,
+            @Doc("eval prompts used (0 = all).")
+            Integer maxExamples,
+            @Doc(value = "sampling seed.", unset = "the run's seed")
+            Long seed,
+            @Doc(value = "reward deciding \"correct\".", unset = "`accuracy` if configured, else the first reward")
+            String accuracyReward,
+            @Doc(value = "reward deciding the format rate.", unset = "`format` if configured, else the built-in R1-Zero format check")
+            String formatReward,
+            @Doc("a sample is correct when its accuracy reward is ≥ this.")
+            Double correctThreshold) {
         public Options {
             if (numSamples == null) numSamples = 1;
             if (temperature == null) temperature = 0.0;

@@ -11,6 +11,7 @@ import io.r1kit.pipeline.run.RunContext;
 import io.r1kit.pipeline.run.StageRunner;
 import io.r1kit.pipeline.run.StageSpec;
 import io.r1kit.rewards.CompositeReward;
+import io.r1kit.pipeline.config.StrictYaml;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +35,7 @@ public final class GrpoStage implements StageRunner {
 
     private static Map<String, Object> withSeed(RunContext ctx, StageSpec s) {
         @SuppressWarnings("unchecked")
-        Map<String, Object> m = new java.util.LinkedHashMap<>(io.r1kit.pipeline.config.StrictYaml.YAML.convertValue(s.options(), Map.class));
+        Map<String, Object> m = new java.util.LinkedHashMap<>(StrictYaml.YAML.convertValue(s.options(), Map.class));
         m.put("seed", ctx.config().seed());
         return m;
     }

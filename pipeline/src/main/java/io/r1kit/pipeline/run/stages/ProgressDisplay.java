@@ -26,12 +26,23 @@ final class ProgressDisplay implements GrpoTrainer.Listener, AutoCloseable {
     public void onStep(long step, Map<String, Object> m) {
         if (bar == null) return;
         bar.stepTo(step);
-        bar.setExtraMessage(String.format(Locale.ROOT, " reward %s acc %s kl %s len %s",
-                fmt(m.get("reward")), fmt(m.get("rewards/accuracy/mean")), fmt(m.get("kl")), fmt(m.get("completions/mean_length"))));
+        bar.setExtraMessage(message(m));
     }
 
-    private static String fmt(Object v) {
-        return v instanceof Number n ? String.format(Locale.ROOT, "%.3f", n.doubleValue()) : "-";
+    /** The bar's metrics; one with no value (no KL without a reference model, no accuracy reward) is left out. */
+    static String message(Map<String, Object> m) {
+        StringBuilder b = new StringBuilder();
+        append(b, "reward", m.get("reward"));
+        append(b, "acc", m.get("rewards/accuracy/mean"));
+        append(b, "kl", m.get("kl"));
+        append(b, "len", m.get("completions/mean_length"));
+        return b.toString();
+    }
+
+    private static void append(StringBuilder b, String label, Object v) {
+        if (v instanceof Number n && Double.isFinite(n.doubleValue())) {
+            b.append(' ').append(label).append(' ').append(String.format(Locale.ROOT, "%.3f", n.doubleValue()));
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.r1kit.pipeline.run.stages;
 
+import io.r1kit.grpo.config.Doc;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.r1kit.data.Dataset;
 import io.r1kit.data.Example;
@@ -45,25 +46,35 @@ public final class RejectionSamplingStage implements StageRunner {
     private static final Logger LOG = LoggerFactory.getLogger(RejectionSamplingStage.class);
     static final String MIX = "sft_mix.jsonl", NON_REASONING = "non_reasoning.jsonl";
 
-    /**
-     * @param source                   checkpoint sampled (default: the previous stage's model)
-     * @param candidatesColumn         instead of sampling a checkpoint: take the candidates from this column of {@code data}
-     * @param sampling                 sampling, judge and filter options
-     * @param judgeModel               the generative judge's checkpoint (needed for {@code sampling.judge: generative})
-     * @param maxPrompts               prompts of {@code data} used (default 0 = all)
-     * @param maxPromptLength          prompt tokens kept at most when sampling (default 512)
-     * @param nonReasoningData         data set of non-reasoning examples (prompt/completion, or two-turn messages)
-     * @param nonReasoningPrompts      data set of prompts the model answers without a chain of thought (its summary is kept)
-     * @param nonReasoningMaxNewTokens tokens per model-written non-reasoning answer (default 256)
-     * @param reasoningSamples         reasoning samples in the SFT mix (default −1 = all accepted; R1: 600000)
-     * @param nonReasoningSamples      non-reasoning samples in the SFT mix (default −1 = all; R1: 200000)
-     * @param mixSeed                  seed of the mix's subsets and shuffle (default: the run's seed)
-     * @param sft                      SFT options (default num_train_epochs 2, as R1)
-     * @param eval                     the final greedy eval on {@code eval_data}
-     */
-    public record Options(RunConfig.ModelSpec source, String candidatesColumn, RejectionConfig sampling, RunConfig.ModelSpec judgeModel, Integer maxPrompts,
-                          Integer maxPromptLength, String nonReasoningData, String nonReasoningPrompts, Integer nonReasoningMaxNewTokens,
-                          Integer reasoningSamples, Integer nonReasoningSamples, Long mixSeed, SftConfig sft, StageEval.Options eval) {
+    public record Options(
+            @Doc(value = "checkpoint sampled (also answers `non_reasoning_prompts`).", unset = "the previous stage's model")
+            RunConfig.ModelSpec source,
+            @Doc(value = "instead of sampling a checkpoint: take the candidates from this column of `data`.", unset = "none: sample `source`")
+            String candidatesColumn,
+            @Doc(value = "sampling, judge and filter options.", unset = "see [sampling](#sampling)")
+            RejectionConfig sampling,
+            @Doc(value = "the generative judge's checkpoint (required with `sampling.judge: generative`).", unset = "none")
+            RunConfig.ModelSpec judgeModel,
+            @Doc("prompts of `data` used (0 = all).")
+            Integer maxPrompts,
+            @Doc("prompt tokens kept at most when sampling.")
+            Integer maxPromptLength,
+            @Doc(value = "data set of non-reasoning examples (prompt/completion or two-turn `messages`, e.g. the `nonreasoning` generator).", unset = "none")
+            String nonReasoningData,
+            @Doc(value = "data set of prompts the model answers itself without a chain of thought (greedy; the summary after the reasoning block is kept). Excludes `non_reasoning_data`.", unset = "none")
+            String nonReasoningPrompts,
+            @Doc("tokens per model-written non-reasoning answer.")
+            Integer nonReasoningMaxNewTokens,
+            @Doc("reasoning samples in the SFT mix (−1 = all accepted; R1: 600000; fewer available: all are taken, and the log says so).")
+            Integer reasoningSamples,
+            @Doc("non-reasoning samples in the SFT mix (−1 = all; R1: 200000; > 0 needs non-reasoning data).")
+            Integer nonReasoningSamples,
+            @Doc(value = "seed of the mix's subsets and shuffle.", unset = "the run's seed")
+            Long mixSeed,
+            @Doc(value = "SFT options of the base model's fine-tuning (see [sft](#sft)).", unset = "`num_train_epochs: 2` (as R1), otherwise the SFT defaults")
+            SftConfig sft,
+            @Doc("the final eval on `eval_data`.")
+            StageEval.Options eval) {
         public Options {
             if (maxPrompts == null) maxPrompts = 0;
             if (maxPromptLength == null) maxPromptLength = 512;

@@ -19,6 +19,7 @@ import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.run.RunContext;
 import io.r1kit.pipeline.run.StageSpec;
 import io.r1kit.rewards.CompositeReward;
+import io.r1kit.pipeline.config.RunConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,7 +92,7 @@ final class SampleAndTrain {
     }
 
     /** {@code candidates_column} and {@code source} exclude each other. */
-    static void checkSource(RunContext ctx, StageSpec s, io.r1kit.pipeline.config.RunConfig.ModelSpec source, String candidatesColumn) {
+    static void checkSource(RunContext ctx, StageSpec s, RunConfig.ModelSpec source, String candidatesColumn) {
         if (source != null && candidatesColumn != null) {
             throw new ConfigException(ctx.loaded().locate(s.pointer() + "/candidates_column") + ": give 'source' (a checkpoint to sample) "
                     + "or 'candidates_column' (completions already in the data), not both");

@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -52,6 +53,12 @@ public final class SftStage implements StageRunner {
     }
 
 
+    /** The stage's last log line; the eval loss only when there was an eval set (or an eval_fraction split). */
+    static String finishedLine(String stage, SftTrainer.Result r) {
+        return String.format(Locale.ROOT, "%s finished: %d steps, train loss %.4f%s, %.0f tokens/s", stage, r.steps(), r.trainLoss(),
+                Double.isFinite(r.evalLoss()) ? String.format(Locale.ROOT, ", eval loss %.4f", r.evalLoss()) : "", r.tokensPerSecond());
+    }
+
     /**
      * {@code eval/<stage>.json} of an SFT or pretraining stage: its held-out loss (the eval set,
      * or the {@code eval_fraction} split) and perplexity, null without one; the final train loss,
@@ -79,8 +86,7 @@ public final class SftStage implements StageRunner {
             SftTrainer.Result r = StageOutputs.sft(SftTrainer.builder(model, tok, c), ctx, s)
                     .log(LOG::info).build().train(train, eval);
             if (r.halted()) throw new IllegalStateException(s.name() + ": training halted (see run.log)");
-            LOG.info("{} finished: {} steps, train loss {}, eval loss {}, {} tokens/s", s.name(), r.steps(),
-                    String.format("%.4f", r.trainLoss()), String.format("%.4f", r.evalLoss()), String.format("%.0f", r.tokensPerSecond()));
+            LOG.info(finishedLine(s.name(), r));
             ctx.dir().writeJson(ctx.dir().evalFile(s.name()), summary(r));
             return r.modelDir();
         }

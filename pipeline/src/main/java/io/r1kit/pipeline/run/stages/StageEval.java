@@ -1,5 +1,6 @@
 package io.r1kit.pipeline.run.stages;
 
+import io.r1kit.grpo.config.Doc;
 import io.r1kit.data.Dataset;
 import io.r1kit.grpo.eval.Evaluator;
 import io.r1kit.grpo.rollout.Rollouts;
@@ -38,21 +39,28 @@ final class StageEval {
 
     /**
      * Eval options shared by the R1 stages ({@code eval:} key).
-     *
-     * @param numSamples          completions per prompt (default 1); accuracy and the other rates are then means over
-     *                            all samples (pass@1 averaged over k, the R1 paper's metric)
-     * @param temperature         sampling temperature (default 0 = greedy; needs &gt; 0 when num_samples &gt; 1)
-     * @param topP                nucleus sampling (default 1.0 = off)
-     * @param maxCompletionLength tokens generated at most (default 256)
-     * @param maxPromptLength     prompt tokens kept at most (default 512)
-     * @param maxExamples         eval prompts used (default 0 = all)
-     * @param mixingThreshold     a chain of thought with language consistency below this counts as mixed (default 0.95)
-     * @param accuracyReward      reward deciding "correct" (default accuracy if configured)
-     * @param formatReward        reward deciding the format rate (default format if configured)
-     * @param correctThreshold    correct when the accuracy reward is ≥ this (default 1.0)
      */
-    record Options(Integer numSamples, Double temperature, Double topP, Integer maxCompletionLength, Integer maxPromptLength,
-                   Integer maxExamples, Double mixingThreshold, String accuracyReward, String formatReward, Double correctThreshold) {
+    record Options(
+            @Doc("completions per prompt; accuracy and the other rates are then means over all samples (pass@1 averaged over k, the R1 paper's metric), `n` counts prompts.")
+            Integer numSamples,
+            @Doc("sampling temperature (0 = greedy; needs > 0 when `num_samples` > 1).")
+            Double temperature,
+            @Doc("nucleus sampling (1.0 = off).")
+            Double topP,
+            @Doc("tokens generated at most.")
+            Integer maxCompletionLength,
+            @Doc("prompt tokens kept at most.")
+            Integer maxPromptLength,
+            @Doc("eval prompts used (0 = all).")
+            Integer maxExamples,
+            @Doc("a chain of thought with language consistency below this counts as mixed (`language_mixing_rate`).")
+            Double mixingThreshold,
+            @Doc(value = "reward deciding \"correct\".", unset = "`accuracy` if configured")
+            String accuracyReward,
+            @Doc(value = "reward deciding the format rate.", unset = "`format` if configured")
+            String formatReward,
+            @Doc("correct when the accuracy reward is ≥ this.")
+            Double correctThreshold) {
         Options {
             if (numSamples == null) numSamples = 1;
             if (temperature == null) temperature = 0.0;
