@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Reinforcement-learning post-training of language models, the DeepSeek-R1 way.",
         subcommands = {CommandLine.HelpCommand.class,
                 RunCommand.class, ValidateCommand.class, StageCommand.class, ReportCommand.class, AblateCommand.class,
+                FindingsCommand.class,
                 EvalCommand.class,
                 GenerateCommand.class,
                 LogprobsCommand.class,
