@@ -8,7 +8,9 @@ import io.r1kit.pipeline.ablate.AblationSpec;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.StrictYaml;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * A published finding reproduced on r1kit's universe: a file in {@code configs/findings/} that is an
@@ -88,8 +91,8 @@ public final class Finding {
         if (!Files.isDirectory(dir)) throw new ConfigException("findings directory " + dir.toAbsolutePath() + " does not exist");
         try (var s = Files.list(dir)) {
             return s.filter(p -> p.getFileName().toString().matches(".*\\.ya?ml")).sorted().toList();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot list " + dir, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
         }
     }
 
@@ -129,6 +132,7 @@ public final class Finding {
         for (Ablation.Combo c : combos) if (!ablation.isFinished(c)) pending++;
         out.printf(Locale.ROOT, "finding %s: %d runs (%d variants × %d seeds), %d to run, in %s%n", name, combos.size(),
                 runs().size(), ablation.spec().seeds().size(), pending, root());
+        ablation.borrowFrom(siblingRuns(root()));
         long t0 = System.nanoTime();
         Progress progress = new Progress(name, pending, out);
         ablation.run((c, base) -> {
@@ -139,6 +143,29 @@ public final class Finding {
         double seconds = (System.nanoTime() - t0) / 1e9;
         RuleEvaluator.Verdict v = new RuleEvaluator(name, trainStage(), runs()).evaluate(rule);
         return FindingReport.write(this, v, seconds);
+    }
+
+    /**
+     * The run directories of the other findings beside this one ({@code <parent>/<finding>/<variant>/seed-<s>}):
+     * a finding over the same base model borrows its pretraining from them instead of repeating it.
+     */
+    static List<Path> siblingRuns(Path root) throws IOException {
+        Path parent = root.toAbsolutePath().getParent();
+        List<Path> out = new ArrayList<>();
+        if (parent == null || !Files.isDirectory(parent)) return out;
+        try (Stream<Path> findings = Files.list(parent)) {
+            for (Path f : findings.filter(Files::isDirectory).filter(p -> !p.equals(root.toAbsolutePath())).sorted().toList()) {
+                try (Stream<Path> variants = Files.list(f)) {
+                    for (Path v : variants.filter(Files::isDirectory).sorted().toList()) {
+                        try (Stream<Path> seeds = Files.list(v)) {
+                            seeds.filter(p -> p.getFileName().toString().startsWith("seed-") && Files.exists(p.resolve("config.yaml")))
+                                    .sorted().forEach(out::add);
+                        }
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /**
