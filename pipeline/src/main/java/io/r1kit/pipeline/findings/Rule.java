@@ -123,6 +123,8 @@ public record Rule(Integer minSeeds, List<Check> checks) {
         /** Whether a pair passes ({@code spread} is used by difference_more_than_spread only). */
         boolean passes(double l, double r, double spread) {
             double v = value(l, r);
+            // growth from exactly 0 (e.g. a reflection rate that starts at 0) is an unbounded ratio
+            if (ratioAtLeast != null && r == 0 && l > 0) return true;
             if (!Double.isFinite(v)) return false;
             if (ratioAtLeast != null) return v >= ratioAtLeast;
             if (ratioBetween != null) return v >= ratioBetween.get(0) && v <= ratioBetween.get(1);

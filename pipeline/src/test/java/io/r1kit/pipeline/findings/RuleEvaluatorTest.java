@@ -98,6 +98,19 @@ class RuleEvaluatorTest {
     }
 
     @Test
+    void growthFromZeroPassesARatioButNoGrowthFromZeroDoesNot(@TempDir Path tmp) throws Exception {
+        String rule = """
+                checks:
+                  - {name: reflection emerges, left: {metric: rate, over: last 50%}, right: {metric: rate, over: first 50%},
+                     ratio_at_least: 2, require: [mean, every_seed]}
+                """;
+        Map<Long, Path> seeds = Map.of(1L, run(tmp.resolve("1"), "rate", 0, 0, 0.1, 0.3));
+        assertTrue(new RuleEvaluator("r", "r1_zero", Map.of("base", seeds)).evaluate(rule(rule)).holds());
+        Map<Long, Path> flat = Map.of(1L, run(tmp.resolve("2"), "rate", 0, 0, 0, 0));
+        assertFalse(new RuleEvaluator("r", "r1_zero", Map.of("base", flat)).evaluate(rule(rule)).holds());
+    }
+
+    @Test
     void differenceMoreThanTheSpreadAndEqualAccuracyAcrossVariants(@TempDir Path tmp) throws Exception {
         String rule = """
                 checks:
