@@ -183,7 +183,8 @@ public final class Ablation {
             return;
         }
         List<Path> from = new ArrayList<>(lenders.stream().map(Combo::runDir).toList());
-        from.addAll(externalLenders);
+        Path self = c.runDir().toAbsolutePath().normalize();
+        externalLenders.stream().filter(l -> !l.toAbsolutePath().normalize().equals(self)).forEach(from::add);
         int borrowed = borrowSharedStages(p, c.runDir(), from);
         LOG.info("ablation {}: running {} seed {} in {}{}", name, c.variant(), c.seed(), c.runDir(),
                 borrowed > 0 ? " (first " + borrowed + " stage(s) shared with an earlier run)" : "");

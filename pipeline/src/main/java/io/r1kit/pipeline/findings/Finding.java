@@ -132,7 +132,7 @@ public final class Finding {
         for (Ablation.Combo c : combos) if (!ablation.isFinished(c)) pending++;
         out.printf(Locale.ROOT, "finding %s: %d runs (%d variants × %d seeds), %d to run, in %s%n", name, combos.size(),
                 runs().size(), ablation.spec().seeds().size(), pending, root());
-        ablation.borrowFrom(siblingRuns(root()));
+        ablation.borrowFrom(nearbyRuns(root()));
         long t0 = System.nanoTime();
         Progress progress = new Progress(name, pending, out);
         ablation.run((c, base) -> {
@@ -146,15 +146,17 @@ public final class Finding {
     }
 
     /**
-     * The run directories of the other findings beside this one ({@code <parent>/<finding>/<variant>/seed-<s>}):
-     * a finding over the same base model borrows its pretraining from them instead of repeating it.
+     * The run directories of the findings beside this one, and of this one ({@code <parent>/<finding>/<variant>/seed-<s>}):
+     * a finding over the same base model borrows its pretraining from them instead of repeating it, and a
+     * run of this finding started by another invocation (e.g. one variant run on its own) lends like its
+     * own earlier runs. Only completed stages are ever borrowed.
      */
-    static List<Path> siblingRuns(Path root) throws IOException {
+    static List<Path> nearbyRuns(Path root) throws IOException {
         Path parent = root.toAbsolutePath().getParent();
         List<Path> out = new ArrayList<>();
         if (parent == null || !Files.isDirectory(parent)) return out;
         try (Stream<Path> findings = Files.list(parent)) {
-            for (Path f : findings.filter(Files::isDirectory).filter(p -> !p.equals(root.toAbsolutePath())).sorted().toList()) {
+            for (Path f : findings.filter(Files::isDirectory).sorted().toList()) {
                 try (Stream<Path> variants = Files.list(f)) {
                     for (Path v : variants.filter(Files::isDirectory).sorted().toList()) {
                         try (Stream<Path> seeds = Files.list(v)) {
