@@ -53,6 +53,7 @@ public final class Ablation {
     private final Path baseConfig;
     private final Path root;
     private final String name;
+    private List<Path> externalLenders = List.of();
 
     public Ablation(Path file, List<String> overrides, Path rootOverride) {
         this(file, StrictYaml.load(file, AblationSpec.class, overrides), rootOverride);
@@ -73,10 +74,8 @@ public final class Ablation {
                 : spec.runDir() != null ? Path.of(spec.runDir()).toAbsolutePath() : Path.of("runs", "ablations", name).toAbsolutePath();
     }
 
-    private List<Path> externalLenders = List.of();
-
     /**
-     * Finished runs outside this ablation that may lend their shared stages too (e.g. another
+     * Runs outside this ablation that may lend their completed shared stages too (e.g. another
      * finding's runs over the same base model, so that it is pretrained once for all of them).
      */
     public void borrowFrom(List<Path> runDirs) {
