@@ -77,6 +77,9 @@ public final class FindingsCommand implements Runnable {
                 description = "override a key of every run's config, after the file's 'set' (repeatable), e.g. stages.r1_zero.max_steps=4")
         List<String> runSets = new ArrayList<>();
 
+        @Option(names = "--dry-run", description = "list the runs and validate them without running anything")
+        boolean dryRun;
+
         @Override
         public Integer call() throws Exception {
             if (all == (name != null)) {
@@ -90,6 +93,16 @@ public final class FindingsCommand implements Runnable {
                     String n = f.getFileName().toString().replaceFirst("\\.ya?ml$", "");
                     Path root = runDir == null ? null : all ? runDir.resolve(n) : runDir;
                     findings.add(new Finding(f, overrides, runSets, seeds, root));
+                }
+                if (dryRun) {
+                    for (Finding f : findings) {
+                        f.ablation().validate();
+                        for (Ablation.Combo c : f.ablation().combos()) {
+                            System.out.println(f.name() + "  " + c.variant() + "  seed " + c.seed() + "  " + c.runDir() + "  "
+                                    + String.join(" ", c.overrides()));
+                        }
+                    }
+                    return 0;
                 }
                 int held = 0;
                 for (int i = 0; i < findings.size(); i++) {

@@ -166,12 +166,17 @@ class FindingsConfigsTest {
     }
 
     @Test
-    void everyFindingsFileLoadsAndIsListed() {
+    void everyFindingsFileLoadsValidatesAndIsListed() {
         Cli.Result r = Cli.run("findings", "list", "--dir", DIR.toString());
         assertEquals(0, r.exit(), r.err());
         for (String name : List.of("clip-higher-entropy", "distill-vs-rl", "language-consistency")) {
             assertTrue(r.out().contains(name), r.out());
         }
+        Cli.Result dry = Cli.run("findings", "run", "--all", "--dir", DIR.toString(), "--run-dir", "/nonexistent/findings", "--dry-run");
+        assertEquals(0, dry.exit(), dry.err());
+        assertTrue(dry.out().contains("clip-higher-entropy  epsilon_high=0.28  seed 3  /nonexistent/findings/clip-higher-entropy/epsilon_high=0.28/seed-3"),
+                dry.out());
+        assertTrue(dry.out().contains("language-consistency  without_language_reward  seed 1"), dry.out());
         Cli.Result bad = Cli.run("findings", "run", "no-such-finding", "--dir", DIR.toString());
         assertEquals(2, bad.exit());
         assertTrue(bad.err().contains("no finding 'no-such-finding'") && bad.err().contains("clip-higher-entropy"), bad.err());
