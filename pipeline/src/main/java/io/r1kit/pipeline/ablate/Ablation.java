@@ -53,9 +53,15 @@ public final class Ablation {
     private final Path baseConfig;
     private final Path root;
     private final String name;
+    private List<Path> externalLenders = List.of();
 
     public Ablation(Path file, List<String> overrides, Path rootOverride) {
-        this.loaded = StrictYaml.load(file, AblationSpec.class, overrides);
+        this(file, StrictYaml.load(file, AblationSpec.class, overrides), rootOverride);
+    }
+
+    /** An ablation whose spec the caller bound (a findings file is an ablation file with keys of its own). */
+    public Ablation(Path file, StrictYaml.Loaded<AblationSpec> loaded, Path rootOverride) {
+        this.loaded = loaded;
         this.spec = loaded.value();
         Path dir = file.toAbsolutePath().getParent();
         this.baseConfig = dir.resolve(spec.base()).normalize();
@@ -66,6 +72,14 @@ public final class Ablation {
         this.name = spec.name() != null ? spec.name() : fileName;
         this.root = rootOverride != null ? rootOverride.toAbsolutePath()
                 : spec.runDir() != null ? Path.of(spec.runDir()).toAbsolutePath() : Path.of("runs", "ablations", name).toAbsolutePath();
+    }
+
+    /**
+     * Runs outside this ablation that may lend their completed shared stages too (e.g. another
+     * finding's runs over the same base model, so that it is pretrained once for all of them).
+     */
+    public void borrowFrom(List<Path> runDirs) {
+        this.externalLenders = List.copyOf(runDirs);
     }
 
     public AblationSpec spec() { return spec; }
@@ -167,10 +181,18 @@ public final class Ablation {
             LOG.info("ablation {}: {} seed {} already finished", name, c.variant(), c.seed());
             return;
         }
-        int borrowed = borrowSharedStages(p, c.runDir(), lenders.stream().map(Combo::runDir).toList());
+        List<Path> from = new ArrayList<>(lenders.stream().map(Combo::runDir).toList());
+        Path self = c.runDir().toAbsolutePath().normalize();
+        externalLenders.stream().filter(l -> !l.toAbsolutePath().normalize().equals(self)).forEach(from::add);
+        int borrowed = borrowSharedStages(p, c.runDir(), from);
         LOG.info("ablation {}: running {} seed {} in {}{}", name, c.variant(), c.seed(), c.runDir(),
                 borrowed > 0 ? " (first " + borrowed + " stage(s) shared with an earlier run)" : "");
         executor.run(c, baseConfig);
+    }
+
+    /** Whether every stage of a combination's run has its completion marker (a rerun skips it). */
+    public boolean isFinished(Combo c) {
+        return isFinished(Pipeline.prepare(baseConfig, c.overrides(), c.runDir()), c.runDir());
     }
 
     private static boolean isFinished(Pipeline p, Path runDir) {
@@ -285,7 +307,7 @@ public final class Ablation {
     }
 
     /** Stages of a combination's config (for names and types). */
-    List<StageSpec> stagesOf(Combo c) {
+    public List<StageSpec> stagesOf(Combo c) {
         return Pipeline.prepare(baseConfig, c.overrides(), c.runDir()).stages();
     }
 

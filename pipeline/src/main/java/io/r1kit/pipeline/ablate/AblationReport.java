@@ -118,7 +118,7 @@ public final class AblationReport {
     }
 
     /** Mean and ± std across seeds at the steps all seeds have (runs of one variant log the same steps). */
-    static CurvePlot.Band meanBand(String name, List<MetricsFile.Series> perSeed) {
+    public static CurvePlot.Band meanBand(String name, List<MetricsFile.Series> perSeed) {
         List<MetricsFile.Series> present = perSeed.stream().filter(s -> !s.isEmpty()).toList();
         if (present.isEmpty()) return null;
         int n = present.stream().mapToInt(s -> s.x().size()).min().orElse(0);

@@ -11,6 +11,7 @@ import io.r1kit.rewards.cli.RewardCommand;
         subcommands = {CommandLine.HelpCommand.class,
                 RunCommand.class, ValidateCommand.class, StageCommand.class, ReportCommand.class, AblateCommand.class,
                 DashboardCommand.class,
+                FindingsCommand.class,
                 EvalCommand.class,
                 GenerateCommand.class,
                 LogprobsCommand.class,

@@ -94,8 +94,12 @@ public final class DistillStage implements StageRunner {
         RejectionSampler.Stats st = SampleAndTrain.sample(ctx, s, teacher, null, SampleAndTrain.prompts(ctx, s, o.maxPrompts()), rc,
                 o.maxPromptLength(), null, null);
         Path train = SampleAndTrain.samplesDir(ctx, s).resolve(RejectionSampler.ACCEPTED);
-        Path model = SampleAndTrain.sft(ctx, s, student, train, SampleAndTrain.sftConfig(ctx, s, o.sft(), Map.of()));
+        SampleAndTrain.Trained trained = SampleAndTrain.sftResult(ctx, s, student, train, SampleAndTrain.sftConfig(ctx, s, o.sft(), Map.of()));
+        Path model = trained.modelDir();
         Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("model/params", trained.params());
+        extra.put("train/tokens", trained.result().numTokens());
+        extra.put("train/flops", TrainingFlops.sft(trained.params(), trained.result().numTokens()));
         extra.put("samples/accepted", st.accepted());
         extra.put("samples/rejected", st.rejected());
         for (String k : new String[] {"accuracy", "format_rate", "language_consistency", "mean_length"}) {

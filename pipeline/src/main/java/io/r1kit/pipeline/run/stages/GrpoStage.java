@@ -7,6 +7,7 @@ import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.tokenizer.Tokenizer;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.run.ContextBudget;
+import io.r1kit.pipeline.report.MetricsFile;
 import io.r1kit.pipeline.run.RunContext;
 import io.r1kit.pipeline.run.StageRunner;
 import io.r1kit.pipeline.run.StageSpec;
@@ -66,7 +67,13 @@ public final class GrpoStage implements StageRunner {
             progress.total(trainer.totalSteps());
             GrpoTrainer.Result r = trainer.train();
             if (r.finalEval() != null) {
-                ctx.dir().writeJson(ctx.dir().evalFile(s.name()), EvalStage.summary(r.finalEval()));
+                Map<String, Object> out = EvalStage.summary(r.finalEval());
+                long tokens = MetricsFile.read(ctx.dir().metricsFile()).series(s.name(), "num_tokens").y().stream()
+                        .mapToLong(Double::longValue).max().orElse(0);
+                out.put("model/params", policy.config().parameterCount());
+                out.put("train/tokens", tokens);
+                out.put("train/flops", TrainingFlops.grpo(policy.config().parameterCount(), tokens, c));
+                ctx.dir().writeJson(ctx.dir().evalFile(s.name()), out);
             }
             LOG.info("{} finished: {} steps, final checkpoint {}", s.name(), r.steps(), r.lastCheckpoint());
             return r.lastCheckpoint();

@@ -1,5 +1,6 @@
 package io.r1kit.pipeline.run.stages;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.r1kit.data.Dataset;
 import io.r1kit.grpo.GrpoConfig;
 import io.r1kit.pipeline.run.RunContext;
@@ -11,6 +12,7 @@ import io.r1kit.rewards.SourceRoutedReward;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -25,6 +27,8 @@ import java.util.Map;
  */
 public final class RoutedGrpoStage implements StageRunner {
     private static final Logger LOG = LoggerFactory.getLogger(RoutedGrpoStage.class);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final GrpoStage grpo = new GrpoStage();
 
@@ -49,6 +53,13 @@ public final class RoutedGrpoStage implements StageRunner {
         StageEval.Options o = new StageEval.Options(c.evalNumSamples(), c.evalTemperature(), c.topP(), c.maxCompletionLength(),
                 c.maxPromptLength(), c.evalMaxExamples(), null, c.accuracyReward(), c.formatReward(), c.correctThreshold());
         Map<String, Object> m = StageEval.run(ctx, s, out, eval, o);
+        // the training counts GrpoStage wrote (train/flops, model/params) stay
+        Path first = ctx.dir().evalFile(s.name());
+        if (Files.exists(first)) {
+            JSON.readTree(first.toFile()).fields().forEachRemaining(e -> {
+                if (e.getKey().startsWith("train/") || e.getKey().startsWith("model/")) m.put(e.getKey(), e.getValue().numberValue());
+            });
+        }
         ctx.dir().writeJson(ctx.dir().evalFile(s.name()), m);
         LOG.info("eval {}: accuracy {} format_rate {} language_consistency {} language_mixing_rate {} reward_model_score {} (n={})",
                 s.name(), m.get("accuracy"), m.get("format_rate"), m.get("language_consistency"), m.get("language_mixing_rate"),

@@ -102,6 +102,15 @@ final class SampleAndTrain {
 
     /** SFTs {@code modelDir} on a prompt/completion JSONL with the stage's template; returns the final model directory. */
     static Path sft(RunContext ctx, StageSpec s, Path modelDir, Path trainJsonl, SftConfig c) throws Exception {
+        return sftResult(ctx, s, modelDir, trainJsonl, c).modelDir();
+    }
+
+    /** {@link #sft} with the trainer's result (steps, tokens trained on) and the model's parameter count. */
+    record Trained(SftTrainer.Result result, long params) {
+        Path modelDir() { return result.modelDir(); }
+    }
+
+    static Trained sftResult(RunContext ctx, StageSpec s, Path modelDir, Path trainJsonl, SftConfig c) throws Exception {
         CausalLM model = ctx.onModelDevice(CausalLM.load(modelDir));
         try (Tokenizer tok = ctx.tokenizer(modelDir)) {
             SftTrainer.Result r = StageOutputs.sft(SftTrainer.builder(model, tok, c).template(ctx.template(s)), ctx, s)
@@ -109,7 +118,7 @@ final class SampleAndTrain {
             if (r.halted()) throw new IllegalStateException(s.name() + ": training halted (see run.log)");
             LOG.info("{}: SFT finished: {} steps, train loss {}, {} tokens", s.name(), r.steps(), String.format("%.4f", r.trainLoss()),
                     r.numTokens());
-            return r.modelDir();
+            return new Trained(r, model.config().parameterCount());
         }
     }
 
