@@ -1,6 +1,7 @@
 package io.r1kit.grpo;
 
 import io.r1kit.grpo.config.ConfigRecords;
+import io.r1kit.grpo.metrics.ReflectionRate;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -66,6 +68,7 @@ import java.util.Map;
  * @param accuracyReward            reward whose value decides "correct" (accuracy, length of correct answers); unset = {@code accuracy} if configured, else the first reward. Default unset.
  * @param formatReward              reward whose value decides the format rate; unset = {@code format} if configured, else the built-in R1-Zero format check. Default unset.
  * @param correctThreshold          a completion is correct when its accuracy reward is ≥ this. Default 1.0.
+ * @param reflectionWords           words or phrases whose presence marks a completion as reflective (the R1 paper's "wait", "re-evaluate", "verify", "check"): {@code completions/reflection_rate} in the step and eval metrics; a metric only, no reward. Default empty (no metric).
  */
 public record GrpoConfig(
         Integer promptsPerStep,
@@ -108,7 +111,8 @@ public record GrpoConfig(
         Integer evalMaxExamples,
         String accuracyReward,
         String formatReward,
-        Double correctThreshold) {
+        Double correctThreshold,
+        List<String> reflectionWords) {
 
     /** {@code scale_rewards}: the denominator of the advantage. */
     public enum ScaleRewards {
@@ -188,6 +192,7 @@ public record GrpoConfig(
         evalTemperature = or(evalTemperature, 0.0);
         evalMaxExamples = or(evalMaxExamples, 0);
         correctThreshold = or(correctThreshold, 1.0);
+        reflectionWords = ReflectionRate.checked(reflectionWords, "reflection_words");
 
         require(promptsPerStep >= 1, "prompts_per_step must be ≥ 1, got " + promptsPerStep);
         require(numGenerations >= 2, "num_generations must be ≥ 2 (a group of one has no baseline), got " + numGenerations);

@@ -78,8 +78,11 @@ public final class CountdownGenerator implements TaskGenerator {
                 + " after " + MAX_DRAWS + " draws; widen the target range or change the number range");
     }
 
-    /** Combines the numbers pairwise at random into one tree; null if stuck (no valid operator). */
-    private Expr randomTree(List<Integer> nums, SplittableRandom r) {
+    /**
+     * Combines the numbers pairwise at random into one tree; null if stuck (no valid operator). The
+     * instances' targets come from this distribution, and so do the attempts of search traces.
+     */
+    Expr randomTree(List<Integer> nums, SplittableRandom r) {
         List<Expr> pool = new ArrayList<>(nums.size());
         for (int n : nums) pool.add(new Expr.Num(n));
         char[] valid = new char[4];

@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,10 +42,11 @@ public final class EvalStage implements StageRunner {
      * @param accuracyReward      reward deciding "correct" (default accuracy if configured)
      * @param formatReward        reward deciding the format rate (default format if configured)
      * @param correctThreshold    correct when the accuracy reward is ≥ this (default 1.0)
+     * @param reflectionWords     phrases counted by {@code completions/reflection_rate} (default none: no such metric)
      */
     public record Options(Integer numSamples, Double temperature, Integer topK, Double topP, Integer maxCompletionLength,
                           Integer maxPromptLength, Integer maxExamples, Long seed, String accuracyReward,
-                          String formatReward, Double correctThreshold) {
+                          String formatReward, Double correctThreshold, List<String> reflectionWords) {
         public Options {
             if (numSamples == null) numSamples = 1;
             if (temperature == null) temperature = 0.0;
@@ -89,7 +91,7 @@ public final class EvalStage implements StageRunner {
                      o.accuracyReward(), o.formatReward(), o.correctThreshold())) {
             Evaluator.Result r = Evaluator.run(new Generator(model, tok), rollouts, data,
                     new Evaluator.Options(o.numSamples(), o.temperature(), o.topK(), o.topP(), o.maxCompletionLength(),
-                            o.maxExamples(), seed));
+                            o.maxExamples(), seed, o.reflectionWords() == null ? List.of() : o.reflectionWords()));
             Map<String, Object> out = summary(r.metrics());
             ctx.dir().writeJson(ctx.dir().evalFile(s.name()), out);
             LOG.info("eval {}: accuracy {} format_rate {} mean_length {} (n={})", s.name(), out.get("accuracy"),
