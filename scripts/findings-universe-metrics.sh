@@ -24,7 +24,7 @@ evalv() { jq -r --arg m "$2" '.[$m]' "$1"; }
 for finding in length-and-reflection dr-grpo-length-bias; do
   [ -d "$RUNS/$finding" ] || continue
   echo "## $finding"
-  echo "variant | seed | steps | length first→last 10% (ratio) | accuracy first→last 10% | reflection rate first→last 10% (ratio) | incorrect length last 10% | final_eval accuracy | final_eval reflection rate | final_eval length"
+  echo "variant | seed | steps | length first→last 10% (ratio) | accuracy first→last 10% | reflection rate first→last 10% (ratio) | incorrect length last 10% | final_eval accuracy | final_eval reflection rate | final_eval length | final_eval length of correct"
   for run in "$RUNS/$finding"/*/seed-*; do
     [ -f "$run/metrics.jsonl" ] || continue
     m="$run/metrics.jsonl"
@@ -35,9 +35,10 @@ for finding in length-and-reflection dr-grpo-length-bias; do
     e="$run/eval/final_eval.json"
     ea=$( [ -f "$e" ] && evalv "$e" accuracy || echo -); er=$( [ -f "$e" ] && evalv "$e" completions/reflection_rate || echo -)
     el=$( [ -f "$e" ] && evalv "$e" completions/mean_length || echo -)
+    ec=$( [ -f "$e" ] && evalv "$e" completions/mean_length_correct || echo -)
     awk -v v="$(basename "$(dirname "$run")")" -v s="$(basename "$run")" -v n="$(steps "$m")" -v lf="$lf" -v ll="$ll" -v af="$af" -v al="$al" \
-        -v rf="$rf" -v rl="$rl" -v il="$il" -v ea="$ea" -v er="$er" -v el="$el" 'BEGIN {
-      printf "%s | %s | %d | %.1f → %.1f (%.2f×) | %.3f → %.3f (%+.1f pts) | %.3f → %.3f (%.2f×) | %.1f | %s | %s | %s\n",
-        v, s, n, lf, ll, ll / lf, af, al, 100 * (al - af), rf, rl, (rf > 0 ? rl / rf : 0), il, ea, er, el }'
+        -v rf="$rf" -v rl="$rl" -v il="$il" -v ea="$ea" -v er="$er" -v el="$el" -v ec="$ec" 'BEGIN {
+      printf "%s | %s | %d | %.1f → %.1f (%.2f×) | %.3f → %.3f (%+.1f pts) | %.3f → %.3f (%.2f×) | %.1f | %s | %s | %s | %s\n",
+        v, s, n, lf, ll, ll / lf, af, al, 100 * (al - af), rf, rl, (rf > 0 ? rl / rf : 0), il, ea, er, el, ec }'
   done
 done
