@@ -2,8 +2,10 @@ package io.r1kit.grpo;
 
 import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
+import io.r1kit.grpo.metrics.ReflectionRate;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -125,7 +127,9 @@ public record GrpoConfig(
         @Doc("the cap of `rollout_correction`.")
         Double rolloutCorrectionCap,
         @Doc(value = "`sum_then_normalize` (the weighted reward sum is normalised) or `normalize_then_sum` (GDPO: each reward normalised within its group, then weighted and summed).", source = "GDPO")
-        MultiObjectiveAggregation multiObjectiveAggregation) {
+        MultiObjectiveAggregation multiObjectiveAggregation,
+        @Doc(value = "words or phrases whose presence marks a completion as reflective (the R1 paper's \"wait\", \"re-evaluate\", \"verify\", \"check\"): `completions/reflection_rate` in the step and eval metrics; a metric only, never a reward.", unset = "no metric", source = "R1 §2.2.4")
+        List<String> reflectionWords) {
 
     /** {@code scale_rewards}: the denominator of the advantage. */
     public enum ScaleRewards {
@@ -272,6 +276,7 @@ public record GrpoConfig(
         rolloutCorrectionLevel = or(rolloutCorrectionLevel, ImportanceSamplingLevel.TOKEN);
         rolloutCorrectionCap = or(rolloutCorrectionCap, 2.0);
         multiObjectiveAggregation = or(multiObjectiveAggregation, MultiObjectiveAggregation.SUM_THEN_NORMALIZE);
+        reflectionWords = ReflectionRate.checked(reflectionWords, "reflection_words");
 
         require(promptsPerStep >= 1, "prompts_per_step must be ≥ 1, got " + promptsPerStep);
         require(numGenerations >= 2, "num_generations must be ≥ 2 (a group of one has no baseline), got " + numGenerations);

@@ -10,6 +10,7 @@ import io.r1kit.grpo.checkpoint.CheckpointStore;
 import io.r1kit.grpo.checkpoint.OutputPaths;
 import io.r1kit.grpo.checkpoint.TrainerState;
 import io.r1kit.grpo.eval.Evaluator;
+import io.r1kit.grpo.metrics.ReflectionRate;
 import io.r1kit.grpo.metrics.MetricsLog;
 import io.r1kit.grpo.rollout.Rollouts;
 import io.r1kit.grpo.rollout.Rollouts.Prompt;
@@ -677,6 +678,9 @@ public final class GrpoTrainer {
         m.put("completions/mean_length_correct", correct == 0 ? Double.NaN : lenC / correct);
         m.put("completions/mean_length_incorrect", correct == n ? Double.NaN : lenW / (n - correct));
         m.put("completions/clipped_ratio", (double) clipped / n);
+        if (!c.reflectionWords().isEmpty()) {
+            m.put(ReflectionRate.METRIC, ReflectionRate.of(all.stream().map(Sample::text).toList(), c.reflectionWords()));
+        }
         double tok = Math.max(1, st.tokens);
         m.put("kl", c.beta() > 0 ? st.kl / tok : Double.NaN);
         m.put("entropy", st.entropyTokens == 0 ? Double.NaN : st.entropy / st.entropyTokens);

@@ -22,6 +22,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -145,6 +146,37 @@ class GrpoTrainerTest {
                 .build().train();
         assertEquals(2, again.steps());
         assertEquals(3, MetricsLog.read(dir.resolve("metrics.jsonl")).size());
+    }
+
+    /**
+     * reflection_words: every step line carries completions/reflection_rate, the share of that step's
+     * completions (as logged in samples/) containing a phrase at a word start, and the eval line carries
+     * it too; without the option there is no such metric.
+     */
+    @Test
+    void reflectionRateIsTheShareOfTheStepsCompletionsWithAReflectionPhrase(@TempDir Path dir) throws Exception {
+        ToyTask task = new ToyTask();
+        List<String> words = List.of("1", "3", "5", "7");
+        GrpoConfig c = config("max_steps", 2, "eval_steps", 2, "log_completions_steps", 1, "reflection_words", words);
+        task.trainer(c, task.model(1), dir).eval(ToyTask.digits(4, 9, "eval-")).stage("grpo").build().train();
+        Pattern phrase = Pattern.compile("(?<![\\p{L}\\p{N}])[1357]");
+        List<JsonNode> lines = MetricsLog.read(dir.resolve("metrics.jsonl"));
+        for (int step = 1; step <= 2; step++) {
+            int n = 0, hits = 0;
+            for (String line : Files.readAllLines(dir.resolve("samples/step-" + step + ".jsonl"))) {
+                String completion = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line).get("completion").asText();
+                n++;
+                if (phrase.matcher(completion).find()) hits++;
+            }
+            assertEquals(16, n);
+            assertEquals((double) hits / n, lines.get(step - 1).get("completions/reflection_rate").asDouble(), 1e-12, "step " + step);
+        }
+        double ev = lines.get(2).get("eval/completions/reflection_rate").asDouble();
+        assertTrue(ev >= 0 && ev <= 1, lines.get(2).toString());
+
+        Path plain = dir.resolve("plain");
+        task.trainer(config("max_steps", 1), task.model(1), plain).stage("grpo").build().train();
+        assertFalse(MetricsLog.read(plain.resolve("metrics.jsonl")).getFirst().has("completions/reflection_rate"));
     }
 
     @Test

@@ -15,7 +15,8 @@ import java.util.SplittableRandom;
  *
  * <p>Params (defaults): {@code min_nums=3 max_nums=4} (3..6), {@code min_num=1 max_num=99},
  * {@code min_target=1 max_target=100}, {@code ops=+-*}{@code /}, {@code prompt_style=tinyzero}
- * (or {@code short}: "reach 65 with 19 36 55 7").
+ * (or {@code short}: "reach 65 with 19 36 55 7"), {@code order=any} (or {@code listed}: the numbers are combined
+ * in the order they are listed, ((a op b) op c) op d, so only the operators are to be found).
  * Record: {@code id, prompt, answer (= solution), nums, target, solution, default_rewards}.
  */
 public final class CountdownGenerator implements TaskGenerator {
@@ -27,6 +28,7 @@ public final class CountdownGenerator implements TaskGenerator {
     final int minNums, maxNums, minNum, maxNum, minTarget, maxTarget;
     final char[] ops;
     final String promptStyle;
+    final boolean listedOrder;
 
     public CountdownGenerator(long seed, GeneratorParams p) {
         this.seed = seed;
@@ -38,6 +40,11 @@ public final class CountdownGenerator implements TaskGenerator {
         maxTarget = p.getInt("max_target", 100, 1, Integer.MAX_VALUE);
         String o = p.getString("ops", "+-*/");
         promptStyle = p.getString("prompt_style", "tinyzero");
+        String order = p.getString("order", "any");
+        if (!order.equals("any") && !order.equals("listed")) {
+            throw new DatasetException("countdown: order='" + order + "' must be any or listed");
+        }
+        listedOrder = order.equals("listed");
         if (!promptStyle.equals("tinyzero") && !promptStyle.equals("short")) {
             throw new DatasetException("countdown: prompt_style='" + promptStyle + "' must be tinyzero or short");
         }
@@ -78,8 +85,22 @@ public final class CountdownGenerator implements TaskGenerator {
                 + " after " + MAX_DRAWS + " draws; widen the target range or change the number range");
     }
 
-    /** Combines the numbers pairwise at random into one tree; null if stuck (no valid operator). */
-    private Expr randomTree(List<Integer> nums, SplittableRandom r) {
+    /**
+     * Combines the numbers pairwise at random into one tree; null if stuck (no valid operator). The
+     * instances' targets come from this distribution, and so do the attempts of search traces.
+     */
+    Expr randomTree(List<Integer> nums, SplittableRandom r) {
+        if (listedOrder) {
+            Expr acc = new Expr.Num(nums.getFirst());
+            char[] valid = new char[4];
+            for (int i = 1; i < nums.size(); i++) {
+                Expr b = new Expr.Num(nums.get(i));
+                int nv = validOps(acc, b, valid);
+                if (nv == 0) return null;
+                acc = Expr.of(valid[r.nextInt(nv)], acc, b);
+            }
+            return acc;
+        }
         List<Expr> pool = new ArrayList<>(nums.size());
         for (int n : nums) pool.add(new Expr.Num(n));
         char[] valid = new char[4];
@@ -88,16 +109,7 @@ public final class CountdownGenerator implements TaskGenerator {
             int j = r.nextInt(pool.size() - 1);
             if (j >= i) j++;
             Expr a = pool.get(i), b = pool.get(j);
-            int nv = 0;
-            for (char op : ops) {
-                boolean ok = switch (op) {
-                    case '-' -> a.value() > b.value();
-                    case '/' -> b.value() > 1 && a.value() % b.value() == 0;
-                    case '*' -> a.value() * b.value() <= 10L * Math.max(maxTarget, maxNum);
-                    default -> true;
-                };
-                if (ok) valid[nv++] = op;
-            }
+            int nv = validOps(a, b, valid);
             if (nv == 0) return null;
             Expr c = Expr.of(valid[r.nextInt(nv)], a, b);
             pool.remove(Math.max(i, j));
@@ -105,6 +117,21 @@ public final class CountdownGenerator implements TaskGenerator {
             pool.add(c);
         }
         return pool.getFirst();
+    }
+
+    /** Fills {@code valid} with the operators allowed on (a, b): no negative or zero result, exact division, bounded products. */
+    private int validOps(Expr a, Expr b, char[] valid) {
+        int nv = 0;
+        for (char op : ops) {
+            boolean ok = switch (op) {
+                case '-' -> a.value() > b.value();
+                case '/' -> b.value() > 1 && a.value() % b.value() == 0;
+                case '*' -> a.value() * b.value() <= 10L * Math.max(maxTarget, maxNum);
+                default -> true;
+            };
+            if (ok) valid[nv++] = op;
+        }
+        return nv;
     }
 
     /** The TinyZero task statement, without its answer-format instructions (templates add those). */

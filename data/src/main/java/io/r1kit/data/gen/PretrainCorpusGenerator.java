@@ -34,7 +34,9 @@ import java.util.SplittableRandom;
  * {@code template=toy}, {@code format_rate=0.5}, {@code error_rate=0.3}, {@code self_check_rate=0.15},
  * {@code direct_error_rate=0.5}, {@code words_rate=0.3}, {@code plain_rate=0.2}, {@code chat_rate=0.05},
  * {@code world_seed=7},
- * {@code lang=en}, and the arithmetic difficulty knobs (digits=2, terms=2, ops=+-*, ...; here
+ * {@code lang=en}; for countdown also {@code countdown_style=solution} (or {@code search}, see
+ * {@link SearchStyle}: {@code search_rate=0.2}, {@code thorough_continue_rate=0.9},
+ * {@code hasty_continue_rate=0.1}, {@code max_attempts=8}); and the arithmetic difficulty knobs (digits=2, terms=2, ops=+-*, ...; here
  * {@code part=train} by default, so held-out problems stay out of the corpus).
  * Record: {@code id, kind (reasoning|plain|chat), text}, for chat also {@code prompt, answer, default_rewards}, for reasoning also
  * {@code prompt, answer, completion, formatted, correct, style, default_rewards}.
@@ -50,6 +52,7 @@ public final class PretrainCorpusGenerator implements TaskGenerator {
     private final ToyWorld world;
     private final ArithmeticGenerator.Problems problems;
     private final CountdownGenerator countdown;
+    private final SearchStyle search;
 
     public PretrainCorpusGenerator(long seed, GeneratorParams p) {
         this.seed = seed;
@@ -76,6 +79,30 @@ public final class PretrainCorpusGenerator implements TaskGenerator {
             }
             default -> throw new DatasetException("pretrain-corpus: task='" + task
                     + "' must be arithmetic or countdown");
+        }
+        search = countdown == null ? null : SearchStyle.of(p);
+    }
+
+    /**
+     * The countdown replies' {@code countdown_style=search}: the writer tries a random combination,
+     * checks it against the target and, on a miss, either searches on ("wait, …") or gives up and
+     * answers the miss. A share {@code search_rate} of writers are thorough (after a miss they go on with
+     * probability {@code thorough_continue_rate}), the rest hasty ({@code hasty_continue_rate}); nobody
+     * tries more than {@code max_attempts} combinations. So the corpus holds long searches, which find
+     * the target more often, but a base model mostly stops after its first miss.
+     */
+    record SearchStyle(double searchRate, double thoroughContinueRate, double hastyContinueRate, int maxAttempts) {
+        static SearchStyle of(GeneratorParams p) {
+            String style = p.getString("countdown_style", "solution");
+            switch (style) {
+                case "solution" -> { return null; }
+                case "search" -> {
+                    return new SearchStyle(p.getRate("search_rate", 0.2), p.getRate("thorough_continue_rate", 0.9),
+                            p.getRate("hasty_continue_rate", 0.1), p.getInt("max_attempts", 8, 1, 64));
+                }
+                default -> throw new io.r1kit.data.DatasetException("pretrain-corpus: countdown_style='" + style
+                        + "' must be solution or search");
+            }
         }
     }
 
@@ -119,7 +146,7 @@ public final class PretrainCorpusGenerator implements TaskGenerator {
             CountdownGenerator.Instance in = countdown.instance(r.nextLong() & Long.MAX_VALUE);
             prompt = countdown.questionOf(in);
             answer = in.solutionText();
-            reply = countdownReply(in, r);
+            reply = search != null ? searchReply(in, r) : countdownReply(in, r);
             extra.put("nums", in.nums());
             extra.put("target", in.target());
         } else {
@@ -209,6 +236,42 @@ public final class PretrainCorpusGenerator implements TaskGenerator {
         return new Reply(completion, formatted, shown.value() == in.target(),
                 formatted ? style : shape.name().toLowerCase() + "+" + style);
     }
+
+    /**
+     * A search trace: attempts {@code 4*7=28, 28-3=25, not 24.} joined by {@code wait,} until one
+     * reaches the target ({@code 3*7=21, 21+3=24, ok.}) or the writer stops; the answer is the last
+     * attempt, so a search that stopped on a miss is wrong. Style {@code search-N-found|gaveup}, N attempts.
+     */
+    private Reply searchReply(CountdownGenerator.Instance in, SplittableRandom r) {
+        boolean formatted = Seeds.chance(r, formatRate);
+        Completions.Malformed shape = formatted ? null : Completions.Malformed.random(r);
+        boolean thorough = Seeds.chance(r, search.searchRate());
+        double goOn = thorough ? search.thoroughContinueRate() : search.hastyContinueRate();
+        StringBuilder think = new StringBuilder();
+        Expr last = null;
+        int attempts = 0;
+        while (true) {
+            Expr e = null;
+            for (int t = 0; t < 100 && e == null; t++) e = countdown.randomTree(in.nums(), r);
+            if (e == null) e = in.solution();   // no valid random tree (never seen with + - *): show the solution
+            last = e;
+            attempts++;
+            if (attempts > 1) think.append(' ').append(WAIT).append(' ');
+            think.append(stepsText(e));
+            boolean hit = e.value() == in.target();
+            think.append(hit ? ", ok." : ", not " + in.target() + ".");
+            if (hit || attempts >= search.maxAttempts() || !Seeds.chance(r, goOn)) break;
+        }
+        boolean correct = last.value() == in.target();
+        String ans = Expr.render(last, " ");
+        String completion = formatted ? Completions.formatted(think.toString(), ans)
+                : Completions.malformed(shape, think.toString(), ans, lang);
+        String style = "search-" + attempts + (correct ? "-found" : "-gaveup");
+        return new Reply(completion, formatted, correct, formatted ? style : shape.name().toLowerCase() + "+" + style);
+    }
+
+    /** The phrase that opens every attempt after the first: the trace's reflection. */
+    static final String WAIT = "wait,";
 
     private static String stepsText(Expr e) {
         List<String> parts = new ArrayList<>();

@@ -102,4 +102,24 @@ class CountdownGeneratorTest {
         e = assertThrows(DatasetException.class, () -> Generators.create("countdown", 0, new GeneratorParams(Map.of("nums", "3"))));
         assertTrue(e.getMessage().contains("no param 'nums'") && e.getMessage().contains("max_nums"), e.getMessage());
     }
+    @Test
+    void listedOrderCombinesTheNumbersLeftToRightInTheirListedOrder() {
+        CountdownGenerator g = new CountdownGenerator(4, new GeneratorParams(Map.of("order", "listed", "min_nums", "3", "max_nums", "4",
+                "max_num", "9", "ops", "+-*", "max_target", "30")));
+        for (int i = 0; i < 300; i++) {
+            CountdownGenerator.Instance in = g.instance(i);
+            // ((a op b) op c) op d: every step's right operand is the next listed number, the left one the running value
+            List<Expr.Bin> steps = Expr.steps(in.solution());
+            assertEquals(in.nums().size() - 1, steps.size());
+            assertEquals((long) in.nums().get(0), steps.get(0).left().value());
+            for (int k = 0; k < steps.size(); k++) {
+                assertEquals((long) in.nums().get(k + 1), steps.get(k).right().value(), in.solutionText());
+                if (k > 0) assertEquals(steps.get(k - 1).value(), steps.get(k).left().value(), in.solutionText());
+            }
+            assertTrue(in.target() >= 1 && in.target() <= 30);
+            assertEquals(Rational.of(in.target()), ExprParser.parse(in.solutionText()).value);
+        }
+        DatasetException e = assertThrows(DatasetException.class, () -> new CountdownGenerator(1, new GeneratorParams(Map.of("order", "sorted"))));
+        assertTrue(e.getMessage().contains("order='sorted'"), e.getMessage());
+    }
 }

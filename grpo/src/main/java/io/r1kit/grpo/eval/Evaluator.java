@@ -3,6 +3,7 @@ package io.r1kit.grpo.eval;
 import io.r1kit.data.Dataset;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.grpo.GrpoConfig;
+import io.r1kit.grpo.metrics.ReflectionRate;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.tokenizer.Tokenizer;
 import io.r1kit.rewards.CompositeReward;
@@ -28,6 +29,7 @@ import java.util.Map;
  *   <li>{@code reward} and {@code rewards/<name>/mean} (nulls left out of the mean)</li>
  *   <li>{@code completions/mean_length}, {@code completions/mean_length_correct},
  *       {@code completions/mean_length_incorrect} (tokens; NaN when there is no such completion)</li>
+ *   <li>{@code completions/reflection_rate} when {@code reflection_words} are given: see {@link ReflectionRate}</li>
  *   <li>{@code format_rate}: fraction of samples in the R1-Zero format; {@code num_examples}, {@code num_samples} (k)</li>
  * </ul>
  */
@@ -41,9 +43,16 @@ public final class Evaluator {
      * @param maxCompletionLength tokens generated at most
      * @param maxExamples         eval prompts used (0 = all)
      * @param seed                sampling seed
+     * @param reflectionWords     phrases counted by {@code completions/reflection_rate} (empty = no such metric)
      */
-    public record Options(int numSamples, double temperature, int topK, double topP, int maxCompletionLength, int maxExamples, long seed) {
+    public record Options(int numSamples, double temperature, int topK, double topP, int maxCompletionLength, int maxExamples, long seed,
+                          List<String> reflectionWords) {
+        public Options(int numSamples, double temperature, int topK, double topP, int maxCompletionLength, int maxExamples, long seed) {
+            this(numSamples, temperature, topK, topP, maxCompletionLength, maxExamples, seed, List.of());
+        }
+
         public Options {
+            reflectionWords = ReflectionRate.checked(reflectionWords, "reflection_words");
             if (numSamples < 1) throw new IllegalArgumentException("eval num_samples must be ≥ 1, got " + numSamples);
             if (temperature < 0) throw new IllegalArgumentException("eval temperature must be ≥ 0 (0 = greedy), got " + temperature);
             if (numSamples > 1 && temperature == 0) {
@@ -54,7 +63,7 @@ public final class Evaluator {
 
         public static Options of(GrpoConfig c) {
             return new Options(c.evalNumSamples(), c.evalTemperature(), c.topK(), c.topP(), c.maxCompletionLength(),
-                    c.evalMaxExamples(), c.seed());
+                    c.evalMaxExamples(), c.seed(), c.reflectionWords());
         }
 
         public SamplingParams sampling() {
@@ -96,7 +105,9 @@ public final class Evaluator {
             for (Sample x : s) all.add(new Sample(x.group() + p0, x.prompt(), x.tokens(), x.sampleLogprobs(), x.text(),
                     x.finishReason(), x.reward(), x.rewardValues(), x.correct(), x.formatted()));
         }
-        return new Result(metrics(all, o.numSamples(), rollouts.rewardNames()), all);
+        Map<String, Double> m = metrics(all, o.numSamples(), rollouts.rewardNames());
+        if (!o.reflectionWords().isEmpty()) m.put(ReflectionRate.METRIC, ReflectionRate.of(all.stream().map(Sample::text).toList(), o.reflectionWords()));
+        return new Result(m, all);
     }
 
     /** The eval metrics of scored samples, k per prompt, prompt-major. */

@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -52,7 +53,9 @@ public final class EvalStage implements StageRunner {
             @Doc(value = "reward deciding the format rate.", unset = "`format` if configured, else the built-in R1-Zero format check")
             String formatReward,
             @Doc("a sample is correct when its accuracy reward is ≥ this.")
-            Double correctThreshold) {
+            Double correctThreshold,
+            @Doc(value = "phrases counted by `completions/reflection_rate`.", unset = "none: no such metric")
+            List<String> reflectionWords) {
         public Options {
             if (numSamples == null) numSamples = 1;
             if (temperature == null) temperature = 0.0;
@@ -97,7 +100,7 @@ public final class EvalStage implements StageRunner {
                      o.accuracyReward(), o.formatReward(), o.correctThreshold())) {
             Evaluator.Result r = Evaluator.run(new Generator(model, tok), rollouts, data,
                     new Evaluator.Options(o.numSamples(), o.temperature(), o.topK(), o.topP(), o.maxCompletionLength(),
-                            o.maxExamples(), seed));
+                            o.maxExamples(), seed, o.reflectionWords() == null ? List.of() : o.reflectionWords()));
             Map<String, Object> out = summary(r.metrics());
             ctx.dir().writeJson(ctx.dir().evalFile(s.name()), out);
             LOG.info("eval {}: accuracy {} format_rate {} mean_length {} (n={})", s.name(), out.get("accuracy"),
