@@ -86,6 +86,10 @@ public record Fp8Blocks(Fp8Format format, int rows, int cols, int blockRows, int
         int rb = ceilDiv(rows, br), cb = ceilDiv(cols, bc);
         byte[] codes = new byte[x.length];
         float[] scales = new float[rb * cb];
+        if (vector && bc == 1 && br > 1) {
+            quantizeColumnTiles(x, rows, cols, br, fmt, codes, scales);
+            return new Fp8Blocks(fmt, rows, cols, br, bc, codes, scales);
+        }
         for (int i = 0; i < rb; i++) {
             int r0 = i * br, r1 = Math.min(rows, r0 + br);
             for (int j = 0; j < cb; j++) {
@@ -104,6 +108,26 @@ public record Fp8Blocks(Fp8Format format, int rows, int cols, int blockRows, int
             }
         }
         return new Fp8Blocks(fmt, rows, cols, br, bc, codes, scales);
+    }
+
+    /**
+     * Tiles of {@code br} rows × 1 column (the weight-gradient GEMM's operands, tiled along the
+     * tokens): the same values as the block-by-block loop, computed a row of tiles at a time so the
+     * inner loops run along contiguous rows.
+     */
+    private static void quantizeColumnTiles(float[] x, int rows, int cols, int br, Fp8Format fmt, byte[] codes, float[] scales) {
+        float[] amax = new float[cols];
+        for (int i = 0, r0 = 0; r0 < rows; i++, r0 += br) {
+            int r1 = Math.min(rows, r0 + br);
+            Arrays.fill(amax, 0f);
+            for (int r = r0; r < r1; r++) {
+                for (int j = 0, o = r * cols; j < cols; j++) amax[j] = Math.max(amax[j], Math.abs(x[o + j]));
+            }
+            for (int j = 0; j < cols; j++) scales[i * cols + j] = scaleFor(amax[j], fmt);
+            for (int r = r0; r < r1; r++) {
+                for (int j = 0, o = r * cols; j < cols; j++) codes[o + j] = (byte) fmt.encode(x[o + j] / scales[i * cols + j]);
+            }
+        }
     }
 
     /** The dequantising scale for a block whose absolute maximum is {@code amax}: amax / max, or 1 for a zero (or non-finite) block. */
