@@ -63,6 +63,8 @@ import java.util.Map;
  * @param appendEos                 append the tokenizer's EOS after each completion / document, so the model learns to stop. Default true.
  * @param gradientCheckpointing     recompute each block in backward instead of keeping its activations. Default false.
  * @param maxNonFiniteSteps         consecutive steps with a NaN/Inf loss or gradient (skipped, no update) before the run stops. Default 3.
+ * @param adamMoments               storage precision of AdamW's moments: {@code fp32}, or {@code bf16} as DeepSeek-V3 keeps them
+ *                                  (rounded to bf16 after every update; host models). Default fp32.
  */
 public record SftConfig(
         Double learningRate,
@@ -96,7 +98,8 @@ public record SftConfig(
         Boolean addSpecialTokens,
         Boolean appendEos,
         Boolean gradientCheckpointing,
-        Integer maxNonFiniteSteps) {
+        Integer maxNonFiniteSteps,
+        String adamMoments) {
 
     /** {@code lr_scheduler}: shape of the learning rate after the linear warm-up. */
     public enum LrScheduler {
@@ -146,6 +149,7 @@ public record SftConfig(
         appendEos = or(appendEos, true);
         gradientCheckpointing = or(gradientCheckpointing, false);
         maxNonFiniteSteps = or(maxNonFiniteSteps, 3);
+        adamMoments = or(adamMoments, "fp32");
 
         require(learningRate >= 0 && Double.isFinite(learningRate), "learning_rate must be ≥ 0, got " + learningRate);
         require(numTrainEpochs >= 1, "num_train_epochs must be ≥ 1, got " + numTrainEpochs);
@@ -171,6 +175,7 @@ public record SftConfig(
         require(loggingSteps >= 1, "logging_steps must be ≥ 1, got " + loggingSteps);
         require(!template.isBlank(), "template must not be empty");
         require(maxNonFiniteSteps >= 1, "max_non_finite_steps must be ≥ 1, got " + maxNonFiniteSteps);
+        require(adamMoments.equals("fp32") || adamMoments.equals("bf16"), "adam_moments must be fp32 or bf16, got '" + adamMoments + "'");
     }
 
     /** Every default. */

@@ -15,7 +15,8 @@ import java.util.Map;
  * @param device    {@code auto} (default), {@code cpu}, {@code cuda}, {@code cuda:N}, or {@code emulated} (the device
  *                  path on the CPU kernels, for checking it without a GPU)
  * @param precision {@code fp32} (default) or {@code bf16}: mixed precision of the models on the device
- *                  ({@code CausalLM.precision}); bf16 needs a device ({@code cuda}, {@code cuda:N}, {@code emulated})
+ *                  ({@code CausalLM.precision}); bf16 needs a device ({@code cuda}, {@code cuda:N}, {@code emulated});
+ *                  {@code fp8} / {@code fp8_tensor}: DeepSeek-V3's FP8 GEMMs emulated on the CPU (device: cpu), see docs/fp8.md
  * @param runDir    run directory (default {@code runs/<name>}, relative to the working directory)
  * @param model     the starting model of the first stage that needs one
  * @param tokenizer tokenizer when the model does not bring one (scratch models)
@@ -54,7 +55,13 @@ public record RunConfig(
             throw new IllegalArgumentException("'device' is '" + device + "'; allowed: auto, cpu, cuda, cuda:N, emulated");
         }
         if (precision == null) precision = "fp32";
-        if (!precision.matches("fp32|bf16")) throw new IllegalArgumentException("'precision' is '" + precision + "'; allowed: fp32, bf16");
+        if (!precision.matches("fp32|bf16|fp8|fp8_tensor")) {
+            throw new IllegalArgumentException("'precision' is '" + precision + "'; allowed: fp32, bf16, fp8, fp8_tensor");
+        }
+        if (precision.startsWith("fp8") && !device.equals("cpu")) {
+            throw new IllegalArgumentException("'precision: " + precision + "' is the CPU emulation of FP8 training and needs device: cpu, not '"
+                    + device + "'");
+        }
         if (precision.equals("bf16") && !device.matches("cuda(:\\d+)?|emulated")) {
             throw new IllegalArgumentException("'precision: bf16' needs the models on a device (device: cuda, cuda:N or emulated), not '"
                     + device + "'");
