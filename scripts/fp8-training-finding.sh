@@ -3,16 +3,20 @@
 # 1..3 and prints each run's final held-out and training loss and the relative error of each fp8
 # variant against fp32 at the same seed (DeepSeek-V3's criterion: < 0.25%). docs/fp8.md quotes it.
 #   scripts/fp8-training-finding.sh [OUT_DIR]      (default runs/fp8-finding; reruns skip finished runs)
+#   STEPS=40 SEEDS="1 2 3" scripts/fp8-training-finding.sh   (shorter runs: max_steps; default the whole epoch, 205 steps)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/fp8-finding}
+steps=${STEPS:--1}
+seeds=${SEEDS:-1 2 3}
 mkdir -p "$out"
-for seed in 1 2 3; do
+for seed in $seeds; do
   for p in fp32 fp8 fp8_tensor; do
     dir="$out/$p-s$seed"
     if [ -f "$dir/eval/pretrain.json" ]; then continue; fi
     nice -n 10 bin/r1kit run configs/fp8-pretrain.yaml --run-dir "$dir" \
-      --set precision=$p --set seed=$seed --set stages.pretrain.seed=$seed > "$out/$p-s$seed.log" 2>&1
+      --set precision=$p --set seed=$seed --set stages.pretrain.seed=$seed --set stages.pretrain.max_steps=$steps \
+      > "$out/$p-s$seed.log" 2>&1
   done
 done
 python3 - "$out" <<'PY'
