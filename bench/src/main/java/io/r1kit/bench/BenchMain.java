@@ -173,6 +173,14 @@ public final class BenchMain implements Callable<Integer> {
                         .put("batch32_tokens_per_second", round(d.batch32TokensPerSec()))
                         .put("batch32_end_to_end_tokens_per_second", round(d.batch32EndToEndTokensPerSec()));
                 log.println(d);
+                // decode with fp32 / bf16 / fp8 projection weights on a ~118M-parameter model (beyond the caches)
+                root.put("memory_bandwidth_gb_per_s", round(DecodeBenchmark.memoryBandwidthGBs()));
+                ArrayNode dp = root.putArray("decode_precision");
+                for (DecodeBenchmark.PrecisionRow row : DecodeBenchmark.precisionRows(quick ? 8 : 32, quick ? 4 : 16)) {
+                    dp.addObject().put("weights", row.weights()).put("batch", row.batch())
+                            .put("tokens_per_s", round(row.tokensPerSec())).put("weight_bytes_per_token", Math.round(row.weightBytesPerToken()));
+                    log.println("decode_precision " + row);
+                }
             }
         }
         if (json) {

@@ -2,6 +2,7 @@ package io.r1kit.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
@@ -52,6 +53,20 @@ final class BenchTable {
                     d.get("parameters").asLong(), d.get("prompt_tokens").asInt(), d.get("new_tokens").asInt(),
                     d.get("batch1_tokens_per_second").asDouble(), d.get("batch32_tokens_per_second").asDouble(),
                     d.get("batch32_end_to_end_tokens_per_second").asDouble()));
+        }
+        if (root.has("decode_precision")) {
+            sb.append(String.format(Locale.ROOT, "%ndecode with fp32 / bf16 / fp8 projection weights (memory bandwidth %.1f GB/s)%n"
+                    + "  %7s %6s %12s %16s %8s%n", root.path("memory_bandwidth_gb_per_s").asDouble(), "weights", "batch", "tokens/s",
+                    "bytes/token", "vs fp32"));
+            Map<Integer, Double> fp32 = new HashMap<>();
+            for (JsonNode r : root.get("decode_precision")) {
+                if (r.get("weights").asText().equals("fp32")) fp32.put(r.get("batch").asInt(), r.get("tokens_per_s").asDouble());
+            }
+            for (JsonNode r : root.get("decode_precision")) {
+                double base = fp32.getOrDefault(r.get("batch").asInt(), Double.NaN);
+                sb.append(String.format(Locale.ROOT, "  %7s %6d %12.2f %16d %7.2fx%n", r.get("weights").asText(), r.get("batch").asInt(),
+                        r.get("tokens_per_s").asDouble(), r.get("weight_bytes_per_token").asLong(), r.get("tokens_per_s").asDouble() / base));
+            }
         }
         if (root.has("rmsnorm_rope")) {
             sb.append(String.format(Locale.ROOT, "%nrmsnorm + rope, forward+backward%n  %6s %6s %9s %12s %12s %7s%n",

@@ -91,7 +91,9 @@ public record SftConfig(
         @Doc(value = "DeepSeekMoE models: after each step every routed expert's correction bias moves by −γ·sign(load − mean load) (auxiliary-loss-free balancing); 0 = off.", source = "DeepSeek-V3 §2.1.2")
         Double biasUpdateSpeed,
         @Doc(value = "DeepSeek-V3 models with MTP modules: λ of the multi-token-prediction loss, added as λ/D · Σ_d (MTP depth d's loss); 0 = off.", source = "DeepSeek-V3 §2.2")
-        Double mtpLossWeight) {
+        Double mtpLossWeight,
+        @Doc("AdamW moments stored in `fp32` or `bf16` (V3 keeps them in BF16; master weights stay FP32).")
+        String adamMoments) {
 
     /** {@code lr_scheduler}: shape of the learning rate after the linear warm-up. */
     public enum LrScheduler {
@@ -143,6 +145,7 @@ public record SftConfig(
         maxNonFiniteSteps = or(maxNonFiniteSteps, 3);
         biasUpdateSpeed = or(biasUpdateSpeed, 0.001);
         mtpLossWeight = or(mtpLossWeight, 0.3);
+        adamMoments = or(adamMoments, "fp32");
 
         require(learningRate >= 0 && Double.isFinite(learningRate), "learning_rate must be ≥ 0, got " + learningRate);
         require(numTrainEpochs >= 1, "num_train_epochs must be ≥ 1, got " + numTrainEpochs);
@@ -170,6 +173,7 @@ public record SftConfig(
         require(maxNonFiniteSteps >= 1, "max_non_finite_steps must be ≥ 1, got " + maxNonFiniteSteps);
         require(biasUpdateSpeed >= 0 && Double.isFinite(biasUpdateSpeed), "bias_update_speed must be ≥ 0, got " + biasUpdateSpeed);
         require(mtpLossWeight >= 0 && Double.isFinite(mtpLossWeight), "mtp_loss_weight must be ≥ 0, got " + mtpLossWeight);
+        require(adamMoments.equals("fp32") || adamMoments.equals("bf16"), "adam_moments must be fp32 or bf16, got '" + adamMoments + "'");
     }
 
     /** Every default. */

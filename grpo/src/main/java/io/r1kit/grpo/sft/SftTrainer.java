@@ -231,7 +231,8 @@ public final class SftTrainer {
         LrSchedule schedule = schedule(cfg, warmup, total);
         AdamW opt = new AdamW(new AdamW.Config(cfg.learningRate().floatValue(), cfg.adamBeta1().floatValue(),
                 cfg.adamBeta2().floatValue(), cfg.adamEpsilon().floatValue(), cfg.weightDecay().floatValue()),
-                ParamGroup.decayMatricesOnly(model.parameters(), cfg.weightDecay().floatValue()));
+                ParamGroup.decayMatricesOnly(model.parameters(), cfg.weightDecay().floatValue()))
+                .momentsBf16(cfg.adamMoments().equals("bf16"));
         boolean ckptBefore = model.gradientCheckpointing();
         if (cfg.gradientCheckpointing()) model.gradientCheckpointing(true);
 

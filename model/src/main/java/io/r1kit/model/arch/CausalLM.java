@@ -22,6 +22,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -321,6 +322,7 @@ public final class CausalLM {
         CausalLM m = new CausalLM(config, hfConfig, sourceConfigJson, sourceDir, null);
         m.generationConfigJson = generationConfigJson;
         m.copyWeightsFrom(this);
+        if (device() == null && precision().fp8Recipe() != null) m.precision(precision());
         return m;
     }
 
@@ -353,12 +355,20 @@ public final class CausalLM {
     public CausalLM precision(Precision precision) {
         if (precision == Precision.BF16 && device() == null)
             throw new IllegalStateException("precision bf16 needs a device model (moveTo a DeviceBackend first)");
+        if (precision.fp8Recipe() != null && device() != null)
+            throw new IllegalStateException("precision " + precision.name().toLowerCase(Locale.ROOT)
+                    + " runs on the host (the CPU emulation of V3's FP8 GEMMs); device models support fp32 and bf16");
         setLayersBf16(precision == Precision.BF16);
+        for (DecoderLayer l : layers) l.fp8(precision.fp8Recipe());
         return this;
     }
 
     public Precision precision() {
-        return !layers.isEmpty() && layers.get(0).bf16() ? Precision.BF16 : Precision.FP32;
+        if (layers.isEmpty()) return Precision.FP32;
+        DecoderLayer l = layers.get(0);
+        if (l.bf16()) return Precision.BF16;
+        if (l.fp8() != null) return l.fp8().perTensor() ? Precision.FP8_TENSOR : Precision.FP8;
+        return Precision.FP32;
     }
 
     private void setLayersBf16(boolean on) {

@@ -1,6 +1,7 @@
 package io.r1kit.model.arch;
 
 import io.r1kit.model.backend.RopeTables;
+import io.r1kit.model.fp8.Fp8Recipe;
 import io.r1kit.model.ops.F;
 import io.r1kit.model.ops.OnDevice;
 import io.r1kit.model.tensor.Parameter;
@@ -27,6 +28,7 @@ public final class DecoderLayer {
     final Parameter inputNorm, postNorm;
     private final List<Parameter> params = new ArrayList<>();
     private boolean bf16;
+    private Fp8Recipe fp8; // non-null: the projections train in FP8 (precision fp8, host)
 
     DecoderLayer(ModelConfig c, int index, RandomGenerator rng) {
         this.cfg = c;
@@ -109,12 +111,25 @@ public final class DecoderLayer {
         return bf16;
     }
 
+    /** FP8 training of the projections with this recipe, or off (null). */
+    void fp8(Fp8Recipe recipe) {
+        fp8 = recipe;
+    }
+
+    Fp8Recipe fp8() {
+        return fp8;
+    }
+
     /** In bf16 precision, a projection input that only GEMMs read is stored in bf16 (what their backward saves). */
     private Tensor gemmInput(Tensor t) {
         return bf16 && t.isOnDevice() ? t.storeAsBf16() : t;
     }
 
-    private static Tensor linear(Tensor x, Parameter w, Parameter b) {
+    private Tensor linear(Tensor x, Parameter w, Parameter b) {
+        if (fp8 != null) {
+            Tensor y = F.linearFp8(x, w, fp8);
+            return b == null ? y : F.add(y, b);
+        }
         return b == null ? F.linear(x, w) : F.linear(x, w, b);
     }
 

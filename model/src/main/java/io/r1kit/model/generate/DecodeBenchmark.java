@@ -3,11 +3,13 @@ package io.r1kit.model.generate;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.ModelConfig;
 import io.r1kit.model.autograd.Grad;
+import io.r1kit.model.backend.Parallel;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.backend.Parallel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * Decode throughput of the KV-cached generation path on a ~10M-parameter random Llama-style model
@@ -65,12 +67,75 @@ public final class DecodeBenchmark {
         }
     }
 
+    /**
+     * One row of {@code decode_precision}: decode-step tokens/s with the projections reading
+     * {@code weights}, and the weight bytes read per generated token (a step's bytes / batch).
+     */
+    public record PrecisionRow(String weights, int batch, double tokensPerSec, double weightBytesPerToken) {}
+
+    /** The decode_precision model: Qwen2.5-0.5B's width (hidden 896, FFN 4864, 14/2 heads) with 6 layers and a 32k vocab (~118M parameters). */
+    public static ModelConfig precisionConfig() {
+        return ModelConfig.qwen2(32000, 896, 4864, 6, 14, 2).withTieEmbeddings(true);
+    }
+
+    /**
+     * Decode-step rates of {@link #precisionConfig()} with fp32, bf16 and fp8 projection weights at
+     * batch 1 and 32 (prompt {@code promptTokens} in the cache, {@code newTokens} timed steps).
+     */
+    public static List<PrecisionRow> precisionRows(int promptTokens, int newTokens) {
+        CausalLM model = CausalLM.random(precisionConfig(), 1);
+        List<PrecisionRow> out = new ArrayList<>();
+        try (var ng = Grad.noGrad()) {
+            for (DecodePrecision p : DecodePrecision.values()) {
+                DecodeStep one = new DecodeStep(model, 1, p), many = new DecodeStep(model, 32, p);
+                stepRate(model, one, 1, 4, 4);   // warm-up
+                stepRate(model, many, 32, 4, 2);
+                long bytes = one.weightBytesPerStep();
+                out.add(new PrecisionRow(p.yamlName(), 1, stepRate(model, one, 1, promptTokens, newTokens), bytes));
+                out.add(new PrecisionRow(p.yamlName(), 32, stepRate(model, many, 32, promptTokens, Math.max(2, newTokens / 4)), bytes / 32.0));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Sustained read bandwidth of main memory in GB/s: all worker threads summing disjoint parts of a
+     * 512 MiB array (far beyond the caches), best of 5 passes.
+     */
+    public static double memoryBandwidthGBs() {
+        float[] a = new float[128 << 20];
+        for (int i = 0; i < a.length; i += 1024) a[i] = i;
+        double best = 0;
+        int parts = Math.max(1, Parallel.threads());
+        float[] sink = new float[parts];
+        for (int pass = 0; pass < 5; pass++) {
+            long t0 = System.nanoTime();
+            Parallel.forRange(parts, 1, (p0, p1) -> {
+                for (int p = p0; p < p1; p++) {
+                    int from = (int) ((long) a.length * p / parts), to = (int) ((long) a.length * (p + 1) / parts);
+                    FloatVector acc = FloatVector.zero(FloatVector.SPECIES_PREFERRED);
+                    int step = acc.length();
+                    for (int i = from; i + step <= to; i += step) {
+                        acc = acc.add(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, a, i));
+                    }
+                    sink[p] += acc.lane(0);
+                }
+            });
+            best = Math.max(best, 4.0 * a.length / ((System.nanoTime() - t0) / 1e9) / 1e9);
+        }
+        if (Float.isNaN(sink[0])) throw new AssertionError(); // keeps the sums live
+        return best;
+    }
+
     /** Tokens/s of {@code steps} decode steps on {@code rows} rows whose caches hold {@code prompt} tokens. */
     static double stepRate(CausalLM model, int rows, int prompt, int steps) {
+        return stepRate(model, new DecodeStep(model, rows), rows, prompt, steps);
+    }
+
+    static double stepRate(CausalLM model, DecodeStep step, int rows, int prompt, int steps) {
         ModelConfig c = model.config();
         KvCache cache = new KvCache(c, rows);
         for (int r = 0; r < rows; r++) cache.allocate(r, prompt + steps);
-        DecodeStep step = new DecodeStep(model, rows);
         int[] live = new int[rows], tok = new int[rows];
         SplittableRandom rng = new SplittableRandom(7);
         for (int r = 0; r < rows; r++) live[r] = r;

@@ -7,6 +7,8 @@ import io.r1kit.model.backend.Backend;
 import io.r1kit.model.backend.Parallel;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Parameter;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /**
  * One decode step for M rows: each row feeds one token, appends its k/v to its cache row and gets
@@ -24,9 +26,24 @@ final class DecodeStep {
     private final float[] x, h, q, qn, k, kn, v, att, proj, g, u, act, rstd, logits;
     private final float[][] qRow, outRow, lseRow;
     private final int[] pos;
+    private final Map<Parameter, LowPrecisionWeights> narrow; // projection weights read in bf16/fp8 (empty: fp32)
 
     DecodeStep(CausalLM model, int maxRows) {
+        this(model, maxRows, DecodePrecision.FP32);
+    }
+
+    /** A decode step whose decoder-layer projections read a {@code precision} copy of their weights, made here. */
+    DecodeStep(CausalLM model, int maxRows, DecodePrecision precision) {
         this.model = model;
+        this.narrow = new IdentityHashMap<>();
+        if (precision != DecodePrecision.FP32) {
+            for (DecoderLayer L : model.layers()) {
+                for (Parameter w : new Parameter[] {L.qProj(), L.kProj(), L.vProj(), L.oProj(), L.gateProj(), L.upProj(), L.downProj()}) {
+                    int[] sh = w.shape();
+                    narrow.put(w, LowPrecisionWeights.of(w.data(), sh[0], sh[1], precision));
+                }
+            }
+        }
         this.c = model.config();
         this.maxRows = maxRows;
         C = c.hiddenSize();
@@ -121,9 +138,23 @@ final class DecodeStep {
         return logits;
     }
 
+    /** Bytes of weights one step reads: the projections in their decode precision, the lm head in fp32. */
+    long weightBytesPerStep() {
+        long b = 4L * model.lmHeadWeight().numel();
+        for (DecoderLayer L : model.layers()) {
+            for (Parameter w : new Parameter[] {L.qProj(), L.kProj(), L.vProj(), L.oProj(), L.gateProj(), L.upProj(), L.downProj()}) {
+                LowPrecisionWeights n = narrow.get(w);
+                b += n != null ? n.bytes() : 4L * w.numel();
+            }
+        }
+        return b;
+    }
+
     /** out[M, N] = in[M, K] · Wᵀ (+ bias), W [N, K]. */
-    private static void linear(Backend be, float[] in, int M, int K, Parameter w, Parameter bias, float[] out, int N) {
-        be.gemm(false, true, M, N, K, 1f, in, 0, w.data(), 0, 0f, out, 0);
+    private void linear(Backend be, float[] in, int M, int K, Parameter w, Parameter bias, float[] out, int N) {
+        LowPrecisionWeights n = narrow.get(w);
+        if (n != null) n.gemm(in, M, out);
+        else be.gemm(false, true, M, N, K, 1f, in, 0, w.data(), 0, 0f, out, 0);
         if (bias != null) {
             float[] b = bias.data();
             for (int i = 0; i < M; i++) be.add(out, i * N, out, i * N, b, 0, N);

@@ -4,12 +4,13 @@ import java.util.Locale;
 
 /**
  * Element types of the safetensors format, with their size in bytes. Every type named by the
- * spec is recognised so that any valid file opens; only the floating-point ones (F32, BF16, F16,
- * F64) can be loaded as {@code float[]}, and the integer/bool ones as {@code long[]}.
+ * spec is recognised so that any valid file opens; the floating-point ones (F32, BF16, F16, F64,
+ * and the FP8 codes F8_E4M3/F8_E5M2 widened without their scales) can be loaded as {@code float[]},
+ * and the integer/bool ones as {@code long[]}.
  */
 public enum DType {
     F64(8, true), F32(4, true), F16(2, true), BF16(2, true),
-    F8_E4M3(1, false), F8_E5M2(1, false),
+    F8_E4M3(1, true), F8_E5M2(1, true),
     I64(8, false), I32(4, false), I16(2, false), I8(1, false),
     U64(8, false), U32(4, false), U16(2, false), U8(1, false),
     BOOL(1, false);
@@ -36,7 +37,7 @@ public enum DType {
     public boolean isIntegerLoadable() {
         return switch (this) {
             case I64, I32, I16, I8, U32, U16, U8, BOOL -> true;
-            default -> false; // U64 may not fit a signed long; F8 are floats we do not decode
+            default -> false; // U64 may not fit a signed long; F8 are floats
         };
     }
 
@@ -61,6 +62,8 @@ public enum DType {
             case BF16 -> "bfloat16";
             case F16 -> "float16";
             case F64 -> "float64";
+            case F8_E4M3 -> "float8_e4m3fn";
+            case F8_E5M2 -> "float8_e5m2";
             default -> name().toLowerCase(Locale.ROOT);
         };
     }

@@ -3,6 +3,7 @@ package io.r1kit.model.hf;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.r1kit.model.fp8.Fp8Blocks;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -103,6 +104,18 @@ public final class HfCheckpointWriter {
 
     /** Writes the checkpoint to {@code target}, replacing whatever is there atomically. */
     public void save(Path target, Collection<NamedTensor> tensors) throws IOException {
+        save(target, tensors, Map.of());
+    }
+
+    /**
+     * Writes a checkpoint holding FP8 block-quantised tensors besides the float ones, in the layout
+     * DeepSeek-V3 releases and transformers' fine-grained FP8 loader read: each {@code name} as
+     * F8_E4M3 (or F8_E5M2) codes, {@code name + "_scale_inv"} as F32 {@code [ceil(rows/br),
+     * ceil(cols/bc)]}, and config.json's {@code quantization_config} = {@code {"quant_method": "fp8",
+     * "fmt": "e4m3", "activation_scheme": "dynamic", "weight_block_size": [br, bc]}}. All FP8 tensors
+     * must share one format and block shape; the float tensors keep this writer's dtype.
+     */
+    public void save(Path target, Collection<NamedTensor> tensors, Map<String, Fp8Blocks> fp8Tensors) throws IOException {
         if (configJson == null) throw new IllegalStateException("config.json not set: call config(...) before save");
         Path abs = target.toAbsolutePath().normalize();
         Path parent = abs.getParent();
@@ -112,7 +125,7 @@ public final class HfCheckpointWriter {
         Path tmp = parent.resolve("." + base + ".tmp-" + tag);
         Files.createDirectory(tmp);
         try {
-            writeContents(tmp, tensors);
+            writeContents(tmp, tensors, fp8Tensors);
             fsyncDir(tmp);
         } catch (IOException | RuntimeException e) {
             deleteRecursively(tmp);
@@ -141,12 +154,14 @@ public final class HfCheckpointWriter {
         }
     }
 
-    private void writeContents(Path dir, Collection<NamedTensor> tensors) throws IOException {
+    private void writeContents(Path dir, Collection<NamedTensor> tensors, Map<String, Fp8Blocks> fp8) throws IOException {
         // config.json, with torch_dtype matching what we store.
         ObjectNode cfg = configJson.isObject() ? (ObjectNode) configJson.deepCopy() : null;
         if (cfg == null) throw new IllegalArgumentException("config must be a JSON object");
         if (cfg.has("dtype") && !cfg.has("torch_dtype")) cfg.put("dtype", dtype.torchDtypeName());
         else cfg.put("torch_dtype", dtype.torchDtypeName());
+        cfg.remove("quantization_config");
+        if (!fp8.isEmpty()) cfg.set("quantization_config", Fp8CheckpointLayout.quantizationConfig(fp8.values()));
         writeJson(dir.resolve(HfCheckpoint.CONFIG), cfg);
         if (generationConfigJson != null) writeJson(dir.resolve(HfCheckpoint.GENERATION_CONFIG), generationConfigJson);
 
@@ -165,37 +180,42 @@ public final class HfCheckpointWriter {
             Files.write(dst, e.getValue());
             fsyncFile(dst);
         }
-        writeWeights(dir, tensors);
+        writeWeights(dir, tensors, fp8);
     }
 
-    private void writeWeights(Path dir, Collection<NamedTensor> tensors) throws IOException {
+    private void writeWeights(Path dir, Collection<NamedTensor> tensors, Map<String, Fp8Blocks> fp8) throws IOException {
         Map<String, String> meta = Map.of("format", "pt");
+        // Units that stay in one shard: a float tensor, or FP8 codes with their scales.
+        List<List<StoredTensor>> units = new ArrayList<>();
+        for (NamedTensor t : tensors) units.add(List.of(StoredTensor.ofFloats(t, dtype)));
+        for (Map.Entry<String, Fp8Blocks> e : fp8.entrySet()) units.add(Fp8CheckpointLayout.stored(e.getKey(), e.getValue()));
         // Greedy sharding in the caller's (model) order, like transformers' shard_checkpoint.
-        List<List<NamedTensor>> shards = new ArrayList<>();
-        List<NamedTensor> current = new ArrayList<>();
+        List<List<StoredTensor>> shards = new ArrayList<>();
+        List<StoredTensor> current = new ArrayList<>();
         long currentBytes = 0, total = 0;
-        for (NamedTensor t : tensors) {
-            long b = (long) t.data().length * dtype.byteSize();
+        for (List<StoredTensor> u : units) {
+            long b = 0;
+            for (StoredTensor t : u) b += t.byteSize();
             if (!current.isEmpty() && currentBytes + b > maxShardBytes) {
                 shards.add(current);
                 current = new ArrayList<>();
                 currentBytes = 0;
             }
-            current.add(t);
+            current.addAll(u);
             currentBytes += b;
             total += b;
         }
         if (!current.isEmpty() || shards.isEmpty()) shards.add(current);
         if (shards.size() == 1) {
-            SafetensorsWriter.write(dir.resolve(HfCheckpoint.SINGLE_FILE), shards.get(0), dtype, meta);
+            SafetensorsWriter.writeMixed(dir.resolve(HfCheckpoint.SINGLE_FILE), shards.get(0), meta);
             return;
         }
         int n = shards.size();
         Map<String, String> weightMap = new TreeMap<>();
         for (int i = 0; i < n; i++) {
             String fname = String.format("model-%05d-of-%05d.safetensors", i + 1, n);
-            SafetensorsWriter.write(dir.resolve(fname), shards.get(i), dtype, meta);
-            for (NamedTensor t : shards.get(i)) {
+            SafetensorsWriter.writeMixed(dir.resolve(fname), shards.get(i), meta);
+            for (StoredTensor t : shards.get(i)) {
                 if (weightMap.put(t.name(), fname) != null) {
                     throw new IllegalArgumentException("duplicate tensor name '" + t.name() + "'");
                 }

@@ -3,6 +3,8 @@ package io.r1kit.model.hf;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.r1kit.model.fp8.Fp8Arrays;
+import io.r1kit.model.fp8.Fp8Format;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -249,7 +251,11 @@ public final class SafetensorsReader implements AutoCloseable {
         return t;
     }
 
-    /** Loads a floating-point tensor (F32, BF16, F16 widened exactly; F64 rounded to float32). */
+    /**
+     * Loads a floating-point tensor (F32, BF16, F16 widened exactly; F64 rounded to float32; F8_E4M3
+     * and F8_E5M2 codes widened exactly, without any scale: {@link HfCheckpoint#load} applies a
+     * {@code _scale_inv}).
+     */
     public float[] loadFloats(String name) throws IOException {
         TensorInfo t = info(name);
         long n = t.numel();
@@ -267,7 +273,7 @@ public final class SafetensorsReader implements AutoCloseable {
         DType dt = t.dtype();
         if (!dt.isFloatLoadable()) {
             throw new CheckpointException(file, name, "dtype " + dt + " cannot be loaded as float32 weights "
-                    + "(supported: F32, BF16, F16, F64" + (dt.isIntegerLoadable() ? "; use loadLongs for integer tensors)" : ")"));
+                    + "(supported: F32, BF16, F16, F64, F8_E4M3, F8_E5M2" + (dt.isIntegerLoadable() ? "; use loadLongs for integer tensors)" : ")"));
         }
         long n = t.numel();
         if (offset < 0 || offset + n > dst.length) {
@@ -295,10 +301,33 @@ public final class SafetensorsReader implements AutoCloseable {
                     var db = b.asDoubleBuffer();
                     for (int i = 0; i < count; i++) dst[o + i] = (float) db.get(i);
                 }
+                case F8_E4M3, F8_E5M2 -> {
+                    byte[] codes = new byte[count];
+                    b.get(codes);
+                    Fp8Arrays.decode(Fp8Format.of(dt), codes, 0, dst, o, count, 1f);
+                }
                 default -> throw new AssertionError(dt);
             }
             done += count;
         }
+    }
+
+    /** The raw bytes of a one-byte tensor (F8_E4M3, F8_E5M2, U8, I8, BOOL): FP8 codes as stored. */
+    public byte[] loadBytes(String name) throws IOException {
+        TensorInfo t = info(name);
+        if (t.dtype().byteSize() != 1) {
+            throw new CheckpointException(file, name, "dtype " + t.dtype() + " is not a one-byte type (expected F8_E4M3, F8_E5M2, U8, I8 or BOOL)");
+        }
+        long n = t.numel();
+        if (n > Integer.MAX_VALUE - 8) throw new CheckpointException(file, name, n + " elements do not fit a Java byte[]");
+        byte[] out = new byte[(int) n];
+        long done = 0;
+        while (done < n) {
+            int count = (int) Math.min(MAP_CHUNK, n - done);
+            map(t, done, count).get(out, (int) done, count);
+            done += count;
+        }
+        return out;
     }
 
     /** Loads an integer or bool tensor (I64/I32/I16/I8/U32/U16/U8/BOOL) as longs. */

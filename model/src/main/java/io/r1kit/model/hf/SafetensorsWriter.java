@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Writes a {@code .safetensors} file the way the official writer does: tensors sorted by name
- * (all have the same dtype here, which is the official writer's first sort key), compact JSON header
+ * Writes a {@code .safetensors} file the way the official writer does: tensors sorted by element
+ * size (largest first) and then by name, compact JSON header
  * with {@code __metadata__} first, padded with spaces to a multiple of 8 bytes, then the tensor
  * bytes in header order with no gaps. Data is converted and streamed in 1 MiB chunks, and the file
  * is fsync'd before returning.
@@ -41,13 +41,25 @@ public final class SafetensorsWriter {
         if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
             throw new IllegalArgumentException("can only write F32, BF16 or F16 tensors, not " + dtype);
         }
-        List<NamedTensor> sorted = new ArrayList<>(tensors);
-        sorted.sort(Comparator.comparing(NamedTensor::name));
+        List<StoredTensor> stored = new ArrayList<>();
+        for (NamedTensor t : tensors) stored.add(StoredTensor.ofFloats(t, dtype));
+        return writeMixed(file, stored, metadata);
+    }
+
+    /**
+     * Writes tensors of possibly different dtypes (e.g. FP8 weights with F32 scales), ordered as the
+     * official writer orders them: larger element size first, then by name.
+     *
+     * @return the number of tensor data bytes written (excluding the header)
+     */
+    public static long writeMixed(Path file, Collection<StoredTensor> tensors, Map<String, String> metadata) throws IOException {
+        List<StoredTensor> sorted = new ArrayList<>(tensors);
+        sorted.sort(Comparator.comparingInt((StoredTensor t) -> -t.dtype().byteSize()).thenComparing(StoredTensor::name));
         Set<String> seen = new HashSet<>();
-        for (NamedTensor t : sorted) {
+        for (StoredTensor t : sorted) {
             if (!seen.add(t.name())) throw new IllegalArgumentException("duplicate tensor name '" + t.name() + "' for " + file);
         }
-        byte[] header = header(sorted, dtype, metadata);
+        byte[] header = header(sorted, metadata);
         long dataBytes = 0;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
@@ -55,22 +67,36 @@ public final class SafetensorsWriter {
             writeFully(ch, len);
             writeFully(ch, ByteBuffer.wrap(header));
             ByteBuffer buf = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            for (NamedTensor t : sorted) {
-                float[] d = t.data();
-                for (float v : d) {
-                    if (buf.remaining() < 4) {
-                        buf.flip();
-                        writeFully(ch, buf);
-                        buf.clear();
+            for (StoredTensor t : sorted) {
+                if (t.bytes() != null) {
+                    byte[] b = t.bytes();
+                    for (int off = 0; off < b.length; ) {
+                        if (!buf.hasRemaining()) {
+                            buf.flip();
+                            writeFully(ch, buf);
+                            buf.clear();
+                        }
+                        int n = Math.min(buf.remaining(), b.length - off);
+                        buf.put(b, off, n);
+                        off += n;
                     }
-                    switch (dtype) {
-                        case F32 -> buf.putFloat(v);
-                        case BF16 -> buf.putShort(FloatFormats.floatToBf16(v));
-                        case F16 -> buf.putShort(FloatFormats.floatToF16(v));
-                        default -> throw new AssertionError(dtype);
+                } else {
+                    DType dtype = t.dtype();
+                    for (float v : t.values()) {
+                        if (buf.remaining() < 4) {
+                            buf.flip();
+                            writeFully(ch, buf);
+                            buf.clear();
+                        }
+                        switch (dtype) {
+                            case F32 -> buf.putFloat(v);
+                            case BF16 -> buf.putShort(FloatFormats.floatToBf16(v));
+                            case F16 -> buf.putShort(FloatFormats.floatToF16(v));
+                            default -> throw new AssertionError(dtype);
+                        }
                     }
                 }
-                dataBytes += (long) d.length * dtype.byteSize();
+                dataBytes += t.byteSize();
             }
             buf.flip();
             writeFully(ch, buf);
@@ -80,19 +106,19 @@ public final class SafetensorsWriter {
     }
 
     /** The padded header bytes (JSON followed by spaces up to a multiple of 8). */
-    static byte[] header(List<NamedTensor> sortedTensors, DType dtype, Map<String, String> metadata) {
+    static byte[] header(List<StoredTensor> sortedTensors, Map<String, String> metadata) {
         ObjectNode root = HfJson.WRITER.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode m = root.putObject("__metadata__");
             metadata.forEach(m::put);
         }
         long offset = 0;
-        for (NamedTensor t : sortedTensors) {
+        for (StoredTensor t : sortedTensors) {
             ObjectNode e = root.putObject(t.name());
-            e.put("dtype", dtype.headerName());
+            e.put("dtype", t.dtype().headerName());
             ArrayNode shape = e.putArray("shape");
             for (int d : t.shape()) shape.add(d);
-            long end = offset + (long) t.data().length * dtype.byteSize();
+            long end = offset + t.byteSize();
             ArrayNode off = e.putArray("data_offsets");
             off.add(offset);
             off.add(end);

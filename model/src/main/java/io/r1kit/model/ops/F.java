@@ -3,6 +3,7 @@ package io.r1kit.model.ops;
 import io.r1kit.model.backend.RopeTables;
 import io.r1kit.model.backend.device.BinaryOp;
 import io.r1kit.model.backend.device.UnaryOp;
+import io.r1kit.model.fp8.Fp8Recipe;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
 
@@ -40,6 +41,24 @@ public final class F {
     public static Tensor linear(Tensor x, Tensor w) {
         if (x.rank() == 1) return MatMul.matmul(x.reshape(1, -1), w, false, true).reshape(w.dim(0));
         return MatMul.matmul(x, w, false, true);
+    }
+
+    /**
+     * Linear layer trained in FP8 (host tensors): x [..., K] · wᵀ with every GEMM of forward and
+     * backward on FP8-quantised operands, FP32 accumulation per 128-wide chunk (see {@code Fp8Gemm}).
+     */
+    public static Tensor linearFp8(Tensor x, Tensor w, Fp8Recipe recipe) {
+        return Fp8Linear.linear(x, w, recipe);
+    }
+
+    /** Bytes of FP8 codes and scales that {@link #linearFp8} nodes saved for backward since the last reset (a running total). */
+    public static long fp8SavedBytes() {
+        return Fp8Linear.savedBytes();
+    }
+
+    /** Resets {@link #fp8SavedBytes()}. */
+    public static void resetFp8SavedBytes() {
+        Fp8Linear.resetSavedBytes();
     }
 
     /** Linear layer: x [..., K] · wᵀ + bias, w [N, K], bias [N]. */

@@ -4,6 +4,7 @@ import io.r1kit.model.backend.Backend;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
+import io.r1kit.model.hf.FloatFormats;
 import io.r1kit.model.tensor.DeviceStorage;
 import io.r1kit.model.tensor.Tensor;
 import io.r1kit.model.tensor.Backends;
@@ -75,6 +76,7 @@ public final class AdamW {
     }
 
     private boolean bf16Copy;
+    private boolean bf16Moments; // host moments stored as bf16 values (momentsBf16)
 
     /** One group: every parameter decays with {@code config.weightDecay()}. */
     public AdamW(List<Parameter> params, Config config) {
@@ -125,6 +127,16 @@ public final class AdamW {
         return this;
     }
 
+    /**
+     * Host parameters: keep both moments in bf16 as DeepSeek-V3 does (each step computes in fp32
+     * from the stored moments and stores them rounded to nearest-even bf16, exactly what bf16
+     * storage holds; saved and resumed state are those bf16 values). Device parameters refuse it.
+     */
+    public AdamW momentsBf16(boolean on) {
+        this.bf16Moments = on;
+        return this;
+    }
+
     /** The bf16 weight copy of a device parameter (a BF16 device tensor), or null before its first bf16 step. */
     public Tensor bf16Weights(Parameter p) {
         Slot s = slots.get(p);
@@ -159,11 +171,18 @@ public final class AdamW {
                 float bc2 = (float) (1 - Math.pow(b2, s.step));
                 be.adamw(p.data(), grad, s.m, s.v, p.numel(), lr, config.beta1(), config.beta2(), config.eps(),
                         g.weightDecay(), bc1, bc2);
+                if (bf16Moments) {
+                    for (int i = 0; i < s.m.length; i++) {
+                        s.m[i] = FloatFormats.roundToBf16(s.m[i]);
+                        s.v[i] = FloatFormats.roundToBf16(s.v[i]);
+                    }
+                }
             }
     }
 
     /** The device step of one parameter: no host transfer (moments created zeroed on the device). */
     private void stepOnDevice(Parameter p, Slot s, float weightDecay) {
+        if (bf16Moments) throw new IllegalStateException("AdamW: bf16 moments are for host parameters; " + p.name() + " is on a device");
         DeviceArray grad = p.deviceGrad();
         if (grad == null) return;
         DeviceBackend dev = p.device();

@@ -16,6 +16,7 @@ import io.r1kit.rewards.cli.RewardCommand;
                 GenerateCommand.class,
                 LogprobsCommand.class,
                 DocsCommand.class,
+                QuantizeCommand.class,
                 DataCommand.class,
                 RewardCommand.class})
 public final class Main implements Runnable {

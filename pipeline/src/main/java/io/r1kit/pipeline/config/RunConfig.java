@@ -18,7 +18,7 @@ public record RunConfig(
         Long seed,
         @Doc("`auto`, `cpu`, `cuda`, `cuda:N`, or `emulated` (the device path on the CPU kernels, for checking it without a GPU); `R1KIT_DEVICE` sets the default. See [gpu.md](gpu.md#selecting-the-device).")
         String device,
-        @Doc("`fp32` or `bf16`: mixed precision of the models on the device; `bf16` needs `device: cuda`, `cuda:N` or `emulated`. See [gpu.md](gpu.md#mixed-precision-what-exists-and-what-does-not).")
+        @Doc("`fp32`, `bf16`, `fp8` or `fp8_tensor`. `bf16`: mixed precision of the models on the device; needs `device: cuda`, `cuda:N` or `emulated` (see [gpu.md](gpu.md#mixed-precision-what-exists-and-what-does-not)). `fp8`: the exact CPU emulation of DeepSeek-V3's FP8 training (E4M3 GEMM operands with 1×128 / 128×128 scales, FP32 accumulation per 128-wide chunk); `fp8_tensor`: the same with per-tensor scales; both need `device: cpu` (see [fp8.md](fp8.md)).")
         String precision,
         @Doc(value = "run directory, relative to the working directory.", unset = "`runs/<name>`")
         String runDir,
@@ -54,7 +54,13 @@ public record RunConfig(
             throw new IllegalArgumentException("'device' is '" + device + "'; allowed: auto, cpu, cuda, cuda:N, emulated");
         }
         if (precision == null) precision = "fp32";
-        if (!precision.matches("fp32|bf16")) throw new IllegalArgumentException("'precision' is '" + precision + "'; allowed: fp32, bf16");
+        if (!precision.matches("fp32|bf16|fp8|fp8_tensor")) {
+            throw new IllegalArgumentException("'precision' is '" + precision + "'; allowed: fp32, bf16, fp8, fp8_tensor");
+        }
+        if (precision.startsWith("fp8") && !device.equals("cpu")) {
+            throw new IllegalArgumentException("'precision: " + precision + "' is the CPU emulation of FP8 training and needs device: cpu, not '"
+                    + device + "'");
+        }
         if (precision.equals("bf16") && !device.matches("cuda(:\\d+)?|emulated")) {
             throw new IllegalArgumentException("'precision: bf16' needs the models on a device (device: cuda, cuda:N or emulated), not '"
                     + device + "'");

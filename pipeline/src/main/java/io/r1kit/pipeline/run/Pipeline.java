@@ -143,6 +143,10 @@ public final class Pipeline {
         if (ctx.config().precision().equals("bf16"))
             LOG.info("precision: bf16 (projections read bf16 weight copies, their inputs saved in bf16; fp32 master weights,"
                     + " optimizer state, norms, softmax and loss)");
+        if (ctx.config().precision().startsWith("fp8"))
+            LOG.info("precision: {} (projection GEMMs on E4M3 operands, {} scales, fp32 accumulation per 128-wide chunk;"
+                    + " fp32 master weights, embedding, lm head, norms and attention)", ctx.config().precision(),
+                    ctx.config().precision().equals("fp8") ? "1x128 / 128x128" : "per-tensor");
         // tensorboard: true: event files follow metrics.jsonl while the stages run (rewritten from it on a rerun)
         TensorBoardMirror tensorboard = ctx.config().tensorboard() ? TensorBoardMirror.follow(dir.root()) : null;
         try {

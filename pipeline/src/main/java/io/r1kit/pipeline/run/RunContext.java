@@ -5,6 +5,7 @@ import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.data.template.PromptTemplates;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.ModelConfig;
+import io.r1kit.model.arch.Precision;
 import io.r1kit.model.hf.DType;
 import io.r1kit.model.hf.DeepseekV3Params;
 import io.r1kit.model.tokenizer.CharTokenizer;
@@ -65,10 +66,13 @@ public final class RunContext {
 
     /**
      * {@code m} moved to the run's device when there is one (one upload per parameter), in the run's
-     * {@code precision}, else {@code m}.
+     * {@code precision}, else {@code m} (in precision fp8 / fp8_tensor when the run says so).
      */
     public CausalLM onModelDevice(CausalLM m) {
-        if (modelDevice == null) return m;
+        if (modelDevice == null) {
+            Precision p = Precision.parse(config().precision());
+            return p.fp8Recipe() == null ? m : m.precision(p); // fp8: the CPU emulation of V3's FP8 GEMMs
+        }
         return m.moveTo(modelDevice).precision(Precision.parse(config().precision()));
     }
     public StrictYaml.Loaded<RunConfig> loaded() { return cfg; }
