@@ -97,29 +97,36 @@ __device__ __forceinline__ void r1_mma_16816(float* d, const unsigned* a, const 
                  : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 #else
-    // The same product from the same fragments: every lane gathers the warp's fragments by shuffles.
+    // The same product from the same fragments (host emulation): each lane fetches, by warp shuffles,
+    // the A fragments of the 4 lanes holding its rows g, g+8 (lanes 4g..4g+3) and the B fragments of
+    // the 8 lanes holding its columns 2t, 2t+1 (lanes 8t..8t+7), then multiplies in fp32.
     int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    float acc[4] = {0.f, 0.f, 0.f, 0.f};
-    float As[16][16], Bs[16][8];
-    for (int src = 0; src < 32; src++) {
-        unsigned sa[4], sb[2];
-        for (int i = 0; i < 4; i++) sa[i] = __shfl_sync(R1_FULL_MASK, a[i], src);
-        for (int i = 0; i < 2; i++) sb[i] = __shfl_sync(R1_FULL_MASK, b[i], src);
-        int sg = src >> 2, st = src & 3;
+    float a0[16], a1[16], b0[16], b1[16];      // A[g][k], A[g+8][k], B[k][2t], B[k][2t+1]
+    for (int st = 0; st < 4; st++) {
+        unsigned long long lo = __shfl_sync(R1_FULL_MASK, (unsigned long long) a[0] | ((unsigned long long) a[1] << 32), 4 * g + st);
+        unsigned long long hi = __shfl_sync(R1_FULL_MASK, (unsigned long long) a[2] | ((unsigned long long) a[3] << 32), 4 * g + st);
         for (int j = 0; j < 2; j++) {
-            As[sg][2 * st + j] = r1_bf16_to_f32((bf16_t) (sa[0] >> (16 * j)));
-            As[sg + 8][2 * st + j] = r1_bf16_to_f32((bf16_t) (sa[1] >> (16 * j)));
-            As[sg][2 * st + 8 + j] = r1_bf16_to_f32((bf16_t) (sa[2] >> (16 * j)));
-            As[sg + 8][2 * st + 8 + j] = r1_bf16_to_f32((bf16_t) (sa[3] >> (16 * j)));
-            Bs[2 * st + j][sg] = r1_bf16_to_f32((bf16_t) (sb[0] >> (16 * j)));
-            Bs[2 * st + 8 + j][sg] = r1_bf16_to_f32((bf16_t) (sb[1] >> (16 * j)));
+            a0[2 * st + j] = r1_bf16_to_f32((bf16_t) (lo >> (16 * j)));
+            a1[2 * st + j] = r1_bf16_to_f32((bf16_t) (lo >> (32 + 16 * j)));
+            a0[2 * st + 8 + j] = r1_bf16_to_f32((bf16_t) (hi >> (16 * j)));
+            a1[2 * st + 8 + j] = r1_bf16_to_f32((bf16_t) (hi >> (32 + 16 * j)));
         }
     }
+    for (int src = 0; src < 8; src++) {          // lane 8t + src holds column 2t + src / 4 at k = 2 (src % 4) (+8)
+        unsigned long long v = __shfl_sync(R1_FULL_MASK, (unsigned long long) b[0] | ((unsigned long long) b[1] << 32), 8 * t + src);
+        float* col = src < 4 ? b0 : b1;
+        int st = src & 3;
+        for (int j = 0; j < 2; j++) {
+            col[2 * st + j] = r1_bf16_to_f32((bf16_t) (v >> (16 * j)));
+            col[2 * st + 8 + j] = r1_bf16_to_f32((bf16_t) (v >> (32 + 16 * j)));
+        }
+    }
+    float acc[4] = {0.f, 0.f, 0.f, 0.f};
     for (int k = 0; k < 16; k++) {
-        acc[0] = fmaf(As[g][k], Bs[k][2 * t], acc[0]);
-        acc[1] = fmaf(As[g][k], Bs[k][2 * t + 1], acc[1]);
-        acc[2] = fmaf(As[g + 8][k], Bs[k][2 * t], acc[2]);
-        acc[3] = fmaf(As[g + 8][k], Bs[k][2 * t + 1], acc[3]);
+        acc[0] = fmaf(a0[k], b0[k], acc[0]);
+        acc[1] = fmaf(a0[k], b1[k], acc[1]);
+        acc[2] = fmaf(a1[k], b0[k], acc[2]);
+        acc[3] = fmaf(a1[k], b1[k], acc[3]);
     }
     for (int i = 0; i < 4; i++) d[i] += acc[i];
 #endif
