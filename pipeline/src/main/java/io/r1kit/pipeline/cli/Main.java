@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 EvalCommand.class,
                 GenerateCommand.class,
                 LogprobsCommand.class,
+                SelftestCommand.class,
                 io.r1kit.data.cli.DataCommand.class,
                 io.r1kit.rewards.cli.RewardCommand.class})
 public final class Main implements Runnable {
