@@ -24,6 +24,10 @@ import java.util.stream.Stream;
  * ({@code r1kit report RUN_DIR}); it only reads the run's files.
  */
 public final class ReportWriter {
+    /** Charts need AWT (java.desktop) and XChart; a runtime without them (the GPU kit's) writes the report without plots. */
+    static final boolean PLOTS = ModuleLayer.boot().findModule("java.desktop").isPresent()
+            && ReportWriter.class.getClassLoader().getResource("org/knowm/xchart/XYChart.class") != null;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One chart: title, y label, and the metric keys drawn on it (prefix "rewards/*" expands). */
@@ -57,6 +61,8 @@ public final class ReportWriter {
         html.append("<h1>r1kit report: ").append(esc(runDir.getFileName().toString())).append("</h1>");
 
         html.append(evalTable(runDir));
+        if (!PLOTS) html.append("<p>Plots omitted: this Java runtime has no java.desktop module (e.g. the GPU kit's); ")
+                .append("<code>r1kit report RUN_DIR</code> with a full JDK draws them from the same metrics.</p>");
 
         for (String stage : metrics.stages()) {
             html.append("<h2>Stage ").append(esc(stage)).append("</h2><div class=\"plots\">");
@@ -64,7 +70,7 @@ public final class ReportWriter {
                 List<MetricsFile.Series> curves = new ArrayList<>();
                 for (String key : expand(c.keys(), metrics.keys(stage))) curves.add(metrics.series(stage, key));
                 Path png = plots.resolve(safe(stage) + "-" + c.file() + ".png");
-                if (CurvePlot.write(png, stage + ": " + c.title(), c.yLabel(), curves)) {
+                if (PLOTS && CurvePlot.write(png, stage + ": " + c.title(), c.yLabel(), curves)) {
                     html.append("<img src=\"plots/").append(esc(png.getFileName().toString())).append("\" alt=\"")
                             .append(esc(c.title())).append("\">");
                 }
