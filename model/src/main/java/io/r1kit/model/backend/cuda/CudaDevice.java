@@ -57,8 +57,7 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
     CudaDevice(int ordinal) {
         CudaLibraries.Status st = CudaLibraries.status();
         if (!st.available()) throw new IllegalStateException("CUDA is not available: " + st.reason());
-        JCudaDriver.setExceptionsEnabled(true);
-        JCublas2.setExceptionsEnabled(false);
+        JCudaDriver.setExceptionsEnabled(true);     // JCublas2 is touched only when cuBLAS loaded (its class init needs libcublas)
         this.ordinal = ordinal;
         JCudaDriver.cuDeviceGet(device, ordinal);
         byte[] nameBytes = new byte[256];
@@ -82,6 +81,7 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
         JCudaDriver.cuCtxSetCurrent(context);
         JCudaDriver.cuStreamCreate(stream, 0);
         if (plan.gemm() == CudaOps.GemmPath.CUBLAS) {
+            JCublas2.setExceptionsEnabled(false);
             this.cublas = new cublasHandle();
             cublasCheck(JCublas2.cublasCreate(cublas), "cublasCreate");
             cublasCheck(JCublas2.cublasSetStream(cublas, new cudaStream_t(stream)), "cublasSetStream");
