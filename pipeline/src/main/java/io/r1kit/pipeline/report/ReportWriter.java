@@ -27,6 +27,10 @@ import java.util.stream.Stream;
  * Can be rerun at any time ({@code r1kit report RUN_DIR}); it only reads the run's files.
  */
 public final class ReportWriter {
+    /** Charts need AWT (java.desktop) and XChart; a runtime without them (the GPU kit's) writes the report without plots. */
+    static final boolean PLOTS = ModuleLayer.boot().findModule("java.desktop").isPresent()
+            && ReportWriter.class.getClassLoader().getResource("org/knowm/xchart/XYChart.class") != null;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One chart: title, y label, and the metric keys drawn on it (prefix "rewards/*" expands). */
@@ -74,6 +78,8 @@ public final class ReportWriter {
         String title = "r1kit report: " + runName(runDir);
         StringBuilder fallback = new StringBuilder("<h1>").append(esc(title)).append("</h1>");
         fallback.append(evalTable(runDir));
+        if (!PLOTS) fallback.append("<p>Plots omitted: this Java runtime has no java.desktop module (e.g. the GPU kit's); ")
+                .append("<code>r1kit report RUN_DIR</code> with a full JDK draws them from the same metrics.</p>");
         Path config = runDir.resolve("config.yaml");
         if (Files.exists(config)) fallback.append("<h2>Config</h2><pre>").append(esc(readString(config))).append("</pre>");
         String html = DashboardPage.staticPage(title, DashboardPage.embeddedData(runDir, title), fallback.toString());
@@ -94,7 +100,7 @@ public final class ReportWriter {
             for (Chart c : CHARTS) {
                 List<MetricsFile.Series> curves = new ArrayList<>();
                 for (String key : expand(c.keys(), metrics.keys(stage))) curves.add(metrics.series(stage, key));
-                CurvePlot.write(plots.resolve(safe(stage) + "-" + c.file() + ".png"), stage + ": " + c.title(), c.yLabel(), curves);
+                if (PLOTS) CurvePlot.write(plots.resolve(safe(stage) + "-" + c.file() + ".png"), stage + ": " + c.title(), c.yLabel(), curves);
             }
         }
     }

@@ -28,12 +28,13 @@ public final class CudaBackend implements Backend {
     public static final String GEMM_PROPERTY = "r1kit.cuda.gemm";
 
     /**
-     * Backend method -> the custom kernels it launches ("cublas" for GEMMs through cuBLAS). Used by
+     * Backend method -> the custom kernels it launches ("cublas" for GEMMs through cuBLAS; the gemm_*
+     * kernels when cuBLAS is not loaded). Used by
      * the static coverage check and as documentation; every launch names a {@link Kernel} constant.
      */
     public static final Map<String, List<String>> KERNELS_BY_METHOD = Map.ofEntries(
-            Map.entry("gemm", List.of("cublas", "f32_to_bf16")),
-            Map.entry("gemmBatched", List.of("cublas", "f32_to_bf16")),
+            Map.entry("gemm", List.of("cublas", "f32_to_bf16", "gemm_f32_simt", "gemm_bf16_mma")),
+            Map.entry("gemmBatched", List.of("cublas", "f32_to_bf16", "gemm_f32_simt", "gemm_bf16_mma")),
             Map.entry("add", List.of("add_f32")),
             Map.entry("mul", List.of("mul_f32")),
             Map.entry("axpy", List.of("axpy_f32")),
@@ -81,7 +82,7 @@ public final class CudaBackend implements Backend {
 
     private CudaBackend(CudaDevice dev, CudaOps.GemmPrecision gemmPrecision) {
         this.dev = dev;
-        this.ops = new CudaOps(dev);
+        this.ops = new CudaOps(dev, dev.plan().gemm());
         this.gemmPrecision = gemmPrecision;
     }
 

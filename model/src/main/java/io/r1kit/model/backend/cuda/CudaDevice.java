@@ -26,9 +26,10 @@ import java.util.Map;
 
 /**
  * One CUDA device: its primary context (shared with the CUDA runtime that cuBLAS uses), ONE
- * stream on which every kernel, GEMM and copy is ordered, a cuBLAS handle bound to that stream,
- * the caching allocator, the kernel modules (compiled by {@link NvrtcCompiler} on first use) and
- * events for timing.
+ * stream on which every kernel, GEMM and copy is ordered, a cuBLAS handle bound to that stream
+ * (when cuBLAS loads; else r1kit's own GEMM kernels run), the caching allocator, the kernel modules
+ * (the precompiled {@link AotKernels} loaded with cuModuleLoadData, or compiled by
+ * {@link NvrtcCompiler} on first use, as {@link CudaPlan} decides) and events for timing.
  *
  * <p>Host transfers use the synchronous cuMemcpy calls on Java arrays: JCuda cannot pin a Java
  * array for an asynchronous copy, and the stream is created blocking (flags 0), so the legacy
@@ -45,9 +46,10 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final CUstream stream = new CUstream();
-    private final cublasHandle cublas = new cublasHandle();
+    private final cublasHandle cublas;      // null on the own-GEMM path
+    private final CudaPlan plan;
     private final CachingAllocator<CUdeviceptr> allocator;
-    private final NvrtcCompiler compiler;
+    private final NvrtcCompiler compiler;   // null when NVRTC did not load
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<Kernel, CUfunction> functions = new EnumMap<>(Kernel.class);
     private final List<String> compileLog = new ArrayList<>();
@@ -55,8 +57,7 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
     CudaDevice(int ordinal) {
         CudaLibraries.Status st = CudaLibraries.status();
         if (!st.available()) throw new IllegalStateException("CUDA is not available: " + st.reason());
-        JCudaDriver.setExceptionsEnabled(true);
-        JCublas2.setExceptionsEnabled(false);
+        JCudaDriver.setExceptionsEnabled(true);     // JCublas2 is touched only when cuBLAS loaded (its class init needs libcublas)
         this.ordinal = ordinal;
         JCudaDriver.cuDeviceGet(device, ordinal);
         byte[] nameBytes = new byte[256];
@@ -74,11 +75,19 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
             throw new IllegalStateException("CUDA device " + ordinal + " (" + name + ") has compute capability "
                     + computeCapability / 10 + "." + computeCapability % 10 + "; r1kit's bf16 kernels need 8.0 (Ampere) or newer");
         }
+        this.plan = CudaPlan.choose(st, computeCapability, AotKernels.get());
+        System.err.println(plan.line());
         JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
         JCudaDriver.cuCtxSetCurrent(context);
         JCudaDriver.cuStreamCreate(stream, 0);
-        cublasCheck(JCublas2.cublasCreate(cublas), "cublasCreate");
-        cublasCheck(JCublas2.cublasSetStream(cublas, new cudaStream_t(stream)), "cublasSetStream");
+        if (plan.gemm() == CudaOps.GemmPath.CUBLAS) {
+            JCublas2.setExceptionsEnabled(false);
+            this.cublas = new cublasHandle();
+            cublasCheck(JCublas2.cublasCreate(cublas), "cublasCreate");
+            cublasCheck(JCublas2.cublasSetStream(cublas, new cudaStream_t(stream)), "cublasSetStream");
+        } else {
+            this.cublas = null;
+        }
         this.allocator = new CachingAllocator<>(new CachingAllocator.Device<>() {
             @Override public CUdeviceptr alloc(long bytes) {
                 CUdeviceptr p = new CUdeviceptr();
@@ -98,8 +107,11 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
                 JCudaDriver.cuMemFree(ptr);
             }
         });
-        this.compiler = new NvrtcCompiler(NvrtcCompiler.defaultCacheDir());
+        this.compiler = st.nvrtc() ? new NvrtcCompiler(NvrtcCompiler.defaultCacheDir()) : null;
     }
+
+    /** Where the kernels and GEMMs come from, and the line that said so. */
+    public CudaPlan plan() { return plan; }
 
     private int attribute(int attr) {
         int[] v = new int[1];
@@ -117,7 +129,10 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
         JCudaDriver.cuCtxSetCurrent(context);
     }
 
-    @Override public cublasHandle cublas() { return cublas; }
+    @Override public cublasHandle cublas() {
+        if (cublas == null) throw new IllegalStateException("cuBLAS is not loaded on " + name + ": " + plan.line());
+        return cublas;
+    }
 
     // ------------------------------------------------------------------ memory
 
@@ -195,17 +210,39 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
     private CUfunction function(Kernel k) {
         CUfunction f = functions.get(k);
         if (f != null) return f;
-        CUmodule module = modules.computeIfAbsent(k.file, file -> {
-            NvrtcCompiler.Image image = compiler.compile(file, computeCapability);
-            compileLog.add(file + " -> " + image.target().option() + (image.fromCache() ? " (cached)" : " (compiled)"));
-            CUmodule m = new CUmodule();
-            JCudaDriver.cuModuleLoadData(m, image.bytes());
-            return m;
-        });
+        CUmodule module = modules.computeIfAbsent(k.file, this::loadModule);
         f = new CUfunction();
         JCudaDriver.cuModuleGetFunction(f, module, k.entry);
         functions.put(k, f);
         return f;
+    }
+
+    private CUmodule loadModule(String file) {
+        CUmodule m = new CUmodule();
+        String aotFailure = null;
+        if (plan.kernels() == CudaPlan.Kernels.PRECOMPILED) {
+            JCudaDriver.setExceptionsEnabled(false);
+            int rc;
+            try {
+                rc = JCudaDriver.cuModuleLoadData(m, AotKernels.get().image(file));
+            } finally {
+                JCudaDriver.setExceptionsEnabled(true);
+            }
+            if (rc == CUresult.CUDA_SUCCESS) {
+                compileLog.add(file + " -> precompiled (" + AotKernels.coverage(computeCapability) + ")");
+                return m;
+            }
+            // e.g. CUDA_ERROR_UNSUPPORTED_PTX_VERSION: a driver older than the nvcc that built the images
+            aotFailure = "cuModuleLoadData(" + file + " precompiled by nvcc " + AotKernels.get().nvcc() + ") failed: "
+                    + CUresult.stringFor(rc) + " (the precompiled kernels need a driver for CUDA 13, R580 or newer)";
+            if (compiler == null) throw new IllegalStateException(aotFailure + ", and NVRTC is unavailable to compile them instead");
+            System.err.println("r1kit cuda: " + aotFailure + "; compiling with NVRTC instead");
+        }
+        NvrtcCompiler.Image image = compiler.compile(file, computeCapability);
+        compileLog.add(file + " -> " + image.target().option() + (image.fromCache() ? " (cached)" : " (compiled)")
+                + (aotFailure == null ? "" : " after: " + aotFailure));
+        JCudaDriver.cuModuleLoadData(m, image.bytes());
+        return m;
     }
 
     /** Which modules were compiled or loaded from the cache, for diagnostics. */
@@ -265,7 +302,7 @@ public final class CudaDevice implements DeviceApi, AutoCloseable {
         for (CUmodule m : modules.values()) JCudaDriver.cuModuleUnload(m);
         modules.clear();
         functions.clear();
-        JCublas2.cublasDestroy(cublas);
+        if (cublas != null) JCublas2.cublasDestroy(cublas);
         JCudaDriver.cuStreamDestroy(stream);
         JCudaDriver.cuDevicePrimaryCtxRelease(device);
     }

@@ -14,13 +14,20 @@ import java.util.regex.Pattern;
  * cannot. Never lets a native-loading failure escape: {@link UnsatisfiedLinkError},
  * {@code CudaException} and anything else thrown while loading become the reason string.
  *
- * <p>JCuda 12.6 links against the CUDA 12 user-space libraries: the driver's {@code libcuda.so.1}
- * (any driver that supports CUDA 12.x, i.e. R525 or newer; 12.6 features want R560), cuBLAS 12
- * ({@code libcublas.so.12} + {@code libcublasLt.so.12}) and NVRTC 12 ({@code libnvrtc.so.12} +
- * its builtins); the CUDA runtime itself is linked statically into JCuda's JNI library. A folder
- * holding them can be given with {@code -Dr1kit.cuda.libDir=DIR} or {@code R1KIT_CUDA_LIB_DIR=DIR}:
- * the libraries found there are loaded by absolute path before JCuda's own JNI libraries, so
- * the dynamic linker resolves JCuda's dependencies to them without LD_LIBRARY_PATH.
+ * <p>Only the driver is required. JCuda 12.6's driver binding needs nothing but the driver's
+ * {@code libcuda.so.1} (R525 or newer for CUDA 12; R580 or newer to load the kernels r1kit's build
+ * precompiled with CUDA 13, see {@link AotKernels}); its runtime binding links the CUDA runtime
+ * statically. Two bindings need a CUDA 12 user-space library and are optional:
+ * <ul>
+ *   <li>NVRTC ({@code libnvrtc.so.12} + builtins): compiles kernels at run time; without it the
+ *       precompiled kernels are used (and a device they do not cover is refused with the reason).
+ *   <li>cuBLAS ({@code libcublas.so.12} + {@code libcublasLt.so.12}): GEMMs; without it r1kit's own
+ *       GEMM kernels (gemm.cu) run.
+ * </ul>
+ * A folder holding them can be given with {@code -Dr1kit.cuda.libDir=DIR} or
+ * {@code R1KIT_CUDA_LIB_DIR=DIR}: the libraries found there are loaded by absolute path before
+ * JCuda's own JNI libraries, so the dynamic linker resolves JCuda's dependencies to them without
+ * LD_LIBRARY_PATH.
  */
 public final class CudaLibraries {
     private CudaLibraries() {}
@@ -30,13 +37,64 @@ public final class CudaLibraries {
     /** Needed libraries in load order (dependencies first). The driver is never shipped in a lib dir but may be. */
     static final List<String> PRELOAD = List.of("libcuda.so.1", "libcublasLt.so.12", "libcublas.so.12", "libnvrtc-builtins.so.12",
             "libnvrtc.so.12");
-    static final String NEEDS = "JCuda 12.6 needs an NVIDIA driver for CUDA 12 (libcuda.so.1) and the CUDA 12 cuBLAS and NVRTC libraries"
-            + " (libcublas.so.12, libnvrtc.so.12); point -D" + LIB_DIR_PROPERTY + " or " + LIB_DIR_ENV + " at their folder";
+    static final String NEEDS = "r1kit's CUDA backend needs an NVIDIA driver (libcuda.so.1, R525+; R580+ for the precompiled kernels);"
+            + " cuBLAS 12 and NVRTC 12 (libcublas.so.12, libnvrtc.so.12) are optional; -D" + LIB_DIR_PROPERTY + " or " + LIB_DIR_ENV
+            + " may point at their folder";
 
-    /** The outcome: available, or the reason it is not (one line). Device facts when available. */
-    public record Status(boolean available, String reason, int deviceCount, int driverVersion, int nvrtcMajor, int nvrtcMinor) {
-        static Status unavailable(String reason) { return new Status(false, reason, 0, 0, 0, 0); }
+    /**
+     * The outcome: available (the driver initialised and sees a device), or the reason it is not
+     * (one line). Device facts when available; {@code nvrtcMissing} / {@code cublasMissing} are null
+     * when that library loaded, else the one-line reason it did not.
+     */
+    public record Status(boolean available, String reason, int deviceCount, int driverVersion, int nvrtcMajor, int nvrtcMinor,
+                         String nvrtcMissing, String cublasMissing) {
+        static Status unavailable(String reason) { return new Status(false, reason, 0, 0, 0, 0, null, null); }
+
+        public boolean nvrtc() { return available && nvrtcMissing == null; }
+
+        public boolean cublas() { return available && cublasMissing == null; }
     }
+
+    /** What the driver reported: cuInit's result, and when it succeeded the device count and driver version. */
+    record DriverFacts(int initResult, int deviceCount, int driverVersion) {}
+
+    /**
+     * The JNI bindings, one call each; each may throw whatever loading its native library throws.
+     * {@link #JCUDA} is the real one; tests stand in for machines that lack some libraries.
+     */
+    interface Natives {
+        DriverFacts driver();
+
+        /** Loads NVRTC; returns {major, minor}. */
+        int[] nvrtcVersion();
+
+        /** Loads cuBLAS. */
+        void cublas();
+    }
+
+    static final Natives JCUDA = new Natives() {
+        @Override public DriverFacts driver() {
+            jcuda.driver.JCudaDriver.setExceptionsEnabled(false);
+            int rc = jcuda.driver.JCudaDriver.cuInit(0);
+            if (rc != jcuda.driver.CUresult.CUDA_SUCCESS) return new DriverFacts(rc, 0, 0);
+            int[] count = new int[1], driver = new int[1];
+            jcuda.driver.JCudaDriver.cuDeviceGetCount(count);
+            jcuda.driver.JCudaDriver.cuDriverGetVersion(driver);
+            return new DriverFacts(rc, count[0], driver[0]);
+        }
+
+        @Override public int[] nvrtcVersion() {
+            jcuda.nvrtc.JNvrtc.setExceptionsEnabled(false);
+            int[] major = new int[1], minor = new int[1];
+            jcuda.nvrtc.JNvrtc.nvrtcVersion(major, minor);
+            return new int[] {major[0], minor[0]};
+        }
+
+        @Override public void cublas() {
+            jcuda.jcublas.JCublas2.setExceptionsEnabled(false);
+            jcuda.jcublas.JCublas2.initialize();
+        }
+    };
 
     private static Status status;
 
@@ -75,34 +133,42 @@ public final class CudaLibraries {
             }
             if (!failed.isEmpty()) return Status.unavailable("could not load " + String.join(", ", failed) + " from " + dir);
         }
+        return probe(JCUDA);
+    }
+
+    /** The status given the bindings: the driver decides availability, NVRTC and cuBLAS only what runs. */
+    static Status probe(Natives natives) {
+        DriverFacts d;
         try {
-            jcuda.driver.JCudaDriver.setExceptionsEnabled(false);
-            int rc = jcuda.driver.JCudaDriver.cuInit(0);
-            if (rc != jcuda.driver.CUresult.CUDA_SUCCESS) {
-                String name = jcuda.driver.CUresult.stringFor(rc);
-                String why = rc == jcuda.driver.CUresult.CUDA_ERROR_NO_DEVICE ? "no CUDA device visible"
-                        : rc == jcuda.driver.CUresult.CUDA_ERROR_SYSTEM_DRIVER_MISMATCH ? "the kernel driver and libcuda.so versions differ"
-                        : "the driver failed to initialise";
-                return Status.unavailable("cuInit failed: " + name + " (" + why + ")");
-            }
-            int[] count = new int[1];
-            jcuda.driver.JCudaDriver.cuDeviceGetCount(count);
-            if (count[0] == 0) return Status.unavailable("the NVIDIA driver loaded but reports no CUDA device");
-            int[] driver = new int[1];
-            jcuda.driver.JCudaDriver.cuDriverGetVersion(driver);
-            if (driver[0] < 12000) {
-                return Status.unavailable("the NVIDIA driver supports CUDA " + driver[0] / 1000 + "." + driver[0] % 1000 / 10
-                        + " but JCuda 12.6 needs CUDA 12 (driver R525 or newer)");
-            }
-            jcuda.nvrtc.JNvrtc.setExceptionsEnabled(false);
-            int[] major = new int[1], minor = new int[1];
-            jcuda.nvrtc.JNvrtc.nvrtcVersion(major, minor);
-            jcuda.jcublas.JCublas2.setExceptionsEnabled(false);
-            jcuda.jcublas.JCublas2.initialize();
-            return new Status(true, "ok", count[0], driver[0], major[0], minor[0]);
+            d = natives.driver();
         } catch (Throwable t) {
             return Status.unavailable(reasonFor(t));
         }
+        if (d.initResult() != 0) {
+            String name = jcuda.driver.CUresult.stringFor(d.initResult());
+            String why = d.initResult() == jcuda.driver.CUresult.CUDA_ERROR_NO_DEVICE ? "no CUDA device visible"
+                    : d.initResult() == jcuda.driver.CUresult.CUDA_ERROR_SYSTEM_DRIVER_MISMATCH ? "the kernel driver and libcuda.so versions differ"
+                    : "the driver failed to initialise";
+            return Status.unavailable("cuInit failed: " + name + " (" + why + ")");
+        }
+        if (d.deviceCount() == 0) return Status.unavailable("the NVIDIA driver loaded but reports no CUDA device");
+        if (d.driverVersion() < 12000) {
+            return Status.unavailable("the NVIDIA driver supports CUDA " + d.driverVersion() / 1000 + "." + d.driverVersion() % 1000 / 10
+                    + " but r1kit needs CUDA 12 or newer (driver R525 or newer)");
+        }
+        int[] nvrtc = {0, 0};
+        String nvrtcMissing = null, cublasMissing = null;
+        try {
+            nvrtc = natives.nvrtcVersion();
+        } catch (Throwable t) {
+            nvrtcMissing = optionalReason(t);
+        }
+        try {
+            natives.cublas();
+        } catch (Throwable t) {
+            cublasMissing = optionalReason(t);
+        }
+        return new Status(true, "ok", d.deviceCount(), d.driverVersion(), nvrtc[0], nvrtc[1], nvrtcMissing, cublasMissing);
     }
 
     /** dir/name, or the first dir/name.* (e.g. libnvrtc-builtins.so.12.6), or null. */
@@ -132,6 +198,13 @@ public final class CudaLibraries {
             return "CUDA library version mismatch: " + (v.find() ? v.group() : firstLine(msg)) + "; " + NEEDS;
         }
         return t.getClass().getSimpleName() + ": " + firstLine(msg) + "; " + NEEDS;
+    }
+
+    /** The reason an optional library did not load, without the (driver-centred) advice of {@link #reasonFor}. */
+    static String optionalReason(Throwable t) {
+        String r = reasonFor(t);
+        int cut = r.indexOf("; " + NEEDS);
+        return cut < 0 ? r : r.substring(0, cut);
     }
 
     private static String firstLine(String s) {

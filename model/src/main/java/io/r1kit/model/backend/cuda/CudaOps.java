@@ -20,7 +20,9 @@ import jcuda.jcublas.cublasOperation;
  *
  * <p>GEMMs go to cuBLAS ({@code cublasGemmEx} / {@code cublasGemmStridedBatchedEx}, through JCublas2's {@code _new} entry points that take a {@code cublasComputeType_t}); the row-major
  * product C = op(A) op(B) is computed as the column-major C^T = op(B)^T op(A)^T, i.e. with A and B
- * swapped, so no transposes are materialised.
+ * swapped, so no transposes are materialised. When cuBLAS cannot be loaded ({@link GemmPath#OWN})
+ * they go to r1kit's kernels in gemm.cu instead: bf16 operands on the tensor cores
+ * ({@code gemm_bf16_mma}), fp32 and tf32 requests on the tiled SIMT kernel in full fp32.
  */
 public final class CudaOps {
 
@@ -31,14 +33,28 @@ public final class CudaOps {
      */
     public enum GemmPrecision { FP32, TF32, BF16 }
 
+    /** Which GEMM implementation runs: cuBLAS, or r1kit's own kernels (gemm.cu) when cuBLAS cannot be loaded. */
+    public enum GemmPath { CUBLAS, OWN }
+
+    static final int GEMM_TILE = 64;
+    static final int MAX_GRID_YZ = 65535;
+
     static final int THREADS = 256;
     static final int MAX_HEAD_DIM = 256;
 
     private final DeviceApi dev;
+    private final GemmPath gemmPath;
 
     CudaOps(DeviceApi dev) {
-        this.dev = dev;
+        this(dev, GemmPath.CUBLAS);
     }
+
+    CudaOps(DeviceApi dev, GemmPath gemmPath) {
+        this.dev = dev;
+        this.gemmPath = gemmPath;
+    }
+
+    public GemmPath gemmPath() { return gemmPath; }
 
     // =================================================================== GEMM
 
@@ -53,6 +69,10 @@ public final class CudaOps {
                             DeviceBuffer A, long aOff, long strideA, DeviceBuffer B, long bOff, long strideB,
                             float beta, DeviceBuffer C, long cOff, long strideC, GemmPrecision precision) {
         if (batch == 0 || M == 0 || N == 0) return;
+        if (precision != GemmPrecision.BF16 && gemmPath == GemmPath.OWN) {
+            ownGemm(Kernel.GEMM_F32_SIMT, transA, transB, batch, M, N, K, alpha, A, aOff, strideA, B, bOff, strideB, beta, C, cOff, strideC);
+            return;
+        }
         if (precision != GemmPrecision.BF16) {
             int compute = precision == GemmPrecision.TF32 ? cublasComputeType.CUBLAS_COMPUTE_32F_FAST_TF32
                     : cublasComputeType.CUBLAS_COMPUTE_32F;
@@ -74,8 +94,40 @@ public final class CudaOps {
                          DeviceBuffer A16, long aOff, long strideA, DeviceBuffer B16, long bOff, long strideB,
                          float beta, DeviceBuffer C, long cOff, long strideC) {
         if (batch == 0 || M == 0 || N == 0) return;
+        if (gemmPath == GemmPath.OWN) {
+            ownGemm(Kernel.GEMM_BF16_MMA, transA, transB, batch, M, N, K, alpha, A16, aOff, strideA, B16, bOff, strideB, beta, C, cOff, strideC);
+            return;
+        }
         cublasGemm(transA, transB, batch, M, N, K, alpha, A16.at(aOff, 2), strideA, B16.at(bOff, 2), strideB,
                 cudaDataType.CUDA_R_16BF, beta, C.at(cOff, Sizeof.FLOAT), strideC, cublasComputeType.CUBLAS_COMPUTE_32F);
+    }
+
+    /**
+     * {@link #gemmBf16} on the plain SIMT kernel (gemm_bf16_simt), whatever the GEMM path: the
+     * reference the tensor-core kernel is compared with on a GPU (the self-test).
+     */
+    public void gemmBf16Simt(boolean transA, boolean transB, int batch, int M, int N, int K, float alpha,
+                             DeviceBuffer A16, long aOff, long strideA, DeviceBuffer B16, long bOff, long strideB,
+                             float beta, DeviceBuffer C, long cOff, long strideC) {
+        ownGemm(Kernel.GEMM_BF16_SIMT, transA, transB, batch, M, N, K, alpha, A16, aOff, strideA, B16, bOff, strideB, beta, C, cOff, strideC);
+    }
+
+    /**
+     * One of gemm.cu's kernels: 64x64 output tiles, batch in grid z (in chunks of 65535). Operands
+     * are fp32 for GEMM_F32_SIMT, bf16 for the others; offsets and strides in elements.
+     */
+    void ownGemm(Kernel k, boolean transA, boolean transB, int batch, int M, int N, int K, float alpha, DeviceBuffer A, long aOff,
+                 long strideA, DeviceBuffer B, long bOff, long strideB, float beta, DeviceBuffer C, long cOff, long strideC) {
+        if (batch == 0 || M == 0 || N == 0) return;
+        int gx = (N + GEMM_TILE - 1) / GEMM_TILE, gy = (M + GEMM_TILE - 1) / GEMM_TILE;
+        if (gy > MAX_GRID_YZ) throw new IllegalArgumentException("gemm: M=" + M + " exceeds r1kit's GEMM limit of " + (long) MAX_GRID_YZ * GEMM_TILE + " rows");
+        int es = k == Kernel.GEMM_F32_SIMT ? Sizeof.FLOAT : 2;
+        int block = k == Kernel.GEMM_BF16_MMA ? 128 : 256;
+        for (int b0 = 0; b0 < batch; b0 += MAX_GRID_YZ) {
+            int nb = Math.min(MAX_GRID_YZ, batch - b0);
+            dev.launch(k, gx, gy, nb, block, 0, transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, A.at(aOff + b0 * strideA, es), strideA,
+                    B.at(bOff + b0 * strideB, es), strideB, beta, C.at(cOff + b0 * strideC, Sizeof.FLOAT), strideC);
+        }
     }
 
     private void cublasGemm(boolean transA, boolean transB, int batch, int M, int N, int K, float alpha,

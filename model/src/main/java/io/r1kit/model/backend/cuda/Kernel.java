@@ -48,7 +48,10 @@ public enum Kernel {
     WHERE_FWD("loss.cu", "where_fwd"),
     WHERE_BWD("loss.cu", "where_bwd"),
     MASKED_REDUCE_FWD("loss.cu", "masked_reduce_fwd"),
-    MASKED_REDUCE_BWD("loss.cu", "masked_reduce_bwd");
+    MASKED_REDUCE_BWD("loss.cu", "masked_reduce_bwd"),
+    GEMM_F32_SIMT("gemm.cu", "gemm_f32_simt"),
+    GEMM_BF16_SIMT("gemm.cu", "gemm_bf16_simt"),
+    GEMM_BF16_MMA("gemm.cu", "gemm_bf16_mma");
 
     public final String file;
     public final String entry;

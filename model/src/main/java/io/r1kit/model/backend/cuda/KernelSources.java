@@ -27,7 +27,7 @@ public final class KernelSources {
     public static final String HEADER = "r1kit_common.cuh";
     /** Every kernel source file (each compiled to its own module). */
     public static final List<String> FILES = List.of("elementwise.cu", "embedding.cu", "rmsnorm.cu", "rope_swiglu.cu",
-            "softmax.cu", "attention.cu", "adamw.cu", "sampling.cu", "kvcache.cu", "loss.cu");
+            "softmax.cu", "attention.cu", "adamw.cu", "sampling.cu", "kvcache.cu", "loss.cu", "gemm.cu");
 
     private static final Pattern ENTRY = Pattern.compile("extern\\s+\"C\"\\s+__global__\\s+(?:__launch_bounds__\\s*\\([^)]*\\)\\s+)?void\\s+(?:__launch_bounds__\\s*\\([^)]*\\)\\s+)?(\\w+)\\s*\\(");
 

@@ -125,6 +125,10 @@ class CudaLaunchSignatureTest {
         ops.where(x, y, z, w, shape, sb, sa, sb); ops.whereBackward(null, x, y, z, shape, sb, sa, sb);
         ops.maskedReduce(x, y, null, 2, 3, 4, true); ops.maskedReduceBackward(x, y, z, 1, 24, 1, true);
         ops.copy2d(x, 3, 10, y, 1, 7, 4, 5, false); ops.copy2d(x, 0, 5, y, 0, 5, 4, 5, true);
+        CudaOps own = new CudaOps(dev, CudaOps.GemmPath.OWN);
+        own.gemm(true, false, 130, 65, 33, 1f, x, 1, y, 2, 0f, z, 3, CudaOps.GemmPrecision.FP32);
+        own.gemmBatched(false, true, 3, 7, 9, 5, 1f, x, 0, 45, y, 0, 0, 1f, z, 0, 63, CudaOps.GemmPrecision.BF16);
+        own.gemmBf16Simt(false, false, 2, 7, 9, 5, 1f, x, 0, 35, y, 0, 45, 0f, z, 0, 63);
         for (DeviceBuffer b : List.of(x, y, z, w, u)) b.close();
 
         assertTrue(dev.problems.isEmpty(), String.join("\n", dev.problems));

@@ -21,7 +21,7 @@ class CudaLoadingTest {
                 	at java.base/jdk.internal.loader.NativeLibraries.load(Native Method)
                 """;
         String reason = CudaLibraries.reasonFor(new UnsatisfiedLinkError(jcudaMessage));
-        assertTrue(reason.startsWith("libcublas.so.12 not found; JCuda 12.6 needs"), reason);
+        assertTrue(reason.startsWith("libcublas.so.12 not found; r1kit's CUDA backend needs"), reason);
         assertFalse(reason.contains("\n"), reason);
         assertFalse(reason.contains("at java.base"), reason);
 

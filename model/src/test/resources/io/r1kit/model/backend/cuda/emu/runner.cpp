@@ -14,6 +14,7 @@
 #include "sampling.cu"
 #include "kvcache.cu"
 #include "loss.cu"
+#include "gemm.cu"
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -64,7 +65,7 @@ static const std::map<std::string, std::function<void(const std::vector<Arg>&, r
     K(log_softmax_fwd), K(log_softmax_bwd), K(token_logprobs_fwd), K(token_logprobs_bwd), K(entropy_fwd), K(entropy_bwd),
     K(attention_fwd), K(attention_bwd_dot), K(attention_bwd), K(adamw_f32), K(adamw_bf16), K(sample_top_k_top_p),
     K(kv_append), K(kv_gather), K(unary_fwd), K(unary_bwd), K(binary_fwd), K(binary_bwd), K(where_fwd), K(where_bwd),
-    K(masked_reduce_fwd), K(masked_reduce_bwd)};
+    K(masked_reduce_fwd), K(masked_reduce_bwd), K(gemm_f32_simt), K(gemm_bf16_simt), K(gemm_bf16_mma)};
 
 template <class T> static T rd(FILE* f) {
     T v;
