@@ -3,6 +3,7 @@ package io.r1kit.grpo.metrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.r1kit.grpo.checkpoint.FaultPoints;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,7 +50,13 @@ public final class MetricsLog implements AutoCloseable {
     /** Writes one line and flushes it. */
     public synchronized void write(Map<String, ?> values) {
         try {
-            out.write(toJson(values));
+            String line = toJson(values);
+            if (FaultPoints.armed(FaultPoints.METRICS_LINE)) {   // fault injection: a crash mid-line
+                out.write(line, 0, line.length() / 2);
+                out.flush();
+            }
+            FaultPoints.reach(FaultPoints.METRICS_LINE);
+            out.write(line);
             out.write('\n');
             out.flush();
         } catch (IOException e) {
