@@ -83,6 +83,7 @@ public final class CheckpointStore {
             if (Files.exists(partial)) deleteRecursively(partial);
             model.save(partial);
             Files.createDirectories(partial);
+            FaultPoints.reach(FaultPoints.CHECKPOINT_WRITE);
             List<NamedTensor> ts = new ArrayList<>();
             optimizerTensors.forEach((k, v) -> ts.add(new NamedTensor(k, new int[] {v.length}, v)));
             SafetensorsWriter.write(partial.resolve(OPTIMIZER_FILE), ts, DType.F32, Map.of("format", "pt"));

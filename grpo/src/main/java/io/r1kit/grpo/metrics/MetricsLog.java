@@ -3,6 +3,7 @@ package io.r1kit.grpo.metrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.r1kit.grpo.checkpoint.FaultPoints;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -53,7 +54,13 @@ public final class MetricsLog implements AutoCloseable {
         Map<String, Object> line = new LinkedHashMap<>(values);
         line.putIfAbsent("wall_time", System.currentTimeMillis() / 1000.0);
         try {
-            out.write(toJson(line));
+            String text = toJson(line);
+            if (FaultPoints.armed(FaultPoints.METRICS_LINE)) {   // fault injection: a crash mid-line
+                out.write(text, 0, text.length() / 2);
+                out.flush();
+            }
+            FaultPoints.reach(FaultPoints.METRICS_LINE);
+            out.write(text);
             out.write('\n');
             out.flush();
         } catch (IOException e) {
