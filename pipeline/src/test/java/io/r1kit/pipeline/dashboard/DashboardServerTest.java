@@ -95,6 +95,17 @@ class DashboardServerTest {
     }
 
     @Test
+    void aReportThinsOutTheEmbeddedSampleStepsPastItsLimitKeepingFirstAndLast(@TempDir Path tmp) throws Exception {
+        Path dir = DashboardFixtures.run(tmp, "alpha", 50, 0);   // samples at steps 5, 10, ..., 50
+        long one = Files.size(dir.resolve("samples/r1_zero/step-5.jsonl"));
+        assertEquals(List.of(5L, 10L, 15L, 20L, 25L, 30L, 35L, 40L, 45L, 50L), DashboardPage.embeddedSteps(dir, 100 * one).get("r1_zero"));
+        List<Long> thin = DashboardPage.embeddedSteps(dir, 4 * one).get("r1_zero");
+        assertEquals(4, thin.size(), thin.toString());
+        assertEquals(5L, thin.get(0));
+        assertEquals(50L, thin.get(thin.size() - 1));
+    }
+
+    @Test
     void metricsTailKeepsATornLineBackAndStartsOverWhenTheFileIsRewritten(@TempDir Path tmp) throws Exception {
         Path f = tmp.resolve("metrics.jsonl");
         Files.writeString(f, "{\"stage\":\"a\",\"step\":1}\n{\"stage\":\"a\",\"st");
