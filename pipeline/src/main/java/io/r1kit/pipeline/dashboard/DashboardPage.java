@@ -70,7 +70,8 @@ public final class DashboardPage {
         String head = "<meta http-equiv=\"Content-Security-Policy\" content=\"" + csp + "\">"
                 + "<style>" + asset("uPlot.min.css") + "</style><style>" + asset("dashboard.css") + "</style>"
                 + "<script>window.R1KIT_DATA = " + scriptSafeJson(data) + ";</script>"
-                + "<script>" + scriptSafe(asset("uPlot.iife.min.js")) + "</script>"
+                + "<script>/* uPlot 1.6.32, " + asset("uPlot.LICENSE").replace("*/", "* /") + "*/\n"
+                + scriptSafe(asset("uPlot.iife.min.js")) + "</script>"
                 + "<script>" + scriptSafe(asset("dashboard.js")) + "</script>";
         return template(title, head, "<noscript>" + noscriptHtml + "</noscript>");
     }
