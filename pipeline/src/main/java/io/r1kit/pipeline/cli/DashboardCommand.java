@@ -5,6 +5,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -32,7 +33,13 @@ public final class DashboardCommand implements Callable<Integer> {
             System.err.println("r1kit: " + runsDir + " is not a directory (give the directory holding the runs, e.g. runs/)");
             return 2;
         }
-        DashboardServer server = DashboardServer.start(runsDir, host, port);
+        DashboardServer server;
+        try {
+            server = DashboardServer.start(runsDir, host, port);
+        } catch (BindException e) {
+            System.err.println("r1kit: cannot listen on " + host + ":" + port + " (" + e.getMessage() + "); pick another port with --port");
+            return 2;
+        }
         String shown = host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host.contains(":") ? "[" + host + "]" : host;
         System.out.println("r1kit dashboard: " + runsDir.toAbsolutePath().normalize() + " on http://" + shown + ":" + server.port() + "/");
         if (!server.address().getAddress().isLoopbackAddress()) {

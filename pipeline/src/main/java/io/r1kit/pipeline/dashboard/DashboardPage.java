@@ -35,7 +35,10 @@ public final class DashboardPage {
             "uPlot.min.css", "text/css; charset=utf-8",
             "uPlot.LICENSE", "text/plain; charset=utf-8");
 
-    /** Above this many bytes of sample files, a report embeds evenly spaced steps only (the first and last kept). */
+    /**
+     * Above this many bytes of sample files (all runs of a report together), a report embeds evenly
+     * spaced steps only (the first and last kept).
+     */
     static final long SAMPLE_BYTES_LIMIT = 24L << 20;
 
     private DashboardPage() {}
@@ -67,7 +70,8 @@ public final class DashboardPage {
         String head = "<meta http-equiv=\"Content-Security-Policy\" content=\"" + csp + "\">"
                 + "<style>" + asset("uPlot.min.css") + "</style><style>" + asset("dashboard.css") + "</style>"
                 + "<script>window.R1KIT_DATA = " + scriptSafeJson(data) + ";</script>"
-                + "<script>" + scriptSafe(asset("uPlot.iife.min.js")) + "</script>"
+                + "<script>/* uPlot 1.6.32, " + asset("uPlot.LICENSE").replace("*/", "* /") + "*/\n"
+                + scriptSafe(asset("uPlot.iife.min.js")) + "</script>"
                 + "<script>" + scriptSafe(asset("dashboard.js")) + "</script>";
         return template(title, head, "<noscript>" + noscriptHtml + "</noscript>");
     }
@@ -88,6 +92,7 @@ public final class DashboardPage {
         d.set("runs", runList(tree));
         ObjectNode summaries = d.putObject("summaries"), metrics = d.putObject("metrics"), samples = d.putObject("samples");
         long now = System.currentTimeMillis();
+        long perRun = SAMPLE_BYTES_LIMIT / Math.max(1, tree.runs().size());
         for (RunsTree.Run r : tree.runs()) {
             MetricsTail tail = new MetricsTail(r.dir().resolve("metrics.jsonl"));
             tail.refresh();
@@ -95,7 +100,7 @@ public final class DashboardPage {
             ArrayNode rows = metrics.putArray(r.id());
             for (MetricsTail.Line l : tail.since(0)) rows.add(l.node());
             ObjectNode bySt = samples.putObject(r.id());
-            for (Map.Entry<String, List<Long>> e : embeddedSteps(r.dir()).entrySet()) {
+            for (Map.Entry<String, List<Long>> e : embeddedSteps(r.dir(), perRun).entrySet()) {
                 ObjectNode bySteps = bySt.putObject(e.getKey());
                 for (long step : e.getValue()) {
                     RunView.samples(r.dir(), e.getKey(), step).ifPresent(a -> bySteps.set(Long.toString(step), a));
@@ -105,8 +110,8 @@ public final class DashboardPage {
         return d;
     }
 
-    /** The steps whose samples a report embeds: all, unless they pass {@link #SAMPLE_BYTES_LIMIT}. */
-    static Map<String, List<Long>> embeddedSteps(Path runDir) {
+    /** The steps whose samples a report embeds: all, unless their files pass {@code limit} bytes. */
+    static Map<String, List<Long>> embeddedSteps(Path runDir, long limit) {
         Map<String, List<Long>> all = RunView.sampleSteps(runDir);
         long bytes = 0;
         int files = 0;
@@ -116,8 +121,8 @@ public final class DashboardPage {
                 files++;
             }
         }
-        if (bytes <= SAMPLE_BYTES_LIMIT || files == 0) return all;
-        double keep = (double) SAMPLE_BYTES_LIMIT / bytes;
+        if (bytes <= limit || files == 0) return all;
+        double keep = (double) limit / bytes;
         for (Map.Entry<String, List<Long>> e : all.entrySet()) {
             List<Long> steps = e.getValue();
             int n = Math.max(2, (int) Math.floor(steps.size() * keep));

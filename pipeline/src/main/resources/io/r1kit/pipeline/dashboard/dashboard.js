@@ -602,6 +602,7 @@
     $('s-stage').addEventListener('change', e => { state.samples.stage = e.target.value; state.samples.step = null; renderSamples(); });
     $('s-step').addEventListener('change', e => { state.samples.step = Number(e.target.value); renderSamples(); });
     const move = (d) => {
+      if (!state.samples.run || !state.samples.stage) return;
       const steps = state.runs[state.samples.run].summary.samples[state.samples.stage];
       const i = steps.indexOf(state.samples.step) + d;
       if (i >= 0 && i < steps.length) { state.samples.step = steps[i]; renderSamples(); }

@@ -2,6 +2,7 @@ package io.r1kit.pipeline.dashboard;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.r1kit.pipeline.testing.Cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +14,7 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -92,6 +94,17 @@ class DashboardServerTest {
         assertEquals("[5,10]", s.get("samples").get("r1_zero").toString());
         assertTrue(s.get("eval_html").asText().contains("<th>accuracy</th>"), s.get("eval_html").asText());
         assertTrue(s.get("config").asText().contains("name: alpha"));
+    }
+
+    @Test
+    void aReportThinsOutTheEmbeddedSampleStepsPastItsLimitKeepingFirstAndLast(@TempDir Path tmp) throws Exception {
+        Path dir = DashboardFixtures.run(tmp, "alpha", 50, 0);   // samples at steps 5, 10, ..., 50
+        long one = Files.size(dir.resolve("samples/r1_zero/step-50.jsonl"));   // the largest (step-5 has one digit less per line)
+        assertEquals(List.of(5L, 10L, 15L, 20L, 25L, 30L, 35L, 40L, 45L, 50L), DashboardPage.embeddedSteps(dir, 100 * one).get("r1_zero"));
+        List<Long> thin = DashboardPage.embeddedSteps(dir, 4 * one).get("r1_zero");
+        assertEquals(4, thin.size(), thin.toString());
+        assertEquals(5L, thin.get(0));
+        assertEquals(50L, thin.get(thin.size() - 1));
     }
 
     @Test
@@ -185,6 +198,18 @@ class DashboardServerTest {
         try (DashboardServer s = DashboardServer.start(runs, "0.0.0.0", 0)) {
             Reply r = get(external.get(), s.port(), "/api/runs", external.get().getHostAddress() + ":" + s.port());
             assertEquals(200, r.status(), "--host 0.0.0.0 opens it deliberately");
+        }
+    }
+
+    @Test
+    void theCommandNamesAMissingDirectoryAndABusyPort(@TempDir Path tmp) throws Exception {
+        Cli.Result r = Cli.run("dashboard", tmp.resolve("nope").toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("nope is not a directory"), r.err());
+        try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Cli.Result b = Cli.run("dashboard", tmp.toString(), "--port", Integer.toString(busy.getLocalPort()));
+            assertEquals(2, b.exit());
+            assertTrue(b.err().contains("cannot listen on 127.0.0.1:" + busy.getLocalPort()) && b.err().contains("--port"), b.err());
         }
     }
 
