@@ -1,5 +1,6 @@
 package io.r1kit.data.gen;
 
+import io.r1kit.data.DatasetException;
 import io.r1kit.data.Example;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.data.template.PromptTemplates;
@@ -64,7 +65,7 @@ public final class PretrainCorpusGenerator implements TaskGenerator {
         wordsRate = p.getRate("words_rate", 0.3);
         plainRate = p.getRate("plain_rate", 0.2);
         chatRate = p.getRate("chat_rate", 0.05);
-        if (plainRate + chatRate > 1) throw new io.r1kit.data.DatasetException("pretrain-corpus: plain_rate + chat_rate must be <= 1");
+        if (plainRate + chatRate > 1) throw new DatasetException("pretrain-corpus: plain_rate + chat_rate must be <= 1");
         lang = Lang.parse(p.getString("lang", "en"));
         world = ToyWorld.standard(p.getInt("world_seed", 7, 0, Integer.MAX_VALUE));
         switch (task) {
@@ -76,7 +77,7 @@ public final class PretrainCorpusGenerator implements TaskGenerator {
                 problems = null;
                 countdown = new CountdownGenerator(seed, p);
             }
-            default -> throw new io.r1kit.data.DatasetException("pretrain-corpus: task='" + task
+            default -> throw new DatasetException("pretrain-corpus: task='" + task
                     + "' must be arithmetic or countdown");
         }
         search = countdown == null ? null : SearchStyle.of(p);
@@ -99,7 +100,7 @@ public final class PretrainCorpusGenerator implements TaskGenerator {
                     return new SearchStyle(p.getRate("search_rate", 0.2), p.getRate("thorough_continue_rate", 0.9),
                             p.getRate("hasty_continue_rate", 0.1), p.getInt("max_attempts", 8, 1, 64));
                 }
-                default -> throw new io.r1kit.data.DatasetException("pretrain-corpus: countdown_style='" + style
+                default -> throw new DatasetException("pretrain-corpus: countdown_style='" + style
                         + "' must be solution or search");
             }
         }
