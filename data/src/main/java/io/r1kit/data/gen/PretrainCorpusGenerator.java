@@ -1,5 +1,6 @@
 package io.r1kit.data.gen;
 
+import io.r1kit.data.DatasetException;
 import io.r1kit.data.Example;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.data.template.PromptTemplates;
@@ -100,7 +101,7 @@ public final class PretrainCorpusGenerator implements TaskGenerator {
                     return new SearchStyle(p.getRate("search_rate", 0.2), p.getRate("thorough_continue_rate", 0.9),
                             p.getRate("hasty_continue_rate", 0.1), p.getInt("max_attempts", 8, 1, 64));
                 }
-                default -> throw new io.r1kit.data.DatasetException("pretrain-corpus: countdown_style='" + style
+                default -> throw new DatasetException("pretrain-corpus: countdown_style='" + style
                         + "' must be solution or search");
             }
         }
