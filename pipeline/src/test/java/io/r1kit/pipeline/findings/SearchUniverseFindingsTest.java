@@ -3,7 +3,6 @@ package io.r1kit.pipeline.findings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,11 +33,6 @@ class SearchUniverseFindingsTest {
             "stages.base_eval.max_completion_length=12", "stages.final_eval.max_completion_length=12");
 
     /** The findings runner is on branch i16; until both are merged this test has nothing to run. */
-    @BeforeAll
-    static void needsTheFindingsRunner() {
-        assumeTrue(Cli.run("findings", "list", "--dir", DIR.toString()).exit() == 0, "bin/r1kit findings (branch i16) is not on this branch");
-    }
-
     private static JsonNode run(String name, Path root) throws Exception {
         List<String> args = new ArrayList<>(List.of("findings", "run", name, "--dir", DIR.toString(), "--run-dir", root.toString(),
                 "--seeds", "1"));
