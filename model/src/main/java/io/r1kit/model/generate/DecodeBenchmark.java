@@ -5,7 +5,6 @@ import io.r1kit.model.arch.ModelConfig;
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.backend.Parallel;
 import io.r1kit.model.tensor.Backends;
-import io.r1kit.model.backend.Parallel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
