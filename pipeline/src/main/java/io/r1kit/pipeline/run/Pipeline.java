@@ -1,7 +1,5 @@
 package io.r1kit.pipeline.run;
 
-import io.r1kit.model.backend.Devices;
-import io.r1kit.model.tensor.Backends;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.RunConfig;
 import io.r1kit.pipeline.config.StrictYaml;
@@ -118,20 +116,25 @@ public final class Pipeline {
         saveResolvedConfig();
         // device: auto falls back to the CPU with one line saying why; an explicit cuda that cannot
         // run is an error before any work
-        Devices.Selection device;
+        RunDevice device;
         try {
-            device = Devices.select(ctx.config().device(), line -> LOG.warn("{}", line));
+            device = RunDevice.select(ctx.config().device(), ctx.config().precision(), line -> LOG.warn("{}", line));
         } catch (IllegalStateException | IllegalArgumentException e) {
             throw new ConfigException(ctx.loaded().locate("/device") + ": " + e.getMessage(), e);
         }
-        Backends.set(device.backend());
         // on a device every stage keeps its models there (device-resident tensors): training and generation
-        ctx.modelDevice(device.resident());
-        LOG.info("device: {} (backend {}{})", device.device(), device.backend().name(),
-                device.resident() == null ? "" : ", models on device-resident tensors of " + device.resident().name());
+        RunContext ctx = this.ctx.on(device);
+        LOG.info("device: {}", device.describe());
         if (ctx.config().precision().equals("bf16"))
             LOG.info("precision: bf16 (projections read bf16 weight copies, their inputs saved in bf16; fp32 master weights,"
                     + " optimizer state, norms, softmax and loss)");
+        try (var host = device.activate()) {
+            return runStages(ctx, only);
+        }
+    }
+
+    private Path runStages(RunContext ctx, String only) throws Exception {
+        RunDirectory dir = ctx.dir();
         Path previous = null;
         for (StageSpec s : stages) {
             StageRunner runner = RUNNERS.get(s.type());
