@@ -28,6 +28,12 @@ out="results/$(basename "$RUN").md"
   echo "Wall time of the run (build included when the jars were stale): $(( (end - start) / 60 )) min $(( (end - start) % 60 )) s."
   echo
   python3 scripts/tables.py quickstart "$RUN"
+  echo
+  grep -o 'initialised a [0-9,]*-parameter [a-z0-9]* model' "$RUN/run.log" | head -n 1 || true
+  echo
+  echo "Every stage (seconds, eval values):"
+  echo
+  python3 scripts/tables.py stages "$RUN"
 } > "$out"
 cat "$out"
 echo "wrote $out"

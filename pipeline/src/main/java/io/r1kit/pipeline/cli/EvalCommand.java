@@ -9,7 +9,7 @@ import io.r1kit.data.template.PromptTemplates;
 import io.r1kit.grpo.eval.Evaluator;
 import io.r1kit.grpo.rollout.Rollouts;
 import io.r1kit.model.arch.CausalLM;
-import io.r1kit.model.backend.Devices;
+import io.r1kit.pipeline.run.RunDevice;
 import io.r1kit.model.generate.Generator;
 import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tokenizer.HfTokenizer;
@@ -87,6 +87,10 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", paramLabel = "DEV", description = "auto, cpu, cuda, cuda:N or emulated (default: ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
+            description = "fp32 or bf16 (mixed precision of the model on the device; bf16 needs a device) (default: ${DEFAULT-VALUE})")
+    String precision;
+
     @Option(names = "--out", paramLabel = "FILE.json", description = "also write the JSON here")
     Path out;
 
@@ -108,18 +112,23 @@ public final class EvalCommand implements Callable<Integer> {
             System.err.println("r1kit eval: " + e.getMessage());
             return 2;
         }
-        Devices.Selection sel = Devices.select(device, line -> System.err.println("r1kit: " + line));
-        Backends.set(sel.backend());
-        CausalLM m = CausalLM.load(model);
-        if (sel.resident() != null) m.moveTo(sel.resident());   // generation on the device (see the README)
+        RunDevice dev;
+        try {
+            dev = RunDevice.select(device, precision, line -> System.err.println("r1kit: " + line));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            System.err.println("r1kit eval: " + e.getMessage());
+            return 2;
+        }
         List<Path> pluginDirs = List.of(Path.of("plugins"));
-        try (Tokenizer tok = HfTokenizer.load(model);
+        try (Backends.Scope host = dev.activate();
+             Tokenizer tok = HfTokenizer.load(model);
              CompositeReward composite = rewardsConfig != null
                      ? CompositeReward.fromConfig(RewardConfig.load(rewardsConfig), pluginDirs, List.of())
                      : CompositeReward.fromSpecs(rewards.stream().map(r -> RewardSpec.named(r.trim(), 1.0)).toList(),
                              RewardRegistry.withPlugins(pluginDirs, List.of()), CompositeReward.DEFAULT_TIMEOUT);
              Rollouts ro = new Rollouts(tok, PromptTemplates.of(template, null, thinkPrefill), composite, maxPromptLength, true,
                      null, null, 1.0)) {
+            CausalLM m = dev.place(CausalLM.load(model));   // on a device: generation there, in the chosen precision
             Evaluator.Result r = Evaluator.run(new Generator(m, tok), ro, set,
                     new Evaluator.Options(numSamples, temperature, 0, topP, maxCompletionLength, maxExamples, seed));
             String json = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(EvalStage.summary(r.metrics()));

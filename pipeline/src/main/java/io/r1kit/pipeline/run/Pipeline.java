@@ -1,7 +1,5 @@
 package io.r1kit.pipeline.run;
 
-import io.r1kit.model.backend.Devices;
-import io.r1kit.model.tensor.Backends;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.RunConfig;
 import io.r1kit.pipeline.config.StrictYaml;
@@ -129,17 +127,15 @@ public final class Pipeline {
         saveResolvedConfig();
         // device: auto falls back to the CPU with one line saying why; an explicit cuda that cannot
         // run is an error before any work
-        Devices.Selection device;
+        RunDevice device;
         try {
-            device = Devices.select(ctx.config().device(), line -> LOG.warn("{}", line));
+            device = RunDevice.select(ctx.config().device(), ctx.config().precision(), line -> LOG.warn("{}", line));
         } catch (IllegalStateException | IllegalArgumentException e) {
             throw new ConfigException(ctx.loaded().locate("/device") + ": " + e.getMessage(), e);
         }
-        Backends.set(device.backend());
         // on a device every stage keeps its models there (device-resident tensors): training and generation
-        ctx.modelDevice(device.resident());
-        LOG.info("device: {} (backend {}{})", device.device(), device.backend().name(),
-                device.resident() == null ? "" : ", models on device-resident tensors of " + device.resident().name());
+        RunContext ctx = this.ctx.on(device);
+        LOG.info("device: {}", device.describe());
         if (ctx.config().precision().equals("bf16"))
             LOG.info("precision: bf16 (projections read bf16 weight copies, their inputs saved in bf16; fp32 master weights,"
                     + " optimizer state, norms, softmax and loss)");
@@ -147,6 +143,13 @@ public final class Pipeline {
             LOG.info("precision: {} (projection GEMMs on E4M3 operands, {} scales, fp32 accumulation per 128-wide chunk;"
                     + " fp32 master weights, embedding, lm head, norms and attention)", ctx.config().precision(),
                     ctx.config().precision().equals("fp8") ? "1x128 / 128x128" : "per-tensor");
+        try (var host = device.activate()) {
+            return runStages(ctx, only);
+        }
+    }
+
+    private Path runStages(RunContext ctx, String only) throws Exception {
+        RunDirectory dir = ctx.dir();
         // tensorboard: true: event files follow metrics.jsonl while the stages run (rewritten from it on a rerun)
         TensorBoardMirror tensorboard = ctx.config().tensorboard() ? TensorBoardMirror.follow(dir.root()) : null;
         try {

@@ -20,8 +20,6 @@ import io.r1kit.rewards.RewardFunction;
 import io.r1kit.rewards.RewardRegistry;
 import io.r1kit.rewards.RewardSpec;
 import io.r1kit.rewards.SourceRoutedReward;
-import io.r1kit.model.arch.Precision;
-import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.rewards.Completion;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.Logger;
@@ -47,33 +45,41 @@ public final class RunContext {
     private final Path configDir;
     private final RunDirectory dir;
     private final DataSets data;
+    private final RunDevice device;
 
+    /** A context on the host ({@link RunDevice#HOST}): what validation needs; {@link #on} gives the run's. */
     public RunContext(StrictYaml.Loaded<RunConfig> cfg, Path configDir, RunDirectory dir) {
         this.cfg = cfg;
         this.configDir = configDir;
         this.dir = dir;
         this.data = new DataSets(cfg.value().data(), dir.dataDir(), configDir, cfg.value().seed(), cfg);
+        this.device = RunDevice.HOST;
+    }
+
+    private RunContext(RunContext base, RunDevice device) {
+        this.cfg = base.cfg;
+        this.configDir = base.configDir;
+        this.dir = base.dir;
+        this.data = base.data;
+        this.device = device;
+    }
+
+    /** This context (same config, run directory and data sets) with the run's device. */
+    public RunContext on(RunDevice device) {
+        return new RunContext(this, device);
     }
 
     public RunConfig config() { return cfg.value(); }
 
-    private DeviceBackend modelDevice;
-
-    /** The device the stages move their models to (null: they stay on the host and run on the host backend). */
-    public void modelDevice(DeviceBackend d) { this.modelDevice = d; }
-
-    public DeviceBackend modelDevice() { return modelDevice; }
+    /** Where the stages compute and keep their models. */
+    public RunDevice device() { return device; }
 
     /**
      * {@code m} moved to the run's device when there is one (one upload per parameter), in the run's
      * {@code precision}, else {@code m} (in precision fp8 / fp8_tensor when the run says so).
      */
     public CausalLM onModelDevice(CausalLM m) {
-        if (modelDevice == null) {
-            Precision p = Precision.parse(config().precision());
-            return p.fp8Recipe() == null ? m : m.precision(p); // fp8: the CPU emulation of V3's FP8 GEMMs
-        }
-        return m.moveTo(modelDevice).precision(Precision.parse(config().precision()));
+        return device.place(m);
     }
     public StrictYaml.Loaded<RunConfig> loaded() { return cfg; }
     public RunDirectory dir() { return dir; }
