@@ -4,7 +4,6 @@ import io.r1kit.data.DatasetException;
 import io.r1kit.data.Example;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.data.template.PromptTemplates;
-import io.r1kit.data.DatasetException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
