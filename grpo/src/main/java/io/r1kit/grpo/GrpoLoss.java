@@ -184,7 +184,8 @@ public final class GrpoLoss {
         Tensor logRatio = F.sub(logp, old);                                                   // [N, T]
         Tensor ratio = switch (s.level()) {
             case TOKEN -> F.exp(logRatio);                                                     // [N, T]
-            case SEQUENCE -> F.exp(F.maskedMean(logRatio, mask, 1).reshape(n, 1));            // [N, 1], GSPO
+            // GSPO: one ratio per completion, spread over its tokens ([N, 1] broadcast to [N, T]; the 0·logRatio adds no gradient)
+            case SEQUENCE -> F.exp(F.add(F.scale(logRatio, 0f), F.maskedMean(logRatio, mask, 1).reshape(n, 1)));
         };
         float lo = (float) (1 - s.epsilonLow()), hi = (float) (1 + s.epsilonHigh());
         Tensor surrogate;
@@ -218,11 +219,6 @@ public final class GrpoLoss {
 
         // metrics (no graph): the KL even when β = 0 but a reference is given, and the clip counts
         Tensor ratioPerToken = ratio;
-        if (s.level() == ImportanceSamplingLevel.SEQUENCE) {
-            try (var ng = Grad.noGrad()) {
-                ratioPerToken = F.add(F.scale(logp.detach(), 0f), ratio.detach());           // [N, 1] spread over the tokens
-            }
-        }
         float[] lossValue = new float[1];
         GrpoLossMetrics.Sums m;
         if (logp.isOnDevice()) {
@@ -238,7 +234,10 @@ public final class GrpoLoss {
     static Tensor kl(Tensor logp, Tensor refLogp, KlEstimator estimator) {
         return switch (estimator) {
             case K1 -> F.sub(logp, refLogp);
-            case K2 -> F.scale(F.pow(F.sub(logp, refLogp), 2f), 0.5f);
+            case K2 -> {
+                Tensor d = F.sub(logp, refLogp);
+                yield F.scale(F.mul(d, d), 0.5f);
+            }
             case K3 -> {
                 Tensor d = F.sub(refLogp, logp);
                 yield F.addScalar(F.sub(F.exp(d), d), -1f);

@@ -141,6 +141,7 @@ public final class GrpoTrainer {
         private boolean resume;
         private boolean addSpecialTokens = true;
         private Listener listener = new Listener() {};
+        private CausalLM sampler;
 
         private Builder(GrpoConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -171,6 +172,11 @@ public final class GrpoTrainer {
         /** Whether prompts are encoded with the tokenizer's special tokens (BOS); default true. */
         public Builder addSpecialTokens(boolean a) { this.addSpecialTokens = a; return this; }
         public Builder listener(Listener l) { this.listener = Objects.requireNonNull(l); return this; }
+        /**
+         * Tests: rollouts are sampled from this model instead of the policy (a perturbed copy stands
+         * in for a rollout engine that differs from the trainer; its weights are not updated).
+         */
+        Builder sampler(CausalLM m) { this.sampler = m; return this; }
 
         public GrpoTrainer build() {
             require(policy, "policy");
@@ -200,6 +206,7 @@ public final class GrpoTrainer {
     private final String stage;
     private final boolean resume;
     private final Listener listener;
+    private final CausalLM sampler;
     private final GrpoLoss.Settings lossSettings;
     /** The weight of each reward, in the order of the rewards' names (multi_objective_aggregation). */
     private final double[] rewardWeights;
@@ -228,6 +235,7 @@ public final class GrpoTrainer {
         this.stage = b.stage;
         this.resume = b.resume;
         this.listener = b.listener;
+        this.sampler = b.sampler;
         this.rollouts = new Rollouts(b.tokenizer, b.template, b.rewards, c.maxPromptLength(), b.addSpecialTokens,
                 c.accuracyReward(), c.formatReward(), c.correctThreshold());
         this.lossSettings = GrpoLoss.Settings.of(c);
@@ -278,7 +286,7 @@ public final class GrpoTrainer {
             throw new IllegalStateException("grpo: " + outputs.checkpoints() + " or " + metricsFile + " already holds a run; "
                     + "resume it or choose a new output directory");
         }
-        Generator generator = new Generator(policy, tokenizer);
+        Generator generator = new Generator(sampler != null ? sampler : policy, tokenizer);
         Path lastCheckpoint = restored.orElse(null);
         Map<String, Double> finalEval = null;
         try (MetricsLog metrics = new MetricsLog(metricsFile)) {

@@ -3,8 +3,11 @@ package io.r1kit.grpo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.r1kit.grpo.GrpoConfig.ScaleRewards;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class AdvantagesTest {
@@ -82,5 +85,69 @@ class AdvantagesTest {
         double s = Math.sqrt(0.5) + 1e-4;
         assertArrayEquals(new float[] {(float) (0.5 / s), 0, (float) (-0.5 / s), 0, 0, 0}, a, 1e-6f);
         assertArrayEquals(new boolean[] {false, true}, Advantages.zeroStdGroups(r, u, 3));
+    }
+
+    // ---- advantage_estimator against references written from the papers (per-token lists for REINFORCE++) ----
+
+    static final double[] R8 = {1, 0, 0.5, 0, 2, 2, 1, 0};
+    static final int[] LEN = {3, 1, 2, 4, 2, 5, 1, 3};
+
+    @Test
+    void rlooIsLeaveOneOutMean() {
+        float[] a = Advantages.estimate(R8, new boolean[8], LEN, 4, GrpoConfig.AdvantageEstimator.RLOO, ScaleRewards.GROUP);
+        for (int i = 0; i < 8; i++) {
+            int g = i / 4;
+            double others = 0;
+            for (int j = g * 4; j < g * 4 + 4; j++) if (j != i) others += R8[j];
+            assertEquals(R8[i] - others / 3, a[i], 1e-6, "completion " + i);
+        }
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> Advantages.estimate(new double[] {1, 0}, new boolean[2], new int[] {1, 1}, 1, GrpoConfig.AdvantageEstimator.RLOO,
+                        ScaleRewards.GROUP));
+        assertTrue(e.getMessage().contains("rloo needs at least 2 completions per prompt"), e.getMessage());
+    }
+
+    /** REINFORCE++: every token's return is its completion's reward; whitened over all tokens of the batch. */
+    @Test
+    void reinforcePlusPlusWhitensOverTokens() {
+        for (boolean baseline : new boolean[] {false, true}) {
+            List<Double> tokens = new ArrayList<>();
+            double[] score = new double[8];
+            for (int i = 0; i < 8; i++) {
+                double groupMean = 0;
+                for (int j = (i / 4) * 4; j < (i / 4) * 4 + 4; j++) groupMean += R8[j] / 4;
+                score[i] = baseline ? R8[i] - groupMean : R8[i];
+                for (int t = 0; t < LEN[i]; t++) tokens.add(score[i]);
+            }
+            double mean = tokens.stream().mapToDouble(x -> x).average().orElseThrow(), ss = 0;
+            for (double x : tokens) ss += (x - mean) * (x - mean);
+            double sd = Math.sqrt(ss / (tokens.size() - 1) + 1e-8);
+            float[] a = Advantages.estimate(R8, new boolean[8], LEN, 4,
+                    baseline ? GrpoConfig.AdvantageEstimator.REINFORCE_PP_BASELINE : GrpoConfig.AdvantageEstimator.REINFORCE_PP, ScaleRewards.GROUP);
+            for (int i = 0; i < 8; i++) assertEquals((score[i] - mean) / sd, a[i], 1e-6, (baseline ? "baseline " : "") + i);
+        }
+    }
+
+    @Test
+    void estimatorsGiveZeroToZeroStdGroupsAndUnscorableRows() {
+        double[] r = {0.1, 0.1, 0.1, 1, 0, 1};
+        boolean[] u = {false, false, false, false, true, false};
+        for (GrpoConfig.AdvantageEstimator e : List.of(GrpoConfig.AdvantageEstimator.RLOO, GrpoConfig.AdvantageEstimator.REINFORCE_PP_BASELINE)) {
+            float[] a = Advantages.estimate(r, u, new int[] {2, 2, 2, 2, 2, 2}, 3, e, ScaleRewards.GROUP);
+            for (int i = 0; i < 6; i++) assertEquals(0f, a[i], 0f, e + " " + i);
+        }
+    }
+
+    /** GDPO: each reward normalised in its group (over the completions it scored), then weighted and summed. */
+    @Test
+    void normalizeThenSum() {
+        Double[][] v = {{1.0, 0.0}, {0.0, 0.0}, {1.0, null}, {0.0, 1.0}};
+        double[] w = {1.0, 0.5};
+        double[] out = Advantages.normalizeThenSum(v, w, 4);
+        double m0 = 0.5, s0 = Math.sqrt((0.25 * 4) / 3) + 1e-4;               // reward 0: {1, 0, 1, 0}
+        double m1 = 1.0 / 3, s1 = Math.sqrt(((1.0 / 9) * 2 + 4.0 / 9) / 2) + 1e-4;   // reward 1: {0, 0, 1}, the null left out
+        double[] expected = {(1 - m0) / s0 + 0.5 * (0 - m1) / s1, (0 - m0) / s0 + 0.5 * (0 - m1) / s1, (1 - m0) / s0,
+                (0 - m0) / s0 + 0.5 * (1 - m1) / s1};
+        for (int i = 0; i < 4; i++) assertEquals(expected[i], out[i], 1e-12, "completion " + i);
     }
 }

@@ -84,9 +84,15 @@ class GrpoConfigTest {
     void validationMessagesNameTheKey() {
         assertMessage("num_generations must be ≥ 2", Map.of("num_generations", 1));
         assertMessage("epsilon_high must be ≥ epsilon", Map.of("epsilon", 0.3, "epsilon_high", 0.2));
-        assertMessage("loss_type: 'ppo' is not one of [grpo, bnpo, dr_grpo, dapo]", Map.of("loss_type", "ppo"));
+        assertMessage("loss_type: 'ppo' is not one of [grpo, bnpo, dr_grpo, dapo, cispo]", Map.of("loss_type", "ppo"));
         assertMessage("beta must be ≥ 0", Map.of("beta", -0.1));
         assertMessage("Unrecognized field \"num_generation\"", Map.of("num_generation", 4));
+        assertMessage("delta must be > 1 + epsilon_high (1.28)", Map.of("delta", 1.1, "epsilon_high", 0.28));
+        assertMessage("top_entropy_quantile must be in (0, 1]", Map.of("top_entropy_quantile", 0.0));
+        assertMessage("kl_in_reward: true needs beta > 0", Map.of("kl_in_reward", true));
+        assertMessage("advantage_estimator: 'ppo' is not one of [grpo, rloo, reinforce_pp, reinforce_pp_baseline]",
+                Map.of("advantage_estimator", "ppo"));
+        assertMessage("rollout_correction_cap must be ≥ 1", Map.of("rollout_correction_cap", 0.5));
     }
 
     private static void assertMessage(String expectedPart, Map<String, ?> values) {

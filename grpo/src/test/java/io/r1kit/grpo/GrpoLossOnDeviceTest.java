@@ -63,7 +63,7 @@ class GrpoLossOnDeviceTest {
                 assertEquals(h.lossValue(), d.lossValue(), 0f, what + " loss");
                 float[] gh = hl.gradData(), gd = dl.gradData();
                 for (int i = 0; i < gh.length; i++) assertEquals(gh[i], gd[i], 0f, what + " grad " + i);
-                assertTrue(h.lowClipped() > 0 && h.highClipped() > 0, "both clip bounds are reached: " + h);
+                if (type != LossType.CISPO) assertTrue(h.lowClipped() > 0 && h.highClipped() > 0, "both clip bounds are reached: " + h);   // cispo only caps the weight above
                 assertEquals(h.lowClipped(), d.lowClipped(), 0, what);
                 assertEquals(h.highClipped(), d.highClipped(), 0, what);
                 assertEquals(h.regionClipped(), d.regionClipped(), 0, what);

@@ -190,6 +190,7 @@ class GrpoLossVariantsTest {
         Case c = randomCase(11, true);
         for (LossType type : List.of(LossType.GRPO, LossType.BNPO, LossType.DR_GRPO, LossType.DAPO)) {
             check(c, settings(type, ImportanceSamplingLevel.SEQUENCE, KlEstimator.K3, 0.05, Double.NaN, 1, 0), false, "gspo " + type);
+            check(c, settings(type, ImportanceSamplingLevel.SEQUENCE, KlEstimator.K3, 0, Double.NaN, 1, 0), false, "gspo β = 0 " + type);
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.r1kit.data.Dataset;
 import io.r1kit.data.DatasetSpec;
+import io.r1kit.data.Example;
 import io.r1kit.data.gen.GeneratorParams;
 import io.r1kit.data.gen.Generators;
 import io.r1kit.data.gen.JsonlWriter;
@@ -158,13 +159,13 @@ public final class DataSets {
             GenerateSpec g = config.bindAt("/data/" + name, spec, GenerateEntry.class).generate();
             if (Files.exists(dataDir.resolve(name + ".jsonl"))) return get(name);
             TaskGenerator gen = Generators.create(g.task(), g.seed() != null ? g.seed() : runSeed, new GeneratorParams(g.params()));
-            List<io.r1kit.data.Example> out = new ArrayList<>();
+            List<Example> out = new ArrayList<>();
             for (long i = 0; i < g.n(); i++) out.add(gen.example(i));
             return new Dataset(out);
         }
         if (spec.has("mix")) {
             MixSpec m = config.bindAt("/data/" + name, spec, MixSpec.class);
-            List<io.r1kit.data.Example> out = new ArrayList<>();
+            List<Example> out = new ArrayList<>();
             for (MixPart p : m.mix()) {
                 Dataset src = peek(p.data());
                 for (int i = 0; i < Math.min(src.size(), p.n() == null ? src.size() : p.n()); i++) out.add(src.get(i));

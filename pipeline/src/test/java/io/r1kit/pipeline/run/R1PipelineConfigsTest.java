@@ -3,6 +3,7 @@ package io.r1kit.pipeline.run;
 import io.r1kit.pipeline.testing.Cli;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.ModelConfig;
+import io.r1kit.model.backend.RopeTables;
 import io.r1kit.model.hf.DType;
 import io.r1kit.model.tokenizer.CharTokenizer;
 import org.junit.jupiter.api.Test;
@@ -38,7 +39,9 @@ class R1PipelineConfigsTest {
         CharTokenizer tok = CharTokenizer.fromCorpus(List.of("abc 123 <think></think><answer></answer>"), CharTokenizer.REASONING_TAGS);
         Files.createDirectories(hf);
         tok.save(hf);
-        CausalLM.random(ModelConfig.qwen2(tok.vocabSize(), 16, 32, 1, 2, 1), 1).save(hf, DType.F32);
+        // Qwen2.5's context (32768 positions; the config's reasoning stages generate up to 2048 tokens after their prompts)
+        CausalLM.random(ModelConfig.qwen2(tok.vocabSize(), 16, 32, 1, 2, 1).withRope(1e6, RopeTables.Scaling.none(), 32768), 1)
+                .save(hf, DType.F32);
         Path data = tmp.resolve("data");
         Files.createDirectories(data);
         for (String f : List.of("train.jsonl", "test.jsonl")) Files.writeString(data.resolve(f), "{\"question\": \"1+1?\", \"answer\": \"#### 2\"}\n");
