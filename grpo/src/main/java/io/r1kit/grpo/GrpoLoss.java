@@ -6,7 +6,6 @@ import io.r1kit.grpo.GrpoConfig.LossType;
 import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Tensor;
-import io.r1kit.model.autograd.Grad;
 
 /**
  * The GRPO objective (DeepSeekMath, arXiv:2402.03300, eq. 3) with the variants people ablate.

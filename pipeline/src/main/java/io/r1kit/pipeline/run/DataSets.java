@@ -11,7 +11,6 @@ import io.r1kit.data.gen.JsonlWriter;
 import io.r1kit.data.gen.TaskGenerator;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.StrictYaml;
-import io.r1kit.data.Example;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -5,7 +5,6 @@ import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.data.template.PromptTemplates;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.ModelConfig;
-import io.r1kit.model.arch.Precision;
 import io.r1kit.model.hf.DType;
 import io.r1kit.model.hf.DeepseekV3Params;
 import io.r1kit.model.tokenizer.CharTokenizer;
