@@ -107,11 +107,12 @@ public final class CausalLM {
     public static CausalLM load(HfCheckpoint ck) throws IOException {
         Path configFile = ck.dir().resolve(HfCheckpoint.CONFIG);
         ModelConfig c = ModelConfig.fromHf(ck.config(), configFile);
-        // Allocate nothing a checkpoint cannot fill: a config.json that implies more parameters than the
-        // files hold (a wrong or hostile size) is refused before its tensors are allocated.
+        // Allocate nothing a checkpoint cannot fill: a config.json that implies far more parameters than
+        // the files hold (a wrong or hostile size) is refused before its tensors are allocated. Near
+        // misses pass on to the per-tensor checks below, which name the missing or misshapen tensor.
         long held = 0;
         for (String n : ck.tensorNames()) held += ck.info(n).numel();
-        if (c.parameterCount() > held) {
+        if (c.parameterCount() > 2 * held + (1L << 20)) {
             throw new CheckpointException(configFile, null, "describes a model of " + c.parameterCount()
                     + " parameters, but the checkpoint's tensors hold only " + held + " values (check vocab_size, hidden_size,"
                     + " intermediate_size, num_hidden_layers, head_dim)");

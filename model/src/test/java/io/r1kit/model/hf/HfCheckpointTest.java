@@ -221,6 +221,7 @@ class HfCheckpointTest {
     @Test
     void writtenConfigParsesBackForEachFamily() throws IOException {
         for (HfModelConfig.Architecture a : HfModelConfig.Architecture.values()) {
+            if (a == HfModelConfig.Architecture.DEEPSEEK_V3) continue;   // its own keys: DeepseekV3CheckpointTest
             HfModelConfig c = HfModelConfig.of(a, 100, 64, 128, 3, 8, 2).withSpecialTokens(1, List.of(2, 3), 0)
                     .withTieWordEmbeddings(true);
             if (a == HfModelConfig.Architecture.LLAMA) {

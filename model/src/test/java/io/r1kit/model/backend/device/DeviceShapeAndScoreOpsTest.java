@@ -116,7 +116,9 @@ class DeviceShapeAndScoreOpsTest {
         List<Parameter> pc = cpu.parameters(), p0 = plain.parameters(), p1 = ckpt.parameters();
         for (int i = 0; i < pc.size(); i++) {
             assertTrue(p1.get(i).deviceGrad() != null, "checkpointed run reached " + p1.get(i).name());
-            DeviceLossOpsTest.close("grad " + pc.get(i).name(), pc.get(i).gradData(), p0.get(i).gradData(), 1e-4, 1e-6);
+            // 3e-4: on AVX-512 the host's 16-lane reductions and the device path's sum in different orders
+            // (an embedding gradient measured 1.3e-4 relative apart); 8-lane kernels stayed within 1e-4
+            DeviceLossOpsTest.close("grad " + pc.get(i).name(), pc.get(i).gradData(), p0.get(i).gradData(), 3e-4, 1e-6);
             DeviceLossOpsTest.close("checkpointed grad " + pc.get(i).name(), p0.get(i).gradData(), p1.get(i).gradData(), 0, 0);
         }
     }

@@ -99,7 +99,7 @@ class DeviceTrainingStepTest {
             for (int i = 0; i < params.size(); i++) {
                 Parameter pc = cpu.parameters().get(i), pd = params.get(i);
                 assertClose(pc.gradData(), pd.gradData(), 1e-5, 1e-6, family + " step " + s + " grad " + pc.name());
-                assertClose(pc.data(), pd.data(), 0, 1e-6, family + " step " + s + " weight " + pc.name());
+                assertWeightsClose(pc, pd, s + 1, family + " step " + s + " weight " + pc.name());
             }
         }
     }
@@ -115,6 +115,23 @@ class DeviceTrainingStepTest {
         List<String> down = t.log().stream().filter(x -> x.direction() == Transfers.Direction.TO_HOST)
                 .map(x -> x.bytes() + " " + x.what()).toList();
         assertEquals(List.of("4 data() of []", "8 gradient norm"), down, what + ": downloads " + t.log());
+    }
+
+    /**
+     * Weights after {@code steps} AdamW updates agree to 1e-6, except where the gradient is zero in exact
+     * arithmetic (k_proj's bias: it shifts all of a query's logits by the same amount): there the
+     * computed gradient is rounding noise (|g| < 1e-6 here), the 1-ulp difference of the loss seed can
+     * flip its sign, and AdamW's first steps move such a weight by up to lr·|g|/(|g| + eps) in either
+     * direction, so up to 2·lr per step apart. 16-lane (AVX-512) kernels show this where 8-lane ones happened not to.
+     */
+    static void assertWeightsClose(Parameter cpu, Parameter dev, int steps, String what) {
+        float[] want = cpu.data(), got = dev.data(), g = cpu.gradData();
+        assertEquals(want.length, got.length, what + " length");
+        for (int i = 0; i < want.length; i++) {
+            double tol = Math.abs(g[i]) < 1e-6 ? 2 * 1e-2 * steps + 1e-6 : 1e-6;
+            if (!(Math.abs(want[i] - got[i]) <= tol))
+                throw new AssertionError(what + "[" + i + "]: cpu " + want[i] + " device " + got[i] + " (tol " + tol + ", grad " + g[i] + ")");
+        }
     }
 
     static void assertClose(float[] want, float[] got, double rel, double abs, String what) {
