@@ -133,11 +133,16 @@ class GrpoOnDeviceTest {
                 "rollouts of step 1");
         List<JsonNode> a = MetricsLog.read(tmp.resolve("cpu/metrics.jsonl")), b = MetricsLog.read(tmp.resolve("dev/metrics.jsonl"));
         assertEquals(2, b.size());
+        // Step 2 starts from weights one AdamW update apart: where a gradient is zero in exact arithmetic
+        // (k_proj's bias) its computed value is rounding noise, and AdamW's first step moves such a weight
+        // by up to ±lr whichever way the noise points, so bf16's rounding can flip it. With AVX-512's 16-lane
+        // kernels that moved step 2's grad_norm by 3.8%; step 2 is required to stay within 1e-1, step 1 within 1e-2.
         for (int i = 0; i < 2; i++) {
             JsonNode x = a.get(i), y = b.get(i);
             String at = "step " + (i + 1) + " ";
+            double rel = i == 1 ? 1e-1 : 1e-2;
             for (String k : List.of("grad_norm", "entropy"))
-                assertEquals(x.get(k).asDouble(), y.get(k).asDouble(), 1e-2 * Math.abs(x.get(k).asDouble()), at + k);
+                assertEquals(x.get(k).asDouble(), y.get(k).asDouble(), rel * Math.abs(x.get(k).asDouble()), at + k);
             assertEquals(x.get("kl").asDouble(), y.get("kl").asDouble(), 5e-2 * Math.abs(x.get("kl").asDouble()), at + "kl");
             assertEquals(x.get("loss").asDouble(), y.get("loss").asDouble(), 5e-3, at + "loss");
         }
