@@ -82,6 +82,12 @@ public final class Fuzz {
      */
     public static boolean check(String target, byte[] input, List<Class<? extends Throwable>> documented,
                                 String mustName, Parse parse) {
+        return check(target, input, documented, mustName, allocationLimit(input.length), parse);
+    }
+
+    /** As {@link #check(String, byte[], List, String, Parse)} with an explicit allocation limit in bytes. */
+    public static boolean check(String target, byte[] input, List<Class<? extends Throwable>> documented,
+                                String mustName, long allocationLimit, Parse parse) {
         Future<long[]> f = POOL.submit(() -> {
             com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             long tid = Thread.currentThread().threadId();
@@ -111,7 +117,7 @@ public final class Fuzz {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
-        if (r[1] > allocationLimit(input.length)) {
+        if (r[1] > allocationLimit) {
             throw failure(target, input, "allocated " + r[1] + " bytes for an input of " + input.length, null);
         }
         return r[0] == 1;

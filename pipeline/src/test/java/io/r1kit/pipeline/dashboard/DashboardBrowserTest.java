@@ -5,10 +5,14 @@ import io.r1kit.pipeline.report.ReportWriter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.io.UncheckedIOException;
+import java.io.IOException;
+import java.util.Comparator;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +36,9 @@ class DashboardBrowserTest {
     /** An upper bound only (conditions are polled every 100 ms): generous for a machine under heavy load. */
     static final Duration WAIT = Duration.ofSeconds(60);
 
-    @TempDir
+    // deleted by stop(), best effort: a Chromium helper may still be writing its profile when JUnit's
+    // own cleanup would run, and that must not fail the class
+    @TempDir(cleanup = CleanupMode.NEVER)
     static Path tmp;
     static HeadlessChromium browser;
     static DashboardServer server;
@@ -55,6 +61,11 @@ class DashboardBrowserTest {
     static void stop() {
         if (browser != null) browser.close();
         if (server != null) server.close();
+        try (var paths = Files.walk(tmp)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            // best effort: what is left is in the system's temporary directory
+        }
     }
 
     String url(String hash) {

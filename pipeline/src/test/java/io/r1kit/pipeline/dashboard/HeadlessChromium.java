@@ -217,11 +217,20 @@ final class HeadlessChromium implements AutoCloseable {
         } catch (Exception e) {
             // the browser goes anyway
         }
+        // Chromium's helper processes (zygote, renderers, GPU) outlive the main one for a moment and keep
+        // writing to the profile directory; stop them all and wait, so the directory can be deleted
+        List<ProcessHandle> helpers = process.descendants().toList();
         process.destroy();
         try {
             if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            for (ProcessHandle h : helpers) {
+                h.destroyForcibly();
+                h.onExit().get(5, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            // a helper that does not report its exit is left to the OS
         }
     }
 }
