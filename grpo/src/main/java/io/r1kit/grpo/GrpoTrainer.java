@@ -13,6 +13,7 @@ import io.r1kit.grpo.eval.Evaluator;
 import io.r1kit.grpo.metrics.ReflectionRate;
 import io.r1kit.grpo.metrics.MetricsLog;
 import io.r1kit.grpo.rollout.Rollouts;
+import io.r1kit.grpo.rollout.SampleFiles;
 import io.r1kit.grpo.rollout.Rollouts.Prompt;
 import io.r1kit.grpo.rollout.Rollouts.Sample;
 import io.r1kit.model.arch.Batch;
@@ -37,10 +38,7 @@ import io.r1kit.rewards.CompositeReward;
 import io.r1kit.grpo.metrics.SourceMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -715,7 +713,7 @@ public final class GrpoTrainer {
         Map<Sample, Float> advOf = new java.util.IdentityHashMap<>();
         for (int i = 0; i < batch.size(); i++) advOf.put(batch.get(i), adv[i]);
         List<String> names = rollouts.rewardNames();
-        StringBuilder sb = new StringBuilder();
+        List<ObjectNode> lines = new ArrayList<>();
         for (Sample s : all) {
             ObjectNode o = JSON.createObjectNode();
             o.put("step", step);
@@ -727,34 +725,13 @@ public final class GrpoTrainer {
             o.put("length", s.tokens().length);
             o.put("finish_reason", s.finishReason().wireName());
             o.put("correct", s.correct());
-            sb.append(o).append('\n');
+            lines.add(o);
         }
-        Path dir = outputs.samples();
-        try {
-            Files.createDirectories(dir);
-            Path tmp = dir.resolve(".step-" + step + ".jsonl.tmp");
-            Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
-            Files.move(tmp, dir.resolve("step-" + step + ".jsonl"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write samples of step " + step + " to " + dir, e);
-        }
+        SampleFiles.write(outputs.samples(), step, lines);
     }
 
     private void dropSamplesAfter(long lastStep) {
-        Path dir = outputs.samples();
-        if (!Files.isDirectory(dir)) return;
-        try (var files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                String name = p.getFileName().toString();
-                if (name.startsWith(".")) {
-                    Files.deleteIfExists(p);
-                } else if (name.matches("step-\\d+\\.jsonl") && Long.parseLong(name.substring(5, name.length() - 6)) > lastStep) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot clean " + dir, e);
-        }
+        SampleFiles.dropAfter(outputs.samples(), lastStep);
     }
 
     // ------------------------------------------------------------------ data, reference, checkpoints
