@@ -403,8 +403,10 @@ public final class GrpoTrainer {
         }
         metrics.write(m);
         if (c.logCompletionsSteps() > 0 && step % c.logCompletionsSteps() == 0) writeSamples(all, batch, adv);
-        LOG.info("step {}/{}: reward {} loss {} kl {} len {} ({} s)", step, totalSteps, fmt(m.get("reward")), fmt(m.get("loss")),
-                fmt(m.get("kl")), fmt(m.get("completions/mean_length")), String.format("%.2f", stepTime));
+        // the KL is only shown when there is one (beta > 0): say nothing where there is nothing to say
+        String kl = c.beta() > 0 ? " kl " + fmt(m.get("kl")) : "";
+        LOG.info("step {}/{}: reward {} loss {}{} len {} ({} s)", step, totalSteps, fmt(m.get("reward")), fmt(m.get("loss")),
+                kl, fmt(m.get("completions/mean_length")), String.format("%.2f", stepTime));
         listener.onStep(step, m);
         return finite;
     }

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
                 "each output line is the input object plus \"logprobs\": one float per completion token, log p(token | everything before it)."})
 public final class LogprobsCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Hugging Face model directory (config.json + safetensors; Llama, Qwen2, Qwen3; F32/BF16/F16, sharded or not).")
+            description = "Hugging Face model directory (config.json + safetensors; Llama, Qwen2, Qwen3, DeepSeek-V3; F32/BF16/F16/FP8 block-scaled, sharded or not).")
     Path model;
 
     @Option(names = "--input", required = true, paramLabel = "IN.jsonl", description = "Input JSONL.")
