@@ -32,7 +32,7 @@ class SearchUniverseFindingsTest {
             "stages.r1_zero.num_generations=4", "stages.r1_zero.max_completion_length=12", "stages.r1_zero.log_completions_steps=0",
             "stages.base_eval.max_completion_length=12", "stages.final_eval.max_completion_length=12");
 
-    /** The findings runner is on branch i16; until both are merged this test has nothing to run. */
+    /** Runs one finding through the CLI at the tiny sizes above, returning its finding.json. */
     private static JsonNode run(String name, Path root) throws Exception {
         List<String> args = new ArrayList<>(List.of("findings", "run", name, "--dir", DIR.toString(), "--run-dir", root.toString(),
                 "--seeds", "1"));
