@@ -17,7 +17,7 @@ import java.util.concurrent.locks.LockSupport;
  * {@code ForkJoinPool.invoke} does) left the caller idle and paid a worker's wake-up latency on
  * every call, so two cores ran at little more than one. Now a worker that wakes late simply finds
  * fewer chunks left. Which thread runs a chunk never changes its result: chunk boundaries depend
- * only on {@code n}, {@code grain} and the thread count, and chunks write disjoint outputs.
+ * only on {@code n} and {@code grain} (not on the thread count), and chunks write disjoint outputs.
  */
 public final class Parallel {
     /** Body of a parallel loop over the half-open range [from, to). */
@@ -29,6 +29,13 @@ public final class Parallel {
     private static final int THREADS =
             Integer.getInteger("r1kit.threads", Runtime.getRuntime().availableProcessors());
     private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS) : null;
+    /**
+     * The most chunks one loop is cut into, whatever the thread count: chunk boundaries depend only on
+     * {@code n} and {@code grain}, so a kernel that keeps a partial result per chunk (a sum, a norm, a
+     * weight gradient over rows) gives the same bits on 1, 2, 3 or 8 threads. Eight is four chunks per
+     * thread on two cores; beyond eight threads the extra workers of such loops would idle.
+     */
+    static final int MAX_CHUNKS = 8;
     /** Spins (each a {@link Thread#onSpinWait}) before the caller parks while a worker finishes its last chunk. */
     private static final int SPINS = 20_000;
 
@@ -45,13 +52,36 @@ public final class Parallel {
      */
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
-        int chunks = Math.min(THREADS * 4, Math.max(1, n / Math.max(1, grain)));
-        if (POOL == null || chunks <= 1 || ForkJoinTask.getPool() == POOL) {
+        int chunks = Math.min(MAX_CHUNKS, Math.max(1, n / Math.max(1, grain)));
+        if (chunks <= 1 || ForkJoinTask.getPool() == POOL && POOL != null) {
             body.run(0, n);
             return;
         }
-        int size = Math.max(1, (n + chunks - 1) / chunks);
-        Job job = new Job(body, n, size, (n + size - 1) / size, Thread.currentThread());
+        int size = Math.max(1, (n + chunks - 1) / chunks), count = (n + size - 1) / size;
+        if (POOL == null) {   // one thread: the same chunks, in order
+            for (int c = 0; c < count; c++) body.run(c * size, Math.min(n, (c + 1) * size));
+            return;
+        }
+        runJob(body, n, size, count);
+    }
+
+    /**
+     * Runs {@code body(w, w + 1)} for each of {@code workers} workers, on up to that many threads, for
+     * kernels that hand out their own work items (the packed GEMM's task grid). Unlike
+     * {@link #forRange} the count is not capped: such a kernel's result must not depend on how many
+     * workers run, which its own tests check.
+     */
+    public static void forWorkers(int workers, RangeBody body) {
+        if (workers <= 0) return;
+        if (POOL == null || workers == 1 || ForkJoinTask.getPool() == POOL) {
+            body.run(0, workers);
+            return;
+        }
+        runJob(body, workers, 1, workers);
+    }
+
+    private static void runJob(RangeBody body, int n, int size, int count) {
+        Job job = new Job(body, n, size, count, Thread.currentThread());
         int helpers = Math.min(THREADS - 1, job.count - 1);
         for (int i = 0; i < helpers; i++) POOL.execute(job::work);
         job.work();

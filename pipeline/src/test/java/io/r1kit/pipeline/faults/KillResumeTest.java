@@ -5,18 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.r1kit.grpo.checkpoint.FaultPoints;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -30,8 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  * runs {@code -Dr1kit.kills=20} or more.
  */
 class KillResumeTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     static final String CONFIG = """
             name: killme
             seed: 5
@@ -62,31 +56,15 @@ class KillResumeTest {
               - {name: final_eval, type: eval, data: test, max_completion_length: 12}
             """;
 
-    /** Keys whose values are clocks, not results. */
-    private static boolean isTime(String key) {
-        return key.contains("time") || key.contains("per_second") || key.contains("_s") && key.endsWith("_s")
-                || key.equals("timestamp") || key.endsWith("seconds");
-    }
-
     @TempDir
     Path tmp;
 
     private Process start(Path cfg, Path run, String fault) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC", "-Dai.djl.offline=true"));
-        if (fault != null) cmd.add("-Dr1kit.fault.halt=" + fault);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.r1kit.pipeline.cli.Main",
-                "run", cfg.toString(), "--run-dir", run.toString()));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+        return ChildRuns.start(cfg, run, tmp.resolve("child.log"), fault == null ? List.of() : List.of("-Dr1kit.fault.halt=" + fault));
     }
 
     private int runToEnd(Path cfg, Path run) throws Exception {
-        Process p = start(cfg, run, null);
-        if (!p.waitFor(10, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            throw new AssertionError("run did not finish in 10 minutes");
-        }
-        return p.exitValue();
+        return ChildRuns.runToEnd(cfg, run, tmp.resolve("child.log"), List.of());
     }
 
     @Test
@@ -130,12 +108,12 @@ class KillResumeTest {
 
         // identical results
         for (String f : List.of("eval/final_eval.json", "eval/r1_zero.json", "eval/pretrain.json")) {
-            assertEquals(withoutTimes(JSON.readTree(ref.resolve(f).toFile())), withoutTimes(JSON.readTree(run.resolve(f).toFile())), f);
+            assertEquals(ChildRuns.withoutTimes(ChildRuns.JSON.readTree(ref.resolve(f).toFile())), ChildRuns.withoutTimes(ChildRuns.JSON.readTree(run.resolve(f).toFile())), f);
         }
         for (String w : List.of("checkpoints/pretrain/final/model.safetensors", "checkpoints/r1_zero/final/model.safetensors")) {
             if (Files.exists(ref.resolve(w))) assertArrayEquals(Files.readAllBytes(ref.resolve(w)), Files.readAllBytes(run.resolve(w)), w);
         }
-        Map<String, JsonNode> a = metricsByStep(ref), b = metricsByStep(run);
+        Map<String, JsonNode> a = ChildRuns.metricsByStep(ref), b = ChildRuns.metricsByStep(run);
         assertEquals(a.keySet(), b.keySet(), "every step exactly once");
         for (String k : a.keySet()) assertEquals(a.get(k), b.get(k), "metrics line " + k);
         try (Stream<Path> all = Files.walk(run)) {
@@ -148,37 +126,6 @@ class KillResumeTest {
     }
 
     private String log() {
-        try {
-            return Files.readString(tmp.resolve("child.log"));
-        } catch (IOException e) {
-            return "(no log)";
-        }
-    }
-
-    private static JsonNode withoutTimes(JsonNode n) {
-        if (n instanceof ObjectNode o) {
-            ObjectNode c = o.deepCopy();
-            List<String> drop = new ArrayList<>();
-            c.fieldNames().forEachRemaining(k -> { if (isTime(k)) drop.add(k); });
-            c.remove(drop);
-            c.fields().forEachRemaining(e -> e.setValue(withoutTimes(e.getValue())));
-            return c;
-        }
-        return n;
-    }
-
-    /** metrics.jsonl keyed by stage/step; a duplicated step fails here. */
-    private static Map<String, JsonNode> metricsByStep(Path run) throws IOException {
-        Map<String, JsonNode> out = new TreeMap<>();
-        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
-            if (line.isBlank()) continue;
-            JsonNode n = JSON.readTree(line);
-            boolean eval = false;
-            for (var it = n.fieldNames(); it.hasNext(); ) eval |= it.next().startsWith("eval/");
-            String key = n.path("stage").asText() + "/" + n.path("step").asText() + (eval ? "/eval" : "/train");
-            JsonNode prev = out.put(key, withoutTimes(n));
-            assertTrue(prev == null, run + ": metrics line " + key + " appears twice");
-        }
-        return out;
+        return ChildRuns.read(tmp.resolve("child.log"));
     }
 }

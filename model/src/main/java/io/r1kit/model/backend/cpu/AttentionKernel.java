@@ -225,6 +225,9 @@ public final class AttentionKernel {
 
     // =================================================================== fast backward
 
+    /** Work items the backward pass aims for when there are few (batch, kv-head) pairs: 2 per core on 2 cores. */
+    static final int BACKWARD_ITEMS = 4;
+
     /**
      * Flash-attention-2 backward. Work items are (batch, kv head, range of query rows). An item
      * walks the key blocks; per block it transposes K and V once, then for the queries of its
@@ -238,8 +241,8 @@ public final class AttentionKernel {
      * kv head collect every query row of every head in its group: when there are enough
      * (batch, kv head) pairs to keep the threads busy each item owns them and adds straight
      * into dk/dv; otherwise query ranges are split (balanced by causal work) and each split
-     * sums into its own dk/dv partial, reduced afterwards in split order (race-free, and
-     * deterministic for a given thread count).
+     * sums into its own dk/dv partial, reduced afterwards in split order (race-free, and the same
+     * bits on any thread count).
      */
     public static void attentionBackward(float[] dq, float[] dk, float[] dv, float[] dout, float[] q, float[] k, float[] v, float[] out, float[] lse, byte[] keyMask, int B, int Tq, int Tk, int Hq, int Hkv, int D, int qStart, float scale) {
         String op = "attentionBackward";
@@ -253,7 +256,9 @@ public final class AttentionKernel {
         KernelChecks.fits(op, "dv", dv, (long) B * Tk * Hkv * D, ks);
         if (B == 0 || Tq == 0 || Tk == 0 || Hq == 0 || D == 0) return;
         int pairs = B * Hkv;
-        int wanted = 2 * Parallel.threads();
+        // a fixed number of work items, not one per thread: the dk/dv partials are summed per split,
+        // so the split (and the bits) must not depend on the thread count
+        int wanted = BACKWARD_ITEMS;
         int splits = pairs >= wanted ? 1 : Math.min(Tq, (wanted + pairs - 1) / pairs);
         int[] bounds = balancedQuerySplits(Tq, Tk, qStart, splits);
         float[][] dkPart = splits == 1 ? null : new float[pairs * splits][];

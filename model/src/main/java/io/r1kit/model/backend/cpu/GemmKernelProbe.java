@@ -77,7 +77,7 @@ public final class GemmKernelProbe {
             calls.addAndGet(mine);
         };
         int workers = Math.min(threads, tasks);
-        if (workers > 1) Parallel.forRange(workers, 1, worker);
+        if (workers > 1) Parallel.forWorkers(workers, worker);
         else worker.run(0, 1);
         return calls.get();
     }

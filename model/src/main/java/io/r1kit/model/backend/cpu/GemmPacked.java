@@ -158,7 +158,7 @@ final class GemmPacked {
                     }
                 };
                 int workers = parallel ? Math.min(threads, tasks) : 1;
-                if (workers > 1) Parallel.forRange(workers, 1, worker);
+                if (workers > 1) Parallel.forWorkers(workers, worker);
                 else worker.run(0, 1);
             }
         }
