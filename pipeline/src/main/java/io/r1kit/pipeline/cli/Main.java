@@ -33,6 +33,6 @@ public final class Main implements Runnable {
 
     /** The command tree, also used by tests to run commands in-process. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main());
+        return new CommandLine(new Main()).setExecutionExceptionHandler(new EnvironmentErrors());
     }
 }
