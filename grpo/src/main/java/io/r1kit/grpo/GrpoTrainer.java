@@ -735,10 +735,6 @@ public final class GrpoTrainer {
         SampleFiles.write(outputs.samples(), step, lines);
     }
 
-    private void dropSamplesAfter(long lastStep) {
-        SampleFiles.dropAfter(outputs.samples(), lastStep);
-    }
-
     // ------------------------------------------------------------------ data, reference, checkpoints
 
     /** The next prompt: epoch e is the train set shuffled with seed + e; the position is {@code consumed}. */

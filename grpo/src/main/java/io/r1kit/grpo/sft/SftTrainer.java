@@ -71,7 +71,8 @@ import java.util.function.Consumer;
  * AdamW moments and step counts, the step number (the LR schedule's position) and the metrics window
  * are restored, and the batches are recomputed from the seed ({@link StepPlan}); metrics lines after
  * the checkpoint are dropped. A run of 2N steps and a run killed after the checkpoint at N then
- * resumed end with identical weights (tested bit for bit).
+ * resumed end with identical weights (tested bit for bit). A checkpoint written with another seed,
+ * RNG scheme or train set is refused ({@link TrainerCheckpoint}).
  */
 public final class SftTrainer {
 
