@@ -1,5 +1,8 @@
 package io.r1kit.grpo;
 
+import static io.r1kit.grpo.config.ConfigRecords.or;
+import static io.r1kit.grpo.config.ConfigRecords.require;
+
 import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
 import io.r1kit.grpo.metrics.ReflectionRate;
@@ -281,14 +284,17 @@ public record GrpoConfig(
         require(promptsPerStep >= 1, "prompts_per_step must be ≥ 1, got " + promptsPerStep);
         require(numGenerations >= 2, "num_generations must be ≥ 2 (a group of one has no baseline), got " + numGenerations);
         require(maxPromptLength >= 1, "max_prompt_length must be ≥ 1, got " + maxPromptLength);
-        require(maxCompletionLength >= 1, "max_completion_length must be ≥ 1, got " + maxCompletionLength);
         require(temperature > 0 && Double.isFinite(temperature), "temperature must be > 0, got " + temperature);
         require(topP > 0 && topP <= 1, "top_p must be in (0, 1], got " + topP);
         require(topK >= 0, "top_k must be ≥ 0 (0 = off), got " + topK);
         require(maxResampleBatches >= 0, "max_resample_batches must be ≥ 0, got " + maxResampleBatches);
-        require(epsilon >= 0 && epsilon < 1, "epsilon must be in [0, 1), got " + epsilon);
-        require(epsilonHigh >= epsilon, "epsilon_high must be ≥ epsilon (" + epsilon + "), got " + epsilonHigh);
-        require(beta >= 0 && Double.isFinite(beta), "beta must be ≥ 0, got " + beta);
+        // the loss's constants are checked where the loss defines them: 0 ≤ epsilon ≤ epsilon_high, beta ≥ 0,
+        // max_completion_length ≥ 1, delta > 1 + epsilon_high, top_entropy_quantile in (0, 1], entropy_coef ≥ 0;
+        // here only what the loss allows and a run does not
+        new GrpoLoss.Settings(lossType, epsilon, epsilonHigh, beta, maxCompletionLength, importanceSamplingLevel, klEstimator,
+                delta == null ? Double.NaN : delta, topEntropyQuantile, entropyCoef);
+        require(epsilon < 1, "epsilon must be < 1, got " + epsilon);
+        require(Double.isFinite(beta), "beta must be finite, got " + beta);
         require(numIterations >= 1, "num_iterations must be ≥ 1, got " + numIterations);
         require(numMiniBatches >= 1, "num_mini_batches must be ≥ 1, got " + numMiniBatches);
         require(numMiniBatches <= promptsPerStep * numGenerations, "num_mini_batches (" + numMiniBatches
@@ -314,10 +320,8 @@ public record GrpoConfig(
         require(evalNumSamples == 1 || evalTemperature > 0, "eval_num_samples = " + evalNumSamples
                 + " needs eval_temperature > 0 (greedy decoding gives k identical samples)");
         require(evalMaxExamples >= 0, "eval_max_examples must be ≥ 0 (0 = all), got " + evalMaxExamples);
-        require(delta == null || (Double.isFinite(delta) && delta > 1 + epsilonHigh),
-                "delta must be > 1 + epsilon_high (" + (1 + epsilonHigh) + "), got " + delta);
-        require(topEntropyQuantile > 0 && topEntropyQuantile <= 1, "top_entropy_quantile must be in (0, 1], got " + topEntropyQuantile);
-        require(entropyCoef >= 0 && Double.isFinite(entropyCoef), "entropy_coef must be ≥ 0, got " + entropyCoef);
+        require(delta == null || Double.isFinite(delta), "delta must be finite, got " + delta);
+        require(Double.isFinite(entropyCoef), "entropy_coef must be finite, got " + entropyCoef);
         require(rolloutCorrectionCap >= 1 && Double.isFinite(rolloutCorrectionCap), "rollout_correction_cap must be ≥ 1, got " + rolloutCorrectionCap);
         require(!klInReward || beta > 0, "kl_in_reward: true needs beta > 0 (the weight of the KL penalty in the reward)");
         require(lossType != LossType.CISPO || epsilonHigh >= 1, "loss_type cispo clamps the importance weight at epsilon_high (TRL: the "
@@ -354,13 +358,5 @@ public record GrpoConfig(
     /** Completions per step, B·G. */
     public int completionsPerStep() {
         return promptsPerStep * numGenerations;
-    }
-
-    private static <T> T or(T v, T def) {
-        return v == null ? def : v;
-    }
-
-    private static void require(boolean ok, String message) {
-        if (!ok) throw new IllegalArgumentException(message);
     }
 }

@@ -16,6 +16,12 @@ import io.r1kit.grpo.rollout.Rollouts;
 import io.r1kit.grpo.rollout.SampleFiles;
 import io.r1kit.grpo.rollout.Rollouts.Prompt;
 import io.r1kit.grpo.rollout.Rollouts.Sample;
+import io.r1kit.grpo.train.NonFiniteStepPolicy;
+import io.r1kit.grpo.train.TrainerBuilder;
+import io.r1kit.grpo.train.TrainerCheckpoint;
+import io.r1kit.grpo.train.TrainerListener;
+import io.r1kit.grpo.train.TrainerListener.Update;
+import io.r1kit.grpo.train.TrainingLoop;
 import io.r1kit.model.arch.Batch;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.TokenScores;
@@ -25,7 +31,6 @@ import io.r1kit.model.generate.Generator;
 import io.r1kit.model.generate.LogprobMode;
 import io.r1kit.model.generate.SamplingParams;
 import io.r1kit.model.hf.DType;
-import io.r1kit.model.hf.HfCheckpoint;
 import io.r1kit.model.optim.AdamW;
 import io.r1kit.model.optim.GradClip;
 import io.r1kit.model.optim.LrSchedule;
@@ -74,7 +79,7 @@ import org.slf4j.LoggerFactory;
  * <p>A step whose loss or gradient is NaN/Inf is not applied (its updates are skipped, and those
  * of its earlier mini-batches or passes undone with {@link StepUndo}: the weights and optimizer
  * state are those of the step's start) and counted; after {@code max_non_finite_steps} such steps in a row the run
- * stops with {@link NonFiniteLossException}, leaving the checkpoints written so far untouched.
+ * stops ({@link NonFiniteStepPolicy}), leaving the checkpoints written so far untouched.
  *
  * <pre>
  *   GrpoTrainer t = GrpoTrainer.builder(config).policy(model).tokenizer(tok).template(new R1ZeroTemplate())
@@ -93,32 +98,8 @@ public final class GrpoTrainer {
         CausalLM load() throws IOException;
     }
 
-    /** Hooks for tests and progress displays; exceptions thrown here abort the run like a crash would. */
-    public interface Listener {
-        /** After each optimizer update (or skipped update). */
-        default void onUpdate(Update update) {}
-
-        /** After the step's metrics line is written, before its eval and checkpoint. */
-        default void onStep(long step, Map<String, Object> metrics) {}
-    }
-
-    /**
-     * One optimizer update.
-     *
-     * @param meanRatio mean of exp(logp − old) over the update's active tokens (exactly 1 on the first update of a step)
-     */
-    public record Update(long step, int pass, int miniBatch, double loss, double gradNorm, double meanRatio,
-                         double lowClipRatio, double highClipRatio, double activeTokens, boolean skipped) {}
-
     /** What a finished run hands back. */
     public record Result(long steps, Path lastCheckpoint, long nonFiniteSteps, Map<String, Double> finalEval) {}
-
-    /** Thrown when too many consecutive steps had NaN/Inf loss or gradients. */
-    public static final class NonFiniteLossException extends RuntimeException {
-        public NonFiniteLossException(String message) {
-            super(message);
-        }
-    }
 
     // ------------------------------------------------------------------ builder
 
@@ -126,7 +107,7 @@ public final class GrpoTrainer {
         return new Builder(config);
     }
 
-    public static final class Builder {
+    public static final class Builder extends TrainerBuilder<Builder> {
         private final GrpoConfig config;
         private CausalLM policy;
         private Tokenizer tokenizer;
@@ -134,15 +115,16 @@ public final class GrpoTrainer {
         private Dataset train, eval;
         private CompositeReward rewards;
         private ModelSource reference;
-        private OutputPaths outputs;
-        private String stage;
-        private boolean resume;
         private boolean addSpecialTokens = true;
-        private Listener listener = new Listener() {};
         private CausalLM sampler;
 
         private Builder(GrpoConfig config) {
             this.config = Objects.requireNonNull(config, "config");
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
         }
 
         /** The model to train (updated in place). */
@@ -159,17 +141,8 @@ public final class GrpoTrainer {
          * Unset: a copy of the policy's weights taken before any training or checkpoint restore.
          */
         public Builder reference(ModelSource s) { this.reference = s; return this; }
-        /** Run directory: metrics.jsonl, samples/, checkpoints/. */
-        public Builder outputDir(Path d) { this.outputs = OutputPaths.under(d); return this; }
-        /** Each output in its own place (the pipeline's run directory layout; the metrics file may be shared between stages). */
-        public Builder outputs(OutputPaths o) { this.outputs = o; return this; }
-        /** Written as {@code stage} in every metrics line (pipelines with several stages). */
-        public Builder stage(String s) { this.stage = s; return this; }
-        /** Continue from {@code checkpoints/latest} if there is one (else start fresh). */
-        public Builder resume(boolean r) { this.resume = r; return this; }
         /** Whether prompts are encoded with the tokenizer's special tokens (BOS); default true. */
         public Builder addSpecialTokens(boolean a) { this.addSpecialTokens = a; return this; }
-        public Builder listener(Listener l) { this.listener = Objects.requireNonNull(l); return this; }
         /**
          * Tests: rollouts are sampled from this model instead of the policy (a perturbed copy stands
          * in for a rollout engine that differs from the trainer; its weights are not updated).
@@ -177,18 +150,14 @@ public final class GrpoTrainer {
         Builder sampler(CausalLM m) { this.sampler = m; return this; }
 
         public GrpoTrainer build() {
-            require(policy, "policy");
-            require(tokenizer, "tokenizer");
-            require(template, "template");
-            require(train, "train");
-            require(rewards, "rewards");
-            require(outputs, "outputDir");
+            require(policy, "grpo", "policy");
+            require(tokenizer, "grpo", "tokenizer");
+            require(template, "grpo", "template");
+            require(train, "grpo", "train");
+            require(rewards, "grpo", "rewards");
+            require(options().outputs(), "grpo", "outputDir");
             if (train.isEmpty()) throw new IllegalArgumentException("grpo: the train set is empty");
             return new GrpoTrainer(this);
-        }
-
-        private static void require(Object o, String what) {
-            if (o == null) throw new IllegalStateException("grpo trainer: " + what + " is not set");
         }
     }
 
@@ -203,7 +172,7 @@ public final class GrpoTrainer {
     private final OutputPaths outputs;
     private final String stage;
     private final boolean resume;
-    private final Listener listener;
+    private final TrainerListener listener;
     private final CausalLM sampler;
     private final GrpoLoss.Settings lossSettings;
     /** The weight of each reward, in the order of the rewards' names (multi_objective_aggregation). */
@@ -212,13 +181,13 @@ public final class GrpoTrainer {
     private final AdamW opt;
     private final long totalSteps, totalUpdates;
     private final LrSchedule schedule;
-    private final CheckpointStore store;
+    private final TrainerCheckpoint checkpoint;
+    private final NonFiniteStepPolicy nonFinite;
     /** Where the policy lives (null: the host); the reference follows it there. */
     private final DeviceBackend device;
 
     private CausalLM reference;
-    private long step, updates, consumed, numTokens, nonFiniteSteps;
-    private int nonFiniteStreak;
+    private long step, updates, consumed, numTokens;
     private long cachedEpoch = -1;
     private Dataset epochOrder;
 
@@ -229,10 +198,11 @@ public final class GrpoTrainer {
         this.train = b.train;
         this.eval = b.eval;
         this.referenceSource = b.reference;
-        this.outputs = b.outputs;
-        this.stage = b.stage;
-        this.resume = b.resume;
-        this.listener = b.listener;
+        TrainerBuilder.RunOptions run = b.options();
+        this.outputs = run.outputs();
+        this.stage = run.stage();
+        this.resume = run.resume();
+        this.listener = run.listener();
         this.sampler = b.sampler;
         this.rollouts = new Rollouts(b.tokenizer, b.template, b.rewards, c.maxPromptLength(), b.addSpecialTokens,
                 c.accuracyReward(), c.formatReward(), c.correctThreshold());
@@ -253,7 +223,9 @@ public final class GrpoTrainer {
             case LINEAR -> LrSchedule.warmupLinear(lr, warmup, totalUpdates, 0f);
             case COSINE -> LrSchedule.warmupCosine(lr, warmup, totalUpdates, 0f);
         };
-        this.store = new CheckpointStore(outputs.checkpoints(), c.saveTotalLimit());
+        this.checkpoint = new TrainerCheckpoint("grpo", outputs, stage, c.saveTotalLimit(), c.seed(), TrainerState.RNG_SCHEME, c.toMap(),
+                LOG::warn);
+        this.nonFinite = new NonFiniteStepPolicy("grpo", c.maxNonFiniteSteps(), "Lower learning_rate or check the rewards.");
     }
 
     public GrpoConfig config() { return c; }
@@ -271,50 +243,60 @@ public final class GrpoTrainer {
     /** Trains to {@code totalSteps()} (continuing from the latest checkpoint when resuming). */
     public Result train() {
         if (c.beta() > 0) reference = loadReference();   // before any restore: the reference is the initial policy
-        Path metricsFile = metricsFile();
-        Optional<Path> restored = Optional.empty();
+        Optional<TrainerCheckpoint.Restored> restored = checkpoint.open(resume);
+        restored.ifPresent(this::restore);
         if (resume) {
-            store.cleanLeftovers();
-            restored = store.latest();
-            if (restored.isPresent()) restore(restored.get());
-            int dropped = MetricsLog.truncateAfter(metricsFile, step, stage);
+            int dropped = checkpoint.dropOutputsAfter(step);
             if (dropped > 0) LOG.info("resume: dropped {} metrics line(s) after step {}", dropped, step);
-            dropSamplesAfter(step);
-        } else if (MetricsLog.hasLines(metricsFile, stage) || !store.list().isEmpty()) {
-            throw new IllegalStateException("grpo: " + outputs.checkpoints() + " or " + metricsFile + " already holds a run; "
-                    + "resume it or choose a new output directory");
         }
         Generator generator = new Generator(sampler != null ? sampler : policy, tokenizer);
-        Path lastCheckpoint = restored.orElse(null);
-        Map<String, Double> finalEval = null;
-        try (MetricsLog metrics = new MetricsLog(metricsFile)) {
-            while (step < totalSteps) {
-                boolean ok = runStep(generator, metrics);
-                if (!ok && nonFiniteStreak >= c.maxNonFiniteSteps()) {
-                    throw new NonFiniteLossException("grpo: stopping after " + nonFiniteStreak + " consecutive steps with NaN/Inf "
-                            + "loss or gradients (steps " + (step - nonFiniteStreak + 1) + ".." + step + "; max_non_finite_steps = "
-                            + c.maxNonFiniteSteps() + "). Those updates were skipped; the last good checkpoint is "
-                            + store.latest().map(Path::toString).orElse("(none written yet)")
-                            + ". Lower learning_rate or check the rewards.");
-                }
-                // the final eval comes before the final checkpoint, so a resumed finished run does not repeat it
-                if (eval != null && ((c.evalSteps() > 0 && step % c.evalSteps() == 0) || step == totalSteps)) {
-                    finalEval = evaluate(generator, metrics);
-                }
-                // a skipped step leaves the weights as they were, so they may still be saved; NaN/Inf weights never are
-                boolean due = (c.saveSteps() > 0 && step % c.saveSteps() == 0) || step == totalSteps;
-                if (due) {
-                    if (weightsFinite()) {
-                        lastCheckpoint = saveCheckpoint();
-                    } else {
-                        LOG.error("step {}: the weights hold NaN/Inf; not checkpointing them", step);
-                    }
-                }
-            }
+        Loop loop = new Loop(generator, restored.map(TrainerCheckpoint.Restored::dir).orElse(null));
+        try (MetricsLog metrics = new MetricsLog(metricsFile())) {
+            loop.metrics = metrics;
+            TrainingLoop.run(loop, new TrainingLoop.Schedule(totalSteps, c.evalSteps(), c.saveSteps()), nonFinite,
+                    checkpoint::lastGood);
         } finally {
             rollouts.close();
         }
-        return new Result(step, lastCheckpoint, nonFiniteSteps, finalEval);
+        return new Result(step, loop.lastCheckpoint, nonFinite.total(), loop.finalEval);
+    }
+
+    /** GRPO's part of the step loop: the step, the eval when there is an eval set, the checkpoint when the weights are finite. */
+    private final class Loop implements TrainingLoop.Steps {
+        private final Generator generator;
+        private MetricsLog metrics;
+        private Path lastCheckpoint;
+        private Map<String, Double> finalEval;
+
+        Loop(Generator generator, Path restored) {
+            this.generator = generator;
+            this.lastCheckpoint = restored;
+        }
+
+        @Override
+        public long step() {
+            return step;
+        }
+
+        @Override
+        public void runStep() {
+            GrpoTrainer.this.runStep(generator, metrics);
+        }
+
+        @Override
+        public void evaluate(long s) {
+            if (eval != null) finalEval = GrpoTrainer.this.evaluate(generator, metrics);
+        }
+
+        /** A skipped step leaves the weights as they were, so they may still be saved; NaN/Inf weights never are. */
+        @Override
+        public void save(long s) {
+            if (weightsFinite()) {
+                lastCheckpoint = saveCheckpoint();
+            } else {
+                LOG.error("step {}: the weights hold NaN/Inf; not checkpointing them", s);
+            }
+        }
     }
 
     /** Evaluates the current policy on the eval set (no metrics line written). */
@@ -336,8 +318,8 @@ public final class GrpoTrainer {
         return r.metrics();
     }
 
-    /** One training step; false when its loss or gradients were not finite (the update was skipped). */
-    private boolean runStep(Generator generator, MetricsLog metrics) {
+    /** One training step; a step whose loss or gradients were not finite has its update skipped. */
+    private void runStep(Generator generator, MetricsLog metrics) {
         long tStep = System.nanoTime();
         long stepSeed = Seeds.step(c.seed(), step);
         int B = c.promptsPerStep(), G = c.numGenerations();
@@ -383,13 +365,8 @@ public final class GrpoTrainer {
         long tEnd = System.nanoTime();
 
         step++;
-        if (finite) {
-            nonFiniteStreak = 0;
-        } else {
-            nonFiniteStreak++;
-            nonFiniteSteps++;
-            LOG.warn("step {}: NaN/Inf in loss or gradients, update skipped ({} in a row)", step, nonFiniteStreak);
-        }
+        nonFinite.record(finite);
+        if (!finite) LOG.warn("step {}: NaN/Inf in loss or gradients, update skipped ({} in a row)", step, nonFinite.streak());
 
         // 7. metrics
         long stepTokens = 0;
@@ -408,7 +385,6 @@ public final class GrpoTrainer {
         LOG.info("step {}/{}: reward {} loss {}{} len {} ({} s)", step, totalSteps, fmt(m.get("reward")), fmt(m.get("loss")),
                 kl, fmt(m.get("completions/mean_length")), String.format("%.2f", stepTime));
         listener.onStep(step, m);
-        return finite;
     }
 
     /**
@@ -447,6 +423,16 @@ public final class GrpoTrainer {
         final RolloutMismatch mismatch = new RolloutMismatch();
     }
 
+    /** What a step's updates share: its batch, micro-batches, old / reference log-probs and rollout-correction weights. */
+    private record StepInputs(List<Sample> batch, List<List<int[]>> plan, MicroBatches micro, Map<int[], Tensor> old,
+                              Map<int[], Tensor> ref, Map<int[], Tensor> weights) {}
+
+    /** Sums over one mini-batch's micro-batches, for its {@link Update}. */
+    private static final class MiniBatchSums {
+        double lossSum, ratioSum, tok, low, high;
+    }
+
+    /** The step's {@code num_iterations} passes of mini-batch updates; false when one was not finite (the step undone). */
     private boolean update(List<Sample> batch, float[] adv, StepStats st) {
         int n = batch.size();
         List<int[]> prompts = new ArrayList<>(n), completions = new ArrayList<>(n);
@@ -463,81 +449,17 @@ public final class GrpoTrainer {
         boolean needOld = c.numIterations() > 1 || plan.size() > 1 || c.klInReward();
         Map<int[], Tensor> old = needOld ? score(policy, plan, micro) : null;
         Map<int[], Tensor> ref = c.beta() > 0 ? score(reference, plan, micro) : null;
-        if (c.klInReward()) {   // the KL of the sampling policy to the reference becomes a reward penalty (PPO-style)
-            double[] klSums = new double[n];
-            for (List<int[]> mini : plan) {
-                for (int[] m : mini) {
-                    float[] o = host(old.get(m)), r = host(ref.get(m)), mk = micro.hostMask(m);
-                    int t = micro.batch(m).T();
-                    for (int row = 0; row < m.length; row++) {
-                        double sum = 0;
-                        for (int j = 0; j < t; j++) {
-                            int k = row * t + j;
-                            if (mk[k] != 0) sum += GrpoLoss.kl(o[k], r[k], c.klEstimator());
-                        }
-                        klSums[m[row]] = sum;
-                    }
-                }
-            }
-            System.arraycopy(advantages(batch, klSums), 0, adv, 0, n);   // before the first read of the advantages
-        }
-        Map<int[], Tensor> weights = new IdentityHashMap<>();   // rollout-correction weights, fixed for the step
+        // the rollout-correction weights are fixed for the step (set on the first pass)
+        StepInputs in = new StepInputs(batch, plan, micro, old, ref, new IdentityHashMap<>());
+        if (c.klInReward()) penalizeKl(in, adv);
 
         // several updates: a non-finite one after others were applied undoes the whole step
         StepUndo undo = c.numIterations() * plan.size() > 1 ? StepUndo.take(opt) : null;
         long updatesAtStart = updates;
         for (int pass = 0; pass < c.numIterations(); pass++) {
             for (int mb = 0; mb < plan.size(); mb++) {
-                List<int[]> micros = plan.get(mb);
-                int seqs = 0;
-                double active = 0;
-                for (int[] m : micros) {
-                    seqs += m.length;
-                    active += micro.activeTokens(m);
-                }
-                Scale scale = new Scale(seqs, active, micros.size());
-                double lossSum = 0, ratioSum = 0, tok = 0, low = 0, high = 0;
-                boolean bad = false;
-                for (int[] m : micros) {
-                    Batch b = micro.batch(m);
-                    boolean withEntropy = pass == 0 || lossSettings.needsEntropy();
-                    TokenScores s = policy.scoreTokens(b, c.temperature().floatValue(), withEntropy);
-                    Tensor mask = micro.mask(m);
-                    if (pass == 0) {   // trainer vs sampler: metrics every step, the weights when correcting
-                        float[] o = host(old != null ? old.get(m) : s.logprobs().detach());
-                        List<float[]> sampled = new ArrayList<>(m.length);
-                        for (int i : m) sampled.add(batch.get(i).sampleLogprobs());
-                        float[] w = st.mismatch.weigh(o, b.completionTensor(sampled).data(), micro.hostMask(m), b.B(), b.T(),
-                                c.rolloutCorrection(), c.rolloutCorrectionLevel(), c.rolloutCorrectionCap());
-                        if (w != null) {
-                            Tensor wt = Tensor.wrap(w, b.B(), b.T());
-                            weights.put(m, device == null ? wt : wt.toDevice(device, "grpo rollout-correction weights " + b.B() + "x" + b.T()));
-                        }
-                    }
-                    GrpoLoss.Result res = GrpoLoss.compute(s.logprobs(), old == null ? null : old.get(m),
-                            ref == null ? null : ref.get(m), micro.advantages(m), mask, micro.activeTokens(m),
-                            lossSettings.needsEntropy() ? s.entropy() : null, weights.get(m), lossSettings, scale);
-                    float lv = res.lossValue();
-                    if (!Float.isFinite(lv)) {
-                        bad = true;
-                        break;
-                    }
-                    res.loss().backward();
-                    lossSum += lv;
-                    ratioSum += res.ratioSum();
-                    tok += res.activeTokens();
-                    low += res.lowClipped();
-                    high += res.highClipped();
-                    st.tokens += res.activeTokens();
-                    st.kl += res.klSum();
-                    st.low += res.lowClipped();
-                    st.high += res.highClipped();
-                    st.region += res.regionClipped();
-                    if (pass == 0) {
-                        st.entropy += TrainingReductions.maskedSum(s.entropy(), mask, "grpo entropy sum");
-                        st.entropyTokens += micro.activeTokens(m);
-                    }
-                }
+                MiniBatchSums sums = new MiniBatchSums();
+                boolean bad = !accumulate(in, pass, plan.get(mb), st, sums);
                 double norm = Double.NaN;
                 if (!bad) {
                     norm = c.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(params, c.maxGradNorm()) : GradClip.globalNorm(params);
@@ -549,7 +471,7 @@ public final class GrpoTrainer {
                         undo.restore();
                         updates = updatesAtStart;
                     }
-                    listener.onUpdate(new Update(step + 1, pass, mb, lossSum, norm, Double.NaN, Double.NaN, Double.NaN, tok, true));
+                    listener.onUpdate(new Update(step + 1, pass, mb, sums.lossSum, norm, Double.NaN, Double.NaN, Double.NaN, sums.tok, true));
                     return false;
                 }
                 float lr = schedule.lr(updates);
@@ -558,14 +480,95 @@ public final class GrpoTrainer {
                 opt.zeroGrad();
                 updates++;
                 st.lr = lr;
-                st.lossSum += lossSum;
+                st.lossSum += sums.lossSum;
                 st.normSum += norm;
                 st.updatesDone++;
-                double denom = Math.max(1, tok);
-                listener.onUpdate(new Update(step + 1, pass, mb, lossSum, norm, ratioSum / denom, low / denom, high / denom, tok, false));
+                double denom = Math.max(1, sums.tok);
+                listener.onUpdate(new Update(step + 1, pass, mb, sums.lossSum, norm, sums.ratioSum / denom, sums.low / denom,
+                        sums.high / denom, sums.tok, false));
             }
         }
         return true;
+    }
+
+    /**
+     * {@code kl_in_reward}: the KL of the sampling policy to the reference becomes a reward penalty
+     * (PPO-style); the advantages are recomputed in place, before their first read.
+     */
+    private void penalizeKl(StepInputs in, float[] adv) {
+        int n = in.batch().size();
+        double[] klSums = new double[n];
+        for (List<int[]> mini : in.plan()) {
+            for (int[] m : mini) {
+                float[] o = host(in.old().get(m)), r = host(in.ref().get(m)), mk = in.micro().hostMask(m);
+                int t = in.micro().batch(m).T();
+                for (int row = 0; row < m.length; row++) {
+                    double sum = 0;
+                    for (int j = 0; j < t; j++) {
+                        int k = row * t + j;
+                        if (mk[k] != 0) sum += GrpoLoss.kl(o[k], r[k], c.klEstimator());
+                    }
+                    klSums[m[row]] = sum;
+                }
+            }
+        }
+        System.arraycopy(advantages(in.batch(), klSums), 0, adv, 0, n);
+    }
+
+    /**
+     * Forward and backward of one mini-batch's micro-batches, gradients accumulating; false at the
+     * first non-finite loss (its gradient is not added).
+     */
+    private boolean accumulate(StepInputs in, int pass, List<int[]> micros, StepStats st, MiniBatchSums sums) {
+        MicroBatches micro = in.micro();
+        int seqs = 0;
+        double active = 0;
+        for (int[] m : micros) {
+            seqs += m.length;
+            active += micro.activeTokens(m);
+        }
+        Scale scale = new Scale(seqs, active, micros.size());
+        for (int[] m : micros) {
+            Batch b = micro.batch(m);
+            boolean withEntropy = pass == 0 || lossSettings.needsEntropy();
+            TokenScores s = policy.scoreTokens(b, c.temperature().floatValue(), withEntropy);
+            Tensor mask = micro.mask(m);
+            if (pass == 0) weighRollouts(in, m, b, s, st);
+            GrpoLoss.Result res = GrpoLoss.compute(s.logprobs(), in.old() == null ? null : in.old().get(m),
+                    in.ref() == null ? null : in.ref().get(m), micro.advantages(m), mask, micro.activeTokens(m),
+                    lossSettings.needsEntropy() ? s.entropy() : null, in.weights().get(m), lossSettings, scale);
+            float lv = res.lossValue();
+            if (!Float.isFinite(lv)) return false;
+            res.loss().backward();
+            sums.lossSum += lv;
+            sums.ratioSum += res.ratioSum();
+            sums.tok += res.activeTokens();
+            sums.low += res.lowClipped();
+            sums.high += res.highClipped();
+            st.tokens += res.activeTokens();
+            st.kl += res.klSum();
+            st.low += res.lowClipped();
+            st.high += res.highClipped();
+            st.region += res.regionClipped();
+            if (pass == 0) {
+                st.entropy += TrainingReductions.maskedSum(s.entropy(), mask, "grpo entropy sum");
+                st.entropyTokens += micro.activeTokens(m);
+            }
+        }
+        return true;
+    }
+
+    /** Trainer vs sampler on the first pass: the mismatch metrics every step, the correction weights when correcting. */
+    private void weighRollouts(StepInputs in, int[] m, Batch b, TokenScores s, StepStats st) {
+        float[] o = host(in.old() != null ? in.old().get(m) : s.logprobs().detach());
+        List<float[]> sampled = new ArrayList<>(m.length);
+        for (int i : m) sampled.add(in.batch().get(i).sampleLogprobs());
+        float[] w = st.mismatch.weigh(o, b.completionTensor(sampled).data(), in.micro().hostMask(m), b.B(), b.T(),
+                c.rolloutCorrection(), c.rolloutCorrectionLevel(), c.rolloutCorrectionCap());
+        if (w != null) {
+            Tensor wt = Tensor.wrap(w, b.B(), b.T());
+            in.weights().put(m, device == null ? wt : wt.toDevice(device, "grpo rollout-correction weights " + b.B() + "x" + b.T()));
+        }
     }
 
     /**
@@ -706,7 +709,7 @@ public final class GrpoTrainer {
         m.put("step_time", stepTime);
         m.put("accuracy", (double) correct / n);
         m.put("epoch", (double) consumed / train.size());
-        m.put("non_finite_steps", nonFiniteSteps);
+        m.put("non_finite_steps", nonFinite.total());
         st.mismatch.putMetrics(m);
         return m;
     }
@@ -730,10 +733,6 @@ public final class GrpoTrainer {
             lines.add(o);
         }
         SampleFiles.write(outputs.samples(), step, lines);
-    }
-
-    private void dropSamplesAfter(long lastStep) {
-        SampleFiles.dropAfter(outputs.samples(), lastStep);
     }
 
     // ------------------------------------------------------------------ data, reference, checkpoints
@@ -778,48 +777,26 @@ public final class GrpoTrainer {
     }
 
     private Path saveCheckpoint() {
-        TrainerState s = new TrainerState(step, updates, consumed, c.seed(), TrainerState.RNG_SCHEME, nonFiniteStreak, nonFiniteSteps,
-                numTokens, opt.exportState().scalars(), c.toMap(), Map.of());
         AdamW.State os = opt.exportState();
-        Path p = store.save(step, dir -> {
+        TrainerState s = checkpoint.state(step, updates, consumed, nonFinite, numTokens, os.scalars(), Map.of());
+        Path p = checkpoint.save(dir -> {
             policy.save(dir, DType.F32);
             if (policy.sourceDir() == null && tokenizer instanceof CharTokenizer ct) ct.save(dir);
-        }, os.tensors(), s.toJson());
+        }, os.tensors(), s);
         LOG.info("step {}: checkpoint {}", step, p);
         return p;
     }
 
-    private void restore(Path ck) {
-        TrainerState s = TrainerState.fromJson(CheckpointStore.readState(ck), ck.resolve(CheckpointStore.STATE_FILE).toString());
-        if (s.seed() != c.seed()) {
-            throw new IllegalStateException("grpo resume: " + ck + " was written with seed " + s.seed() + " but the config has seed "
-                    + c.seed() + "; a resumed run must use the same seed");
-        }
-        if (!TrainerState.RNG_SCHEME.equals(s.rngScheme())) {
-            throw new IllegalStateException("grpo resume: " + ck + " uses RNG scheme '" + s.rngScheme() + "', this version '"
-                    + TrainerState.RNG_SCHEME + "'");
-        }
-        Map<String, Object> now = c.toMap();
-        List<String> changed = new ArrayList<>();
-        for (var e : now.entrySet()) {
-            Object was = s.config().get(e.getKey());
-            if (!String.valueOf(was).equals(String.valueOf(e.getValue()))) changed.add(e.getKey() + ": " + was + " -> " + e.getValue());
-        }
-        if (!changed.isEmpty()) LOG.warn("grpo resume: config differs from the checkpoint's: {}", changed);
-        try (HfCheckpoint hc = HfCheckpoint.open(ck)) {
-            for (Parameter p : params) {
-                if (!hc.contains(p.name())) throw new IllegalStateException("grpo resume: " + ck + " has no tensor " + p.name());
-                p.copyFrom(hc.load(p.name(), p.shape()));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("grpo resume: cannot read the model of " + ck + ": " + e.getMessage(), e);
-        }
-        opt.importState(new AdamW.State(CheckpointStore.readOptimizer(ck), s.optimizerScalars()));
+    /** Continues from a checkpoint whose seed and RNG scheme {@link TrainerCheckpoint} checked. */
+    private void restore(TrainerCheckpoint.Restored r) {
+        Path ck = r.dir();
+        TrainerState s = r.state();
+        checkpoint.loadParameters(ck, params);
+        opt.importState(new AdamW.State(TrainerCheckpoint.optimizerTensors(ck), s.optimizerScalars()));
         step = s.step();
         updates = s.optimizerUpdates();
         consumed = s.consumedPrompts();
-        nonFiniteStreak = s.nonFiniteStreak();
-        nonFiniteSteps = s.nonFiniteSteps();
+        nonFinite.restore(s.nonFiniteStreak(), s.nonFiniteSteps());
         numTokens = s.numTokens();
         LOG.info("grpo: resumed from {} at step {}", ck, step);
     }

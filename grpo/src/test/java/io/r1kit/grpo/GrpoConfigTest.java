@@ -83,12 +83,15 @@ class GrpoConfigTest {
     @Test
     void validationMessagesNameTheKey() {
         assertMessage("num_generations must be ≥ 2", Map.of("num_generations", 1));
-        assertMessage("epsilon_high must be ≥ epsilon", Map.of("epsilon", 0.3, "epsilon_high", 0.2));
+        assertMessage("need 0 ≤ epsilon ≤ epsilon_high, got 0.3, 0.2", Map.of("epsilon", 0.3, "epsilon_high", 0.2));
+        assertMessage("epsilon must be < 1", Map.of("epsilon", 1.0, "epsilon_high", 1.0));
         assertMessage("loss_type: 'ppo' is not one of [grpo, bnpo, dr_grpo, dapo, cispo]", Map.of("loss_type", "ppo"));
         assertMessage("beta must be ≥ 0", Map.of("beta", -0.1));
         assertMessage("Unrecognized field \"num_generation\"", Map.of("num_generation", 4));
         assertMessage("delta must be > 1 + epsilon_high (1.28)", Map.of("delta", 1.1, "epsilon_high", 0.28));
         assertMessage("top_entropy_quantile must be in (0, 1]", Map.of("top_entropy_quantile", 0.0));
+        assertMessage("max_completion_length must be ≥ 1", Map.of("max_completion_length", 0));
+        assertMessage("entropy_coef must be finite", Map.of("entropy_coef", Double.POSITIVE_INFINITY));
         assertMessage("kl_in_reward: true needs beta > 0", Map.of("kl_in_reward", true));
         assertMessage("advantage_estimator: 'ppo' is not one of [grpo, rloo, reinforce_pp, reinforce_pp_baseline]",
                 Map.of("advantage_estimator", "ppo"));

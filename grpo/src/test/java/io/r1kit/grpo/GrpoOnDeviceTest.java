@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.r1kit.grpo.train.TrainerListener;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.r1kit.grpo.metrics.MetricsLog;
 import io.r1kit.model.arch.CausalLM;
@@ -180,7 +181,7 @@ class GrpoOnDeviceTest {
             RuntimeException kill = new RuntimeException("simulated kill");
             CausalLM first = task.model(7).moveTo(new EmulatedDevice(ReferenceBackend.INSTANCE));
             assertEquals(kill, assertThrows(RuntimeException.class, () -> task.denseTrainer(c, first, tmp.resolve("b"))
-                    .listener(new GrpoTrainer.Listener() {
+                    .listener(new TrainerListener() {
                         @Override
                         public void onStep(long step, Map<String, Object> metrics) {
                             if (step == 3) throw kill;
@@ -218,8 +219,8 @@ class GrpoOnDeviceTest {
     }
 
     /** A listener that keeps each step's transfer log (then clears it for the next step). */
-    private static GrpoTrainer.Listener transfersPerStep(EmulatedDevice emu, List<List<Transfers.Transfer>> perStep) {
-        return new GrpoTrainer.Listener() {
+    private static TrainerListener transfersPerStep(EmulatedDevice emu, List<List<Transfers.Transfer>> perStep) {
+        return new TrainerListener() {
             @Override
             public void onStep(long step, Map<String, Object> metrics) {
                 perStep.add(emu.transfers().log());

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.r1kit.grpo.train.TrainerListener;
+import io.r1kit.grpo.train.NonFiniteLossException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.r1kit.grpo.checkpoint.CheckpointStore;
 import io.r1kit.grpo.metrics.MetricsLog;
@@ -85,7 +87,7 @@ class GrpoTrainerTest {
         CausalLM first = task.model(5);
         RuntimeException kill = new RuntimeException("simulated kill");
         var killed = assertThrows(RuntimeException.class, () -> task.trainer(c, first, b).eval(ToyTask.digits(6, 9, "eval-"))
-                .stage("r1-zero").listener(new GrpoTrainer.Listener() {
+                .stage("r1-zero").listener(new TrainerListener() {
                     @Override
                     public void onStep(long step, Map<String, Object> metrics) {
                         if (step == 4) throw kill;
@@ -182,18 +184,18 @@ class GrpoTrainerTest {
     @Test
     void firstPassUsesStoredOldLogProbsWithRatioExactlyOne(@TempDir Path dir) {
         ToyTask task = new ToyTask();
-        List<GrpoTrainer.Update> updates = new ArrayList<>();
+        List<TrainerListener.Update> updates = new ArrayList<>();
         GrpoConfig c = config("max_steps", 3, "num_iterations", 3);
-        task.denseTrainer(c, task.model(2), dir).listener(new GrpoTrainer.Listener() {
+        task.denseTrainer(c, task.model(2), dir).listener(new TrainerListener() {
             @Override
-            public void onUpdate(GrpoTrainer.Update u) {
+            public void onUpdate(TrainerListener.Update u) {
                 updates.add(u);
             }
         }).build().train();
         assertEquals(9, updates.size());
         boolean moved = false;
         int offPolicyChecked = 0;
-        for (GrpoTrainer.Update u : updates) {
+        for (TrainerListener.Update u : updates) {
             if (u.pass() == 0) {
                 assertEquals(1.0, u.meanRatio(), 0.0, "first pass of step " + u.step() + ": old log-probs are this very policy");
                 assertEquals(0.0, u.lowClipRatio() + u.highClipRatio(), 0.0);
@@ -210,18 +212,18 @@ class GrpoTrainerTest {
     @Test
     void laterMiniBatchesAreOffPolicyAgainstStoredLogProbs(@TempDir Path dir) {
         ToyTask task = new ToyTask();
-        List<GrpoTrainer.Update> updates = new ArrayList<>();
+        List<TrainerListener.Update> updates = new ArrayList<>();
         GrpoConfig c = config("max_steps", 3, "num_mini_batches", 2, "prompts_per_step", 8);
-        task.denseTrainer(c, task.model(2), dir).listener(new GrpoTrainer.Listener() {
+        task.denseTrainer(c, task.model(2), dir).listener(new TrainerListener() {
             @Override
-            public void onUpdate(GrpoTrainer.Update u) {
+            public void onUpdate(TrainerListener.Update u) {
                 updates.add(u);
             }
         }).build().train();
         assertEquals(6, updates.size());
         boolean moved = false;
         int checked = 0;
-        for (GrpoTrainer.Update u : updates) {
+        for (TrainerListener.Update u : updates) {
             if (u.miniBatch() == 0) {
                 assertEquals(1.0, u.meanRatio(), 0.0, "step " + u.step() + ": the first update is on-policy");
             } else if (moved) {
@@ -246,10 +248,10 @@ class GrpoTrainerTest {
         for (String lossType : List.of("grpo", "dr_grpo", "dapo")) {
             Object[] common = {"max_steps", 1, "loss_type", lossType, "max_grad_norm", 0.0, "adam_epsilon", 1.0, "learning_rate", 1.0,
                     "lr_scheduler", "constant", "seed", 3};
-            List<GrpoTrainer.Update> u = new ArrayList<>();
-            GrpoTrainer.Listener rec = new GrpoTrainer.Listener() {
+            List<TrainerListener.Update> u = new ArrayList<>();
+            TrainerListener rec = new TrainerListener() {
                 @Override
-                public void onUpdate(GrpoTrainer.Update x) {
+                public void onUpdate(TrainerListener.Update x) {
                     u.add(x);
                 }
             };
@@ -284,7 +286,7 @@ class GrpoTrainerTest {
         ToyTask task = new ToyTask();
         CausalLM model = task.model(6);
         GrpoConfig c = config("max_steps", 10, "save_steps", 1, "max_non_finite_steps", 2);
-        var e = assertThrows(GrpoTrainer.NonFiniteLossException.class, () -> task.trainer(c, model, dir).listener(new GrpoTrainer.Listener() {
+        var e = assertThrows(NonFiniteLossException.class, () -> task.trainer(c, model, dir).listener(new TrainerListener() {
             @Override
             public void onStep(long step, Map<String, Object> metrics) {
                 if (step == 2) model.finalNorm().data()[0] = Float.NaN;   // corrupts every logit from now on
@@ -329,12 +331,12 @@ class GrpoTrainerTest {
     @Test
     void maskTruncatedCompletionsTrainsOnlyOnCompletionsThatStopped(@TempDir Path dir) throws Exception {
         ToyTask task = new ToyTask();
-        List<GrpoTrainer.Update> updates = new ArrayList<>();
+        List<TrainerListener.Update> updates = new ArrayList<>();
         GrpoConfig c = config("max_steps", 1, "mask_truncated_completions", true, "max_completion_length", 3, "log_completions_steps", 1,
                 "prompts_per_step", 8);
-        task.trainer(c, task.model(8), dir).listener(new GrpoTrainer.Listener() {
+        task.trainer(c, task.model(8), dir).listener(new TrainerListener() {
             @Override
-            public void onUpdate(GrpoTrainer.Update u) {
+            public void onUpdate(TrainerListener.Update u) {
                 updates.add(u);
             }
         }).build().train();

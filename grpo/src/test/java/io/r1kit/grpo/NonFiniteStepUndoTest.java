@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.r1kit.grpo.train.TrainerListener;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.r1kit.grpo.metrics.MetricsLog;
 import io.r1kit.grpo.ppo.PpoTrainer;
@@ -35,10 +36,10 @@ class NonFiniteStepUndoTest {
         ToyTask task = new ToyTask();
         List<Object> kv = new ArrayList<>(List.of("max_steps", 1, "learning_rate", 1e30, "lr_scheduler", "constant"));
         kv.addAll(List.of(extra));
-        List<GrpoTrainer.Update> updates = new ArrayList<>();
-        GrpoTrainer.Result r = task.denseTrainer(GrpoTrainerTest.config(kv.toArray()), model, dir).listener(new GrpoTrainer.Listener() {
+        List<TrainerListener.Update> updates = new ArrayList<>();
+        GrpoTrainer.Result r = task.denseTrainer(GrpoTrainerTest.config(kv.toArray()), model, dir).listener(new TrainerListener() {
             @Override
-            public void onUpdate(GrpoTrainer.Update u) {
+            public void onUpdate(TrainerListener.Update u) {
                 updates.add(u);
             }
         }).build().train();

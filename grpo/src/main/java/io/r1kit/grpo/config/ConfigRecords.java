@@ -14,7 +14,8 @@ import java.util.Map;
  * The one place where trainer option records meet their YAML form: snake_case keys
  * ({@code num_generations} ↔ {@code numGenerations}), unknown keys rejected, absent keys left null
  * for the record's compact constructor to default. Every config record ({@code GrpoConfig},
- * {@code SftConfig}, {@code PpoConfig}, …) binds through here.
+ * {@code SftConfig}, {@code PpoConfig}, …) binds through here, and takes its defaults ({@link #or}),
+ * validation ({@link #require}), {@link #with} and {@link #toMap} from here.
  */
 public final class ConfigRecords {
     private ConfigRecords() {}
@@ -47,6 +48,27 @@ public final class ConfigRecords {
     @SuppressWarnings("unchecked")
     public static Map<String, Object> toMap(Object config) {
         return new LinkedHashMap<>(MAPPER.convertValue(config, Map.class));
+    }
+
+    /** The value given, or the default when the key was absent (null): for a record's compact constructor. */
+    public static <T> T or(T value, T defaultValue) {
+        return value == null ? defaultValue : value;
+    }
+
+    /** Validation in a record's compact constructor: fails with {@code message} (naming the option and the value) unless {@code ok}. */
+    public static void require(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException(message);
+    }
+
+    /**
+     * {@code config} with some snake_case keys replaced, bound and validated again like a new record
+     * ({@code label} prefixes a validation failure, as in {@link #bind}).
+     */
+    @SuppressWarnings("unchecked")
+    public static <T> T with(T config, Map<String, ?> snakeCaseOverrides, String label) {
+        Map<String, Object> m = toMap(config);
+        m.putAll(snakeCaseOverrides);
+        return bind(m, (Class<T>) config.getClass(), label);
     }
 
     /** Reads an enum option case-insensitively ("dr_grpo", "dr-grpo"), naming the allowed values otherwise. */

@@ -1,5 +1,8 @@
 package io.r1kit.grpo.ppo;
 
+import static io.r1kit.grpo.config.ConfigRecords.or;
+import static io.r1kit.grpo.config.ConfigRecords.require;
+
 import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
 import com.fasterxml.jackson.annotation.JsonCreator;
@@ -122,28 +125,28 @@ public record PpoConfig(
         saveTotalLimit = or(saveTotalLimit, 2);
         logCompletionsSteps = or(logCompletionsSteps, 10);
         maxNonFiniteSteps = or(maxNonFiniteSteps, 3);
-        req(promptsPerStep >= 1, "prompts_per_step must be ≥ 1");
-        req(numGenerations >= 1, "num_generations must be ≥ 1");
-        req(maxPromptLength >= 1 && maxCompletionLength >= 1, "max_prompt_length and max_completion_length must be ≥ 1");
-        req(temperature > 0, "temperature must be > 0");
-        req(topP > 0 && topP <= 1, "top_p must be in (0, 1]");
-        req(topK >= 0, "top_k must be ≥ 0");
-        req(numPpoEpochs >= 1, "num_ppo_epochs must be ≥ 1");
-        req(numMiniBatches >= 1 && numMiniBatches <= promptsPerStep * numGenerations,
+        require(promptsPerStep >= 1, "prompts_per_step must be ≥ 1");
+        require(numGenerations >= 1, "num_generations must be ≥ 1");
+        require(maxPromptLength >= 1 && maxCompletionLength >= 1, "max_prompt_length and max_completion_length must be ≥ 1");
+        require(temperature > 0, "temperature must be > 0");
+        require(topP > 0 && topP <= 1, "top_p must be in (0, 1]");
+        require(topK >= 0, "top_k must be ≥ 0");
+        require(numPpoEpochs >= 1, "num_ppo_epochs must be ≥ 1");
+        require(numMiniBatches >= 1 && numMiniBatches <= promptsPerStep * numGenerations,
                 "num_mini_batches must be in [1, prompts_per_step × num_generations]");
-        req(gradientAccumulationSteps >= 1, "gradient_accumulation_steps must be ≥ 1");
-        req(cliprange >= 0 && cliprange < 1, "cliprange must be in [0, 1)");
-        req(cliprangeValue > 0, "cliprange_value must be > 0");
-        req(vfCoef >= 0, "vf_coef must be ≥ 0");
-        req(gamma >= 0 && gamma <= 1, "gamma must be in [0, 1]");
-        req(lam >= 0 && lam <= 1, "lam must be in [0, 1]");
-        req(klCoef >= 0, "kl_coef must be ≥ 0");
-        req(learningRate >= 0 && valueLearningRate >= 0, "learning rates must be ≥ 0");
-        req(warmupRatio >= 0 && warmupRatio <= 1, "warmup_ratio must be in [0, 1]");
-        req(weightDecay >= 0 && maxGradNorm >= 0, "weight_decay and max_grad_norm must be ≥ 0");
-        req(maxSteps == -1 || maxSteps >= 1, "max_steps must be ≥ 1 or −1");
-        req(numTrainEpochs >= 1, "num_train_epochs must be ≥ 1");
-        req(saveSteps >= 0 && saveTotalLimit >= 1 && logCompletionsSteps >= 0 && maxNonFiniteSteps >= 1,
+        require(gradientAccumulationSteps >= 1, "gradient_accumulation_steps must be ≥ 1");
+        require(cliprange >= 0 && cliprange < 1, "cliprange must be in [0, 1)");
+        require(cliprangeValue > 0, "cliprange_value must be > 0");
+        require(vfCoef >= 0, "vf_coef must be ≥ 0");
+        require(gamma >= 0 && gamma <= 1, "gamma must be in [0, 1]");
+        require(lam >= 0 && lam <= 1, "lam must be in [0, 1]");
+        require(klCoef >= 0, "kl_coef must be ≥ 0");
+        require(learningRate >= 0 && valueLearningRate >= 0, "learning rates must be ≥ 0");
+        require(warmupRatio >= 0 && warmupRatio <= 1, "warmup_ratio must be in [0, 1]");
+        require(weightDecay >= 0 && maxGradNorm >= 0, "weight_decay and max_grad_norm must be ≥ 0");
+        require(maxSteps == -1 || maxSteps >= 1, "max_steps must be ≥ 1 or −1");
+        require(numTrainEpochs >= 1, "num_train_epochs must be ≥ 1");
+        require(saveSteps >= 0 && saveTotalLimit >= 1 && logCompletionsSteps >= 0 && maxNonFiniteSteps >= 1,
                 "save_steps ≥ 0, save_total_limit ≥ 1, log_completions_steps ≥ 0, max_non_finite_steps ≥ 1");
     }
 
@@ -155,13 +158,5 @@ public record PpoConfig(
     @SuppressWarnings("unchecked")
     public Map<String, Object> toMap() {
         return ConfigRecords.toMap(this);
-    }
-
-    private static <T> T or(T v, T d) {
-        return v == null ? d : v;
-    }
-
-    private static void req(boolean ok, String msg) {
-        if (!ok) throw new IllegalArgumentException(msg);
     }
 }

@@ -7,7 +7,6 @@ import io.r1kit.data.Example;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.grpo.Seeds;
 import io.r1kit.grpo.StepUndo;
-import io.r1kit.grpo.checkpoint.CheckpointStore;
 import io.r1kit.grpo.checkpoint.OutputPaths;
 import io.r1kit.grpo.checkpoint.TrainerState;
 import io.r1kit.grpo.metrics.MetricsLog;
@@ -15,6 +14,11 @@ import io.r1kit.grpo.rollout.Rollouts;
 import io.r1kit.grpo.rollout.Rollouts.Prompt;
 import io.r1kit.grpo.rollout.Rollouts.Sample;
 import io.r1kit.grpo.rollout.SampleFiles;
+import io.r1kit.grpo.train.NonFiniteStepPolicy;
+import io.r1kit.grpo.train.TrainerBuilder;
+import io.r1kit.grpo.train.TrainerCheckpoint;
+import io.r1kit.grpo.train.TrainerListener;
+import io.r1kit.grpo.train.TrainingLoop;
 import io.r1kit.model.arch.Batch;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.TokenScores;
@@ -23,7 +27,6 @@ import io.r1kit.model.generate.Generator;
 import io.r1kit.model.generate.LogprobMode;
 import io.r1kit.model.generate.SamplingParams;
 import io.r1kit.model.hf.DType;
-import io.r1kit.model.hf.HfCheckpoint;
 import io.r1kit.model.optim.AdamW;
 import io.r1kit.model.optim.GradClip;
 import io.r1kit.model.optim.LrSchedule;
@@ -34,19 +37,17 @@ import io.r1kit.model.tokenizer.CharTokenizer;
 import io.r1kit.model.tokenizer.Tokenizer;
 import io.r1kit.rewards.CompositeReward;
 import io.r1kit.grpo.Advantages;
-import io.r1kit.grpo.GrpoTrainer;
 import io.r1kit.grpo.TrainingReductions;
 import io.r1kit.model.backend.device.DeviceBackend;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Consumer;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,20 +77,22 @@ public final class PpoTrainer {
         return new Builder(config);
     }
 
-    public static final class Builder {
+    public static final class Builder extends TrainerBuilder<Builder> {
         private final PpoConfig config;
         private CausalLM policy, valueBackbone;
         private Tokenizer tokenizer;
         private PromptTemplate template;
         private Dataset train;
         private CompositeReward rewards;
-        private OutputPaths outputs;
-        private String stage;
-        private boolean resume, addSpecialTokens = true;
-        private Consumer<Map<String, Object>> onStep = m -> {};
+        private boolean addSpecialTokens = true;
 
         private Builder(PpoConfig c) {
             this.config = Objects.requireNonNull(c);
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
         }
 
         public Builder policy(CausalLM m) { this.policy = m; return this; }
@@ -99,19 +102,15 @@ public final class PpoTrainer {
         public Builder template(PromptTemplate t) { this.template = t; return this; }
         public Builder train(Dataset d) { this.train = d; return this; }
         public Builder rewards(CompositeReward r) { this.rewards = r; return this; }
-        public Builder outputDir(Path d) { this.outputs = OutputPaths.under(d); return this; }
-        /** Each output in its own place (the pipeline's run directory layout). */
-        public Builder outputs(OutputPaths o) { this.outputs = o; return this; }
-        public Builder stage(String s) { this.stage = s; return this; }
-        public Builder resume(boolean r) { this.resume = r; return this; }
         public Builder addSpecialTokens(boolean a) { this.addSpecialTokens = a; return this; }
-        /** Called after each step's metrics line (tests: simulate a kill by throwing). */
-        public Builder onStep(Consumer<Map<String, Object>> f) { this.onStep = Objects.requireNonNull(f); return this; }
 
         public PpoTrainer build() {
-            if (policy == null || tokenizer == null || template == null || train == null || rewards == null || outputs == null) {
-                throw new IllegalStateException("ppo trainer: policy, tokenizer, template, train, rewards and outputDir must all be set");
-            }
+            require(policy, "ppo", "policy");
+            require(tokenizer, "ppo", "tokenizer");
+            require(template, "ppo", "template");
+            require(train, "ppo", "train");
+            require(rewards, "ppo", "rewards");
+            require(options().outputs(), "ppo", "outputDir");
             if (config.valueModel() == PpoConfig.ValueModelKind.SEPARATE && valueBackbone == null) {
                 throw new IllegalStateException("ppo trainer: value_model = separate needs valueBackbone(model)");
             }
@@ -132,9 +131,10 @@ public final class PpoTrainer {
     private final OutputPaths outputs;
     private final String stage;
     private final boolean resume;
-    private final Consumer<Map<String, Object>> onStep;
+    private final TrainerListener listener;
     private final CausalLM separateBackbone;
-    private final CheckpointStore store;
+    private final TrainerCheckpoint checkpoint;
+    private final NonFiniteStepPolicy nonFinite;
     private final long totalSteps;
     private final LrSchedule policySchedule, valueSchedule;
 
@@ -143,8 +143,7 @@ public final class PpoTrainer {
     /** Where the policy lives (null: the host). */
     private DeviceBackend device;
     private AdamW policyOpt, valueOpt;
-    private long step, updates, consumed, numTokens, nonFiniteSteps;
-    private int nonFiniteStreak;
+    private long step, updates, consumed, numTokens;
     private long cachedEpoch = -1;
     private Dataset epochOrder;
 
@@ -153,13 +152,16 @@ public final class PpoTrainer {
         this.policy = b.policy;
         this.tokenizer = b.tokenizer;
         this.train = b.train;
-        this.outputs = b.outputs;
-        this.stage = b.stage;
-        this.resume = b.resume;
-        this.onStep = b.onStep;
+        TrainerBuilder.RunOptions run = b.options();
+        this.outputs = run.outputs();
+        this.stage = run.stage();
+        this.resume = run.resume();
+        this.listener = run.listener();
         this.separateBackbone = b.valueBackbone;
         this.rollouts = new Rollouts(b.tokenizer, b.template, b.rewards, c.maxPromptLength(), b.addSpecialTokens, null, null, 1.0);
-        this.store = new CheckpointStore(outputs.checkpoints(), c.saveTotalLimit());
+        this.checkpoint = new TrainerCheckpoint("ppo", outputs, stage, c.saveTotalLimit(), c.seed(), TrainerState.RNG_SCHEME, c.toMap(),
+                LOG::warn);
+        this.nonFinite = new NonFiniteStepPolicy("ppo", c.maxNonFiniteSteps(), "Lower learning_rate or check the rewards.");
         long perEpoch = (train.size() + c.promptsPerStep() - 1) / c.promptsPerStep();
         this.totalSteps = c.maxSteps() > 0 ? c.maxSteps() : perEpoch * c.numTrainEpochs();
         long total = totalSteps * c.numPpoEpochs() * c.numMiniBatches();
@@ -196,42 +198,71 @@ public final class PpoTrainer {
                 ParamGroup.decayMatricesOnly(policy.parameters(), wd));
         valueOpt = new AdamW(AdamW.Config.defaults(c.valueLearningRate().floatValue()).withWeightDecay(wd),
                 ParamGroup.decayMatricesOnly(value.parameters(), wd));
-        Path metricsFile = outputs.metrics();
-        Path last = null;
-        if (resume) {
-            store.cleanLeftovers();
-            var latest = store.latest();
-            if (latest.isPresent()) {
-                restore(latest.get());
-                last = latest.get();
-            }
-            MetricsLog.truncateAfter(metricsFile, step, stage);
-            SampleFiles.dropAfter(outputs.samples(), step);
-        } else if (MetricsLog.hasLines(metricsFile, stage) || !store.list().isEmpty()) {
-            throw new IllegalStateException("ppo: " + outputs.checkpoints() + " or " + metricsFile + " already holds a run; resume it or choose a new output directory");
-        }
+        Optional<TrainerCheckpoint.Restored> restored = checkpoint.open(resume);
+        restored.ifPresent(this::restore);
+        if (resume) checkpoint.dropOutputsAfter(step);
         Generator generator = new Generator(policy, tokenizer);
-        try (MetricsLog metrics = new MetricsLog(metricsFile)) {
-            while (step < totalSteps) {
-                boolean ok = runStep(generator, metrics);
-                if (!ok && nonFiniteStreak >= c.maxNonFiniteSteps()) {
-                    throw new GrpoTrainer.NonFiniteLossException("ppo: stopping after " + nonFiniteStreak
-                            + " consecutive steps with NaN/Inf loss or gradients; the last good checkpoint is "
-                            + store.latest().map(Path::toString).orElse("(none written yet)"));
-                }
-                // skipped steps leave the weights unchanged; NaN/Inf weights are never checkpointed
-                if (((c.saveSteps() > 0 && step % c.saveSteps() == 0) || step == totalSteps)
-                        && finite(policy.parameters()) && finite(value.parameters())) {
-                    last = save();
-                }
-            }
+        Loop loop = new Loop(generator, restored.map(TrainerCheckpoint.Restored::dir).orElse(null));
+        try (MetricsLog metrics = new MetricsLog(outputs.metrics())) {
+            loop.metrics = metrics;
+            TrainingLoop.run(loop, new TrainingLoop.Schedule(totalSteps, 0, c.saveSteps()), nonFinite, checkpoint::lastGood);
         } finally {
             rollouts.close();
         }
-        return new Result(step, last, nonFiniteSteps);
+        return new Result(step, loop.last, nonFinite.total());
     }
 
-    private boolean runStep(Generator generator, MetricsLog metrics) {
+    /** PPO's part of the step loop: the step, and the checkpoint when both models' weights are finite (no eval). */
+    private final class Loop implements TrainingLoop.Steps {
+        private final Generator generator;
+        private MetricsLog metrics;
+        private Path last;
+
+        Loop(Generator generator, Path restored) {
+            this.generator = generator;
+            this.last = restored;
+        }
+
+        @Override
+        public long step() {
+            return step;
+        }
+
+        @Override
+        public void runStep() {
+            PpoTrainer.this.runStep(generator, metrics);
+        }
+
+        /** Skipped steps leave the weights unchanged; NaN/Inf weights are never checkpointed. */
+        @Override
+        public void save(long s) {
+            if (finite(policy.parameters()) && finite(value.parameters())) last = PpoTrainer.this.save();
+        }
+    }
+
+    /** One step's rollouts, their micro-batches, and the values GAE and the loss read. */
+    private static final class StepData {
+        List<Sample> batch;
+        int n;
+        final List<int[]> ps = new ArrayList<>(), cs = new ArrayList<>();
+        List<List<int[]>> plan;
+        /** One Batch per micro-batch: a device uploads its arrays once. */
+        final Map<int[], Batch> batches = new IdentityHashMap<>();
+        float[][] old, ref, oldV, adv, ret;
+        double klSum, tokens, valSum, retSum;
+        /** The loss inputs of each micro-batch: old log-probs, advantages, old values, returns, completion mask. */
+        final Map<int[], Tensor[]> inputs = new IdentityHashMap<>();
+    }
+
+    /** Sums over a step's updates, for the metrics. */
+    private static final class UpdateSums {
+        double lossSum, pgSum, vfSum, clipped, vclipped, active, normSum, entropy, entTok;
+        int done;
+        boolean finite = true;
+        float lr = Float.NaN;
+    }
+
+    private void runStep(Generator generator, MetricsLog metrics) {
         long t0 = System.nanoTime();
         int B = c.promptsPerStep(), G = c.numGenerations();
         List<Prompt> prompts = new ArrayList<>();
@@ -239,150 +270,190 @@ public final class PpoTrainer {
         SamplingParams sp = SamplingParams.sample(c.temperature().floatValue(), c.maxCompletionLength(), Seeds.sub(Seeds.step(c.seed(), step), 0))
                 .withTopK(c.topK()).withTopP(c.topP().floatValue()).withLogprobMode(LogprobMode.TEMPERATURE);
         long[] nanos = new long[2];
-        List<Sample> batch = rollouts.sampleAndScore(generator, prompts, G, sp, nanos);
+        StepData d = new StepData();
+        d.batch = rollouts.sampleAndScore(generator, prompts, G, sp, nanos);
         long tUpdate = System.nanoTime();
-        int n = batch.size();
-        List<int[]> ps = new ArrayList<>(), cs = new ArrayList<>();
-        for (Sample s : batch) {
-            ps.add(s.prompt().ids());
-            cs.add(s.tokens());
+        d.n = d.batch.size();
+        for (Sample s : d.batch) {
+            d.ps.add(s.prompt().ids());
+            d.cs.add(s.tokens());
         }
-        List<List<int[]>> plan = plan(n);
-        Map<int[], Batch> batches = new java.util.IdentityHashMap<>();   // one Batch per micro-batch: a device uploads its arrays once
-        for (List<int[]> mini : plan) for (int[] micro : mini) batches.put(micro, batch(micro, ps, cs));
-        float[][] old = new float[n][], ref = c.klCoef() > 0 ? new float[n][] : null, oldV = new float[n][];
+        d.plan = plan(d.n);
+        for (List<int[]> mini : d.plan) for (int[] micro : mini) d.batches.put(micro, batch(micro, d.ps, d.cs));
+        scoreOld(d);
+        advantages(d);
+        placeInputs(d);
+        UpdateSums u = update(d);
+        long tEnd = System.nanoTime();
+        step++;
+        nonFinite.record(u.finite);
+
+        long stepTokens = 0;
+        for (Sample s : d.batch) stepTokens += s.prompt().ids().length + s.tokens().length;
+        numTokens += stepTokens;
+        double stepTime = (tEnd - t0) / 1e9;
+        Map<String, Object> m = stepMetrics(d, u, B, G);
+        m.put("num_tokens", numTokens);
+        m.put("tokens_per_second", stepTokens / stepTime);
+        m.put("time/rollout", nanos[0] / 1e9);
+        m.put("time/score", nanos[1] / 1e9);
+        m.put("time/update", (tEnd - tUpdate) / 1e9);
+        m.put("step_time", stepTime);
+        m.put("non_finite_steps", nonFinite.total());
+        metrics.write(m);
+        if (c.logCompletionsSteps() > 0 && step % c.logCompletionsSteps() == 0) writeSamples(d.batch, d.adv);
+        LOG.info("ppo step {}/{}: reward {} value_loss {}", step, totalSteps, m.get("reward"), m.get("value_loss"));
+        listener.onStep(step, m);
+    }
+
+    /** Old log-probs, reference log-probs (kl_coef &gt; 0) and old values of every completion token, no grad. */
+    private void scoreOld(StepData d) {
+        d.old = new float[d.n][];
+        d.ref = c.klCoef() > 0 ? new float[d.n][] : null;
+        d.oldV = new float[d.n][];
         try (var ng = Grad.noGrad()) {
-            for (List<int[]> mini : plan) {
+            for (List<int[]> mini : d.plan) {
                 for (int[] micro : mini) {
-                    Batch b = batches.get(micro);
+                    Batch b = d.batches.get(micro);
                     // GAE runs on the host: on a device the old / reference log-probs and the values come back
                     // once per step, [rows, T] each (PPO's only per-step copy bigger than a scalar)
                     Tensor lp = policy.scoreTokens(b, c.temperature().floatValue(), false).logprobs().toHost();
-                    Tensor rl = ref == null ? null : reference.scoreTokens(b, c.temperature().floatValue(), false).logprobs().toHost();
+                    Tensor rl = d.ref == null ? null : reference.scoreTokens(b, c.temperature().floatValue(), false).logprobs().toHost();
                     Tensor v = value.values(b).toHost();
                     for (int row = 0; row < micro.length; row++) {
-                        old[micro[row]] = b.completionValues(lp, row);
-                        if (ref != null) ref[micro[row]] = b.completionValues(rl, row);
-                        oldV[micro[row]] = b.completionValues(v, row);
+                        d.old[micro[row]] = b.completionValues(lp, row);
+                        if (d.ref != null) d.ref[micro[row]] = b.completionValues(rl, row);
+                        d.oldV[micro[row]] = b.completionValues(v, row);
                     }
                 }
             }
         }
-        // per-token rewards and GAE
-        float[][] adv = new float[n][], ret = new float[n][];
-        double klSum = 0, tokens = 0, advSum = 0, advSq = 0, valSum = 0, retSum = 0;
-        for (int i = 0; i < n; i++) {
-            int L = cs.get(i).length;
+    }
+
+    /** Per-token rewards (−kl_coef · KL, plus the rule reward on the last token) through GAE; whitened when on. */
+    private void advantages(StepData d) {
+        d.adv = new float[d.n][];
+        d.ret = new float[d.n][];
+        double advSum = 0, advSq = 0;
+        for (int i = 0; i < d.n; i++) {
+            int L = d.cs.get(i).length;
             float[] r = new float[L];
             for (int t = 0; t < L; t++) {
-                double kl = ref == null ? 0 : old[i][t] - ref[i][t];
-                klSum += kl;
+                double kl = d.ref == null ? 0 : d.old[i][t] - d.ref[i][t];
+                d.klSum += kl;
                 r[t] = (float) (-c.klCoef() * kl);
             }
-            r[L - 1] += (float) batch.get(i).reward();
-            Gae.Result g = Gae.compute(r, oldV[i], c.gamma(), c.lam());
-            adv[i] = g.advantages();
-            ret[i] = g.returns();
+            r[L - 1] += (float) d.batch.get(i).reward();
+            Gae.Result g = Gae.compute(r, d.oldV[i], c.gamma(), c.lam());
+            d.adv[i] = g.advantages();
+            d.ret[i] = g.returns();
             for (int t = 0; t < L; t++) {
-                advSum += adv[i][t];
-                advSq += (double) adv[i][t] * adv[i][t];
-                valSum += oldV[i][t];
-                retSum += ret[i][t];
+                advSum += d.adv[i][t];
+                advSq += (double) d.adv[i][t] * d.adv[i][t];
+                d.valSum += d.oldV[i][t];
+                d.retSum += d.ret[i][t];
             }
-            tokens += L;
+            d.tokens += L;
         }
-        if (c.whitenAdvantages() && tokens > 1) {
-            double mean = advSum / tokens, var = (advSq - tokens * mean * mean) / (tokens - 1);
+        if (c.whitenAdvantages() && d.tokens > 1) {
+            double mean = advSum / d.tokens, var = (advSq - d.tokens * mean * mean) / (d.tokens - 1);
             double inv = 1.0 / Math.sqrt(Math.max(var, 0) + 1e-8);
-            for (float[] a : adv) for (int t = 0; t < a.length; t++) a[t] = (float) ((a[t] - mean) * inv);
+            for (float[] a : d.adv) for (int t = 0; t < a.length; t++) a[t] = (float) ((a[t] - mean) * inv);
         }
+    }
 
-        // the loss inputs of each micro-batch, placed [rows, T] and (on a device) uploaded once per step
-        Map<int[], Tensor[]> inputs = new java.util.IdentityHashMap<>();
-        for (List<int[]> mini : plan) {
+    /** The loss inputs of each micro-batch, placed [rows, T] and (on a device) uploaded once per step. */
+    private void placeInputs(StepData d) {
+        String[] names = {"old log-probs", "advantages", "old values", "returns", "completion mask"};
+        for (List<int[]> mini : d.plan) {
             for (int[] micro : mini) {
-                Batch b = batches.get(micro);
-                Tensor[] in = {place(old, micro, b), place(adv, micro, b), place(oldV, micro, b), place(ret, micro, b), b.completionMask()};
-                String[] names = {"old log-probs", "advantages", "old values", "returns", "completion mask"};
+                Batch b = d.batches.get(micro);
+                Tensor[] in = {place(d.old, micro, b), place(d.adv, micro, b), place(d.oldV, micro, b), place(d.ret, micro, b),
+                    b.completionMask()};
                 if (device != null)
                     for (int k = 0; k < in.length; k++) in[k] = in[k].toDevice(device, "ppo " + names[k] + " " + b.B() + "x" + b.T());
-                inputs.put(micro, in);
+                d.inputs.put(micro, in);
             }
         }
-        double lossSum = 0, pgSum = 0, vfSum = 0, clipped = 0, vclipped = 0, active = 0, normSum = 0, entropy = 0, entTok = 0;
-        int done = 0;
-        boolean finite = true;
-        float lr = Float.NaN;
+    }
+
+    /** {@code num_ppo_epochs} passes of mini-batch updates of both models; a non-finite one ends the step (undone). */
+    private UpdateSums update(StepData d) {
+        UpdateSums u = new UpdateSums();
         // several updates: a non-finite one after others were applied undoes the whole step
-        StepUndo undo = c.numPpoEpochs() * plan.size() > 1 ? StepUndo.take(policyOpt, valueOpt) : null;
+        StepUndo undo = c.numPpoEpochs() * d.plan.size() > 1 ? StepUndo.take(policyOpt, valueOpt) : null;
         long updatesAtStart = updates;
-        outer:
         for (int epoch = 0; epoch < c.numPpoEpochs(); epoch++) {
-            for (List<int[]> mini : plan) {
-                double miniTokens = 0;
-                for (int[] micro : mini) for (int i : micro) miniTokens += cs.get(i).length;
-                double loss = 0;
-                for (int[] micro : mini) {
-                    Batch b = batches.get(micro);
-                    TokenScores s = policy.scoreTokens(b, c.temperature().floatValue(), epoch == 0);
-                    Tensor values = value.values(b);
-                    Tensor[] in = inputs.get(micro);
-                    Tensor mask = in[4];
-                    PpoLoss.Result res = PpoLoss.compute(s.logprobs(), in[0], in[1], values, in[2], in[3], mask, c.cliprange(),
-                            c.cliprangeValue(), c.vfCoef(), miniTokens);
-                    float lv = res.lossValue();
-                    if (!Float.isFinite(lv)) {
-                        finite = false;
-                        break;
-                    }
-                    res.loss().backward();
-                    loss += lv;
-                    pgSum += res.pgLoss() / miniTokens;
-                    vfSum += res.vfLoss() / miniTokens;
-                    clipped += res.clipped();
-                    vclipped += res.vfClipped();
-                    active += res.activeTokens();
-                    if (epoch == 0) {
-                        entropy += TrainingReductions.maskedSum(s.entropy(), mask, "ppo entropy sum");
-                        entTok += res.activeTokens();
-                    }
-                }
+            for (List<int[]> mini : d.plan) {
+                double loss = accumulate(d, epoch, mini, u);
                 double pn = Double.NaN, vn = Double.NaN;
-                if (finite) {
+                if (u.finite) {
                     pn = c.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(policy.parameters(), c.maxGradNorm()) : GradClip.globalNorm(policy.parameters());
                     vn = c.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(value.parameters(), c.maxGradNorm()) : GradClip.globalNorm(value.parameters());
-                    finite = Double.isFinite(pn) && Double.isFinite(vn);
+                    u.finite = Double.isFinite(pn) && Double.isFinite(vn);
                 }
-                if (!finite) {
+                if (!u.finite) {
                     policyOpt.zeroGrad();
                     valueOpt.zeroGrad();
-                    if (undo != null && done > 0) {
+                    if (undo != null && u.done > 0) {
                         undo.restore();
                         updates = updatesAtStart;
                     }
-                    break outer;
+                    return u;
                 }
-                lr = policySchedule.lr(updates);
-                policyOpt.setLr(lr);
+                u.lr = policySchedule.lr(updates);
+                policyOpt.setLr(u.lr);
                 valueOpt.setLr(valueSchedule.lr(updates));
                 policyOpt.step();
                 valueOpt.step();
                 policyOpt.zeroGrad();
                 valueOpt.zeroGrad();
                 updates++;
-                done++;
-                lossSum += loss;
-                normSum += pn;
+                u.done++;
+                u.lossSum += loss;
+                u.normSum += pn;
             }
         }
-        long tEnd = System.nanoTime();
-        step++;
-        if (finite) nonFiniteStreak = 0; else { nonFiniteStreak++; nonFiniteSteps++; }
+        return u;
+    }
 
-        long stepTokens = 0;
-        for (Sample s : batch) stepTokens += s.prompt().ids().length + s.tokens().length;
-        numTokens += stepTokens;
-        double stepTime = (tEnd - t0) / 1e9;
+    /** Forward and backward of one mini-batch's micro-batches; its loss sum (u.finite false at the first NaN/Inf loss). */
+    private double accumulate(StepData d, int epoch, List<int[]> mini, UpdateSums u) {
+        double miniTokens = 0;
+        for (int[] micro : mini) for (int i : micro) miniTokens += d.cs.get(i).length;
+        double loss = 0;
+        for (int[] micro : mini) {
+            Batch b = d.batches.get(micro);
+            TokenScores s = policy.scoreTokens(b, c.temperature().floatValue(), epoch == 0);
+            Tensor values = value.values(b);
+            Tensor[] in = d.inputs.get(micro);
+            Tensor mask = in[4];
+            PpoLoss.Result res = PpoLoss.compute(s.logprobs(), in[0], in[1], values, in[2], in[3], mask, c.cliprange(),
+                    c.cliprangeValue(), c.vfCoef(), miniTokens);
+            float lv = res.lossValue();
+            if (!Float.isFinite(lv)) {
+                u.finite = false;
+                break;
+            }
+            res.loss().backward();
+            loss += lv;
+            u.pgSum += res.pgLoss() / miniTokens;
+            u.vfSum += res.vfLoss() / miniTokens;
+            u.clipped += res.clipped();
+            u.vclipped += res.vfClipped();
+            u.active += res.activeTokens();
+            if (epoch == 0) {
+                u.entropy += TrainingReductions.maskedSum(s.entropy(), mask, "ppo entropy sum");
+                u.entTok += res.activeTokens();
+            }
+        }
+        return loss;
+    }
+
+    /** The step's metrics line up to {@code grad_norm} and {@code learning_rate}; the caller adds counts and times. */
+    private Map<String, Object> stepMetrics(StepData d, UpdateSums u, int B, int G) {
+        int n = d.n;
+        List<Sample> batch = d.batch;
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("step", step);
         if (stage != null) m.put("stage", stage);
@@ -419,30 +490,19 @@ public final class PpoTrainer {
         m.put("completions/mean_length_correct", correct == 0 ? Double.NaN : lenC / correct);
         m.put("completions/mean_length_incorrect", correct == n ? Double.NaN : lenW / (n - correct));
         m.put("completions/clipped_ratio", (double) trunc / n);
-        m.put("kl", ref == null ? Double.NaN : klSum / tokens);
-        m.put("entropy", entTok == 0 ? Double.NaN : entropy / entTok);
-        double act = Math.max(1, active);
-        m.put("clip_ratio/region_mean", clipped / act);
-        m.put("loss", done == 0 ? Double.NaN : lossSum / done);
-        m.put("policy_loss", done == 0 ? Double.NaN : pgSum / done);
-        m.put("value_loss", done == 0 ? Double.NaN : vfSum / done);
-        m.put("value_clip_ratio", vclipped / act);
-        m.put("values/mean", valSum / tokens);
-        m.put("returns/mean", retSum / tokens);
-        m.put("grad_norm", done == 0 ? Double.NaN : normSum / done);
-        m.put("learning_rate", Float.isNaN(lr) ? Double.NaN : (double) lr);
-        m.put("num_tokens", numTokens);
-        m.put("tokens_per_second", stepTokens / stepTime);
-        m.put("time/rollout", nanos[0] / 1e9);
-        m.put("time/score", nanos[1] / 1e9);
-        m.put("time/update", (tEnd - tUpdate) / 1e9);
-        m.put("step_time", stepTime);
-        m.put("non_finite_steps", nonFiniteSteps);
-        metrics.write(m);
-        if (c.logCompletionsSteps() > 0 && step % c.logCompletionsSteps() == 0) writeSamples(batch, adv);
-        LOG.info("ppo step {}/{}: reward {} value_loss {}", step, totalSteps, m.get("reward"), m.get("value_loss"));
-        onStep.accept(m);
-        return finite;
+        m.put("kl", d.ref == null ? Double.NaN : d.klSum / d.tokens);
+        m.put("entropy", u.entTok == 0 ? Double.NaN : u.entropy / u.entTok);
+        double act = Math.max(1, u.active);
+        m.put("clip_ratio/region_mean", u.clipped / act);
+        m.put("loss", u.done == 0 ? Double.NaN : u.lossSum / u.done);
+        m.put("policy_loss", u.done == 0 ? Double.NaN : u.pgSum / u.done);
+        m.put("value_loss", u.done == 0 ? Double.NaN : u.vfSum / u.done);
+        m.put("value_clip_ratio", u.vclipped / act);
+        m.put("values/mean", d.valSum / d.tokens);
+        m.put("returns/mean", d.retSum / d.tokens);
+        m.put("grad_norm", u.done == 0 ? Double.NaN : u.normSum / u.done);
+        m.put("learning_rate", Float.isNaN(u.lr) ? Double.NaN : (double) u.lr);
+        return m;
     }
 
     /** GRPO's fields; {@code advantage} is the mean of the completion's token advantages (GAE, whitened when on). */
@@ -525,23 +585,19 @@ public final class PpoTrainer {
         for (Parameter p : value.parameters()) tensors.put("value/" + p.name(), p.data());
         Map<String, Double> extra = new HashMap<>();
         vs.scalars().forEach((k, v) -> extra.put("value_opt/" + k, v));
-        TrainerState st = new TrainerState(step, updates, consumed, c.seed(), TrainerState.RNG_SCHEME, nonFiniteStreak, nonFiniteSteps,
-                numTokens, ps.scalars(), c.toMap(), extra);
-        return store.save(step, dir -> {
+        TrainerState st = checkpoint.state(step, updates, consumed, nonFinite, numTokens, ps.scalars(), extra);
+        return checkpoint.save(dir -> {
             policy.save(dir, DType.F32);
             if (policy.sourceDir() == null && tokenizer instanceof CharTokenizer ct) ct.save(dir);
-        }, tensors, st.toJson());
+        }, tensors, st);
     }
 
-    private void restore(Path ck) {
-        TrainerState s = TrainerState.fromJson(CheckpointStore.readState(ck), ck.toString());
-        if (s.seed() != c.seed()) throw new IllegalStateException("ppo resume: " + ck + " has seed " + s.seed() + ", the config " + c.seed());
-        try (HfCheckpoint hc = HfCheckpoint.open(ck)) {
-            for (Parameter p : policy.parameters()) p.copyFrom(hc.load(p.name(), p.shape()));
-        } catch (IOException e) {
-            throw new UncheckedIOException("ppo resume: cannot read " + ck + ": " + e.getMessage(), e);
-        }
-        Map<String, float[]> t = CheckpointStore.readOptimizer(ck);
+    /** Continues from a checkpoint whose seed and RNG scheme {@link TrainerCheckpoint} checked: both models and optimizers. */
+    private void restore(TrainerCheckpoint.Restored r) {
+        Path ck = r.dir();
+        TrainerState s = r.state();
+        checkpoint.loadParameters(ck, policy.parameters());
+        Map<String, float[]> t = TrainerCheckpoint.optimizerTensors(ck);
         Map<String, float[]> po = new HashMap<>(), vo = new HashMap<>();
         for (var e : t.entrySet()) {
             String k = e.getKey();
@@ -560,8 +616,7 @@ public final class PpoTrainer {
         step = s.step();
         updates = s.optimizerUpdates();
         consumed = s.consumedPrompts();
-        nonFiniteStreak = s.nonFiniteStreak();
-        nonFiniteSteps = s.nonFiniteSteps();
+        nonFinite.restore(s.nonFiniteStreak(), s.nonFiniteSteps());
         numTokens = s.numTokens();
     }
 }

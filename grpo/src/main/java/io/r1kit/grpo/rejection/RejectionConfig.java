@@ -1,5 +1,8 @@
 package io.r1kit.grpo.rejection;
 
+import static io.r1kit.grpo.config.ConfigRecords.or;
+import static io.r1kit.grpo.config.ConfigRecords.require;
+
 import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
 import io.r1kit.model.generate.SamplingParams;
@@ -139,22 +142,13 @@ public record RejectionConfig(
         return ConfigRecords.bind(snakeCaseValues, RejectionConfig.class, "rejection_sampling config");
     }
 
+    /** This config with some keys replaced (snake_case). */
     public RejectionConfig with(Map<String, ?> snakeCaseOverrides) {
-        Map<String, Object> m = toMap();
-        m.putAll(snakeCaseOverrides);
-        return of(m);
+        return ConfigRecords.with(this, snakeCaseOverrides, "rejection_sampling config");
     }
 
     @SuppressWarnings("unchecked")
     public Map<String, Object> toMap() {
         return ConfigRecords.toMap(this);
-    }
-
-    private static <T> T or(T v, T def) {
-        return v == null ? def : v;
-    }
-
-    private static void require(boolean ok, String message) {
-        if (!ok) throw new IllegalArgumentException(message);
     }
 }

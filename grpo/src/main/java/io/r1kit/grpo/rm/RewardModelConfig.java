@@ -1,5 +1,8 @@
 package io.r1kit.grpo.rm;
 
+import static io.r1kit.grpo.config.ConfigRecords.or;
+import static io.r1kit.grpo.config.ConfigRecords.require;
+
 import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
 import io.r1kit.grpo.sft.SftConfig;
@@ -107,13 +110,5 @@ public record RewardModelConfig(
 
     public RewardModel.Encoding encoding() {
         return new RewardModel.Encoding(addSpecialTokens, appendEos, maxLength);
-    }
-
-    private static <T> T or(T v, T def) {
-        return v == null ? def : v;
-    }
-
-    private static void require(boolean ok, String message) {
-        if (!ok) throw new IllegalArgumentException(message);
     }
 }

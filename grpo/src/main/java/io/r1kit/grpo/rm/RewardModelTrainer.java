@@ -5,7 +5,12 @@ import io.r1kit.data.DatasetException;
 import io.r1kit.data.Example;
 import io.r1kit.data.template.PromptTemplate;
 import io.r1kit.data.template.PromptTemplates;
+import io.r1kit.grpo.checkpoint.OutputPaths;
 import io.r1kit.grpo.metrics.MetricsLog;
+import io.r1kit.grpo.train.NonFiniteStepPolicy;
+import io.r1kit.grpo.train.TrainerBuilder;
+import io.r1kit.grpo.train.TrainerListener;
+import io.r1kit.grpo.train.TrainingLoop;
 import io.r1kit.model.ops.F;
 import io.r1kit.model.optim.AdamW;
 import io.r1kit.model.optim.GradClip;
@@ -22,6 +27,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.function.Consumer;
 
@@ -54,25 +60,59 @@ public final class RewardModelTrainer {
     private final Tokenizer tokenizer;
     private final RewardModelConfig cfg;
     private final PromptTemplate template;
-    private Path outputDir;
-    private Consumer<String> log = s -> {};
+    private final OutputPaths outputs;
+    private final String stage;
+    private final TrainerListener listener;
+    private final Consumer<String> log;
 
-    public RewardModelTrainer(RewardModel model, Tokenizer tokenizer, RewardModelConfig cfg) {
-        this.model = model;
-        this.tokenizer = tokenizer;
-        this.cfg = cfg;
+    private RewardModelTrainer(Builder b) {
+        this.model = b.model;
+        this.tokenizer = b.tokenizer;
+        this.cfg = b.config;
         this.template = PromptTemplates.byName(cfg.template());
+        TrainerBuilder.RunOptions run = b.options();
+        this.outputs = run.outputs();
+        this.stage = run.stage();
+        this.listener = run.listener();
+        this.log = b.log;
     }
 
-    /** Where metrics and the trained model go (nothing is written without it). */
-    public RewardModelTrainer outputDir(Path dir) {
-        this.outputDir = dir;
-        return this;
+    public static Builder builder(RewardModel model, Tokenizer tokenizer, RewardModelConfig config) {
+        return new Builder(model, tokenizer, config);
     }
 
-    public RewardModelTrainer log(Consumer<String> l) {
-        this.log = l;
-        return this;
+    /**
+     * The output place (default: none, nothing written: else {@code metrics.jsonl} and {@code model/}
+     * under it), stage and listener come from {@link TrainerBuilder}. The reward model writes no
+     * checkpoints, so it cannot resume.
+     */
+    public static final class Builder extends TrainerBuilder<Builder> {
+        private final RewardModel model;
+        private final Tokenizer tokenizer;
+        private final RewardModelConfig config;
+        private Consumer<String> log = s -> {};
+
+        private Builder(RewardModel model, Tokenizer tokenizer, RewardModelConfig config) {
+            this.model = Objects.requireNonNull(model, "model");
+            this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
+            this.config = Objects.requireNonNull(config, "config");
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
+
+        /** Where progress lines go (default: nowhere). */
+        public Builder log(Consumer<String> l) {
+            this.log = Objects.requireNonNull(l);
+            return this;
+        }
+
+        public RewardModelTrainer build() {
+            if (options().resume()) throw new IllegalStateException("reward model trainer: resume is not supported (it writes no checkpoints)");
+            return new RewardModelTrainer(this);
+        }
     }
 
     /** The text scored for a prompt and a response: {@code render(prompt) + assistantSeparator}. */
@@ -109,104 +149,154 @@ public final class RewardModelTrainer {
         List<Pair> trainPairs = encode(train);
         List<Pair> evalPairs = eval == null ? List.of() : encode(eval);
         if (trainPairs.isEmpty()) throw new IllegalArgumentException("reward_model: no training pairs");
+        Run run = new Run(trainPairs, evalPairs);
+        // a non-finite step is skipped and the run goes on (the reward model has no max_non_finite_steps)
+        NonFiniteStepPolicy nonFinite = new NonFiniteStepPolicy("reward_model", NonFiniteStepPolicy.UNLIMITED, "");
+        run.nonFinite = nonFinite;
+        try (MetricsLog metrics = outputs == null ? null : new MetricsLog(outputs.metrics())) {
+            run.metrics = metrics;
+            TrainingLoop.run(run, new TrainingLoop.Schedule(run.total, 0, 0), nonFinite, () -> null);
+        }
+        return new Result(run.total, run.lossCount == 0 ? Double.NaN : run.lossSum / run.lossCount, run.ev, run.modelDir);
+    }
 
-        int b = cfg.batchSize();
-        long perEpoch = (trainPairs.size() + b - 1) / b;
-        long total = cfg.maxSteps() > 0 ? cfg.maxSteps() : perEpoch * cfg.numTrainEpochs();
-        long warmup = Math.round(cfg.warmupRatio() * total);
-        float lr = cfg.learningRate().floatValue();
-        float min = cfg.minLrRatio().floatValue();
-        LrSchedule schedule = switch (cfg.lrScheduler()) {
-            case CONSTANT -> LrSchedule.warmupConstant(lr, warmup);
-            case LINEAR -> LrSchedule.warmupLinear(lr, warmup, total, min);
-            case COSINE -> LrSchedule.warmupCosine(lr, warmup, total, min);
-        };
-        AdamW opt = new AdamW(AdamW.Config.defaults(lr).withWeightDecay(0f),
-                ParamGroup.decayMatricesOnly(model.trainableParameters(), cfg.weightDecay().floatValue()));
+    /** One call of {@link #train}: a step is one batch of pairs in one forward pass; eval and the model at the end. */
+    private final class Run implements TrainingLoop.Steps {
+        final List<Pair> evalPairs;
+        final int b = cfg.batchSize();
+        final long total;
+        final LrSchedule schedule;
+        final AdamW opt;
+        final Random rng = new Random(cfg.seed());
+        final List<Pair> order;
+        NonFiniteStepPolicy nonFinite;
+        MetricsLog metrics;
+        long step;
+        int pos;
+        double lossSum;
+        int lossCount;
+        double windowLoss, windowAcc, windowMargin;
+        int window;
+        double lastNorm;
+        float lastLr;
+        Evaluation ev;
+        Path modelDir;
 
-        MetricsLog metrics = outputDir == null ? null : new MetricsLog(outputDir.resolve(METRICS_FILE));
-        Random rng = new Random(cfg.seed());
-        List<Pair> order = new ArrayList<>(trainPairs);
-        int pos = order.size();
-        double lossSum = 0;
-        int lossCount = 0;
-        double windowLoss = 0, windowAcc = 0, windowMargin = 0;
-        int window = 0;
-        try {
-            for (long step = 0; step < total; step++) {
-                if (pos >= order.size()) {
-                    Collections.shuffle(order, rng);
-                    pos = 0;
-                }
-                List<Pair> batch = order.subList(pos, Math.min(order.size(), pos + b));
-                pos += batch.size();
-                int n = batch.size();
-                List<int[]> rows = new ArrayList<>(2 * n);
-                for (Pair p : batch) rows.add(p.chosen());
-                for (Pair p : batch) rows.add(p.rejected());
-                Tensor r = model.forward(rows);                        // [2n]
-                Tensor rc = F.slice(r, 0, 0, n), rr = F.slice(r, 0, n, 2 * n);
-                Tensor loss = BradleyTerryLoss.loss(rc, rr, cfg.centerRewardsCoefficient());
-                float l = loss.item();
-                float[] both = r.toArray();                            // one copy of the 2n scores (on a device: 8n bytes)
-                float[] sc = Arrays.copyOfRange(both, 0, n), sr = Arrays.copyOfRange(both, n, 2 * n);
-                if (!Float.isFinite(l)) {
-                    opt.zeroGrad();
-                    log.accept("reward_model: step " + (step + 1) + " has a non-finite loss; skipped");
-                    continue;
-                }
-                loss.backward();
-                double norm = cfg.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(opt.params(), cfg.maxGradNorm())
-                        : GradClip.globalNorm(opt.params());
-                float stepLr = schedule.lr(step);
-                opt.setLr(stepLr);
-                opt.step();
+        Run(List<Pair> trainPairs, List<Pair> evalPairs) {
+            this.evalPairs = evalPairs;
+            long perEpoch = (trainPairs.size() + b - 1) / b;
+            this.total = cfg.maxSteps() > 0 ? cfg.maxSteps() : perEpoch * cfg.numTrainEpochs();
+            long warmup = Math.round(cfg.warmupRatio() * total);
+            float lr = cfg.learningRate().floatValue();
+            float min = cfg.minLrRatio().floatValue();
+            this.schedule = switch (cfg.lrScheduler()) {
+                case CONSTANT -> LrSchedule.warmupConstant(lr, warmup);
+                case LINEAR -> LrSchedule.warmupLinear(lr, warmup, total, min);
+                case COSINE -> LrSchedule.warmupCosine(lr, warmup, total, min);
+            };
+            this.opt = new AdamW(AdamW.Config.defaults(lr).withWeightDecay(0f),
+                    ParamGroup.decayMatricesOnly(model.trainableParameters(), cfg.weightDecay().floatValue()));
+            this.order = new ArrayList<>(trainPairs);
+            this.pos = order.size();
+        }
+
+        @Override
+        public long step() {
+            return step;
+        }
+
+        @Override
+        public void runStep() {
+            if (pos >= order.size()) {
+                Collections.shuffle(order, rng);
+                pos = 0;
+            }
+            List<Pair> batch = order.subList(pos, Math.min(order.size(), pos + b));
+            pos += batch.size();
+            int n = batch.size();
+            List<int[]> rows = new ArrayList<>(2 * n);
+            for (Pair p : batch) rows.add(p.chosen());
+            for (Pair p : batch) rows.add(p.rejected());
+            Tensor r = model.forward(rows);                        // [2n]
+            Tensor rc = F.slice(r, 0, 0, n), rr = F.slice(r, 0, n, 2 * n);
+            Tensor loss = BradleyTerryLoss.loss(rc, rr, cfg.centerRewardsCoefficient());
+            float l = loss.item();
+            float[] both = r.toArray();                            // one copy of the 2n scores (on a device: 8n bytes)
+            float[] sc = Arrays.copyOfRange(both, 0, n), sr = Arrays.copyOfRange(both, n, 2 * n);
+            step++;
+            nonFinite.record(Float.isFinite(l));
+            if (!Float.isFinite(l)) {
                 opt.zeroGrad();
-                lossSum += l;
-                lossCount++;
-                double margin = 0;
-                for (int i = 0; i < n; i++) margin += sc[i] - sr[i];
-                windowLoss += l;
-                windowAcc += BradleyTerryLoss.accuracy(sc, sr);
-                windowMargin += margin / n;
-                window++;
-                if ((step + 1) % cfg.loggingSteps() == 0 || step + 1 == total) {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("step", step + 1);
-                    m.put("loss", windowLoss / window);
-                    m.put("accuracy", windowAcc / window);
-                    m.put("margin", windowMargin / window);
-                    m.put("lr", (double) stepLr);
-                    m.put("grad_norm", norm);
-                    if (metrics != null) metrics.write(m);
-                    log.accept("reward_model " + MetricsLog.toJson(m));
-                    windowLoss = windowAcc = windowMargin = 0;
-                    window = 0;
-                }
+                log.accept("reward_model: step " + step + " has a non-finite loss; skipped");
+                return;
             }
-            Evaluation ev = evalPairs.isEmpty() ? null : evaluate(evalPairs);
-            if (ev != null) {
-                model.setScoreStats(ev.scoreMean(), ev.scoreStd());
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("step", total);
-                m.put("eval/accuracy", ev.accuracy());
-                m.put("eval/loss", ev.loss());
-                m.put("eval/score_mean", ev.scoreMean());
-                m.put("eval/score_std", ev.scoreStd());
-                m.put("eval/pairs", ev.pairs());
-                if (metrics != null) metrics.write(m);
-                log.accept("reward_model " + MetricsLog.toJson(m));
-            }
-            Path modelDir = null;
-            if (outputDir != null) {
-                modelDir = outputDir.resolve(MODEL_DIR);
+            loss.backward();
+            lastNorm = cfg.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(opt.params(), cfg.maxGradNorm())
+                    : GradClip.globalNorm(opt.params());
+            lastLr = schedule.lr(step - 1);
+            opt.setLr(lastLr);
+            opt.step();
+            opt.zeroGrad();
+            lossSum += l;
+            lossCount++;
+            double margin = 0;
+            for (int i = 0; i < n; i++) margin += sc[i] - sr[i];
+            windowLoss += l;
+            windowAcc += BradleyTerryLoss.accuracy(sc, sr);
+            windowMargin += margin / n;
+            window++;
+        }
+
+        /** Every {@code logging_steps} and at the end, after a finite step: the window's means. */
+        @Override
+        public void log(long s) {
+            if (nonFinite.streak() > 0 || (s % cfg.loggingSteps() != 0 && s != total)) return;
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("step", s);
+            if (stage != null) m.put("stage", stage);
+            m.put("loss", windowLoss / window);
+            m.put("accuracy", windowAcc / window);
+            m.put("margin", windowMargin / window);
+            m.put("lr", (double) lastLr);
+            m.put("grad_norm", lastNorm);
+            write(m);
+            listener.onStep(s, m);
+            windowLoss = windowAcc = windowMargin = 0;
+            window = 0;
+        }
+
+        /** The held-out pairs at the end; their score mean and std go into the model for the reward's normalisation. */
+        @Override
+        public void evaluate(long s) {
+            ev = evalPairs.isEmpty() ? null : RewardModelTrainer.this.evaluate(evalPairs);
+            if (ev == null) return;
+            model.setScoreStats(ev.scoreMean(), ev.scoreStd());
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("step", s);
+            if (stage != null) m.put("stage", stage);
+            m.put("eval/accuracy", ev.accuracy());
+            m.put("eval/loss", ev.loss());
+            m.put("eval/score_mean", ev.scoreMean());
+            m.put("eval/score_std", ev.scoreStd());
+            m.put("eval/pairs", ev.pairs());
+            write(m);
+        }
+
+        /** The trained model, at the end only (the reward model writes no checkpoints). */
+        @Override
+        public void save(long s) {
+            if (outputs == null) return;
+            modelDir = outputs.finalModel();
+            try {
                 model.save(modelDir);
+            } catch (IOException e) {
+                throw new UncheckedIOException("reward_model: cannot save the model under " + modelDir, e);
             }
-            return new Result(total, lossCount == 0 ? Double.NaN : lossSum / lossCount, ev, modelDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("reward_model: cannot save the model under " + outputDir, e);
-        } finally {
-            if (metrics != null) metrics.close();
+        }
+
+        private void write(Map<String, Object> m) {
+            if (metrics != null) metrics.write(m);
+            log.accept("reward_model " + MetricsLog.toJson(m));
         }
     }
 
@@ -217,7 +307,7 @@ public final class RewardModelTrainer {
         for (Pair p : pairs) rows.add(p.rejected());
         float[] s = model.score(rows, cfg.evalBatchSize());
         int n = pairs.size();
-        float[] c = java.util.Arrays.copyOfRange(s, 0, n), r = java.util.Arrays.copyOfRange(s, n, 2 * n);
+        float[] c = Arrays.copyOfRange(s, 0, n), r = Arrays.copyOfRange(s, n, 2 * n);
         double loss = 0, sum = 0, sq = 0;
         for (int i = 0; i < n; i++) {
             double d = (double) c[i] - r[i];

@@ -1,5 +1,8 @@
 package io.r1kit.grpo.sft;
 
+import static io.r1kit.grpo.config.ConfigRecords.or;
+import static io.r1kit.grpo.config.ConfigRecords.require;
+
 import io.r1kit.grpo.config.Doc;
 import io.r1kit.grpo.config.ConfigRecords;
 import com.fasterxml.jackson.annotation.JsonCreator;
@@ -199,9 +202,7 @@ public record SftConfig(
 
     /** This config with some keys replaced (snake_case). */
     public SftConfig with(Map<String, ?> snakeCaseOverrides) {
-        Map<String, Object> m = toMap();
-        m.putAll(snakeCaseOverrides);
-        return of(m);
+        return ConfigRecords.with(this, snakeCaseOverrides, "sft config");
     }
 
     /** Every option by its snake_case name, defaults filled in (written beside runs and into trainer_state.json). */
@@ -218,13 +219,5 @@ public record SftConfig(
     /** Sequences per optimizer step. */
     public int sequencesPerStep() {
         return batchSize * gradientAccumulationSteps;
-    }
-
-    private static <T> T or(T v, T def) {
-        return v == null ? def : v;
-    }
-
-    private static void require(boolean ok, String message) {
-        if (!ok) throw new IllegalArgumentException(message);
     }
 }

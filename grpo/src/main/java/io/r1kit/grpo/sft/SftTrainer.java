@@ -1,6 +1,5 @@
 package io.r1kit.grpo.sft;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.r1kit.data.Dataset;
 import io.r1kit.data.template.ChatTemplateRenderer;
 import io.r1kit.data.template.PromptTemplate;
@@ -9,6 +8,11 @@ import io.r1kit.grpo.checkpoint.CheckpointStore;
 import io.r1kit.grpo.checkpoint.OutputPaths;
 import io.r1kit.grpo.checkpoint.TrainerState;
 import io.r1kit.grpo.metrics.MetricsLog;
+import io.r1kit.grpo.train.NonFiniteStepPolicy;
+import io.r1kit.grpo.train.TrainerBuilder;
+import io.r1kit.grpo.train.TrainerCheckpoint;
+import io.r1kit.grpo.train.TrainerListener;
+import io.r1kit.grpo.train.TrainingLoop;
 import io.r1kit.model.arch.Batch;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.autograd.Grad;
@@ -24,7 +28,6 @@ import io.r1kit.model.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -68,7 +71,8 @@ import java.util.function.Consumer;
  * AdamW moments and step counts, the step number (the LR schedule's position) and the metrics window
  * are restored, and the batches are recomputed from the seed ({@link StepPlan}); metrics lines after
  * the checkpoint are dropped. A run of 2N steps and a run killed after the checkpoint at N then
- * resumed end with identical weights (tested bit for bit).
+ * resumed end with identical weights (tested bit for bit). A checkpoint written with another seed,
+ * RNG scheme or train set is refused ({@link TrainerCheckpoint}).
  */
 public final class SftTrainer {
 
@@ -89,6 +93,7 @@ public final class SftTrainer {
     private final OutputPaths outputs;
     private final String stage;
     private final boolean resume;
+    private final TrainerListener listener;
     private final long haltAfterStep;
     private final Consumer<String> log;
     private final boolean saveFinalModel;
@@ -99,9 +104,11 @@ public final class SftTrainer {
         this.cfg = b.config;
         this.template = b.template != null ? b.template : PromptTemplates.byName(cfg.template());
         this.chatTemplate = b.chatTemplate;
-        this.outputs = b.outputs;
-        this.stage = b.stage;
-        this.resume = b.resume;
+        TrainerBuilder.RunOptions run = b.options();
+        this.outputs = run.outputs();
+        this.stage = run.stage();
+        this.resume = run.resume();
+        this.listener = run.listener();
         this.haltAfterStep = b.haltAfterStep;
         this.log = b.log;
         this.saveFinalModel = b.saveFinalModel;
@@ -111,15 +118,16 @@ public final class SftTrainer {
         return new Builder(model, tokenizer, config);
     }
 
-    public static final class Builder {
+    /**
+     * The output place (default: none, nothing written), stage, resume and listener come from
+     * {@link TrainerBuilder}; the listener sees every metrics line.
+     */
+    public static final class Builder extends TrainerBuilder<Builder> {
         private final CausalLM model;
         private final Tokenizer tokenizer;
         private final SftConfig config;
         private PromptTemplate template;
         private ChatTemplateRenderer chatTemplate;
-        private OutputPaths outputs;
-        private String stage;
-        private boolean resume;
         private long haltAfterStep = -1;
         private Consumer<String> log = s -> System.out.println("[sft] " + s);
         private boolean saveFinalModel = true;
@@ -128,6 +136,11 @@ public final class SftTrainer {
             this.model = Objects.requireNonNull(model, "model");
             this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
             this.config = Objects.requireNonNull(config, "config");
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
         }
 
         /** The prompt template of prompt/completion examples (default: the config's {@code template}). */
@@ -139,36 +152,6 @@ public final class SftTrainer {
         /** The model's chat template, used for {@code messages} examples (default: none, "role: content" lines). */
         public Builder chatTemplate(ChatTemplateRenderer r) {
             this.chatTemplate = r;
-            return this;
-        }
-
-        /** Where metrics, checkpoints and the final model go (default: none, nothing written). */
-        public Builder outputDir(Path dir) {
-            this.outputs = dir == null ? null : OutputPaths.under(dir);
-            return this;
-        }
-
-        /**
-         * Each output in its own place (the pipeline's run directory layout). The metrics file may be
-         * shared with other stages: resume only drops lines of this trainer's {@code stage}.
-         */
-        public Builder outputs(OutputPaths o) {
-            this.outputs = o;
-            return this;
-        }
-
-        /** A {@code stage} field added to every metrics line (e.g. "pretrain", "sft-cold-start"). */
-        public Builder stage(String s) {
-            this.stage = s;
-            return this;
-        }
-
-        /**
-         * Continue from the newest checkpoint in the output dir. Without it, a directory that already
-         * holds checkpoints is an error (so a run is never silently mixed with an older one).
-         */
-        public Builder resume(boolean r) {
-            this.resume = r;
             return this;
         }
 
@@ -185,8 +168,8 @@ public final class SftTrainer {
         }
 
         /**
-         * Stops right after step {@code step} as a kill would (no final eval or save): for testing
-         * resume. Negative = off.
+         * Stops right after step {@code step} (after its eval and checkpoint, if due) as a kill would:
+         * no final model; for testing resume. Negative = off.
          */
         public Builder haltAfterStep(long step) {
             this.haltAfterStep = step;
@@ -225,135 +208,37 @@ public final class SftTrainer {
                     + trainEnc.skippedNoLossTokens() + " skipped (no loss token left)");
         List<EncodedExample> evalEx = eval == null ? List.of() : enc.encodeAll(eval).examples();
 
-        StepPlan plan = new StepPlan(SftLoss.lengths(trainEx), cfg);
-        long total = plan.totalSteps();
-        long warmup = cfg.warmupSteps() > 0 ? Math.min(cfg.warmupSteps(), total) : (long) Math.ceil(cfg.warmupRatio() * total);
-        LrSchedule schedule = schedule(cfg, warmup, total);
-        AdamW opt = new AdamW(new AdamW.Config(cfg.learningRate().floatValue(), cfg.adamBeta1().floatValue(),
-                cfg.adamBeta2().floatValue(), cfg.adamEpsilon().floatValue(), cfg.weightDecay().floatValue()),
-                ParamGroup.decayMatricesOnly(model.parameters(), cfg.weightDecay().floatValue()))
-                .momentsBf16(cfg.adamMoments().equals("bf16"));
+        Run run = new Run(trainEx, evalEx);
         boolean ckptBefore = model.gradientCheckpointing();
         if (cfg.gradientCheckpointing()) model.gradientCheckpointing(true);
-
-        CheckpointStore store = outputs == null ? null : new CheckpointStore(outputs.checkpoints(), cfg.saveTotalLimit());
-        Path metricsFile = outputs == null ? null : outputs.metrics();
-        Progress p = new Progress();
-        p.trainExamples = trainEx.size();
-        p.trainTokens = SftLoss.tokens(trainEx);
-        if (store != null) {
-            store.cleanLeftovers();
-            Optional<Path> latest = store.latest();
-            if (latest.isPresent() && !resume)
-                throw new IllegalStateException("output dir " + outputs.checkpoints() + " already holds " + latest.get().getFileName()
-                        + ": resume it (resume: true) or use a fresh output dir");
-            if (latest.isPresent()) {
-                restore(latest.get(), opt, p);
-                MetricsLog.truncateAfter(metricsFile, p.step, stage);
-                log.accept("resumed from " + latest.get() + " at step " + p.step + "/" + total);
-            } else if (Files.exists(metricsFile)) {
-                MetricsLog.truncateAfter(metricsFile, -1, stage);   // leftover of a run killed before its first checkpoint
-            }
-        }
-        long padded = 0;
-        for (int s = 0; s < plan.stepsPerEpoch(); s++)
-            padded += SftLoss.paddedTokens(SftLoss.select(trainEx, plan.examplesOf(s)), cfg.forwardTokenBudget());
-        long real = SftLoss.tokens(trainEx);
-        log.accept(String.format("%d train examples (%d tokens, %d loss tokens) in %d sequences; %d steps (%d per epoch), "
-                        + "%d warm-up; padding adds %.1f%% compute; %d eval examples; model %s", trainEx.size(), real,
-                SftLoss.lossTokens(trainEx), plan.numSequences(), total, plan.stepsPerEpoch(), warmup,
-                100.0 * (padded - real) / real, evalEx.size(), model));
-
-        boolean halted = false;
-        double lastEval = Double.NaN;
-        try (MetricsLog metrics = metricsFile == null ? null : new MetricsLog(metricsFile)) {
-            boolean resumedAtEnd = p.step >= total;
-            while (p.step < total) {
-                long t0 = System.nanoTime();
-                List<EncodedExample> stepEx = SftLoss.select(trainEx, plan.examplesOf(p.step));
-                long lossTokens = SftLoss.lossTokens(stepEx);
-                double loss = 0;
-                for (List<EncodedExample> chunk : SftLoss.chunks(stepEx, cfg.forwardTokenBudget())) {
-                    Tensor l = SftLoss.loss(model, SftLoss.batch(chunk), lossTokens, cfg.mtpLossWeight(),
-                            (double) chunk.size() / stepEx.size());
-                    loss += l.item("sft loss");
-                    l.backward();
-                }
-                double norm = cfg.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(opt.params(), cfg.maxGradNorm())
-                        : GradClip.globalNorm(opt.params());
-                float lr = schedule.lr(p.step);
-                if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
-                    opt.zeroGrad();
-                    p.nonFiniteStreak++;
-                    p.nonFiniteSteps++;
-                    log.accept("step " + (p.step + 1) + ": non-finite loss " + loss + " / grad norm " + norm + ", update skipped");
-                    if (p.nonFiniteStreak >= cfg.maxNonFiniteSteps())
-                        throw new IllegalStateException("SFT: " + p.nonFiniteStreak + " consecutive steps with a NaN/Inf loss or gradient "
-                                + "(max_non_finite_steps); lower learning_rate or check the data");
-                } else {
-                    opt.setLr(lr);
-                    opt.step();
-                    opt.zeroGrad();
-                    if (model.hasMoe()) p.lastMoe = model.updateExpertBias(cfg.biasUpdateSpeed());
-                    p.nonFiniteStreak = 0;
-                    p.windowLoss += loss;
-                    p.windowSteps++;
-                }
-                long tokens = SftLoss.tokens(stepEx);
-                p.numTokens += tokens;
-                p.consumed += stepEx.size();
-                p.step++;
-                p.windowTokens += tokens;
-                p.windowNanos += System.nanoTime() - t0;
-                p.lastGradNorm = norm;
-                p.lastLr = lr;
-
-                if (p.step % cfg.loggingSteps() == 0 || p.step == total) {
-                    Map<String, Object> m = line(p.step, plan);
-                    m.put("loss", p.windowSteps == 0 ? Double.NaN : p.windowLoss / p.windowSteps);
-                    m.put("learning_rate", (double) p.lastLr);
-                    m.put("grad_norm", p.lastGradNorm);
-                    m.put("num_tokens", p.numTokens);
-                    m.put("tokens_per_second", p.windowNanos == 0 ? 0.0 : p.windowTokens * 1e9 / p.windowNanos);
-                    if (p.lastMoe != null) m.putAll(p.lastMoe.metrics());
-                    if (metrics != null) metrics.write(m);
-                    log.accept(MetricsLog.toJson(m));
-                    p.lastTrainLoss = (Double) m.get("loss");
-                    p.lastTokensPerSecond = (Double) m.get("tokens_per_second");
-                    p.windowLoss = 0;
-                    p.windowSteps = 0;
-                    p.windowTokens = 0;
-                    p.windowNanos = 0;
-                }
-                if (!evalEx.isEmpty() && cfg.evalSteps() > 0 && p.step % cfg.evalSteps() == 0 && p.step != total) {
-                    lastEval = evalLine(evalEx, p.step, plan, metrics);
-                }
-                if (store != null && cfg.saveSteps() > 0 && p.step % cfg.saveSteps() == 0 && p.step != total) {
-                    save(store, opt, p);
-                }
-                if (p.step == haltAfterStep) {
-                    halted = true;
-                    break;
-                }
-            }
-            if (!halted) {
-                if (!evalEx.isEmpty() && !resumedAtEnd) lastEval = evalLine(evalEx, total, plan, metrics);
-                if (store != null && !resumedAtEnd) save(store, opt, p);
+        boolean halted;
+        try {
+            run.open();
+            run.logSummary();
+            try (MetricsLog metrics = outputs == null ? null : new MetricsLog(outputs.metrics())) {
+                run.metrics = metrics;
+                halted = !TrainingLoop.run(run, new TrainingLoop.Schedule(run.total, cfg.evalSteps(), cfg.saveSteps()), run.nonFinite,
+                        run::lastGood);
             }
         } finally {
             model.gradientCheckpointing(ckptBefore);
         }
-        Path modelDir = null;
-        if (!halted && outputs != null && saveFinalModel) {
-            modelDir = outputs.finalModel();
-            try {
-                model.save(modelDir, writer(DType.F32));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot save the model to " + modelDir + ": " + e.getMessage(), e);
-            }
-            log.accept("saved " + modelDir);
+        Path modelDir = halted ? null : saveFinalModel();
+        Progress p = run.p;
+        return new Result(p.step, p.lastTrainLoss, run.lastEval, p.numTokens, p.lastTokensPerSecond, modelDir, halted);
+    }
+
+    /** Writes {@code model/} (HF layout, float32, with the tokenizer files) when there is an output place and it is wanted. */
+    private Path saveFinalModel() {
+        if (outputs == null || !saveFinalModel) return null;
+        Path modelDir = outputs.finalModel();
+        try {
+            model.save(modelDir, writer(DType.F32));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save the model to " + modelDir + ": " + e.getMessage(), e);
         }
-        return new Result(p.step, p.lastTrainLoss, lastEval, p.numTokens, p.lastTokensPerSecond, modelDir, halted);
+        log.accept("saved " + modelDir);
+        return modelDir;
     }
 
     /** Mean per-token loss of {@code examples} (no gradient). */
@@ -368,24 +253,6 @@ public final class SftTrainer {
             }
         }
         return sum / n;
-    }
-
-    private double evalLine(List<EncodedExample> evalEx, long step, StepPlan plan, MetricsLog metrics) {
-        double l = evaluate(evalEx);
-        Map<String, Object> m = line(step, plan);
-        m.put("eval/loss", l);
-        m.put("eval/num_tokens", SftLoss.lossTokens(evalEx));
-        if (metrics != null) metrics.write(m);
-        log.accept(MetricsLog.toJson(m));
-        return l;
-    }
-
-    private Map<String, Object> line(long step, StepPlan plan) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        if (stage != null) m.put("stage", stage);
-        m.put("step", step);
-        m.put("epoch", (double) step / plan.stepsPerEpoch());
-        return m;
     }
 
     static LrSchedule schedule(SftConfig c, long warmup, long total) {
@@ -413,13 +280,10 @@ public final class SftTrainer {
         return w;
     }
 
-    // ------------------------------------------------------------------ checkpoints
-
-    /** Mutable run position (everything a checkpoint must restore besides weights and optimizer). */
+    /** Mutable run position (everything a checkpoint must restore besides weights, optimizer and the non-finite counts). */
     private static final class Progress {
-        long step, numTokens, consumed, nonFiniteSteps;
+        long step, numTokens, consumed;
         long trainExamples, trainTokens;   // fingerprint of the encoded train set: a resume must see the same data
-        int nonFiniteStreak;
         double windowLoss;
         long windowSteps, windowTokens, windowNanos;
         double lastGradNorm = Double.NaN, lastTrainLoss = Double.NaN, lastTokensPerSecond = Double.NaN;
@@ -427,55 +291,192 @@ public final class SftTrainer {
         CausalLM.MoeBalance lastMoe;        // DeepSeekMoE balance of the last step (logged, not checkpointed)
     }
 
-    private void save(CheckpointStore store, AdamW opt, Progress p) {
-        AdamW.State os = opt.exportState();
-        Map<String, Double> extra = new LinkedHashMap<>();
-        extra.put("window_loss", p.windowLoss);
-        extra.put("window_steps", (double) p.windowSteps);
-        extra.put("last_grad_norm", p.lastGradNorm);
-        extra.put("last_lr", (double) p.lastLr);
-        extra.put("train_examples", (double) p.trainExamples);
-        extra.put("train_tokens", (double) p.trainTokens);
-        // NaN cannot be written to JSON: drop it (absent = NaN on restore)
-        extra.values().removeIf(v -> !Double.isFinite(v));
-        TrainerState st = new TrainerState(p.step, p.step - p.nonFiniteSteps, p.consumed, cfg.seed(), RNG_SCHEME,
-                p.nonFiniteStreak, p.nonFiniteSteps, p.numTokens, os.scalars(), cfg.toMap(), extra);
-        Path dir = store.save(p.step, d -> model.save(d, writer(DType.F32)), os.tensors(), st.toJson());
-        log.accept("checkpoint " + dir);
-    }
+    /** One call of {@link #train}: SFT's part of the step loop over its encoded examples. */
+    private final class Run implements TrainingLoop.Steps {
+        final List<EncodedExample> trainEx, evalEx;
+        final StepPlan plan;
+        final long total, warmup;
+        final LrSchedule schedule;
+        final AdamW opt;
+        final TrainerCheckpoint checkpoint;
+        final NonFiniteStepPolicy nonFinite = new NonFiniteStepPolicy("sft", cfg.maxNonFiniteSteps(),
+                "Lower learning_rate or check the data.");
+        final Progress p = new Progress();
+        MetricsLog metrics;
+        double lastEval = Double.NaN;
 
-    private void restore(Path ckpt, AdamW opt, Progress p) {
-        JsonNode json = CheckpointStore.readState(ckpt);
-        TrainerState st = TrainerState.fromJson(json, ckpt.resolve(CheckpointStore.STATE_FILE).toString());
-        if (st.seed() != cfg.seed())
-            throw new IllegalStateException("cannot resume " + ckpt + ": it was trained with seed " + st.seed() + ", this run has seed "
-                    + cfg.seed() + " (the batches would differ)");
-        List<String> changed = new ArrayList<>();
-        Map<String, Object> now = cfg.toMap();
-        for (Map.Entry<String, Object> e : now.entrySet()) {
-            Object was = st.config().get(e.getKey());
-            if (was != null && !String.valueOf(was).equals(String.valueOf(e.getValue()))) changed.add(e.getKey() + ": " + was + " -> " + e.getValue());
+        Run(List<EncodedExample> trainEx, List<EncodedExample> evalEx) {
+            this.trainEx = trainEx;
+            this.evalEx = evalEx;
+            this.plan = new StepPlan(SftLoss.lengths(trainEx), cfg);
+            this.total = plan.totalSteps();
+            this.warmup = cfg.warmupSteps() > 0 ? Math.min(cfg.warmupSteps(), total) : (long) Math.ceil(cfg.warmupRatio() * total);
+            this.schedule = schedule(cfg, warmup, total);
+            this.opt = new AdamW(new AdamW.Config(cfg.learningRate().floatValue(), cfg.adamBeta1().floatValue(),
+                    cfg.adamBeta2().floatValue(), cfg.adamEpsilon().floatValue(), cfg.weightDecay().floatValue()),
+                    ParamGroup.decayMatricesOnly(model.parameters(), cfg.weightDecay().floatValue()))
+                    .momentsBf16(cfg.adamMoments().equals("bf16"));
+            this.checkpoint = outputs == null ? null : new TrainerCheckpoint("sft", outputs, stage, cfg.saveTotalLimit(), cfg.seed(),
+                    RNG_SCHEME, cfg.toMap(), s -> log.accept("warning: " + s));
+            p.trainExamples = trainEx.size();
+            p.trainTokens = SftLoss.tokens(trainEx);
         }
-        Double ex = st.extra().get("train_examples"), tok = st.extra().get("train_tokens");
-        if (ex != null && tok != null && (ex.longValue() != p.trainExamples || tok.longValue() != p.trainTokens))
-            throw new IllegalStateException("cannot resume " + ckpt + ": it was trained on " + ex.longValue() + " examples / "
-                    + tok.longValue() + " tokens, this run has " + p.trainExamples + " / " + p.trainTokens
-                    + " (a different train set or encoding would change every later batch)");
-        if (!changed.isEmpty()) log.accept("warning: resuming " + ckpt.getFileName() + " with a changed config: " + changed);
-        try {
-            model.copyWeightsFrom(CausalLM.load(ckpt));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot load the model of " + ckpt + ": " + e.getMessage(), e);
+
+        /** Continues from the newest checkpoint when resuming (see {@link TrainerCheckpoint}); nothing without an output place. */
+        void open() {
+            if (checkpoint == null) return;
+            Optional<TrainerCheckpoint.Restored> restored = checkpoint.open(resume);
+            restored.ifPresent(this::restore);
+            if (resume) checkpoint.dropOutputsAfter(p.step);
+            restored.ifPresent(r -> log.accept("resumed from " + r.dir() + " at step " + p.step + "/" + total));
         }
-        opt.importState(new AdamW.State(CheckpointStore.readOptimizer(ckpt), st.optimizerScalars()));
-        p.step = st.step();
-        p.numTokens = st.numTokens();
-        p.consumed = st.consumedPrompts();
-        p.nonFiniteSteps = st.nonFiniteSteps();
-        p.nonFiniteStreak = st.nonFiniteStreak();
-        p.windowLoss = st.extra().getOrDefault("window_loss", 0.0);
-        p.windowSteps = st.extra().getOrDefault("window_steps", 0.0).longValue();
-        p.lastGradNorm = st.extra().getOrDefault("last_grad_norm", Double.NaN);
-        p.lastLr = st.extra().getOrDefault("last_lr", 0.0).floatValue();
+
+        String lastGood() {
+            return checkpoint == null ? null : checkpoint.lastGood();
+        }
+
+        void logSummary() {
+            long padded = 0;
+            for (int s = 0; s < plan.stepsPerEpoch(); s++)
+                padded += SftLoss.paddedTokens(SftLoss.select(trainEx, plan.examplesOf(s)), cfg.forwardTokenBudget());
+            long real = SftLoss.tokens(trainEx);
+            log.accept(String.format("%d train examples (%d tokens, %d loss tokens) in %d sequences; %d steps (%d per epoch), "
+                            + "%d warm-up; padding adds %.1f%% compute; %d eval examples; model %s", trainEx.size(), real,
+                    SftLoss.lossTokens(trainEx), plan.numSequences(), total, plan.stepsPerEpoch(), warmup,
+                    100.0 * (padded - real) / real, evalEx.size(), model));
+        }
+
+        @Override
+        public long step() {
+            return p.step;
+        }
+
+        @Override
+        public void runStep() {
+            long t0 = System.nanoTime();
+            List<EncodedExample> stepEx = SftLoss.select(trainEx, plan.examplesOf(p.step));
+            long lossTokens = SftLoss.lossTokens(stepEx);
+            double loss = 0;
+            for (List<EncodedExample> chunk : SftLoss.chunks(stepEx, cfg.forwardTokenBudget())) {
+                Tensor l = SftLoss.loss(model, SftLoss.batch(chunk), lossTokens, cfg.mtpLossWeight(),
+                        (double) chunk.size() / stepEx.size());
+                loss += l.item("sft loss");
+                l.backward();
+            }
+            double norm = cfg.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(opt.params(), cfg.maxGradNorm())
+                    : GradClip.globalNorm(opt.params());
+            float lr = schedule.lr(p.step);
+            boolean finite = Double.isFinite(loss) && Double.isFinite(norm);
+            nonFinite.record(finite);
+            if (!finite) {
+                opt.zeroGrad();
+                log.accept("step " + (p.step + 1) + ": non-finite loss " + loss + " / grad norm " + norm + ", update skipped");
+            } else {
+                opt.setLr(lr);
+                opt.step();
+                opt.zeroGrad();
+                if (model.hasMoe()) p.lastMoe = model.updateExpertBias(cfg.biasUpdateSpeed());
+                p.windowLoss += loss;
+                p.windowSteps++;
+            }
+            long tokens = SftLoss.tokens(stepEx);
+            p.numTokens += tokens;
+            p.consumed += stepEx.size();
+            p.step++;
+            p.windowTokens += tokens;
+            p.windowNanos += System.nanoTime() - t0;
+            p.lastGradNorm = norm;
+            p.lastLr = lr;
+        }
+
+        /** One line every {@code logging_steps} and at the end: the window's mean loss, the last step's lr and norm. */
+        @Override
+        public void log(long step) {
+            if (step % cfg.loggingSteps() != 0 && step != total) return;
+            Map<String, Object> m = line(step);
+            m.put("loss", p.windowSteps == 0 ? Double.NaN : p.windowLoss / p.windowSteps);
+            m.put("learning_rate", (double) p.lastLr);
+            m.put("grad_norm", p.lastGradNorm);
+            m.put("num_tokens", p.numTokens);
+            m.put("tokens_per_second", p.windowNanos == 0 ? 0.0 : p.windowTokens * 1e9 / p.windowNanos);
+            if (p.lastMoe != null) m.putAll(p.lastMoe.metrics());
+            if (metrics != null) metrics.write(m);
+            log.accept(MetricsLog.toJson(m));
+            listener.onStep(step, m);
+            p.lastTrainLoss = (Double) m.get("loss");
+            p.lastTokensPerSecond = (Double) m.get("tokens_per_second");
+            p.windowLoss = 0;
+            p.windowSteps = 0;
+            p.windowTokens = 0;
+            p.windowNanos = 0;
+        }
+
+        @Override
+        public void evaluate(long step) {
+            if (evalEx.isEmpty()) return;
+            double l = SftTrainer.this.evaluate(evalEx);
+            Map<String, Object> m = line(step);
+            m.put("eval/loss", l);
+            m.put("eval/num_tokens", SftLoss.lossTokens(evalEx));
+            if (metrics != null) metrics.write(m);
+            log.accept(MetricsLog.toJson(m));
+            lastEval = l;
+        }
+
+        @Override
+        public void save(long step) {
+            if (checkpoint == null) return;
+            AdamW.State os = opt.exportState();
+            Map<String, Double> extra = new LinkedHashMap<>();
+            extra.put("window_loss", p.windowLoss);
+            extra.put("window_steps", (double) p.windowSteps);
+            extra.put("last_grad_norm", p.lastGradNorm);
+            extra.put("last_lr", (double) p.lastLr);
+            extra.put("train_examples", (double) p.trainExamples);
+            extra.put("train_tokens", (double) p.trainTokens);
+            // NaN cannot be written to JSON: drop it (absent = NaN on restore)
+            extra.values().removeIf(v -> !Double.isFinite(v));
+            TrainerState st = checkpoint.state(p.step, p.step - nonFinite.total(), p.consumed, nonFinite, p.numTokens, os.scalars(), extra);
+            Path dir = checkpoint.save(d -> model.save(d, writer(DType.F32)), os.tensors(), st);
+            log.accept("checkpoint " + dir);
+        }
+
+        @Override
+        public boolean halt(long step) {
+            return step == haltAfterStep;
+        }
+
+        private Map<String, Object> line(long step) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            if (stage != null) m.put("stage", stage);
+            m.put("step", step);
+            m.put("epoch", (double) step / plan.stepsPerEpoch());
+            return m;
+        }
+
+        /** Continues from a checkpoint whose seed and RNG scheme {@link TrainerCheckpoint} checked, of the same train set. */
+        private void restore(TrainerCheckpoint.Restored r) {
+            Path ckpt = r.dir();
+            TrainerState st = r.state();
+            Double ex = st.extra().get("train_examples"), tok = st.extra().get("train_tokens");
+            if (ex != null && tok != null && (ex.longValue() != p.trainExamples || tok.longValue() != p.trainTokens))
+                throw new IllegalStateException("cannot resume " + ckpt + ": it was trained on " + ex.longValue() + " examples / "
+                        + tok.longValue() + " tokens, this run has " + p.trainExamples + " / " + p.trainTokens
+                        + " (a different train set or encoding would change every later batch)");
+            try {
+                model.copyWeightsFrom(CausalLM.load(ckpt));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot load the model of " + ckpt + ": " + e.getMessage(), e);
+            }
+            opt.importState(new AdamW.State(TrainerCheckpoint.optimizerTensors(ckpt), st.optimizerScalars()));
+            p.step = st.step();
+            p.numTokens = st.numTokens();
+            p.consumed = st.consumedPrompts();
+            nonFinite.restore(st.nonFiniteStreak(), st.nonFiniteSteps());
+            p.windowLoss = st.extra().getOrDefault("window_loss", 0.0);
+            p.windowSteps = st.extra().getOrDefault("window_steps", 0.0).longValue();
+            p.lastGradNorm = st.extra().getOrDefault("last_grad_norm", Double.NaN);
+            p.lastLr = st.extra().getOrDefault("last_lr", 0.0).floatValue();
+        }
     }
 }

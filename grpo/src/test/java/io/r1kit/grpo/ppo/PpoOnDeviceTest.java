@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.r1kit.grpo.metrics.MetricsLog;
+import io.r1kit.grpo.train.TrainerListener;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.backend.device.EmulatedDevice;
 import io.r1kit.model.backend.device.Transfers;
@@ -41,10 +42,10 @@ class PpoOnDeviceTest {
         CausalLM dev = PpoTrainerTest.model(3).moveTo(emu);
         emu.transfers().reset();
         List<List<Transfers.Transfer>> perStep = new ArrayList<>();
-        PpoTrainer b = PpoTrainerTest.trainer(c, dev, dir.resolve("dev")).onStep(m -> {
+        PpoTrainer b = PpoTrainerTest.trainer(c, dev, dir.resolve("dev")).listener(TrainerListener.onSteps((s, m) -> {
             perStep.add(emu.transfers().log());
             emu.transfers().reset();
-        }).build();
+        })).build();
         b.train();
 
         List<JsonNode> la = MetricsLog.read(dir.resolve("cpu/metrics.jsonl")), lb = MetricsLog.read(dir.resolve("dev/metrics.jsonl"));

@@ -10,6 +10,7 @@ import io.r1kit.data.Dataset;
 import io.r1kit.data.Example;
 import io.r1kit.data.template.ColumnTemplate;
 import io.r1kit.grpo.metrics.MetricsLog;
+import io.r1kit.grpo.train.TrainerListener;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.ModelConfig;
 import io.r1kit.model.backend.ReferenceBackend;
@@ -98,9 +99,9 @@ class PpoTrainerTest {
             trainer(c, a, tmp.resolve("a")).build().train();
             CausalLM b1 = model(5);
             RuntimeException kill = new RuntimeException("kill");
-            assertThrows(RuntimeException.class, () -> trainer(c, b1, tmp.resolve("b")).onStep(m -> {
+            assertThrows(RuntimeException.class, () -> trainer(c, b1, tmp.resolve("b")).listener(TrainerListener.onSteps((s, m) -> {
                 if (((Number) m.get("step")).longValue() == 3) throw kill;
-            }).build().train());
+            })).build().train());
             CausalLM b2 = model(5);
             PpoTrainer t = trainer(c, b2, tmp.resolve("b")).resume(true).build();
             t.train();

@@ -42,18 +42,18 @@ class RewardModelOnDeviceTest {
 
         RewardModel cpu = RewardModel.fromPolicy(CausalLM.random(c, 7), cfg.encoding(), 8);
         List<String> cpuLog = new ArrayList<>();
-        RewardModelTrainer.Result a = new RewardModelTrainer(cpu, tok, cfg).log(cpuLog::add).train(new Dataset(train), new Dataset(eval));
+        RewardModelTrainer.Result a = RewardModelTrainer.builder(cpu, tok, cfg).log(cpuLog::add).build().train(new Dataset(train), new Dataset(eval));
 
         EmulatedDevice emu = new EmulatedDevice();
         RewardModel dev = RewardModel.fromPolicy(CausalLM.random(c, 7), cfg.encoding(), 8).moveTo(emu);
         emu.transfers().reset();
         List<String> devLog = new ArrayList<>();
         List<List<Transfers.Transfer>> perStep = new ArrayList<>();
-        RewardModelTrainer.Result b = new RewardModelTrainer(dev, tok, cfg).log(l -> {
+        RewardModelTrainer.Result b = RewardModelTrainer.builder(dev, tok, cfg).log(l -> {
             devLog.add(l);
             perStep.add(emu.transfers().log());
             emu.transfers().reset();
-        }).train(new Dataset(train), new Dataset(eval));
+        }).build().train(new Dataset(train), new Dataset(eval));
 
         assertEquals(a.steps(), b.steps());
         assertEquals(a.trainLoss(), b.trainLoss(), 1e-5 * Math.abs(a.trainLoss()));

@@ -44,7 +44,7 @@ class RewardModelTrainingTest {
         RewardModelConfig cfg = RewardModelConfig.of(Map.of("learning_rate", 3e-3, "batch_size", 16, "num_train_epochs", 1,
                 "template", "toy", "max_length", 192, "warmup_ratio", 0.05, "logging_steps", 20));
         RewardModel rm = RewardModel.fromPolicy(CausalLM.random(c, 7), cfg.encoding(), 8);
-        RewardModelTrainer trainer = new RewardModelTrainer(rm, tok, cfg).outputDir(tmp).log(System.out::println);
+        RewardModelTrainer trainer = RewardModelTrainer.builder(rm, tok, cfg).outputDir(tmp).log(System.out::println).build();
 
         double before = trainer.evaluate(trainer.encode(new Dataset(eval))).accuracy();
         long t0 = System.nanoTime();

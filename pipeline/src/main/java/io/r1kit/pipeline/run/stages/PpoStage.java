@@ -63,7 +63,7 @@ public final class PpoStage implements StageRunner {
         try (Tokenizer tok = ctx.tokenizer(inputModel); CompositeReward rewards = ctx.rewards(s);
              ProgressDisplay progress = new ProgressDisplay(s.name())) {
             PpoTrainer.Builder b = PpoTrainer.builder(c).policy(policy).tokenizer(tok).template(ctx.template(s))
-                    .train(train).rewards(rewards).onStep(m -> progress.onStep(((Number) m.get("step")).longValue(), m));
+                    .train(train).rewards(rewards).listener(progress);
             PpoTrainer trainer = StageOutputs.ppo(b, ctx, s).build();
             progress.total(trainer.totalSteps());
             PpoTrainer.Result r = trainer.train();

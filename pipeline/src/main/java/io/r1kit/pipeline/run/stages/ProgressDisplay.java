@@ -1,6 +1,6 @@
 package io.r1kit.pipeline.run.stages;
 
-import io.r1kit.grpo.GrpoTrainer;
+import io.r1kit.grpo.train.TrainerListener;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -9,7 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /** The console progress bar of a training stage: step, reward, accuracy, KL, length and ETA. */
-final class ProgressDisplay implements GrpoTrainer.Listener, AutoCloseable {
+final class ProgressDisplay implements TrainerListener, AutoCloseable {
     private final String stage;
     private ProgressBar bar;
 

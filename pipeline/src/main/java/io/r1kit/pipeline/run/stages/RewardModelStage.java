@@ -85,7 +85,7 @@ public final class RewardModelStage implements StageRunner {
         try (Tokenizer tok = ctx.tokenizer(inputModel)) {
             RewardModel rm = RewardModel.fromPolicy(CausalLM.load(inputModel), c.encoding(), c.seed());
             if (ctx.device().resident() != null) rm.moveTo(ctx.device().resident());   // the reward model stays fp32
-            r = new RewardModelTrainer(rm, tok, c).outputDir(work).log(LOG::info).train(train, eval);
+            r = RewardModelTrainer.builder(rm, tok, c).outputDir(work).log(LOG::info).build().train(train, eval);
         }
         appendMetrics(work.resolve(RewardModelTrainer.METRICS_FILE), ctx.dir().metricsFile(), s.name());
         if (!Files.isRegularFile(r.modelDir().resolve("tokenizer.json"))) {
