@@ -206,6 +206,14 @@ public class Tensor {
         return new Tensor(new DeviceStorage(device, device.upload(data, 0, numel, what)), shape);
     }
 
+    /**
+     * This tensor where {@code other} lives: a leaf copy uploaded to other's device (labelled
+     * {@code what}) when other is a device tensor, else this host tensor itself.
+     */
+    public Tensor toDeviceOf(Tensor other, String what) {
+        return other.storage == null ? toHost() : toDevice(other.storage.device(), what);
+    }
+
     /** A host leaf copy of a device tensor (one device→host copy), or this tensor when it is on the host. */
     public Tensor toHost() {
         return storage == null ? this : new Tensor(data(), shape);
@@ -251,6 +259,17 @@ public class Tensor {
         if (storage == null) return data;
         float[] host = new float[numel];
         storage.device().read(deviceArray("data()"), 0, host, 0, numel, "data() of " + Shape.str(shape));
+        return host;
+    }
+
+    /**
+     * The values on the host: a host tensor's live storage (as {@link #data()}, not a copy), or a
+     * device tensor's values in one device→host copy labelled {@code what} in the transfer log.
+     */
+    public float[] hostValues(String what) {
+        if (storage == null) return data;
+        float[] host = new float[numel];
+        storage.device().read(deviceArray(what), 0, host, 0, numel, what);
         return host;
     }
 
