@@ -178,12 +178,12 @@ public final class GrpoLoss {
         }
 
         Tensor old = oldLogp != null ? oldLogp : logp.detach();
-        Tensor a = advantages.numel() == n ? advantages.reshape(n, 1) : advantages.reshape(n, t);
+        Tensor a = advantages.numel() == n ? F.reshape(advantages, n, 1) : F.reshape(advantages, n, t);
         Tensor logRatio = F.sub(logp, old);                                                   // [N, T]
         Tensor ratio = switch (s.level()) {
             case TOKEN -> F.exp(logRatio);                                                     // [N, T]
             // GSPO: one ratio per completion, spread over its tokens ([N, 1] broadcast to [N, T]; the 0·logRatio adds no gradient)
-            case SEQUENCE -> F.exp(F.add(F.scale(logRatio, 0f), F.maskedMean(logRatio, mask, 1).reshape(n, 1)));
+            case SEQUENCE -> F.exp(F.add(F.scale(logRatio, 0f), F.reshape(F.maskedMean(logRatio, mask, 1), n, 1)));
         };
         float lo = (float) (1 - s.epsilonLow()), hi = (float) (1 + s.epsilonHigh());
         Tensor surrogate;

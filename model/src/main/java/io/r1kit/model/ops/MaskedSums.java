@@ -91,7 +91,7 @@ public final class MaskedSums {
             List<Tensor> parts = new ArrayList<>(terms.size());
             for (Term term : terms) {
                 Tensor t = term.value() != null ? term.value().detach() : term.device().get();
-                parts.add(t.reshape(1));
+                parts.add(F.reshape(t, 1));
             }
             Tensor all = F.concat(parts, 0);
             float[] v = new float[parts.size()];
