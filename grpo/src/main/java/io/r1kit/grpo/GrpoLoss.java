@@ -3,8 +3,8 @@ package io.r1kit.grpo;
 import io.r1kit.grpo.GrpoConfig.ImportanceSamplingLevel;
 import io.r1kit.grpo.GrpoConfig.KlEstimator;
 import io.r1kit.grpo.GrpoConfig.LossType;
-import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.ops.F;
+import io.r1kit.model.ops.HostSums;
 import io.r1kit.model.tensor.Tensor;
 
 /**
@@ -136,8 +136,7 @@ public final class GrpoLoss {
                                  Settings s, Scale scale) {
         int n = logp.dim(0);
         if (advantages.length != n) throw new IllegalArgumentException("grpo loss: " + advantages.length + " advantages for " + n + " completions");
-        Tensor a = Tensor.of(advantages, n, 1);
-        if (logp.isOnDevice()) a = a.toDevice(logp.device(), "grpo advantages [" + n + "]");
+        Tensor a = Tensor.of(advantages, n, 1).toDeviceOf(logp, "grpo advantages [" + n + "]");
         return compute(logp, oldLogp, refLogp, a, mask, activeTokens(mask), s, scale);
     }
 
@@ -179,12 +178,12 @@ public final class GrpoLoss {
         }
 
         Tensor old = oldLogp != null ? oldLogp : logp.detach();
-        Tensor a = advantages.numel() == n ? advantages.reshape(n, 1) : advantages.reshape(n, t);
+        Tensor a = advantages.numel() == n ? F.reshape(advantages, n, 1) : F.reshape(advantages, n, t);
         Tensor logRatio = F.sub(logp, old);                                                   // [N, T]
         Tensor ratio = switch (s.level()) {
             case TOKEN -> F.exp(logRatio);                                                     // [N, T]
             // GSPO: one ratio per completion, spread over its tokens ([N, 1] broadcast to [N, T]; the 0·logRatio adds no gradient)
-            case SEQUENCE -> F.exp(F.add(F.scale(logRatio, 0f), F.maskedMean(logRatio, mask, 1).reshape(n, 1)));
+            case SEQUENCE -> F.exp(F.add(F.scale(logRatio, 0f), F.reshape(F.maskedMean(logRatio, mask, 1), n, 1)));
         };
         float lo = (float) (1 - s.epsilonLow()), hi = (float) (1 + s.epsilonHigh());
         Tensor surrogate;
@@ -217,16 +216,8 @@ public final class GrpoLoss {
         };
 
         // metrics (no graph): the KL even when β = 0 but a reference is given, and the clip counts
-        Tensor ratioPerToken = ratio;
-        float[] lossValue = new float[1];
-        GrpoLossMetrics.Sums m;
-        if (logp.isOnDevice()) {
-            m = GrpoLossMetrics.onDevice(loss, ratioPerToken, kl, refLogp, logp, a, mask, lo, hi, s.klEstimator(), lossValue);
-        } else {
-            m = GrpoLossMetrics.onHost(ratioPerToken, kl, refLogp, logp, a.data(), mask, lo, hi, s.klEstimator());
-            lossValue[0] = loss.item();
-        }
-        return new Result(loss, active, m.kl(), m.low(), m.high(), m.low() + m.high(), m.ratio(), lossValue[0]);
+        GrpoLossMetrics.Sums m = GrpoLossMetrics.read(loss, ratio, kl, refLogp, logp, a, mask, lo, hi, s.klEstimator());
+        return new Result(loss, active, m.kl(), m.low(), m.high(), m.low() + m.high(), m.ratio(), m.loss());
     }
 
     /** The per-token KL estimate of {@code estimator} between the policy and the reference (with grad through logp). */
@@ -267,8 +258,8 @@ public final class GrpoLoss {
      * read to the host (on a device: one [N, T] copy per micro-batch) and the mask goes back.
      */
     static Tensor entropyMask(Tensor entropy, Tensor mask, double q) {
-        float[] h = entropy.isOnDevice() ? entropy.detach().toHost().data() : entropy.data();
-        float[] m = mask.isOnDevice() ? mask.toHost().data() : mask.data();
+        float[] h = entropy.detach().toHost().data();
+        float[] m = mask.toHost().data();
         int k = 0;
         for (float v : m) if (v != 0) k++;
         float[] out = new float[m.length];
@@ -280,7 +271,7 @@ public final class GrpoLoss {
             for (int i = 0; i < m.length; i++) out[i] = m[i] != 0 && h[i] >= threshold ? 1f : 0f;
         }
         Tensor t = Tensor.wrap(out, entropy.shape());
-        return entropy.isOnDevice() ? t.toDevice(entropy.device(), "grpo entropy mask") : t;
+        return t.toDeviceOf(entropy, "grpo entropy mask");
     }
 
     /** The p-quantile of x with linear interpolation between order statistics (torch.quantile's default). */
@@ -295,10 +286,7 @@ public final class GrpoLoss {
 
     /** Σ mask: summed on the host, or by one device reduction read back as 4 bytes. */
     public static double activeTokens(Tensor mask) {
-        if (!mask.isOnDevice()) return sum(mask.data());
-        try (var ng = Grad.noGrad()) {
-            return F.sum(mask).item("grpo active tokens");
-        }
+        return HostSums.sum(mask, "grpo active tokens");
     }
 
     /** Per-token k3 KL, exp(ref − logp) − (ref − logp) − 1, without a graph (for metrics and tests). */

@@ -607,10 +607,7 @@ public final class GrpoTrainer {
 
     /** A [rows, T] tensor's values on the host (on a device: one copy, named for the transfer log). */
     private static float[] host(Tensor x) {
-        if (!x.isOnDevice()) return x.data();
-        float[] out = new float[x.numel()];
-        x.device().read(x.deviceArray("grpo log-probs"), 0, out, 0, out.length, "grpo log-probs for the rollout mismatch " + x.dim(0) + "x" + x.dim(1));
-        return out;
+        return x.hostValues("grpo log-probs for the rollout mismatch " + x.dim(0) + "x" + x.dim(1));
     }
 
     private static int[] range(int from, int to) {

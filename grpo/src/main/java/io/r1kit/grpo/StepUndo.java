@@ -19,8 +19,7 @@ import java.util.Set;
  */
 public final class StepUndo {
     private final List<Parameter> params = new ArrayList<>();
-    private final List<float[]> hostWeights = new ArrayList<>();
-    private final List<Tensor> deviceWeights = new ArrayList<>();
+    private final List<Tensor> weights = new ArrayList<>();
     private final List<AdamW> optimizers;
     private final List<AdamW.Snapshot> snapshots = new ArrayList<>();
 
@@ -36,8 +35,7 @@ public final class StepUndo {
             for (Parameter p : opt.params()) {
                 if (!seen.add(p)) continue;
                 u.params.add(p);
-                u.hostWeights.add(p.isOnDevice() ? null : p.data().clone());
-                u.deviceWeights.add(p.isOnDevice() ? p.copy() : null);
+                u.weights.add(p.snapshot());
             }
             u.snapshots.add(opt.snapshot());
         }
@@ -46,16 +44,7 @@ public final class StepUndo {
 
     /** Puts the weights and optimizer states back as they were when taken (once). */
     public void restore() {
-        for (int i = 0; i < params.size(); i++) {
-            Parameter p = params.get(i);
-            if (hostWeights.get(i) != null) {
-                p.copyFrom(hostWeights.get(i));
-            } else {
-                Tensor w = deviceWeights.get(i);
-                p.device().scale(p.deviceArray("step undo"), w.deviceArray("step undo"), 1f, p.numel());
-                p.bf16CopyStale();
-            }
-        }
+        for (int i = 0; i < params.size(); i++) params.get(i).restore(weights.get(i));
         for (int k = 0; k < optimizers.size(); k++) optimizers.get(k).restore(snapshots.get(k));
     }
 }

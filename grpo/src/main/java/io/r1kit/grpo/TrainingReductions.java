@@ -1,10 +1,6 @@
 package io.r1kit.grpo;
 
-import io.r1kit.model.autograd.Grad;
-import io.r1kit.model.backend.device.DeviceArray;
-import io.r1kit.model.backend.device.DeviceBackend;
-import io.r1kit.model.backend.device.ElementType;
-import io.r1kit.model.ops.F;
+import io.r1kit.model.ops.HostSums;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
 import java.util.List;
@@ -19,15 +15,7 @@ public final class TrainingReductions {
 
     /** Σ x·mask: a host loop (double), or one device reduction read back as 4 bytes labelled {@code what}. */
     public static double maskedSum(Tensor x, Tensor mask, String what) {
-        if (!x.isOnDevice()) {
-            float[] e = x.data(), m = mask.data();
-            double s = 0;
-            for (int k = 0; k < m.length; k++) if (m[k] != 0) s += e[k] * m[k];
-            return s;
-        }
-        try (var ng = Grad.noGrad()) {
-            return F.maskedSum(x, mask).item(what);
-        }
+        return HostSums.maskedSum(x, mask, what);
     }
 
     /**
@@ -35,18 +23,6 @@ public final class TrainingReductions {
      * double, so no finite weight overflows it; NaN/Inf propagate), 8 bytes back.
      */
     public static boolean weightsFinite(List<Parameter> params) {
-        DeviceBackend dev = params.isEmpty() ? null : params.get(0).device();
-        if (dev == null) {
-            for (Parameter p : params) for (float v : p.data()) if (!Float.isFinite(v)) return false;
-            return true;
-        }
-        try (DeviceArray acc = dev.alloc(ElementType.F64, 1)) {
-            boolean first = true;
-            for (Parameter p : params) {
-                dev.sumInto(p.deviceArray("finite check"), p.numel(), true, acc, !first);
-                first = false;
-            }
-            return Double.isFinite(dev.readF64(acc, "weights finite check"));
-        }
+        return Parameter.allFinite(params);
     }
 }

@@ -1,8 +1,8 @@
 package io.r1kit.grpo.ppo;
 
 import io.r1kit.model.ops.F;
+import io.r1kit.model.ops.MaskedSums;
 import io.r1kit.model.tensor.Tensor;
-import io.r1kit.model.autograd.Grad;
 
 /**
  * The PPO objective with a learned value (Schulman et al. 2017; TRL's PPOTrainer), over the active
@@ -14,7 +14,9 @@ import io.r1kit.model.autograd.Grad;
  *   vf       = Σ_t m_t · ½·max((V_t − R_t)², (V̂_t − R_t)²) / Σ m
  *   loss     = pg + vf_coef · vf
  * </pre>
- * with A the (whitened) GAE advantages and R the GAE returns.
+ * with A the (whitened) GAE advantages and R the GAE returns. The metric sums run where the loss
+ * runs ({@link MaskedSums}): a host loop in double, or device reductions read back with the loss and
+ * its parts in one copy of 7 floats (sums in double rounded to fp32).
  */
 public final class PpoLoss {
     private PpoLoss() {}
@@ -39,36 +41,18 @@ public final class PpoLoss {
         Tensor vf = F.scale(F.maskedSum(vfTok, mask), inv);
         Tensor loss = F.add(pg, F.scale(vf, (float) vfCoef));
 
-        if (logp.isOnDevice()) return onDevice(loss, pg, vf, ratio, adv, e1, e2, mask, cliprange, inv);
-        float[] r = ratio.data(), m = mask.data(), a = adv.data(), d1 = e1.data(), d2 = e2.data();
-        double clip = 0, vclip = 0, active = 0, ratioSum = 0;
-        for (int i = 0; i < m.length; i++) {
-            if (m[i] == 0) continue;
-            active += m[i];
-            ratioSum += r[i];
-            if ((r[i] > 1 + cliprange && a[i] > 0) || (r[i] < 1 - cliprange && a[i] < 0)) clip += m[i];
-            if (d2[i] * d2[i] > d1[i] * d1[i]) vclip += m[i];
-        }
-        return new Result(loss, pg.item() / inv, vf.item() / inv, clip, vclip, active, ratioSum, loss.item());
-    }
-
-    /**
-     * The same sums by device reductions (clip: ratio outside the range on the advantage's side;
-     * value clip: the clipped error is the larger), gathered with the loss and its parts into one
-     * device vector and read back in one copy of 7 floats. Sums in double rounded to fp32.
-     */
-    private static Result onDevice(Tensor loss, Tensor pg, Tensor vf, Tensor ratio, Tensor adv, Tensor e1, Tensor e2, Tensor mask,
-                                   double cliprange, float inv) {
-        try (var ng = Grad.noGrad()) {
-            Tensor high = F.mul(F.greaterThan(ratio, (float) (1 + cliprange)), F.greaterThan(adv, 0f));
-            Tensor low = F.mul(F.lessThan(ratio, (float) (1 - cliprange)), F.lessThan(adv, 0f));
-            Tensor vclip = F.greaterThan(F.sub(F.mul(e2, e2), F.mul(e1, e1)), 0f);
-            Tensor all = F.concat(java.util.List.of(loss.detach().reshape(1), pg.detach().reshape(1), vf.detach().reshape(1),
-                    F.maskedSum(F.add(high, low), mask).reshape(1), F.maskedSum(vclip, mask).reshape(1),
-                    F.sum(mask).reshape(1), F.maskedSum(ratio, mask).reshape(1)), 0);
-            float[] v = new float[7];
-            all.device().read(all.deviceArray("ppo metrics"), 0, v, 0, 7, "ppo loss and metric sums [7]");
-            return new Result(loss, v[1] / inv, v[2] / inv, v[3], v[4], v[5], v[6], v[0]);
-        }
+        double hiRatio = 1 + cliprange, loRatio = 1 - cliprange;
+        // clip: ratio outside the range on the advantage's side; value clip: the clipped error is the larger
+        double[] v = MaskedSums.over(mask, "ppo loss and metric sums")
+                .value(loss).value(pg).value(vf)
+                .sum((k, m, x) -> (x[0][k] > hiRatio && x[1][k] > 0) || (x[0][k] < loRatio && x[1][k] < 0) ? m : 0,
+                        () -> F.maskedSum(F.add(F.mul(F.greaterThan(ratio, (float) hiRatio), F.greaterThan(adv, 0f)),
+                                F.mul(F.lessThan(ratio, (float) loRatio), F.lessThan(adv, 0f))), mask), ratio, adv)
+                .sum((k, m, x) -> x[1][k] * x[1][k] > x[0][k] * x[0][k] ? m : 0,
+                        () -> F.maskedSum(F.greaterThan(F.sub(F.mul(e2, e2), F.mul(e1, e1)), 0f), mask), e1, e2)
+                .sum((k, m, x) -> m, () -> F.sum(mask))
+                .sum((k, m, x) -> x[0][k], () -> F.maskedSum(ratio, mask), ratio)
+                .read();
+        return new Result(loss, (float) v[1] / inv, (float) v[2] / inv, v[3], v[4], v[5], v[6], (float) v[0]);
     }
 }

@@ -53,6 +53,6 @@ public final class ValueModel {
     /** Values [B, T] of every position (with grad when grad is on). */
     public Tensor values(Batch b) {
         Tensor h = backbone.forwardHidden(b.ids(), b.B(), b.T(), b.positions(), b.keyMask());   // [B, T, C]
-        return F.linear(h, head).reshape(b.B(), b.T());
+        return F.reshape(F.linear(h, head), b.B(), b.T());
     }
 }

@@ -3,6 +3,7 @@ package io.r1kit.grpo.sft;
 import io.r1kit.model.arch.Batch;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.ops.F;
+import io.r1kit.model.ops.HostSums;
 import io.r1kit.model.tensor.Tensor;
 import io.r1kit.model.autograd.Grad;
 import java.util.ArrayList;
@@ -125,20 +126,8 @@ public final class SftLoss {
     /** Per-row sum of −log p over the loss tokens (no gradient needed; for eval and tests). */
     public static double[] rowLosses(CausalLM model, Batch batch) {
         try (var ng = Grad.noGrad()) {
-            Tensor scores = model.scoreTokens(batch, 1f, false).logprobs();
-            double[] out = new double[batch.B()];
-            if (scores.isOnDevice()) {   // one row sum per example comes back, not the [B, T] log-probs
-                float[] rows = F.sum(scores, 1, false).data();
-                for (int b = 0; b < out.length; b++) out[b] = -rows[b];
-                return out;
-            }
-            float[] lp = scores.data();
-            for (int b = 0; b < batch.B(); b++) {
-                double s = 0;
-                for (int t = 0; t < batch.T(); t++) s -= lp[b * batch.T() + t];
-                out[b] = s;
-            }
-            return out;
+            // on a device one row sum per example comes back, not the [B, T] log-probs
+            return HostSums.negatedRowSums(model.scoreTokens(batch, 1f, false).logprobs());
         }
     }
 

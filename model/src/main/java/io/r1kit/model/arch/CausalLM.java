@@ -476,7 +476,7 @@ public final class CausalLM {
                                    float temperature, boolean withEntropy) {
         if (targets.length != B * T)
             throw new IllegalArgumentException("scoreTokens: targets has " + targets.length + " entries, expected B*T = " + B * T);
-        Tensor h = forwardHidden(ids, B, T, positions, keyMask).reshape(B * T, config.hiddenSize());
+        Tensor h = F.reshape(forwardHidden(ids, B, T, positions, keyMask), B * T, config.hiddenSize());
         return scoreHidden(h, targets, B, T, temperature, withEntropy);
     }
 
@@ -485,13 +485,13 @@ public final class CausalLM {
         if (h.isOnDevice()) {
             // the device's fused lm-head ops, one per score (each its own [N, V] scratch, see F); the
             // entropy is 0 where the target is negative (the host form scores every row's entropy)
-            Tensor lp = F.linearTokenLogProbs(h, lmHeadWeight(), targets, 0, temperature).reshape(B, T);
-            Tensor ent = withEntropy ? F.linearEntropy(h, lmHeadWeight(), targets, 0, temperature).reshape(B, T) : null;
+            Tensor lp = F.reshape(F.linearTokenLogProbs(h, lmHeadWeight(), targets, 0, temperature), B, T);
+            Tensor ent = withEntropy ? F.reshape(F.linearEntropy(h, lmHeadWeight(), targets, 0, temperature), B, T) : null;
             return new TokenScores(lp, ent);
         }
         Tensor both = LmHeadScores.apply(h, lmHeadWeight(), targets, temperature, withEntropy);
-        Tensor lp = F.slice(both, 1, 0, 1).reshape(B, T);
-        Tensor ent = withEntropy ? F.slice(both, 1, 1, 2).reshape(B, T) : null;
+        Tensor lp = F.reshape(F.slice(both, 1, 0, 1), B, T);
+        Tensor ent = withEntropy ? F.reshape(F.slice(both, 1, 1, 2), B, T) : null;
         return new TokenScores(lp, ent);
     }
 
@@ -509,7 +509,7 @@ public final class CausalLM {
         int[] ids = batch.ids(), targets = batch.targets();
         int[] pos = batch.positions();
         Tensor h = forwardHidden(ids, B, T, batch.positions(), batch.keyMask());
-        TokenScores main = scoreHidden(h.reshape(B * T, C), targets, B, T, 1f, false);
+        TokenScores main = scoreHidden(F.reshape(h, B * T, C), targets, B, T, 1f, false);
         Tensor prev = lastPreNorm;
         List<Tensor> depth = new ArrayList<>();
         for (int d = 0; d < mtp.size(); d++) {
@@ -524,7 +524,7 @@ public final class CausalLM {
             }
             MtpModule md = mtp.get(d);
             Tensor out = md.forward(prev, F.embedding(embed, nextIds, B, T), B, T, pos, batch.keyMask(), rope);
-            depth.add(scoreHidden(md.headInput(out).reshape(B * T, C), tgt, B, T, 1f, false).logprobs());
+            depth.add(scoreHidden(F.reshape(md.headInput(out), B * T, C), tgt, B, T, 1f, false).logprobs());
             prev = out;
         }
         return new MtpScores(main, depth);

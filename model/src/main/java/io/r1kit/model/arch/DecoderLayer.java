@@ -142,9 +142,9 @@ public final class DecoderLayer {
         int Hq = cfg.numHeads(), Hkv = cfg.numKvHeads(), D = cfg.headDim(), C = cfg.hiddenSize();
         float eps = (float) cfg.rmsEps();
         Tensor h = gemmInput(F.rmsNorm(x, inputNorm, eps));
-        Tensor q = linear(h, qW, qB).reshape(B, T, Hq, D);
-        Tensor k = linear(h, kW, kB).reshape(B, T, Hkv, D);
-        Tensor v = linear(h, vW, vB).reshape(B, T, Hkv, D);
+        Tensor q = F.reshape(linear(h, qW, qB), B, T, Hq, D);
+        Tensor k = F.reshape(linear(h, kW, kB), B, T, Hkv, D);
+        Tensor v = F.reshape(linear(h, vW, vB), B, T, Hkv, D);
         if (cfg.qkNorm()) {
             q = F.rmsNorm(q, qNorm, eps);
             k = F.rmsNorm(k, kNorm, eps);
@@ -155,10 +155,10 @@ public final class DecoderLayer {
             OnDevice.requireHost("KV-cache prefill (KvSink)", k, v);
             sink.accept(index, k.data(), v.data(), B, T);
         }
-        Tensor a = F.attention(q, k, v, keyMask, 0, (float) (1.0 / Math.sqrt(D))).reshape(B, T, Hq * D);
+        Tensor a = F.reshape(F.attention(q, k, v, keyMask, 0, (float) (1.0 / Math.sqrt(D))), B, T, Hq * D);
         Tensor hAttn = F.add(x, linear(a, oW, oB));
         Tensor h2 = gemmInput(F.rmsNorm(hAttn, postNorm, eps));
         Tensor act = gemmInput(F.swiglu(linear(h2, gateW, gateB), linear(h2, upW, upB)));
-        return F.add(hAttn, linear(act, downW, downB)).reshape(B, T, C);
+        return F.reshape(F.add(hAttn, linear(act, downW, downB)), B, T, C);
     }
 }

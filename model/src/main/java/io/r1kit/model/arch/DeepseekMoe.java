@@ -82,12 +82,12 @@ final class DeepseekMoe {
     /** x [B, T, C] (normalised) → [B, T, C]; keyMask [B·T] marks padding (excluded from the statistics). */
     Tensor forward(Tensor x, int B, int T, byte[] keyMask) {
         int N = B * T, E = d.nRoutedExperts(), K = d.numExpertsPerTok();
-        Tensor flat = x.reshape(N, C);
+        Tensor flat = F.reshape(x, N, C);
         Tensor scores = F.sigmoid(F.linear(flat, gate));                     // [N, E]
         int[] idx = MoeRouting.topk(scores.toArray(), bias.toArray(), N, d);  // [N·K]
         int[] pick = new int[N * K];
         for (int i = 0; i < N * K; i++) pick[i] = (i / K) * E + idx[i];
-        Tensor w = F.indexSelect(scores.reshape(N * E, 1), pick).reshape(N, K);
+        Tensor w = F.reshape(F.indexSelect(F.reshape(scores, N * E, 1), pick), N, K);
         if (d.normTopkProb()) w = F.div(w, F.addScalar(F.sum(w, 1, true), 1e-20f));
         w = F.scale(w, (float) d.routedScalingFactor());
 
@@ -108,8 +108,8 @@ final class DeepseekMoe {
             outs.add(experts.get(e).forward(F.slice(xs, 0, count[e], count[e + 1])));
         }
         Tensor ys = outs.size() == 1 ? outs.get(0) : F.concat(outs, 0);     // [N·K, C], expert-sorted
-        Tensor perToken = F.indexSelect(ys, slotOf).reshape(N, K, C);        // back to (token, slot) order
-        Tensor routed = F.matmul(w.reshape(N, 1, K), perToken).reshape(N, C);
+        Tensor perToken = F.reshape(F.indexSelect(ys, slotOf), N, K, C);        // back to (token, slot) order
+        Tensor routed = F.reshape(F.matmul(F.reshape(w, N, 1, K), perToken), N, C);
         Tensor out = shared == null ? routed : F.add(routed, shared.forward(flat));
 
         if (Grad.isEnabled()) {
@@ -117,7 +117,7 @@ final class DeepseekMoe {
             for (int n = 0; n < N; n++) if (keyMask == null || keyMask[n] != 0) tokens++;
             if (d.auxLossAlpha() > 0) auxLoss = sequenceBalanceLoss(scores, idx, B, T, keyMask);
         }
-        return out.reshape(B, T, C);
+        return F.reshape(out, B, T, C);
     }
 
     /**
@@ -140,7 +140,7 @@ final class DeepseekMoe {
         }
         if (scores.isOnDevice()) throw new UnsupportedOperationException("aux_loss_alpha > 0 is implemented on the host only");
         Tensor normed = F.div(scores, F.sum(scores, 1, true));                           // s'_{t,i}
-        Tensor p = F.sum(F.mul(normed, Tensor.of(m, N, 1)).reshape(B, T, E), 1, false); // P [B, E]
+        Tensor p = F.sum(F.reshape(F.mul(normed, Tensor.of(m, N, 1)), B, T, E), 1, false); // P [B, E]
         return F.scale(F.sum(F.mul(p, Tensor.of(f, B, E))), (float) (d.auxLossAlpha() / B));
     }
 }

@@ -73,6 +73,6 @@ public final class DeepseekV3Layer {
         Tensor h = F.add(x, attn.forward(F.rmsNorm(x, inputNorm, eps), B, T, pos, keyMask, rope));
         Tensor n = F.rmsNorm(h, postNorm, eps);
         Tensor m = moe != null ? moe.forward(n, B, T, keyMask) : dense.forward(n);
-        return F.add(h, m).reshape(B, T, cfg.hiddenSize());
+        return F.reshape(F.add(h, m), B, T, cfg.hiddenSize());
     }
 }

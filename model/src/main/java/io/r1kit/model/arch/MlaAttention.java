@@ -68,7 +68,7 @@ final class MlaAttention {
     /** The query [B, T, H, nope + rope] before RoPE. */
     Tensor query(Tensor x, int B, int T) {
         Tensor q = d.hasQLora() ? F.linear(F.rmsNorm(F.linear(x, qA), qANorm, eps), qB) : F.linear(x, qProj);
-        return q.reshape(B, T, H, d.qkHeadDim());
+        return F.reshape(q, B, T, H, d.qkHeadDim());
     }
 
     /** (pairs (2i, 2i+1) → (i, i + d/2)) of x [..., r]: apply_rotary_pos_emb_interleave's view/transpose/reshape. */
@@ -79,7 +79,7 @@ final class MlaAttention {
         System.arraycopy(s, 0, split, 0, s.length - 1);
         split[s.length - 1] = r / 2;
         split[s.length] = 2;
-        return F.transpose(x.reshape(split), s.length - 1, s.length).reshape(s);
+        return F.reshape(F.transpose(F.reshape(x, split), s.length - 1, s.length), s);
     }
 
     /** The RoPE part x [..., H', rope] rotated (after de-interleaving when the checkpoint stores pairs interleaved). */
@@ -93,8 +93,8 @@ final class MlaAttention {
         Tensor q = query(x, B, T);
         Tensor qPass = F.slice(q, 3, 0, dn), qRot = rope(F.slice(q, 3, dn, qk), pos, rope);
         Tensor ckv = F.linear(x, kvA);
-        Tensor kRot = rope(F.slice(ckv, 2, r, r + dr).reshape(B, T, 1, dr), pos, rope);
-        Tensor kv = F.linear(F.rmsNorm(F.slice(ckv, 2, 0, r), kvANorm, eps), kvB).reshape(B, T, H, dn + dv);
+        Tensor kRot = rope(F.reshape(F.slice(ckv, 2, r, r + dr), B, T, 1, dr), pos, rope);
+        Tensor kv = F.reshape(F.linear(F.rmsNorm(F.slice(ckv, 2, 0, r), kvANorm, eps), kvB), B, T, H, dn + dv);
         Tensor kNope = F.slice(kv, 3, 0, dn), v = F.slice(kv, 3, dn, dn + dv);
         Tensor query = F.concat(List.of(qPass, qRot), 3);
         Tensor key = F.concat(List.of(kNope, F.concat(Collections.nCopies(H, kRot), 2)), 3);
@@ -106,10 +106,10 @@ final class MlaAttention {
         }
         Tensor a = F.attention(query, key, v, keyMask, 0, scale);
         if (dv < width) a = F.slice(a, 3, 0, dv);
-        return F.linear(a.reshape(B, T, H * dv), oProj);
+        return F.linear(F.reshape(a, B, T, H * dv), oProj);
     }
 
     private Tensor zerosLike(Tensor like, int B, int T, int n) {
-        return like.isOnDevice() ? Tensor.zerosOn(like.device(), B, T, H, n) : Tensor.zeros(B, T, H, n);
+        return like.newZeros(B, T, H, n);
     }
 }

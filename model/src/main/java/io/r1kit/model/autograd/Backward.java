@@ -1,8 +1,6 @@
 package io.r1kit.model.autograd;
 
 import io.r1kit.model.backend.device.DeviceArray;
-import io.r1kit.model.backend.device.DeviceBackend;
-import io.r1kit.model.backend.device.ElementType;
 import io.r1kit.model.tensor.DeviceStorage;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
@@ -27,13 +25,9 @@ public final class Backward {
 
     /** Runs backward from {@code root} with upstream gradient {@code seed} (root's size). */
     public static void run(Tensor root, float[] seed) {
-        requireRecorded(root);
-        if (seed.length != root.numel())
-            throw new IllegalArgumentException("backward: upstream gradient has " + seed.length + " elements, tensor "
-                    + Shape.str(root.shape()) + " has " + root.numel());
+        root.requireBackwardRoot();
         List<Tensor> order = topologicalOrder(root);   // root last
-        float[] g = root.gradBuffer();
-        for (int i = 0; i < seed.length; i++) g[i] += seed[i];
+        root.seedGrad(seed);
         propagate(order);
     }
 
@@ -43,43 +37,25 @@ public final class Backward {
      * node of the graph must be a device node.
      */
     public static void runOnDevice(Tensor root, Tensor gradOutput) {
-        requireRecorded(root);
+        root.requireBackwardRoot();
         List<Tensor> order = topologicalOrder(root);
-        DeviceBackend dev = root.device();
-        DeviceArray g = root.deviceGradBuffer();
-        if (gradOutput != null) {
-            dev.axpy(1f, gradOutput.deviceArray("backward(gradOutput)"), g, root.numel());
-        } else {
-            try (DeviceArray one = dev.alloc(ElementType.F32, 1)) {
-                dev.fill(one, 1f, 1);
-                dev.axpy(1f, one, g, 1);
-            }
-        }
+        root.seedDeviceGrad(gradOutput);
         propagate(order);
     }
 
     /** {@link #runOnDevice} seeded with the device array {@code seed} (root's size), e.g. a checkpointed block's output gradient. */
     public static void runOnDeviceFrom(Tensor root, DeviceArray seed) {
-        requireRecorded(root);
+        root.requireBackwardRoot();
         List<Tensor> order = topologicalOrder(root);
         root.device().axpy(1f, seed, root.deviceGradBuffer(), root.numel());
         propagate(order);
-    }
-
-    private static void requireRecorded(Tensor root) {
-        if (root.graphReleased())
-            throw new IllegalStateException("backward: the graph of this tensor was already released by an earlier backward()");
-        if (!root.requiresGrad()) {
-            throw new IllegalStateException("backward: tensor " + Shape.str(root.shape()) + " does not require grad (no input"
-                    + " requires grad, or it was computed under Grad.noGrad())");
-        }
     }
 
     /** Visits the tensors from the root down: each node gets its output's gradient, then is released. */
     private static void propagate(List<Tensor> order) {
         for (int i = order.size() - 1; i >= 0; i--) {
             Tensor t = order.get(i);
-            Node fn = t.gradFn();
+            Node fn = (Node) t.gradFn();               // only Grad.attach records functions, and they are nodes
             if (fn == null) continue;                  // leaf: keeps its accumulated grad
             if (t.isOnDevice()) {
                 DeviceStorage.releaseUnreachable(t.device());   // between two nodes: a safe point (see DeviceStorage)
@@ -106,7 +82,7 @@ public final class Backward {
         while (!stack.isEmpty()) {
             Object[] top = stack.peek();
             Tensor t = (Tensor) top[0];
-            Node fn = t.gradFn();
+            Node fn = (Node) t.gradFn();
             Tensor[] ins = fn == null ? new Tensor[0] : fn.inputs();
             int next = (Integer) top[1];
             while (next < ins.length && (ins[next] == null || !ins[next].requiresGrad() || visited.contains(ins[next])))

@@ -1,6 +1,7 @@
 package io.r1kit.model.autograd;
 
 import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.tensor.GradFn;
 import io.r1kit.model.tensor.Tensor;
 
 /**
@@ -10,7 +11,7 @@ import io.r1kit.model.tensor.Tensor;
  * {@code input.gradBuffer()}. Afterwards {@link #release} drops every saved reference so the
  * step's activations become garbage.
  */
-public abstract class Node {
+public abstract class Node implements GradFn {
     private final String name;
     private Tensor[] inputs;
 
@@ -20,13 +21,27 @@ public abstract class Node {
     }
 
     /** The op name, e.g. "matmul" (shown in errors and toString). */
+    @Override
     public String name() {
         return name;
     }
 
     /** The tensors this node's output was computed from (empty after release). */
+    @Override
     public Tensor[] inputs() {
         return inputs == null ? new Tensor[0] : inputs;
+    }
+
+    /** Runs the engine ({@link Backward#run}) from {@code root}, the output of this node. */
+    @Override
+    public final void backpropagateFrom(Tensor root, float[] seed) {
+        Backward.run(root, seed);
+    }
+
+    /** Runs the engine ({@link Backward#runOnDevice}) from {@code root}, the output of this node. */
+    @Override
+    public final void backpropagateFromOnDevice(Tensor root, Tensor gradOutput) {
+        Backward.runOnDevice(root, gradOutput);
     }
 
     /** Input i, for subclasses. */

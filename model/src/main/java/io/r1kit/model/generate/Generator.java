@@ -253,7 +253,7 @@ public final class Generator {
                     mask[i * T + t] = 1;
                 }
             }
-            Tensor h = model.forwardHidden(ids, M, T, pos, mask).reshape(M * T, C);
+            Tensor h = F.reshape(model.forwardHidden(ids, M, T, pos, mask), M * T, C);
             int[] lastRows = new int[M];
             for (int i = 0; i < M; i++) lastRows[i] = i * T + T - 1;
             float[] logits = model.logits(F.indexSelect(h, lastRows)).toArray();

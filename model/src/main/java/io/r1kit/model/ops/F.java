@@ -39,7 +39,7 @@ public final class F {
 
     /** Linear layer without bias: x [..., K] · wᵀ with w [N, K] (torch layout) → [..., N]; one GEMM. */
     public static Tensor linear(Tensor x, Tensor w) {
-        if (x.rank() == 1) return MatMul.matmul(x.reshape(1, -1), w, false, true).reshape(w.dim(0));
+        if (x.rank() == 1) return reshape(MatMul.matmul(reshape(x, 1, -1), w, false, true), w.dim(0));
         return MatMul.matmul(x, w, false, true);
     }
 

@@ -1,8 +1,10 @@
 package io.r1kit.model.tensor;
 
+import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
 
+import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
@@ -58,6 +60,48 @@ public final class Parameter extends Tensor {
         if (isOnDevice()) device().write(deviceArray("copyFrom"), 0, values, 0, values.length, "parameter " + name);
         else System.arraycopy(values, 0, data(), 0, values.length);
         bf16Current = false;
+    }
+
+    /**
+     * A copy of the values where they live (a host array copy, or a device-to-device copy: no
+     * transfer), for {@link #restore}.
+     */
+    public Tensor snapshot() {
+        return copy();
+    }
+
+    /** Puts back the values of a {@link #snapshot()} of this parameter (on a device: a device copy). */
+    public void restore(Tensor snapshot) {
+        if (snapshot.numel() != numel() || snapshot.device() != device())
+            throw new IllegalArgumentException("parameter " + name + " " + Shape.str(shape()) + ": cannot restore from " + snapshot
+                    + ", which is not a snapshot of it");
+        if (isOnDevice()) {
+            device().scale(deviceArray("restore"), snapshot.deviceArray("restore"), 1f, numel());
+            bf16CopyStale();
+        } else {
+            copyFrom(snapshot.data());
+        }
+    }
+
+    /**
+     * Whether every value of every parameter is finite. On a device (the first parameter's): one
+     * sum of squares over all of them (in double, so no finite weight overflows it; NaN/Inf
+     * propagate), 8 bytes back; on the host a loop.
+     */
+    public static boolean allFinite(List<Parameter> params) {
+        DeviceBackend dev = params.isEmpty() ? null : params.get(0).device();
+        if (dev == null) {
+            for (Parameter p : params) for (float v : p.data()) if (!Float.isFinite(v)) return false;
+            return true;
+        }
+        try (DeviceArray acc = dev.alloc(ElementType.F64, 1)) {
+            boolean first = true;
+            for (Parameter p : params) {
+                dev.sumInto(p.deviceArray("finite check"), p.numel(), true, acc, !first);
+                first = false;
+            }
+            return Double.isFinite(dev.readF64(acc, "weights finite check"));
+        }
     }
 
     /**

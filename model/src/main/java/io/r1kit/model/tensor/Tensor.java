@@ -1,11 +1,8 @@
 package io.r1kit.model.tensor;
 
-import io.r1kit.model.autograd.Backward;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
-import io.r1kit.model.autograd.Node;
-import io.r1kit.model.ops.F;
 
 import java.util.Arrays;
 import java.util.BitSet;
@@ -14,10 +11,11 @@ import java.util.SplittableRandom;
 
 /**
  * A float32 tensor: a shape and contiguous row-major storage, plus what reverse-mode autodiff
- * needs (a requires-grad flag, a lazily allocated gradient and the {@link Node} that produced it).
+ * needs (a requires-grad flag, a lazily allocated gradient and the {@link GradFn} that produced it).
  *
  * <p>Tensors are created by the static factories ({@link #zeros}, {@link #of}, {@link #randn}, ...)
- * and by ops ({@link F} or the fluent methods here, which delegate to {@link F}). Ops never
+ * and by ops ({@code ops.F}: this package knows no op and no autograd engine, only the
+ * {@link GradFn} interface through which {@link #backward()} starts the reverse pass). Ops never
  * modify their inputs. Storage is either a host {@code float[]} ({@link #data()}, the CPU path)
  * or a {@link DeviceStorage} ({@link #toDevice}, {@link #isOnDevice()}): ops on device tensors run
  * on their {@link DeviceBackend} and their outputs and gradients stay on the device; values
@@ -35,7 +33,7 @@ public class Tensor {
     private boolean requiresGrad;
     private float[] grad;
     private DeviceStorage deviceGrad;  // the gradient of a device tensor (always F32, on the same device)
-    private Node gradFn;
+    private GradFn gradFn;
     private boolean retainGrad;
     private boolean graphReleased;
     // Sparse-gradient bookkeeping: while only row-scatter ops (embedding) wrote into grad,
@@ -138,8 +136,13 @@ public class Tensor {
         return new Tensor(d, shape);
     }
 
-    /** A zero tensor with the same shape as this one. */
+    /** A zero tensor with the same shape as this one, where this one lives. */
     public Tensor zerosLike() {
+        return newZeros(shape);
+    }
+
+    /** A zero tensor of {@code shape} where this one lives (torch's {@code new_zeros}): on its device, or on the host. */
+    public Tensor newZeros(int... shape) {
         return storage != null ? zerosOn(storage.device(), shape) : zeros(shape);
     }
 
@@ -206,6 +209,14 @@ public class Tensor {
         return new Tensor(new DeviceStorage(device, device.upload(data, 0, numel, what)), shape);
     }
 
+    /**
+     * This tensor where {@code other} lives: a leaf copy uploaded to other's device (labelled
+     * {@code what}) when other is a device tensor, else this host tensor itself.
+     */
+    public Tensor toDeviceOf(Tensor other, String what) {
+        return other.storage == null ? toHost() : toDevice(other.storage.device(), what);
+    }
+
     /** A host leaf copy of a device tensor (one device→host copy), or this tensor when it is on the host. */
     public Tensor toHost() {
         return storage == null ? this : new Tensor(data(), shape);
@@ -251,6 +262,17 @@ public class Tensor {
         if (storage == null) return data;
         float[] host = new float[numel];
         storage.device().read(deviceArray("data()"), 0, host, 0, numel, "data() of " + Shape.str(shape));
+        return host;
+    }
+
+    /**
+     * The values on the host: a host tensor's live storage (as {@link #data()}, not a copy), or a
+     * device tensor's values in one device→host copy labelled {@code what} in the transfer log.
+     */
+    public float[] hostValues(String what) {
+        if (storage == null) return data;
+        float[] host = new float[numel];
+        storage.device().read(deviceArray(what), 0, host, 0, numel, what);
         return host;
     }
 
@@ -328,15 +350,15 @@ public class Tensor {
     }
 
     /** The node that produced this tensor, or null for leaves and after the graph was released. */
-    public Node gradFn() {
+    public GradFn gradFn() {
         return gradFn;
     }
 
     /**
      * For ops: makes this tensor the output of {@code node} (sets requiresGrad). Use via
-     * {@link io.r1kit.model.autograd.Grad#attach}.
+     * {@code autograd.Grad.attach}, which records the engine's nodes (the only functions it runs).
      */
-    public void attachGradFn(Node node) {
+    public void attachGradFn(GradFn node) {
         this.gradFn = node;
         this.requiresGrad = true;
     }
@@ -453,8 +475,8 @@ public class Tensor {
         if (numel != 1)
             throw new IllegalStateException("backward() without an upstream gradient needs a scalar loss, got shape "
                     + Shape.str(shape) + "; use backward(gradOutput)");
-        if (storage != null) Backward.runOnDevice(this, null);
-        else Backward.run(this, new float[] {1f});
+        if (storage != null) backpropagateOnDevice(null);
+        else backpropagate(new float[] {1f});
     }
 
     /** Backward with an explicit upstream gradient of this tensor's shape (on the same device as this tensor, if any). */
@@ -465,9 +487,66 @@ public class Tensor {
                 throw new IllegalArgumentException("backward(gradOutput): gradOutput lives on "
                         + (gradOutput.isOnDevice() ? gradOutput.device().name() : "the host") + ", the tensor on "
                         + (isOnDevice() ? device().name() : "the host"));
-            Backward.runOnDevice(this, gradOutput);
+            backpropagateOnDevice(gradOutput);
         } else {
-            Backward.run(this, gradOutput.data);
+            backpropagate(gradOutput.data);
+        }
+    }
+
+    /** The reverse pass from this host tensor: through the function that produced it, or into a leaf's own gradient. */
+    private void backpropagate(float[] seed) {
+        if (gradFn != null) {
+            gradFn.backpropagateFrom(this, seed);
+            return;
+        }
+        requireBackwardRoot();
+        seedGrad(seed);
+    }
+
+    /** {@link #backpropagate} for a device tensor (seed: a device tensor, or null for 1). */
+    private void backpropagateOnDevice(Tensor gradOutput) {
+        if (gradFn != null) {
+            gradFn.backpropagateFromOnDevice(this, gradOutput);
+            return;
+        }
+        requireBackwardRoot();
+        seedDeviceGrad(gradOutput);
+    }
+
+    /** For the backward engine: fails unless a reverse pass can start at this tensor (it requires grad, its graph is intact). */
+    public void requireBackwardRoot() {
+        if (graphReleased)
+            throw new IllegalStateException("backward: the graph of this tensor was already released by an earlier backward()");
+        if (!requiresGrad) {
+            throw new IllegalStateException("backward: tensor " + Shape.str(shape) + " does not require grad (no input"
+                    + " requires grad, or it was computed under Grad.noGrad())");
+        }
+    }
+
+    /** For the backward engine: accumulates the upstream gradient {@code seed} (this tensor's size) into the host gradient. */
+    public void seedGrad(float[] seed) {
+        if (seed.length != numel)
+            throw new IllegalArgumentException("backward: upstream gradient has " + seed.length + " elements, tensor "
+                    + Shape.str(shape) + " has " + numel);
+        float[] g = gradBuffer();
+        for (int i = 0; i < seed.length; i++) g[i] += seed[i];
+    }
+
+    /**
+     * For the backward engine: accumulates the device tensor {@code gradOutput} (this tensor's
+     * shape) into the device gradient or, when null, 1 into a one-element tensor's, written on the
+     * device (no transfer).
+     */
+    public void seedDeviceGrad(Tensor gradOutput) {
+        DeviceBackend dev = device();
+        DeviceArray g = deviceGradBuffer();
+        if (gradOutput != null) {
+            dev.axpy(1f, gradOutput.deviceArray("backward(gradOutput)"), g, numel);
+        } else {
+            try (DeviceArray one = dev.alloc(ElementType.F32, 1)) {
+                dev.fill(one, 1f, 1);
+                dev.axpy(1f, one, g, 1);
+            }
         }
     }
 
@@ -483,29 +562,6 @@ public class Tensor {
         storage.device().axpy(1f, deviceArray("copy"), out.deviceArray("copy"), numel);
         return out;
     }
-
-    // ------------------------------------------------------------------ fluent ops (see F)
-
-    public Tensor add(Tensor o) { return F.add(this, o); }
-    public Tensor sub(Tensor o) { return F.sub(this, o); }
-    public Tensor mul(Tensor o) { return F.mul(this, o); }
-    public Tensor div(Tensor o) { return F.div(this, o); }
-    public Tensor mul(float s) { return F.scale(this, s); }
-    public Tensor add(float s) { return F.addScalar(this, s); }
-    public Tensor neg() { return F.neg(this); }
-    public Tensor exp() { return F.exp(this); }
-    public Tensor log() { return F.log(this); }
-    public Tensor sqrt() { return F.sqrt(this); }
-    public Tensor pow(float p) { return F.pow(this, p); }
-    public Tensor clamp(float min, float max) { return F.clamp(this, min, max); }
-    public Tensor matmul(Tensor o) { return F.matmul(this, o); }
-    public Tensor sum() { return F.sum(this); }
-    public Tensor sum(int dim, boolean keepDim) { return F.sum(this, dim, keepDim); }
-    public Tensor mean() { return F.mean(this); }
-    public Tensor mean(int dim, boolean keepDim) { return F.mean(this, dim, keepDim); }
-    public Tensor reshape(int... newShape) { return F.reshape(this, newShape); }
-    public Tensor transpose(int d0, int d1) { return F.transpose(this, d0, d1); }
-    public Tensor slice(int dim, int start, int end) { return F.slice(this, dim, start, end); }
 
     @Override
     public String toString() {

@@ -1,5 +1,6 @@
 package io.r1kit.model.arch;
 
+import io.r1kit.model.ops.F;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.engine.Engine;
@@ -133,7 +134,7 @@ class CausalLMTorchTest {
         for (int r = 0; r < B * T; r++) if (!real(r)) { a[r] = 0; b[r] = 0; }
 
         TokenScores s = m.scoreTokens(ids, B, T, pos, mask, targets, temp, true);
-        Tensor loss = s.logprobs().mul(Tensor.wrap(a, B, T)).sum().add(s.entropy().mul(Tensor.wrap(b, B, T)).sum());
+        Tensor loss = F.add(F.sum(F.mul(s.logprobs(), Tensor.wrap(a, B, T))), F.sum(F.mul(s.entropy(), Tensor.wrap(b, B, T))));
         loss.backward();
 
         Reference ref = reference(m, cfg, ids, pos, mask, targets, temp, a, b);

@@ -1,5 +1,6 @@
 package io.r1kit.model.arch;
 
+import io.r1kit.model.ops.F;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -82,7 +83,7 @@ class DeepseekV3TorchTest {
         for (int r = 0; r < B * T; r++) if (!CausalLMTorchTest.real(r)) a[r] = 0;
 
         TokenScores s = m.scoreTokens(ids, B, T, pos, mask, targets, 1f, false);
-        s.logprobs().mul(Tensor.wrap(a, B, T)).sum().backward();
+        F.sum(F.mul(s.logprobs(), Tensor.wrap(a, B, T))).backward();
 
         TorchDeepseekV3 ref = TorchDeepseekV3.of(manager, cfg, DeepseekV3TestModels.weights(m));
         ref.logits(ids, B, T, pos, mask);

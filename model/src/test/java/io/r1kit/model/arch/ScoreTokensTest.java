@@ -31,14 +31,14 @@ class ScoreTokensTest {
         float temp = 0.6f;
         float[] a = TorchRef.randn(5, B * T).data(), b = TorchRef.randn(6, B * T).data();
         // plain path
-        Tensor h = m.forwardHidden(ids, B, T, null, null).reshape(B * T, C);
-        Tensor logits = F.linear(h, m.lmHeadWeight()).mul(1f / temp);
+        Tensor h = F.reshape(m.forwardHidden(ids, B, T, null, null), B * T, C);
+        Tensor logits = F.scale(F.linear(h, m.lmHeadWeight()), 1f / temp);
         Tensor lp = F.tokenLogProbs(logits, targets), ent = F.entropy(logits);
-        lp.mul(Tensor.wrap(a, B * T)).sum().add(ent.mul(Tensor.wrap(b, B * T)).sum()).backward();
+        F.add(F.sum(F.mul(lp, Tensor.wrap(a, B * T))), F.sum(F.mul(ent, Tensor.wrap(b, B * T)))).backward();
         List<float[]> g0 = m.parameters().stream().map(p -> p.gradData().clone()).toList();
         for (int chunk : new int[] {1, 5, 1000}) {
             m.parameters().forEach(Parameter::zeroGrad);
-            Tensor h2 = m.forwardHidden(ids, B, T, null, null).reshape(B * T, C);
+            Tensor h2 = F.reshape(m.forwardHidden(ids, B, T, null, null), B * T, C);
             Tensor both = LmHeadScores.apply(h2, m.lmHeadWeight(), targets, temp, true, chunk);
             float[] lp2 = new float[B * T], ent2 = new float[B * T];
             for (int i = 0; i < B * T; i++) {
@@ -65,10 +65,10 @@ class ScoreTokensTest {
         CausalLM m = CausalLM.random(ArchTestSupport.llama3(), 7);
         ArchTestSupport.perturb(m, 8);
         Batch batch = Batch.of(List.of(new int[] {1, 2, 3}, new int[] {4, 5}), List.of(new int[] {6, 7, 8, 9}, new int[] {10}));
-        m.scoreTokens(batch, true).logprobs().sum().backward();
+        F.sum(m.scoreTokens(batch, true).logprobs()).backward();
         List<float[]> g0 = m.parameters().stream().map(p -> p.gradData().clone()).toList();
         m.parameters().forEach(Parameter::zeroGrad);
-        m.gradientCheckpointing(true).scoreTokens(batch, true).logprobs().sum().backward();
+        F.sum(m.gradientCheckpointing(true).scoreTokens(batch, true).logprobs()).backward();
         for (int i = 0; i < g0.size(); i++) assertArrayEquals(g0.get(i), m.parameters().get(i).gradData(), m.parameters().get(i).name());
     }
 }

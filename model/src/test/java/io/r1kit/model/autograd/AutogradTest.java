@@ -1,6 +1,7 @@
 package io.r1kit.model.autograd;
 
 import io.r1kit.model.ops.F;
+import io.r1kit.model.tensor.GradFn;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -57,7 +58,7 @@ class AutogradTest {
         Tensor x = Tensor.vector(1, 2).requiresGrad(true);
         Tensor h = F.exp(x);
         Tensor loss = F.sum(F.mul(h, h));
-        Node lossNode = loss.gradFn();
+        GradFn lossNode = loss.gradFn();
         assertEquals(1, lossNode.inputs().length);
         loss.backward();
         assertNull(loss.gradFn(), "root node released");

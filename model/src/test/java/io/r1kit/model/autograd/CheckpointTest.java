@@ -43,10 +43,10 @@ class CheckpointTest {
 
         Tensor forward(Tensor x) {
             Tensor h = F.rmsNorm(x, norm1, 1e-6f);
-            Tensor q = F.rope(F.linear(h, wq).reshape(B, T, H, D), pos, rope);
-            Tensor k = F.rope(F.linear(h, wk).reshape(B, T, H, D), pos, rope);
-            Tensor v = F.linear(h, wv).reshape(B, T, H, D);
-            x = F.add(x, F.linear(F.attention(q, k, v, null).reshape(B, T, H * D), wo));
+            Tensor q = F.rope(F.reshape(F.linear(h, wq), B, T, H, D), pos, rope);
+            Tensor k = F.rope(F.reshape(F.linear(h, wk), B, T, H, D), pos, rope);
+            Tensor v = F.reshape(F.linear(h, wv), B, T, H, D);
+            x = F.add(x, F.linear(F.reshape(F.attention(q, k, v, null), B, T, H * D), wo));
             Tensor m = F.rmsNorm(x, norm2, 1e-6f);
             return F.add(x, F.linear(F.swiglu(F.linear(m, wg), F.linear(m, wu)), wd));
         }

@@ -36,15 +36,15 @@ class Fp8TrainingTest {
         SplittableRandom r = new SplittableRandom(2);
         Batch batch = Batch.of(List.of(r.ints(9, 0, 97).toArray(), r.ints(4, 0, 97).toArray()),
                 List.of(r.ints(12, 0, 97).toArray(), r.ints(17, 0, 97).toArray()));
-        float l32 = fp32.scoreTokens(batch, false).logprobs().sum().item();
+        float l32 = F.sum(fp32.scoreTokens(batch, false).logprobs()).item();
         F.resetFp8SavedBytes();
-        var lp8 = fp8.scoreTokens(batch, false).logprobs().sum();
+        var lp8 = F.sum(fp8.scoreTokens(batch, false).logprobs());
         float l8 = lp8.item();
         // 2 layers x 7 projections, each saving its input (B*T rows of FP8) and its 128x128-block weight copy.
         assertTrue(F.fp8SavedBytes() > 0, "fp8 inputs saved for backward");
         assertTrue(Math.abs(l8 - l32) <= 1e-2 * Math.abs(l32), "summed log-prob fp8 " + l8 + " vs fp32 " + l32);
         assertTrue(l8 != l32, "the fp8 path really quantised");
-        fp32.scoreTokens(batch, false).logprobs().sum().backward();
+        F.sum(fp32.scoreTokens(batch, false).logprobs()).backward();
         lp8.backward();
         for (Parameter p : fp8.parameters()) {
             float[] g32 = fp32.namedParameters().get(p.name()).gradData(), g8 = p.gradData();

@@ -79,7 +79,7 @@ class ElementwiseOpsTest {
         torch.checkOp("pow", POINTWISE, List.of(pos), t -> F.pow(t.get(0), 2.5f), t -> t.get(0).pow(2.5f));
         torch.checkOp("sigmoid", POINTWISE, List.of(x), t -> F.sigmoid(t.get(0)),
                 t -> t.get(0).neg().exp().add(1f).pow(-1f));
-        Tensor wide = randn(16, 4, 9).mul(30f);   // large |x|: the naive log(sigmoid) would give -inf
+        Tensor wide = F.scale(randn(16, 4, 9), 30f);   // large |x|: the naive log(sigmoid) would give -inf
         torch.checkOp("logSigmoid", POINTWISE, List.of(wide), t -> F.logSigmoid(t.get(0)),
                 t -> t.get(0).minimum(0f).sub(t.get(0).abs().neg().exp().add(1f).log()));
         torch.checkOp("abs", POINTWISE, List.of(x), t -> F.abs(t.get(0)), t -> t.get(0).abs());
@@ -108,7 +108,7 @@ class ElementwiseOpsTest {
     @Test
     void compositeGrpoClippedObjective() {
         // min(r·A, clamp(r, 1-ε, 1+ε)·A) with r = exp(logp - oldLogp): the PPO/GRPO surrogate
-        Tensor logp = randn(13, 4, 9).mul(0.2f), old = randn(14, 4, 9).mul(0.2f), adv = randn(15, 4, 1);
+        Tensor logp = F.scale(randn(13, 4, 9), 0.2f), old = F.scale(randn(14, 4, 9), 0.2f), adv = randn(15, 4, 1);
         boolean[] diff = {true, false, false};
         torch.checkOp("grpo surrogate", REDUCED, List.of(logp, old, adv), diff, t -> {
             Tensor r = F.exp(F.sub(t.get(0), t.get(1)));

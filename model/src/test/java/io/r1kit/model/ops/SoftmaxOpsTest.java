@@ -48,7 +48,7 @@ class SoftmaxOpsTest {
     @Test
     void softmaxAndLogSoftmax() {
         for (int V : new int[] {1, 7, 33, 1000}) {
-            Tensor x = randn(V, 2, 3, V).mul(3f);
+            Tensor x = F.scale(randn(V, 2, 3, V), 3f);
             torch.checkOp("softmax V=" + V, SOFTMAX, List.of(x), t -> F.softmax(t.get(0)), t -> t.get(0).softmax(-1));
             torch.checkOp("logSoftmax V=" + V, SOFTMAX, List.of(x), t -> F.logSoftmax(t.get(0)), t -> t.get(0).logSoftmax(-1));
         }
@@ -58,7 +58,7 @@ class SoftmaxOpsTest {
     void tokenLogProbsWithIgnoredTargets() {
         for (int V : new int[] {2, 33, 1000, 4099}) {
             int B = 3, T = 5;
-            Tensor logits = randn(V + 1, B, T, V).mul(2f);
+            Tensor logits = F.scale(randn(V + 1, B, T, V), 2f);
             int[] tg = targets(V, B * T, V, 0.2);
             Tensor oh = onehot(tg, V, B, T, V);
             torch.checkOp("tokenLogProbs V=" + V, SOFTMAX, List.of(logits, oh), new boolean[] {true, false},
@@ -72,7 +72,7 @@ class SoftmaxOpsTest {
     @Test
     void fusedLinearTokenLogProbsMatchesTorchAndTheUnfusedOps() {
         int B = 2, T = 7, C = 13, V = 37;
-        Tensor h = randn(40, B, T, C), w = randn(41, V, C).mul(0.5f);
+        Tensor h = randn(40, B, T, C), w = F.scale(randn(41, V, C), 0.5f);
         int[] tg = targets(42, B * T, V, 0.3);
         Tensor oh = onehot(tg, V, B, T, V);
         for (int chunk : new int[] {1, 3, 0}) {   // chunk boundaries inside and a single chunk
@@ -109,7 +109,7 @@ class SoftmaxOpsTest {
     @Test
     void entropyMatchesComposedTorch() {
         for (int V : new int[] {1, 33, 1000}) {
-            Tensor logits = randn(V + 2, 4, V).mul(2f);
+            Tensor logits = F.scale(randn(V + 2, 4, V), 2f);
             torch.checkOp("entropy V=" + V, SOFTMAX, List.of(logits), t -> F.entropy(t.get(0)),
                     t -> t.get(0).softmax(-1).mul(t.get(0).logSoftmax(-1)).sum(new int[] {1}).neg());
         }
@@ -123,7 +123,7 @@ class SoftmaxOpsTest {
         Tensor logits = randn(30, B, T, V);
         int[] tg = targets(31, B * T, V, 0.0);
         Tensor oh = onehot(tg, V, B, T, V);
-        Tensor old = randn(32, B, T).mul(0.1f).add(-3.3f), ref = randn(33, B, T).mul(0.1f).add(-3.3f);
+        Tensor old = F.addScalar(F.scale(randn(32, B, T), 0.1f), -3.3f), ref = F.addScalar(F.scale(randn(33, B, T), 0.1f), -3.3f);
         Tensor adv = randn(34, B, 1), mask = TorchRef.mask(35, 0.7, B, T);
         mask.set(1f, 0, 0);
         mask.set(1f, 1, 0);
@@ -169,6 +169,6 @@ class SoftmaxOpsTest {
                     NDArray lp = t.get(0).logSoftmax(-1).mul(t.get(1)).sum(new int[] {1});
                     return lp.mul(t.get(2)).sum().div(t.get(2).sum()).neg();
                 });
-        assertEquals(0f, F.crossEntropy(logits, new int[N]).mul(0f).item());
+        assertEquals(0f, F.scale(F.crossEntropy(logits, new int[N]), 0f).item());
     }
 }

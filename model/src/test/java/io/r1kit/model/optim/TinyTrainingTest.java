@@ -46,10 +46,10 @@ class TinyTrainingTest {
             Tensor x = F.embedding(emb, ids, B, T);
             x = Checkpoint.run(h0 -> {
                 Tensor h = F.rmsNorm(h0, n1, 1e-6f);
-                Tensor q = F.rope(F.linear(h, wq).reshape(B, T, Hq, D), pos, rope);
-                Tensor k = F.rope(F.linear(h, wk).reshape(B, T, Hkv, D), pos, rope);
-                Tensor v = F.linear(h, wv).reshape(B, T, Hkv, D);
-                Tensor a = F.add(h0, F.linear(F.attention(q, k, v, null).reshape(B, T, Hq * D), wo));
+                Tensor q = F.rope(F.reshape(F.linear(h, wq), B, T, Hq, D), pos, rope);
+                Tensor k = F.rope(F.reshape(F.linear(h, wk), B, T, Hkv, D), pos, rope);
+                Tensor v = F.reshape(F.linear(h, wv), B, T, Hkv, D);
+                Tensor a = F.add(h0, F.linear(F.reshape(F.attention(q, k, v, null), B, T, Hq * D), wo));
                 Tensor m = F.rmsNorm(a, n2, 1e-6f);
                 return F.add(a, F.linear(F.swiglu(F.linear(m, wg), F.linear(m, wu)), wd));
             }, x);

@@ -447,7 +447,7 @@ public final class CudaOps {
      * logprob (device floats [N]); uniforms: device floats [N] in [0, 1) (the host RNG's draws, so a
      * run is reproducible from the sampler seed). temperature <= 0 is greedy; topK <= 0, topP >= 1
      * and minP <= 0 disable those filters. logprobMode: 0 processed, 1 temperature, 2 raw (as
-     * generate.LogprobMode). Semantics of generate.Sampler (top-k, then top-p, then min-p).
+     * backend.TokenSampler). Semantics of backend.TokenSampler (top-k, then top-p, then min-p).
      */
     public void sample(DeviceBuffer out, DeviceBuffer logprob, DeviceBuffer logits, DeviceBuffer uniforms, int N, int V,
                        float temperature, int topK, float topP, float minP, int logprobMode) {

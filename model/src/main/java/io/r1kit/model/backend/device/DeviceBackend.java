@@ -238,10 +238,10 @@ public interface DeviceBackend {
 
     /**
      * One token per row of logits F32 [N, V] into out (I32 [N]) and its log-prob into logprob
-     * (F32 [N]). uniforms: F32 [N] in [0, 1), the host RNG's draws (the CPU Sampler's
-     * {@code rng.nextDouble()}), so device and CPU pick the same token. temperature 0 = greedy
-     * (argmax, lowest id on ties, RAW log-prob); topK 0, topP 1, minP 0 = off; logprobMode is
-     * {@code generate.LogprobMode.ordinal()} (0 processed, 1 temperature, 2 raw).
+     * (F32 [N]). uniforms: F32 [N] in [0, 1), the host RNG's draws (the CPU sampling kernel's
+     * {@code rng.nextDouble()}), so device and CPU pick the same token. The semantics are
+     * {@link io.r1kit.model.backend.TokenSampler}'s: temperature 0 = greedy (argmax, lowest id on
+     * ties, RAW log-prob); topK 0, topP 1, minP 0 = off; logprobMode 0 processed, 1 temperature, 2 raw.
      */
     void sample(DeviceArray out, DeviceArray logprob, DeviceArray logits, DeviceArray uniforms, int N, int V,
                 float temperature, int topK, float topP, float minP, int logprobMode);

@@ -2,14 +2,10 @@ package io.r1kit.model.backend.device;
 
 import io.r1kit.model.backend.Backend;
 import io.r1kit.model.backend.CpuBackend;
-import io.r1kit.model.generate.LogprobMode;
-import io.r1kit.model.generate.Sampler;
-import io.r1kit.model.generate.SamplingParams;
+import io.r1kit.model.backend.TokenSampler;
 import io.r1kit.model.hf.FloatFormats;
 
 import java.util.Arrays;
-import java.util.List;
-import java.util.Set;
 import java.util.random.RandomGenerator;
 
 /**
@@ -445,15 +441,13 @@ public final class EmulatedDevice implements DeviceBackend {
         for (int i = 0; i < nOut; i++) System.arraycopy(s, ix[i] * slab, d, i * slab, slab);
     }
 
-    /** The CPU {@link Sampler} itself, fed the given uniform as its rng draw: the same token as CPU generation. */
+    /** The CPU sampling kernel ({@link TokenSampler}) itself, fed the given uniform as its rng draw: the same token as CPU generation. */
     @Override public void sample(DeviceArray out, DeviceArray logprob, DeviceArray logits, DeviceArray uniforms, int N, int V,
                                  float temperature, int topK, float topP, float minP, int logprobMode) {
         int[] o = ints(out, "out");
         float[] lp = f(logprob, "logprob"), lg = f(logits, "logits"), u = f(uniforms, "uniforms");
-        SamplingParams p = new SamplingParams(temperature, topK, topP, minP, 1, Set.of(), List.of(), false, 0L,
-                LogprobMode.values()[logprobMode]);
-        Sampler sampler = new Sampler(V);
-        for (int r = 0; r < N; r++) o[r] = sampler.sample(lg, r * V, p, new FixedUniform(u[r]), lp, r);
+        TokenSampler sampler = new TokenSampler(V);
+        for (int r = 0; r < N; r++) o[r] = sampler.sample(lg, r * V, temperature, topK, topP, minP, logprobMode, new FixedUniform(u[r]), lp, r);
     }
 
     /** A "random" generator whose only draw is a given uniform (what the device kernel receives). */

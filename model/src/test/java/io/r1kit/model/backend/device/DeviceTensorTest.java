@@ -35,7 +35,7 @@ class DeviceTensorTest {
         assertSame(d, d.toDevice(emu), "already there: no copy");
         assertEquals(1, up());
         assertEquals(24, emu.transfers().bytes(Transfers.Direction.TO_DEVICE));
-        Tensor r = d.reshape(3, 2).mul(2f);   // a view and an op: no transfer
+        Tensor r = F.scale(F.reshape(d, 3, 2), 2f);   // a view and an op: no transfer
         assertEquals(1, up());
         assertEquals(0, down());
         assertArrayEquals(new float[] {2, 4, 6, 8, 10, 12}, r.data());

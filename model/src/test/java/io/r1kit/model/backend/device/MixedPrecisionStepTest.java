@@ -4,7 +4,7 @@ import io.r1kit.model.arch.ArchTestSupport;
 import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.arch.ModelConfig;
 import io.r1kit.model.arch.Precision;
-import io.r1kit.model.autograd.Node;
+import io.r1kit.model.tensor.GradFn;
 import io.r1kit.model.hf.FloatFormats;
 import io.r1kit.model.optim.AdamW;
 import io.r1kit.model.optim.ParamGroup;
@@ -154,10 +154,10 @@ class MixedPrecisionStepTest {
     /** {bytes of the distinct non-parameter inputs of matmul nodes, of all nodes} reachable from root. */
     private static long[] savedBytes(Tensor root) {
         Set<DeviceStorage> gemm = Collections.newSetFromMap(new IdentityHashMap<>()), all = Collections.newSetFromMap(new IdentityHashMap<>());
-        Set<Node> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        ArrayDeque<Node> todo = new ArrayDeque<>(List.of(root.gradFn()));
+        Set<GradFn> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<GradFn> todo = new ArrayDeque<>(List.of(root.gradFn()));
         while (!todo.isEmpty()) {
-            Node n = todo.pop();
+            GradFn n = todo.pop();
             if (!seen.add(n)) continue;
             for (Tensor in : n.inputs()) {
                 if (in == null) continue;
