@@ -143,7 +143,7 @@ public final class Pipeline {
             LOG.info("precision: {} (projection GEMMs on E4M3 operands, {} scales, fp32 accumulation per 128-wide chunk;"
                     + " fp32 master weights, embedding, lm head, norms and attention)", ctx.config().precision(),
                     ctx.config().precision().equals("fp8") ? "1x128 / 128x128" : "per-tensor");
-        try (var host = device.activate()) {
+        try (var host = device.activate(); var cluster = ctx.cluster()) {
             return runStages(ctx, only);
         }
     }
