@@ -72,7 +72,9 @@ final class SparkEngine implements ClusterEngine {
         c.confStrings().forEach(conf::set);
         String master = conf.get("spark.master");
         // executors read tokenizers offline, as the driver does
-        if (!conf.contains("spark.executor.extraJavaOptions")) conf.set("spark.executor.extraJavaOptions", "-Dai.djl.offline=true");
+        if (!conf.contains("spark.executor.extraJavaOptions")) {
+            conf.set("spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Dorg.slf4j.simpleLogger.log.org.apache.spark=warn");
+        }
         boolean testing = false;
         if (master.startsWith("local")) {
             conf.setIfMissing("spark.driver.host", "127.0.0.1");

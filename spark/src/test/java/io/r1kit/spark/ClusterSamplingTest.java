@@ -43,8 +43,8 @@ class ClusterSamplingTest {
     @Test
     void distributedRejectionSamplingWritesTheInProcessFilesByteForByte(@TempDir Path tmp) throws Exception {
         Path cfgA = tmp.resolve("a.yaml"), cfgB = tmp.resolve("b.yaml");
-        Files.writeString(cfgA, TinyRun.config(24, "", ""));
-        Files.writeString(cfgB, TinyRun.config(24, "", CLUSTER));
+        Files.writeString(cfgA, TinyRun.config(24, 70, "", ""));
+        Files.writeString(cfgB, TinyRun.config(24, 70, "", CLUSTER));
 
         // in-process, in a JVM with Spark on its class path: without cluster: no Spark class is loaded
         Path a = tmp.resolve("in-process"), classLog = tmp.resolve("classes.log");
@@ -69,13 +69,16 @@ class ClusterSamplingTest {
         assertEquals(List.of(ProcessHandle.current().pid()), List.of(report.get("executor_pids").get(0).asLong()));
         String log = Files.readString(b.resolve("run.log"));
         assertTrue(log.contains("cluster job 3: 8 prompts, 2 tasks, 24 samples"), log);
+        // the evals ran on the cluster too: 70 prompts in chunks of 64, 2 tasks each
+        assertTrue(log.contains("rejection: cluster eval: 70 samples"), log);
+        assertTrue(log.contains("final_eval: cluster eval: 140 samples"), log);
     }
 
     @Test
     void aModelAboveTheBroadcastLimitIsReadFromItsPathWithTheSameResult(@TempDir Path tmp) throws Exception {
         Path cfgA = tmp.resolve("a.yaml"), cfgB = tmp.resolve("b.yaml");
-        Files.writeString(cfgA, TinyRun.config(8, "", ""));
-        Files.writeString(cfgB, TinyRun.config(8, "", "cluster: {engine: spark, master: 'local[2]', broadcast_max_bytes: 0}"));
+        Files.writeString(cfgA, TinyRun.config(8, 3, "", ""));
+        Files.writeString(cfgB, TinyRun.config(8, 3, "", "cluster: {engine: spark, master: 'local[2]', broadcast_max_bytes: 0}"));
         Path a = tmp.resolve("in-process"), b = tmp.resolve("cluster");
         TinyRun.Result ra = TinyRun.cli("run", cfgA.toString(), "--run-dir", a.toString());
         assertEquals(0, ra.exit(), ra.err());

@@ -29,8 +29,8 @@ class LocalClusterIntegrationTest {
         Path marker = tmp.resolve("killed-executor.pid");
         String kill = "  - {class: io.r1kit.spark.ExecutorKillingReward, weight: 0.0, params: {driver_pid: " + driver + ", marker: '" + marker + "'}}";
         Path cfgA = tmp.resolve("a.yaml"), cfgB = tmp.resolve("b.yaml");
-        Files.writeString(cfgA, TinyRun.config(24, kill, ""));
-        Files.writeString(cfgB, TinyRun.config(24, kill, "cluster: {engine: spark, master: 'local-cluster[2,1,1024]', "
+        Files.writeString(cfgA, TinyRun.config(24, 3, kill, ""));
+        Files.writeString(cfgB, TinyRun.config(24, 3, kill, "cluster: {engine: spark, master: 'local-cluster[2,1,1024]', "
                 + "conf: {spark.ui.enabled: false, spark.task.maxFailures: 4}}"));
         Path a = tmp.resolve("in-process"), b = tmp.resolve("cluster");
         TinyRun.Result ra = TinyRun.cli("run", cfgA.toString(), "--run-dir", a.toString());

@@ -20,8 +20,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 final class TinyRun {
     private TinyRun() {}
 
-    /** Pretrain a scratch model one step, then rejection-sample 24 prompts (6 chunks of 4) with the rule judge. */
-    static String config(int prompts, String extraRewards, String cluster) {
+    /**
+     * Pretrain a scratch model one step, rejection-sample {@code prompts} prompts (chunks of 4) with the rule
+     * judge, SFT, evaluate on {@code evalPrompts} prompts (the stage's greedy eval and an eval stage with 2
+     * samples each; chunks of 64).
+     */
+    static String config(int prompts, int evalPrompts, String extraRewards, String cluster) {
         return """
                 name: cl
                 seed: 3
@@ -30,7 +34,7 @@ final class TinyRun {
                 data:
                   corpus: {generate: {task: pretrain-corpus, n: 40, seed: 1}}
                   train:  {generate: {task: bilingual, n: %d, seed: 2, params: {part: train, mixed_rate: 0.5}}}
-                  test:   {generate: {task: bilingual, n: 3, seed: 3, params: {part: test}}}
+                  test:   {generate: {task: bilingual, n: %d, seed: 3, params: {part: test}}}
                 tokenizer: {char: {}}
                 model:
                   scratch: {hidden_size: 32, intermediate_size: 64, num_layers: 1, num_heads: 2, max_positions: 320}
@@ -48,8 +52,9 @@ final class TinyRun {
                                language_threshold: 0, drop_truncated: false, prompt_batch_size: 4, temperature: 1.0}
                     sft: {max_steps: 1, batch_size: 4, max_seq_length: 320, logging_steps: 1}
                     eval: {max_completion_length: 4}
+                  - {name: final_eval, type: eval, data: test, num_samples: 2, temperature: 1.0, max_completion_length: 4}
                 %s
-                """.formatted(prompts, extraRewards, cluster);
+                """.formatted(prompts, evalPrompts, extraRewards, cluster);
     }
 
     /** Exit code and what the command printed. */
@@ -103,14 +108,16 @@ final class TinyRun {
         return out;
     }
 
-    /** The sampling outputs of the two runs are equal byte for byte, and so are the stage's eval file and final model. */
+    /** The sampling outputs of the two runs are equal byte for byte, and so are the eval files and the stage's final model. */
     static void assertSameOutputs(Path inProcess, Path cluster) throws IOException {
         Map<String, String> a = files(inProcess.resolve("stages/rejection/rejection"));
         Map<String, String> b = files(cluster.resolve("stages/rejection/rejection"));
         assertEquals(Set.of("accepted.jsonl", "rejected.jsonl", "progress.jsonl", "stats.json", "sft_mix.jsonl"), a.keySet());
         assertEquals(a.keySet(), b.keySet());
         for (String f : a.keySet()) assertEquals(a.get(f), b.get(f), "stages/rejection/rejection/" + f + " differs");
-        assertEquals(Files.readString(inProcess.resolve("eval/rejection.json")), Files.readString(cluster.resolve("eval/rejection.json")));
+        for (String eval : List.of("eval/rejection.json", "eval/final_eval.json")) {
+            assertEquals(Files.readString(inProcess.resolve(eval)), Files.readString(cluster.resolve(eval)), eval);
+        }
         Map<String, String> ma = files(inProcess.resolve("checkpoints/rejection/final"));
         Map<String, String> mb = files(cluster.resolve("checkpoints/rejection/final"));
         assertEquals(ma.keySet(), mb.keySet());
