@@ -42,7 +42,7 @@ public record RunConfig(
         List<ObjectNode> stages,
         @Doc("also write TensorBoard event files of `metrics.jsonl` to `tensorboard/<stage>/` (scalars per metric, readable by TensorBoard); see [dashboard.md](dashboard.md).")
         Boolean tensorboard,
-        @Doc(value = "run the sampling of `rejection_sampling`, `cold_start` and `distill` stages on a cluster: `{engine: spark, master: URL, conf: {...}}` (see [below](#cluster) and [cluster.md](cluster.md)).", unset = "none: everything in this JVM")
+        @Doc(value = "run the sampling and scoring of `rejection_sampling`, `cold_start` and `distill` stages and of evaluations on a cluster: `{engine: spark, master: URL, conf: {...}}` (see [below](#cluster) and [cluster.md](cluster.md)).", unset = "none: everything in this JVM")
         ClusterConfig cluster) {
 
     public RunConfig {

@@ -65,8 +65,8 @@ public final class ConfigReference {
                         "The built-in character tokenizer, with `<think>`, `</think>`, `<answer>`, `</answer>` as single tokens.",
                         RunConfig.CharSpec.class),
                 new Section("cluster", "`cluster:`",
-                        "Runs the sampling of `rejection_sampling`, `cold_start` and `distill` stages on a cluster (Apache Spark); "
-                                + "the files are the in-process run's, byte for byte. Without it nothing of Spark is loaded. "
+                        "Runs the sampling and scoring of `rejection_sampling`, `cold_start` and `distill` stages and of evaluations on a "
+                                + "cluster (Apache Spark); the files are the in-process run's, byte for byte. Without it nothing of Spark is loaded. "
                                 + "See [cluster.md](cluster.md).",
                         ClusterConfig.class, Map.of("engine", "spark")),
                 new Section("grpo", "`type: grpo`",
