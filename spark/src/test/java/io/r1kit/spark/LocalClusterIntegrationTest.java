@@ -27,7 +27,7 @@ class LocalClusterIntegrationTest {
     void samplesOnExecutorJvmsSurvivesAnExecutorDeathAndMatchesTheInProcessRun(@TempDir Path tmp) throws Exception {
         long driver = ProcessHandle.current().pid();
         Path marker = tmp.resolve("killed-executor.pid");
-        String kill = "  - {class: io.r1kit.spark.ExecutorKillingReward, weight: 0.0, params: {driver_pid: " + driver + ", marker: '" + marker + "'}}";
+        String kill = "  - {class: " + ExecutorKillingReward.class.getName() + ", weight: 0.0, params: {driver_pid: " + driver + ", marker: '" + marker + "'}}";
         Path cfgA = tmp.resolve("a.yaml"), cfgB = tmp.resolve("b.yaml");
         Files.writeString(cfgA, TinyRun.config(24, 3, kill, ""));
         Files.writeString(cfgB, TinyRun.config(24, 3, kill, "cluster: {engine: spark, master: 'local-cluster[2,1,1024]', "

@@ -97,9 +97,13 @@ final class SampleAndTrain {
                                               List<Example> prompts, UnaryOperator<String> rewrite) throws Exception {
         RejectionSampler sampler = new RejectionSampler(rc, src, judge).log(LOG::info);
         if (rewrite != null) sampler.rewrite(rewrite);
+        long t0 = System.nanoTime();
         RejectionSampler.Stats st = sampler.run(prompts, samplesDir(ctx, s));
+        double seconds = (System.nanoTime() - t0) / 1e9;
         LOG.info("{}: {} prompts, {} samples, {} accepted, {} rejected {}", s.name(), st.prompts(), st.samples(), st.accepted(),
                 st.rejected(), st.reasons());
+        LOG.info("{}: sampling took {} s ({} samples/s{})", s.name(), String.format("%.2f", seconds),
+                String.format("%.2f", st.samples() / Math.max(seconds, 1e-9)), ctx.cluster().enabled() ? ", on the cluster" : ", in-process");
         if (st.accepted() == 0) {
             throw new IllegalStateException(s.name() + ": no sample was accepted (rejection reasons " + st.reasons() + " in "
                     + samplesDir(ctx, s).resolve(RejectionSampler.STATS) + "); sample more, or loosen the judge / filters");
