@@ -36,6 +36,14 @@ public final class Cluster implements AutoCloseable {
         return config;
     }
 
+    /**
+     * Checks, before any work, that the configured engine's module is on the class path (a ConfigException
+     * saying how to build it otherwise); nothing is started. Without {@code cluster:} it does nothing.
+     */
+    public void checkAvailable() {
+        if (config != null) provider(config.engine(), getClass().getClassLoader());
+    }
+
     /** The engine, started on the first call (a Spark application takes seconds to start). */
     public synchronized ClusterEngine engine() {
         if (config == null) throw new IllegalStateException("the run has no cluster: section");

@@ -84,6 +84,7 @@ public final class Pipeline {
         Path runDir = runDirOverride != null ? runDirOverride : Path.of(cfg.value().runDir());
         RunContext ctx = new RunContext(cfg, configDir, new RunDirectory(runDir));
         ctx.data().validate();
+        ctx.cluster().checkAvailable();
         List<StageSpec> stages = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (int i = 0; i < cfg.value().stages().size(); i++) {

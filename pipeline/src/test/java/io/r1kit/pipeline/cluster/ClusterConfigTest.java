@@ -3,11 +3,13 @@ package io.r1kit.pipeline.cluster;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.RunConfig;
 import io.r1kit.pipeline.config.StrictYaml;
+import io.r1kit.pipeline.run.Pipeline;
 import io.r1kit.pipeline.run.RunContext;
 import io.r1kit.pipeline.run.RunDirectory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +63,21 @@ class ClusterConfigTest {
         assertTrue(nested.getMessage().contains("cluster.conf.spark.x must be a single value"), nested.getMessage());
         ConfigException chunks = assertThrows(ConfigException.class, () -> load("cluster: {engine: spark, chunks_per_job: 0}\n"));
         assertTrue(chunks.getMessage().contains("chunks_per_job must be ≥ 1"), chunks.getMessage());
+    }
+
+    @Test
+    void aRunWithClusterIsRefusedAtValidationWhenTheModuleIsAbsent(@TempDir Path tmp) throws Exception {
+        Path cfg = tmp.resolve("c.yaml");
+        Files.writeString(cfg, """
+                name: r
+                data: {d: {generate: {task: bilingual, n: 2, seed: 1}}}
+                stages: [{type: eval, data: d}]
+                cluster: {engine: spark, master: 'local[2]'}
+                """);
+        ConfigException e = assertThrows(ConfigException.class, () -> Pipeline.prepare(cfg, List.of(), tmp.resolve("run")));
+        assertTrue(e.getMessage().contains("bin/r1kit build --spark"), e.getMessage());
+        Files.writeString(cfg, Files.readString(cfg).replace("cluster: {engine: spark, master: 'local[2]'}\n", ""));
+        Pipeline.prepare(cfg, List.of(), tmp.resolve("run"));   // the same run without it is fine
     }
 
     @Test
