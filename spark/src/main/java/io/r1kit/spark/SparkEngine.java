@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * A Spark application (a {@link JavaSparkContext}) as the run's {@link ClusterEngine}. The master
@@ -73,7 +74,10 @@ final class SparkEngine implements ClusterEngine {
         String master = conf.get("spark.master");
         // executors read tokenizers offline, as the driver does
         if (!conf.contains("spark.executor.extraJavaOptions")) {
-            conf.set("spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Dorg.slf4j.simpleLogger.log.org.apache.spark=warn");
+            // r1kit's kernels use as many threads as the JVM sees cores; an executor gets the cores Spark gives it
+            Integer cores = executorCores(master, conf.get("spark.executor.cores", null));
+            conf.set("spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Dorg.slf4j.simpleLogger.log.org.apache.spark=warn"
+                    + (cores == null ? "" : " -Dr1kit.threads=" + cores));
         }
         boolean testing = false;
         if (master.startsWith("local")) {
@@ -99,6 +103,13 @@ final class SparkEngine implements ClusterEngine {
         }
         JavaSparkContext sc = new JavaSparkContext(conf);
         return new SparkEngine(sc, master, testing, true);
+    }
+
+    /** The cores of each executor: {@code spark.executor.cores}, else C of {@code local-cluster[W,C,MB]}, else null (unknown). */
+    static Integer executorCores(String master, String executorCores) {
+        if (executorCores != null) return Integer.valueOf(executorCores.trim());
+        var m = Pattern.compile("local-cluster\\[\\s*\\d+\\s*,\\s*(\\d+)\\s*,\\s*\\d+\\s*]").matcher(master);
+        return m.matches() ? Integer.valueOf(m.group(1)) : null;
     }
 
     /** The jars of a class path that executors need besides Spark's own (Spark's and Scala's artifacts are theirs). */
