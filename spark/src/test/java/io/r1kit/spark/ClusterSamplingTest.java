@@ -11,6 +11,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -72,6 +75,29 @@ class ClusterSamplingTest {
         // the evals ran on the cluster too: 70 prompts in chunks of 64, 2 tasks each
         assertTrue(log.contains("rejection: cluster eval: 70 samples"), log);
         assertTrue(log.contains("final_eval: cluster eval: 140 samples"), log);
+
+        // interrupt the distributed stage after 5 prompts (in the middle of the second chunk), with a torn line
+        // after them: the rerun resumes at prompt 5 on the cluster and ends with the in-process files again
+        Path rs = b.resolve("stages/rejection/rejection");
+        List<String> progress = Files.readAllLines(rs.resolve("progress.jsonl"));
+        JsonNode cut = JSON.readTree(progress.get(4));
+        Files.writeString(rs.resolve("progress.jsonl"), String.join("\n", progress.subList(0, 5)) + "\n");
+        for (String f : List.of("accepted", "rejected")) {
+            byte[] all = Files.readAllBytes(rs.resolve(f + ".jsonl"));
+            byte[] kept = Arrays.copyOf(all, cut.get(f + "_bytes").intValue());
+            Files.write(rs.resolve(f + ".jsonl"), kept);
+            Files.writeString(rs.resolve(f + ".jsonl"), "{\"id\":\"torn", StandardOpenOption.APPEND);
+        }
+        // killed while sampling: no mix and no SFT checkpoint yet
+        Files.delete(rs.resolve("sft_mix.jsonl"));
+        try (var walk = Files.walk(b.resolve("checkpoints/rejection"))) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+        for (String st : List.of("rejection", "final_eval")) Files.delete(b.resolve("stages/" + st + ".json"));
+        TinyRun.Result again = TinyRun.cli("run", cfgB.toString(), "--run-dir", b.toString(), "--resume");
+        assertEquals(0, again.exit(), again.err());
+        assertTrue(Files.readString(b.resolve("run.log")).contains("rejection sampling: resuming at prompt 5 of 24"), "the sampler resumed");
+        TinyRun.assertSameOutputs(a, b);
     }
 
     @Test
