@@ -41,7 +41,9 @@ public record RunConfig(
         @Doc(value = "the stages, run in order (the keys of each below).", unset = "required")
         List<ObjectNode> stages,
         @Doc("also write TensorBoard event files of `metrics.jsonl` to `tensorboard/<stage>/` (scalars per metric, readable by TensorBoard); see [dashboard.md](dashboard.md).")
-        Boolean tensorboard) {
+        Boolean tensorboard,
+        @Doc(value = "run the sampling and scoring of `rejection_sampling`, `cold_start` and `distill` stages and of evaluations on a cluster: `{engine: spark, master: URL, conf: {...}}` (see [below](#cluster) and [cluster.md](cluster.md)).", unset = "none: everything in this JVM")
+        ClusterConfig cluster) {
 
     public RunConfig {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("'name' is required (the run's name)");

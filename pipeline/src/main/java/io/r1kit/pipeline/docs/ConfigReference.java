@@ -11,6 +11,7 @@ import io.r1kit.grpo.rejection.ColdStartFormat;
 import io.r1kit.grpo.rejection.RejectionConfig;
 import io.r1kit.grpo.rm.RewardModelConfig;
 import io.r1kit.grpo.sft.SftConfig;
+import io.r1kit.pipeline.config.ClusterConfig;
 import io.r1kit.pipeline.config.RunConfig;
 import io.r1kit.pipeline.run.stages.ColdStartStage;
 import io.r1kit.pipeline.run.stages.DistillStage;
@@ -63,6 +64,11 @@ public final class ConfigReference {
                 new Section("char-tokenizer", "`tokenizer: {char: ...}`",
                         "The built-in character tokenizer, with `<think>`, `</think>`, `<answer>`, `</answer>` as single tokens.",
                         RunConfig.CharSpec.class),
+                new Section("cluster", "`cluster:`",
+                        "Runs the sampling and scoring of `rejection_sampling`, `cold_start` and `distill` stages and of evaluations on a "
+                                + "cluster (Apache Spark); the files are the in-process run's, byte for byte. Without it nothing of Spark is loaded. "
+                                + "See [cluster.md](cluster.md).",
+                        ClusterConfig.class, Map.of("engine", "spark")),
                 new Section("grpo", "`type: grpo`",
                         "GRPO (R1-Zero's RL, and all-scenario RL over a `mix:` set). Names follow TRL's `GRPOConfig`. "
                                 + "See [grpo.md](grpo.md) for the loss, the advantages and the metrics.",

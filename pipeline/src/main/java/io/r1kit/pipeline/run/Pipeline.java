@@ -84,6 +84,7 @@ public final class Pipeline {
         Path runDir = runDirOverride != null ? runDirOverride : Path.of(cfg.value().runDir());
         RunContext ctx = new RunContext(cfg, configDir, new RunDirectory(runDir));
         ctx.data().validate();
+        ctx.cluster().checkAvailable();
         List<StageSpec> stages = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (int i = 0; i < cfg.value().stages().size(); i++) {
@@ -143,7 +144,7 @@ public final class Pipeline {
             LOG.info("precision: {} (projection GEMMs on E4M3 operands, {} scales, fp32 accumulation per 128-wide chunk;"
                     + " fp32 master weights, embedding, lm head, norms and attention)", ctx.config().precision(),
                     ctx.config().precision().equals("fp8") ? "1x128 / 128x128" : "per-tensor");
-        try (var host = device.activate()) {
+        try (var host = device.activate(); var cluster = ctx.cluster()) {
             return runStages(ctx, only);
         }
     }

@@ -10,6 +10,7 @@ import io.r1kit.model.hf.DeepseekV3Params;
 import io.r1kit.model.tokenizer.CharTokenizer;
 import io.r1kit.model.tokenizer.HfTokenizer;
 import io.r1kit.model.tokenizer.Tokenizer;
+import io.r1kit.pipeline.cluster.Cluster;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.RunConfig;
 import io.r1kit.pipeline.config.StrictYaml;
@@ -45,6 +46,7 @@ public final class RunContext {
     private final RunDirectory dir;
     private final DataSets data;
     private final RunDevice device;
+    private final Cluster cluster;
 
     /** A context on the host ({@link RunDevice#HOST}): what validation needs; {@link #on} gives the run's. */
     public RunContext(StrictYaml.Loaded<RunConfig> cfg, Path configDir, RunDirectory dir) {
@@ -53,6 +55,7 @@ public final class RunContext {
         this.dir = dir;
         this.data = new DataSets(cfg.value().data(), dir.dataDir(), configDir, cfg.value().seed(), cfg);
         this.device = RunDevice.HOST;
+        this.cluster = new Cluster(cfg.value().cluster());
     }
 
     private RunContext(RunContext base, RunDevice device) {
@@ -61,6 +64,7 @@ public final class RunContext {
         this.dir = base.dir;
         this.data = base.data;
         this.device = device;
+        this.cluster = base.cluster;
     }
 
     /** This context (same config, run directory and data sets) with the run's device. */
@@ -84,6 +88,9 @@ public final class RunContext {
     public RunDirectory dir() { return dir; }
     public DataSets data() { return data; }
     public Path configDir() { return configDir; }
+
+    /** The run's {@code cluster:} (not started until a stage asks for its engine). */
+    public Cluster cluster() { return cluster; }
 
     /** Resolves a path written in the config (relative to the config file's folder). */
     public Path resolve(String path) {

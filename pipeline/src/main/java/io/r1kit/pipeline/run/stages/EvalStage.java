@@ -91,16 +91,19 @@ public final class EvalStage implements StageRunner {
     public Path run(RunContext ctx, StageSpec s, Path inputModel) throws Exception {
         Options o = ctx.loaded().bindAt(s.pointer(), s.options(), Options.class);
         Dataset data = ctx.data().get(s.evalData() != null ? s.evalData() : s.data());
-        CausalLM model = ctx.onModelDevice(CausalLM.load(inputModel));
         long seed = o.seed() != null ? o.seed() : ctx.config().seed();
         try (Tokenizer tok = ctx.tokenizer(inputModel);
              CompositeReward rewards = ctx.rewards(s);
              // prompts are encoded with special tokens (BOS), exactly as the SFT trainer and GRPO do
             Rollouts rollouts = new Rollouts(tok, ctx.template(s), rewards, o.maxPromptLength(), true,
                      o.accuracyReward(), o.formatReward(), o.correctThreshold())) {
-            Evaluator.Result r = Evaluator.run(new Generator(model, tok), rollouts, data,
-                    new Evaluator.Options(o.numSamples(), o.temperature(), o.topK(), o.topP(), o.maxCompletionLength(),
-                            o.maxExamples(), seed, o.reflectionWords() == null ? List.of() : o.reflectionWords()));
+            Evaluator.Options eo = new Evaluator.Options(o.numSamples(), o.temperature(), o.topK(), o.topP(), o.maxCompletionLength(),
+                    o.maxExamples(), seed, o.reflectionWords() == null ? List.of() : o.reflectionWords());
+            // with a cluster: the same samples and scores, computed on the executors
+            Evaluator.Result r = ctx.cluster().enabled()
+                    ? ClusterEval.run(ctx, s, inputModel, rollouts, data, eo, o.maxPromptLength(), o.accuracyReward(), o.formatReward(),
+                            o.correctThreshold())
+                    : Evaluator.run(new Generator(ctx.onModelDevice(CausalLM.load(inputModel)), tok), rollouts, data, eo);
             Map<String, Object> out = summary(r.metrics());
             ctx.dir().writeJson(ctx.dir().evalFile(s.name()), out);
             LOG.info("eval {}: accuracy {} format_rate {} mean_length {} (n={})", s.name(), out.get("accuracy"),

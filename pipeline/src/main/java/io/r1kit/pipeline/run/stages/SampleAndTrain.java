@@ -39,6 +39,9 @@ final class SampleAndTrain {
     /** Where the sampler writes accepted/rejected/progress/stats (inside the stage's work directory). */
     static final String SAMPLES_DIR = "rejection";
 
+    /** Beside the samples directory, when the sampling ran on a cluster: jobs, samples/s, executors, model shipping. */
+    static final String CLUSTER_REPORT = "cluster.json";
+
     private SampleAndTrain() {}
 
     static Path samplesDir(RunContext ctx, StageSpec s) {
@@ -67,23 +70,40 @@ final class SampleAndTrain {
             if (candidatesColumn != null) {
                 return run(ctx, s, new JsonlSource(ctx.template(s), candidatesColumn), j, rc, prompts, rewrite);
             }
+            if (ctx.cluster().enabled()) {
+                // sampling and judging on the executors; filters, dedup, cap and the files here, as in-process
+                ClusterSampling cs = ClusterSampling.start(ctx, s, sourceModel, judgeModel, prompts, rc, maxPromptLength);
+                RejectionSampler.Stats st = run(ctx, s, cs, cs, rc, prompts, rewrite);
+                ctx.dir().writeJson(ctx.dir().stageDir(s.name()).resolve(CLUSTER_REPORT), cs.report());
+                return st;
+            }
             CausalLM model = ctx.onModelDevice(CausalLM.load(sourceModel));
             try (Tokenizer tok = ctx.tokenizer(sourceModel);
-                 Rollouts ro = new Rollouts(tok, ctx.template(s), rewards, maxPromptLength, true,
-                         rewards.names().contains(rc.accuracyReward()) ? rc.accuracyReward() : null, null, rc.correctThreshold())) {
+                 Rollouts ro = samplingRollouts(ctx, s, tok, rewards, rc, maxPromptLength)) {
                 return run(ctx, s, new ModelSource(ro, new Generator(model, tok), rc.samplingParams(), rc.samplesPerPrompt()), j, rc,
                         prompts, rewrite);
             }
         }
     }
 
+    /** The rollouts that render and tokenise the prompts of sampling (driver and executors alike). */
+    static Rollouts samplingRollouts(RunContext ctx, StageSpec s, Tokenizer tok, CompositeReward rewards, RejectionConfig rc,
+                                     int maxPromptLength) {
+        return new Rollouts(tok, ctx.template(s), rewards, maxPromptLength, true,
+                rewards.names().contains(rc.accuracyReward()) ? rc.accuracyReward() : null, null, rc.correctThreshold());
+    }
+
     private static RejectionSampler.Stats run(RunContext ctx, StageSpec s, CandidateSource src, Judge judge, RejectionConfig rc,
                                               List<Example> prompts, UnaryOperator<String> rewrite) throws Exception {
         RejectionSampler sampler = new RejectionSampler(rc, src, judge).log(LOG::info);
         if (rewrite != null) sampler.rewrite(rewrite);
+        long t0 = System.nanoTime();
         RejectionSampler.Stats st = sampler.run(prompts, samplesDir(ctx, s));
+        double seconds = (System.nanoTime() - t0) / 1e9;
         LOG.info("{}: {} prompts, {} samples, {} accepted, {} rejected {}", s.name(), st.prompts(), st.samples(), st.accepted(),
                 st.rejected(), st.reasons());
+        LOG.info("{}: sampling took {} s ({} samples/s{})", s.name(), String.format("%.2f", seconds),
+                String.format("%.2f", st.samples() / Math.max(seconds, 1e-9)), ctx.cluster().enabled() ? ", on the cluster" : ", in-process");
         if (st.accepted() == 0) {
             throw new IllegalStateException(s.name() + ": no sample was accepted (rejection reasons " + st.reasons() + " in "
                     + samplesDir(ctx, s).resolve(RejectionSampler.STATS) + "); sample more, or loosen the judge / filters");

@@ -87,13 +87,16 @@ final class StageEval {
 
     /** Evaluates {@code modelDir} greedily on {@code data} with the stage's rewards and template. */
     static Map<String, Object> run(RunContext ctx, StageSpec s, Path modelDir, Dataset data, Options o) throws Exception {
-        CausalLM model = ctx.onModelDevice(CausalLM.load(modelDir));
         try (Tokenizer tok = ctx.tokenizer(modelDir); CompositeReward rewards = ctx.rewards(s);
              Rollouts rollouts = new Rollouts(tok, ctx.template(s), rewards, o.maxPromptLength(), true,
                      o.accuracyReward(), o.formatReward(), o.correctThreshold())) {
-            Evaluator.Result r = Evaluator.run(new Generator(model, tok), rollouts, data,
-                    new Evaluator.Options(o.numSamples(), o.temperature(), 0, o.topP(), o.maxCompletionLength(), o.maxExamples(),
-                            ctx.config().seed()));
+            Evaluator.Options eo = new Evaluator.Options(o.numSamples(), o.temperature(), 0, o.topP(), o.maxCompletionLength(), o.maxExamples(),
+                    ctx.config().seed());
+            // with a cluster: the same samples and scores, computed on the executors
+            Evaluator.Result r = ctx.cluster().enabled()
+                    ? ClusterEval.run(ctx, s, modelDir, rollouts, data, eo, o.maxPromptLength(), o.accuracyReward(), o.formatReward(),
+                            o.correctThreshold())
+                    : Evaluator.run(new Generator(ctx.onModelDevice(CausalLM.load(modelDir)), tok), rollouts, data, eo);
             return summary(r, rewards, rollouts.accuracyRewardName(), o.mixingThreshold(), o.numSamples());
         }
     }

@@ -1,0 +1,126 @@
+package io.r1kit.spark;
+
+import io.r1kit.pipeline.cli.Main;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** A tiny run (pretrain one step, then rejection sampling), run in-process or on a cluster, and its files compared. */
+final class TinyRun {
+    private TinyRun() {}
+
+    /**
+     * Pretrain a scratch model one step, rejection-sample {@code prompts} prompts (chunks of 4) with the rule
+     * judge, SFT, evaluate on {@code evalPrompts} prompts (the stage's greedy eval and an eval stage with 2
+     * samples each; chunks of 64).
+     */
+    static String config(int prompts, int evalPrompts, String extraRewards, String cluster) {
+        return """
+                name: cl
+                seed: 3
+                device: cpu
+                template: toy
+                data:
+                  corpus: {generate: {task: pretrain-corpus, n: 40, seed: 1}}
+                  train:  {generate: {task: bilingual, n: %d, seed: 2, params: {part: train, mixed_rate: 0.5}}}
+                  test:   {generate: {task: bilingual, n: %d, seed: 3, params: {part: test}}}
+                tokenizer: {char: {}}
+                model:
+                  scratch: {hidden_size: 32, intermediate_size: 64, num_layers: 1, num_heads: 2, max_positions: 320}
+                rewards:
+                  - {name: accuracy, weight: 1.0}
+                  - {name: format, weight: 0.5}
+                %s
+                stages:
+                  - {name: pretrain, type: pretrain, data: corpus, max_seq_length: 128, batch_size: 4, max_steps: 1, logging_steps: 1}
+                  - name: rejection
+                    type: rejection_sampling
+                    data: train
+                    eval_data: test
+                    sampling: {samples_per_prompt: 3, max_new_tokens: 8, judge: rules, correct_threshold: 0.0, max_per_prompt: 2,
+                               language_threshold: 0, drop_truncated: false, prompt_batch_size: 4, temperature: 1.0}
+                    sft: {max_steps: 1, batch_size: 4, max_seq_length: 320, logging_steps: 1}
+                    eval: {max_completion_length: 4}
+                  - {name: final_eval, type: eval, data: test, num_samples: 2, temperature: 1.0, max_completion_length: 4}
+                %s
+                """.formatted(prompts, evalPrompts, extraRewards, cluster);
+    }
+
+    /** Exit code and what the command printed. */
+    record Result(int exit, String err) {}
+
+    /** Runs the CLI in this JVM. */
+    static synchronized Result cli(String... args) {
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.commandLine().execute(args);
+            return new Result(code, err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(oldErr);
+        }
+    }
+
+    /**
+     * Runs the CLI in a new JVM with this JVM's class path (Spark's jars and this module included) and
+     * the classes it loads logged to {@code classLog}: what a run loads when nothing asks for a cluster.
+     */
+    static Result childJvm(Path classLog, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true",
+                "-Xlog:class+load=info:file=" + classLog, "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        Path err = Files.createTempFile(classLog.getParent(), "child", ".err");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(err.toFile()).start();
+        try {
+            int code = p.waitFor();
+            return new Result(code, Files.readString(err));
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    /** The Spark and r1kit-spark classes a class-load log names. */
+    static List<String> sparkClasses(Path classLog) throws IOException {
+        return Files.readAllLines(classLog).stream().filter(l -> l.contains(" org.apache.spark.") || l.contains(" io.r1kit.spark.")).toList();
+    }
+
+    /** Every regular file under {@code dir} by relative path, with its bytes as text. */
+    static Map<String, String> files(Path dir) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        try (var walk = Files.walk(dir)) {
+            for (Path f : walk.filter(Files::isRegularFile).toList()) {
+                out.put(dir.relativize(f).toString(), new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1));
+            }
+        }
+        return out;
+    }
+
+    /** The sampling outputs of the two runs are equal byte for byte, and so are the eval files and the stage's final model. */
+    static void assertSameOutputs(Path inProcess, Path cluster) throws IOException {
+        Map<String, String> a = files(inProcess.resolve("stages/rejection/rejection"));
+        Map<String, String> b = files(cluster.resolve("stages/rejection/rejection"));
+        assertEquals(Set.of("accepted.jsonl", "rejected.jsonl", "progress.jsonl", "stats.json", "sft_mix.jsonl"), a.keySet());
+        assertEquals(a.keySet(), b.keySet());
+        for (String f : a.keySet()) assertEquals(a.get(f), b.get(f), "stages/rejection/rejection/" + f + " differs");
+        for (String eval : List.of("eval/rejection.json", "eval/final_eval.json")) {
+            assertEquals(Files.readString(inProcess.resolve(eval)), Files.readString(cluster.resolve(eval)), eval);
+        }
+        Map<String, String> ma = files(inProcess.resolve("checkpoints/rejection/final"));
+        Map<String, String> mb = files(cluster.resolve("checkpoints/rejection/final"));
+        assertEquals(ma.keySet(), mb.keySet());
+        for (String f : ma.keySet()) assertEquals(ma.get(f), mb.get(f), "final model file " + f + " differs");
+    }
+}
