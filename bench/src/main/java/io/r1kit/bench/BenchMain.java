@@ -56,8 +56,16 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--only", split = ",", description = "Sections to run: gemm, attention, rmsnorm_rope, decode (default: all).")
     List<String> only;
 
-    @Option(names = "--repeats", description = "Timed repeats per shape and side (default: 5 quick, 11 full).")
+    @Option(names = "--repeats", description = "Timed repeats per shape and side (default: 5 quick, 11 full; --suite train / rollout: 3 quick, 5 full).")
     Integer repeats;
+
+    @Option(names = "--suite", defaultValue = "kernels",
+            description = "kernels (default: the sections of --only), train (a whole training step of the quickstart's model and of the Qwen2.5-0.5B shape), "
+                    + "rollout (greedy decoding with a KV cache at batch 1, 8, 64 and the memory roofline).")
+    String suite;
+
+    @Option(names = "--tiny", hidden = true, description = "Tiny shapes for --suite train / rollout (tests).")
+    boolean tiny;
 
     private static final List<String> SECTIONS = List.of("gemm", "attention", "rmsnorm_rope", "decode");
     private final PrintStream log;
@@ -89,6 +97,7 @@ public final class BenchMain implements Callable<Integer> {
             if (sel.backend() instanceof CudaBackend cuda) return cudaBench(cuda);
             backend = sel.backend();   // auto fell back to the CPU (the reason was logged): the CPU bench
         }
+        if (!suite.equals("kernels")) return modelSuite(backend);
         Set<String> sections = new LinkedHashSet<>(only == null ? SECTIONS : only);
         for (String s : sections) {
             if (!SECTIONS.contains(s)) {
@@ -188,6 +197,33 @@ public final class BenchMain implements Callable<Integer> {
         } else {
             System.out.print(BenchTable.render(root));
         }
+        return 0;
+    }
+
+    /** --suite train / rollout: whole training steps or rollouts, r1kit against libtorch. */
+    private int modelSuite(Backend backend) throws Exception {
+        if (!suite.equals("train") && !suite.equals("rollout")) {
+            log.println("r1kit bench: unknown --suite '" + suite + "'; expected kernels, train or rollout");
+            return 2;
+        }
+        if (!(backend instanceof CpuBackend)) {
+            log.println("r1kit bench: --suite " + suite + " runs on the CPU only (r1kit against libtorch on the same cores); got --device " + device);
+            return 2;
+        }
+        int reps = repeats != null ? repeats : tiny ? 1 : quick ? 3 : 5;
+        if (reps < 1) {
+            log.println("r1kit bench: --repeats must be at least 1, got " + reps);
+            return 2;
+        }
+        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = om.createObjectNode();
+        try (NDManager nd = NDManager.newBaseManager("PyTorch")) {
+            ModelSuites.Settings s = new ModelSuites.Settings(quick, tiny, reps);
+            root.set("machine", om.valueToTree(MachineInfo.collect()));
+            if (suite.equals("train")) ModelSuites.train(s, nd, root, log);
+            else ModelSuites.rollout(s, nd, root, log);
+        }
+        System.out.print(json ? om.writeValueAsString(root) + "\n" : ModelSuites.render(root));
         return 0;
     }
 
