@@ -61,7 +61,8 @@ public final class BenchMain implements Callable<Integer> {
 
     @Option(names = "--suite", defaultValue = "kernels",
             description = "kernels (default: the sections of --only), train (a whole training step of the quickstart's model and of the Qwen2.5-0.5B shape), "
-                    + "rollout (greedy decoding with a KV cache at batch 1, 8, 64 and the memory roofline).")
+                    + "rollout (greedy decoding with a KV cache at batch 1, 8, 64 and the memory roofline), "
+                    + "memory (the memory planner's estimate of a training step against the measured live heap; JSON always).")
     String suite;
 
     @Option(names = "--tiny", hidden = true, description = "Tiny shapes for --suite train / rollout (tests).")
@@ -202,8 +203,8 @@ public final class BenchMain implements Callable<Integer> {
 
     /** --suite train / rollout: whole training steps or rollouts, r1kit against libtorch. */
     private int modelSuite(Backend backend) throws Exception {
-        if (!suite.equals("train") && !suite.equals("rollout")) {
-            log.println("r1kit bench: unknown --suite '" + suite + "'; expected kernels, train or rollout");
+        if (!suite.equals("train") && !suite.equals("rollout") && !suite.equals("memory")) {
+            log.println("r1kit bench: unknown --suite '" + suite + "'; expected kernels, train, rollout or memory");
             return 2;
         }
         if (!(backend instanceof CpuBackend)) {
@@ -217,6 +218,11 @@ public final class BenchMain implements Callable<Integer> {
         }
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = om.createObjectNode();
+        if (suite.equals("memory")) {
+            MemoryPlanBench.run(tiny, root, log);
+            System.out.println(om.writeValueAsString(root));
+            return 0;
+        }
         try (NDManager nd = NDManager.newBaseManager("PyTorch")) {
             ModelSuites.Settings s = new ModelSuites.Settings(quick, tiny, reps);
             root.set("machine", om.valueToTree(MachineInfo.collect()));

@@ -86,6 +86,17 @@ class ModelSuitesTest {
     }
 
     @Test
+    void memorySuiteComparesEstimateWithMeasurement() throws Exception {
+        JsonNode mem = runJson("--suite", "memory", "--tiny");
+        assertEquals(2, mem.get("memory").size());
+        for (JsonNode r : mem.get("memory")) {
+            assertTrue(r.get("measured_bytes").asLong() > 0 && r.get("estimated_bytes").asLong() > 0, r.toString());
+            assertEquals((r.get("estimated_bytes").asDouble() - r.get("measured_bytes").asDouble()) / r.get("measured_bytes").asDouble(),
+                    r.get("relative_error").asDouble(), 1e-3);
+        }
+    }
+
+    @Test
     void unknownSuiteIsRefused() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int rc = new CommandLine(new BenchMain(new PrintStream(err, true, StandardCharsets.UTF_8))).execute("--suite", "nope");
