@@ -44,7 +44,8 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--model", description = "With --device cuda: a Hugging Face model directory for the training and decode rates.")
     Path model;
 
-    @Option(names = "--batch", description = "With --device cuda: sequences per training step / decode batch (default 4, quick 1).")
+    @Option(names = "--batch", description = "With --device cuda: sequences per training step / decode batch (default 4, quick 1); "
+            + "with --suite rollout: the one batch size to run (default: 1, 8 and 64).")
     Integer batch;
 
     @Option(names = "--seq-len", description = "With --device cuda: tokens per training sequence, also sizes the GEMM shapes (default 512, quick 128).")
@@ -53,7 +54,8 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--decode-tokens", description = "With --device cuda: new tokens per decoded sequence (default 64, quick 16).")
     Integer decodeTokens;
 
-    @Option(names = "--only", split = ",", description = "Sections to run: gemm, attention, rmsnorm_rope, decode (default: all).")
+    @Option(names = "--only", split = ",", description = "Sections to run: gemm, attention, rmsnorm_rope, decode (default: all); "
+            + "with --suite train / rollout: the models to run, by their JSON name (default: all).")
     List<String> only;
 
     @Option(names = "--repeats", description = "Timed repeats per shape and side (default: 5 quick, 11 full; --suite train / rollout: 3 quick, 5 full).")
@@ -224,7 +226,7 @@ public final class BenchMain implements Callable<Integer> {
             return 0;
         }
         try (NDManager nd = NDManager.newBaseManager("PyTorch")) {
-            ModelSuites.Settings s = new ModelSuites.Settings(quick, tiny, reps);
+            ModelSuites.Settings s = new ModelSuites.Settings(quick, tiny, reps, only == null ? List.of() : only, batch);
             root.set("machine", om.valueToTree(MachineInfo.collect()));
             if (suite.equals("train")) ModelSuites.train(s, nd, root, log);
             else ModelSuites.rollout(s, nd, root, log);

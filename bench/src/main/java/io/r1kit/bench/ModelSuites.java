@@ -23,8 +23,15 @@ import jdk.incubator.vector.FloatVector;
 final class ModelSuites {
     private ModelSuites() {}
 
-    /** @param tiny test shapes; @param repeats timed repeats per side */
-    record Settings(boolean quick, boolean tiny, int repeats) {}
+    /**
+     * @param tiny test shapes; @param repeats timed repeats per side; @param models model names to run (empty: all)
+     * @param batch the one rollout batch size to run (null: all)
+     */
+    record Settings(boolean quick, boolean tiny, int repeats, List<String> models, Integer batch) {
+        boolean runs(String model) {
+            return models.isEmpty() || models.contains(model);
+        }
+    }
 
     /** Which GEMM each side ran (r1kit has only its pure-Java one; libtorch's official CPU build links MKL). */
     static void putCommonSettings(ObjectNode settings, Settings s) {
@@ -46,6 +53,7 @@ final class ModelSuites {
         ArrayNode rows = root.putArray("train"), details = root.putArray("train_details");
         List<TrainBench.Case> cases = s.tiny() ? TrainBench.tinyCases() : TrainBench.cases(s.quick());
         for (TrainBench.Case c : cases) {
+            if (!s.runs(c.model())) continue;
             boolean big = c.config().parameterCount() > 5_000_000L || s.tiny();
             // a toy step lasts milliseconds: seconds of warm-up and a settle call (see SideBySideTimer);
             // a big step lasts seconds: one warm-up call per side is enough
@@ -57,6 +65,8 @@ final class ModelSuites {
             ObjectNode d = details.addObject().put("model", c.model()).put("note", c.note())
                     .put("config", describe(c.config()))
                     .put("r1kit_ms_per_step", round(r.r().r1kitMs())).put("libtorch_ms_per_step", round(r.r().libtorchMs()));
+            phases(d.putObject("r1kit_last_step_phase_ms"), r.r1kitPhaseMs());
+            phases(d.putObject("libtorch_last_step_phase_ms"), r.libtorchPhaseMs());
             ArrayNode a = d.putArray("first_losses_r1kit"), b = d.putArray("first_losses_libtorch");
             r.r1kitLosses().forEach(x -> a.add(round6(x)));
             r.libtorchLosses().forEach(x -> b.add(round6(x)));
@@ -78,24 +88,31 @@ final class ModelSuites {
                 .put("memory_bandwidth_gb_per_s", round(bw));
         ArrayNode rows = root.putArray("rollout"), details = root.putArray("rollout_details");
         List<RolloutBench.Case> cases = s.tiny() ? RolloutBench.tinyCases() : RolloutBench.cases(s.quick());
-        SideBySideTimer timer = new SideBySideTimer(0, s.repeats(), 1, false);
+        // the untimed comparison run warms both sides up; --quick times batch 64 once (its prefill alone takes minutes)
+        SideBySideTimer timer = new SideBySideTimer(0, s.repeats(), 0, false), big = new SideBySideTimer(0, s.quick() ? 1 : s.repeats(), 0, false);
+        settings.put("repeats_batch_64", s.quick() ? 1 : s.repeats());
         for (RolloutBench.Case c : cases) {
-            for (RolloutBench.Row r : RolloutBench.run(c, nd, timer, bw, log)) {
+            if (!s.runs(c.model())) continue;
+            for (RolloutBench.Row r : RolloutBench.run(c, nd, b -> b >= 64 ? big : timer, b -> s.batch() == null || s.batch() == b, bw, log)) {
                 ObjectNode o = rows.addObject().put("model", c.model()).put("batch", r.batch()).put("weights", "fp32")
                         .put("r1kit_tokens_per_s", round(r.r1kitTokensPerSec())).put("libtorch_tokens_per_s", round(r.libtorchTokensPerSec()));
                 if (r.batch() == 1) o.put("roofline_fraction", round(r.rooflineFraction()));
                 else o.putNull("roofline_fraction");
                 details.addObject().put("model", c.model()).put("batch", r.batch()).put("note", c.note())
                         .put("config", describe(c.config())).put("prompt_tokens", c.prompt()).put("new_tokens", c.newTokens())
-                        .put("r1kit_decode_tokens_per_s", round(r.r1kitDecodeTokensPerSec()))
-                        .put("libtorch_decode_tokens_per_s", round(r.libtorchDecodeTokensPerSec()))
+                        .put("r1kit_decode_tokens_per_s", orNull(r.r1kitDecodeTokensPerSec()))
+                        .put("libtorch_decode_tokens_per_s", orNull(r.libtorchDecodeTokensPerSec()))
                         .put("r1kit_ms", round(r.full().r1kitMs())).put("libtorch_ms", round(r.full().libtorchMs()))
-                        .put("r1kit_prefill_plus_one_token_ms", round(r.oneToken().r1kitMs()))
-                        .put("libtorch_prefill_plus_one_token_ms", round(r.oneToken().libtorchMs()))
+                        .put("r1kit_prefill_plus_one_token_ms", r.oneToken() == null ? null : round(r.oneToken().r1kitMs()))
+                        .put("libtorch_prefill_plus_one_token_ms", r.oneToken() == null ? null : round(r.oneToken().libtorchMs()))
                         .put("bytes_read_per_token_batch1", Math.round(r.bytesPerToken()))
                         .put("greedy_tokens_equal", r.tokensEqual()).put("greedy_tokens_compared", r.tokensCompared());
             }
         }
+    }
+
+    private static void phases(ObjectNode o, double[] ms) {
+        o.put("forward_and_loss", round(ms[0])).put("backward", round(ms[1])).put("clip", round(ms[2])).put("adamw", round(ms[3]));
     }
 
     static String describe(ModelConfig c) {
@@ -130,6 +147,10 @@ final class ModelSuites {
             }
         }
         return sb.toString();
+    }
+
+    static Double orNull(double x) {
+        return Double.isNaN(x) ? null : round(x);
     }
 
     static double round(double x) {

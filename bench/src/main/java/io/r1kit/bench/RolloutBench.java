@@ -10,7 +10,10 @@ import io.r1kit.model.tensor.Parameter;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
+import java.util.function.IntPredicate;
 
 /**
  * {@code bench --suite rollout}: greedy decoding with a KV cache, r1kit's {@link Generator} (the
@@ -27,20 +30,23 @@ final class RolloutBench {
     /** One model and shape; {@code batches} are decoded one after the other. */
     record Case(String model, ModelConfig config, int prompt, int newTokens, List<Integer> batches, String note) {}
 
-    /** One batch size measured. */
+    /** One batch size measured; {@code oneToken} (prefill + 1 token) is null where it was not timed. */
     record Row(Case c, int batch, SideBySideTimer.Result full, SideBySideTimer.Result oneToken, double bytesPerToken,
                double bandwidthGBs, int tokensCompared, int tokensEqual) {
         double r1kitTokensPerSec() { return (double) batch * c.newTokens() / (full.r1kitMs() / 1e3); }
         double libtorchTokensPerSec() { return (double) batch * c.newTokens() / (full.libtorchMs() / 1e3); }
         /** Decode steps only: (N−1) steps of {@code batch} rows in the time a run of N adds over a run of 1. */
-        double r1kitDecodeTokensPerSec() { return decodeRate(full.r1kitMs(), oneToken.r1kitMs()); }
-        double libtorchDecodeTokensPerSec() { return decodeRate(full.libtorchMs(), oneToken.libtorchMs()); }
+        double r1kitDecodeTokensPerSec() { return oneToken == null ? Double.NaN : decodeRate(full.r1kitMs(), oneToken.r1kitMs()); }
+        double libtorchDecodeTokensPerSec() { return oneToken == null ? Double.NaN : decodeRate(full.libtorchMs(), oneToken.libtorchMs()); }
         private double decodeRate(double fullMs, double oneMs) {
             return (double) batch * (c.newTokens() - 1) / (Math.max(1e-9, fullMs - oneMs) / 1e3);
         }
-        /** Achieved bytes/s of weights and cache per row at the decode-only rate, over the bandwidth. */
+        /** Batch 1: achieved bytes/s of weights and cache at the decode-only rate, over the bandwidth. */
         double rooflineFraction() { return r1kitDecodeTokensPerSec() * bytesPerToken / (bandwidthGBs * 1e9); }
     }
+
+    /** Batches from this size on are not split into prefill and decode (a prefill of 64 prompts alone takes minutes here). */
+    static final int SPLIT_BELOW = 64;
 
     static List<Case> cases(boolean quick) {
         if (quick) {
@@ -103,8 +109,13 @@ final class RolloutBench {
         return f;
     }
 
-    /** Measures every batch of c: both sides' greedy tokens compared once, then timed side by side. */
-    static List<Row> run(Case c, NDManager nd, SideBySideTimer timer, double bandwidthGBs, PrintStream log) throws Exception {
+    /**
+     * Measures every batch of c: both sides' greedy tokens compared once (which also warms both
+     * up), then timed side by side with {@code timerFor(batch)}. Runs of prefill + 1 token, for the
+     * decode-only rates, are timed for batches below {@link #SPLIT_BELOW}.
+     */
+    static List<Row> run(Case c, NDManager nd, IntFunction<SideBySideTimer> timerFor, IntPredicate batchFilter, double bandwidthGBs,
+                         PrintStream log) throws Exception {
         ModelConfig cfg = c.config().withRope(c.config().ropeTheta(), c.config().ropeScaling(),
                 Math.max(c.config().maxPositions(), c.prompt() + c.newTokens()));
         CausalLM model = CausalLM.random(cfg, 3);
@@ -112,6 +123,7 @@ final class RolloutBench {
         List<Row> rows = new ArrayList<>();
         try (TorchLlama torch = new TorchLlama(nd, cfg, TrainBench.weights(model))) {
             for (int batch : c.batches()) {
+                if (!batchFilter.test(batch)) continue;
                 List<int[]> ps = prompts(cfg.vocabSize(), batch, c.prompt(), 10 + batch);
                 int[] flat = flat(ps);
                 Generator g = new Generator(model).maxBatchRows(Math.max(64, batch));
@@ -119,13 +131,15 @@ final class RolloutBench {
                 int[] ours = r1kitGreedy(g, ps, N), theirs = torch.greedy(flat, batch, P, N);
                 int equal = 0;
                 for (int i = 0; i < ours.length; i++) if (ours[i] == theirs[i]) equal++;
+                SideBySideTimer timer = timerFor.apply(batch);
                 SideBySideTimer.Result full = timer.time(() -> r1kitGreedy(g, ps, N), () -> torch.greedy(flat, batch, P, N));
-                SideBySideTimer.Result one = timer.time(() -> r1kitGreedy(g, ps, 1), () -> torch.greedy(flat, batch, P, 1));
+                SideBySideTimer.Result one = batch < SPLIT_BELOW
+                        ? timer.time(() -> r1kitGreedy(g, ps, 1), () -> torch.greedy(flat, batch, P, 1)) : null;
                 Row row = new Row(c, batch, full, one, bytes, bandwidthGBs, ours.length, equal);
                 log.printf("rollout %s batch %d: r1kit %.1f tok/s (decode %.1f), libtorch %.1f tok/s (decode %.1f), "
-                                + "roofline %.3f, greedy tokens equal %d/%d%n", c.model(), batch, row.r1kitTokensPerSec(),
+                                + "%s, greedy tokens equal %d/%d%n", c.model(), batch, row.r1kitTokensPerSec(),
                         row.r1kitDecodeTokensPerSec(), row.libtorchTokensPerSec(), row.libtorchDecodeTokensPerSec(),
-                        row.rooflineFraction(), equal, ours.length);
+                        batch == 1 ? String.format(Locale.ROOT, "roofline %.3f", row.rooflineFraction()) : "no roofline (batch > 1)", equal, ours.length);
                 rows.add(row);
             }
         }

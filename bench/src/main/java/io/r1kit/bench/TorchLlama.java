@@ -41,6 +41,7 @@ final class TorchLlama implements AutoCloseable {
     private final Map<String, NDArray> wT = new LinkedHashMap<>();       // this step's transposed-weight views
     private final NDArray cos, sin;   // [maxPositions, D]
     private long adamStep;
+    private final double[] phaseMs = new double[4];   // last train step: forward + loss, backward, clipping, AdamW
 
     /** A model with r1kit's weights (by Hugging Face name), copied into float32 libtorch tensors. */
     TorchLlama(NDManager parent, ModelConfig c, Map<String, float[]> weights) {
@@ -102,9 +103,9 @@ final class TorchLlama implements AutoCloseable {
         w.put(name, nd.create(v, new Shape(shape)));
     }
 
-    /** The weight called {@code name} as float values (tests compare them). */
-    float[] weight(String name) {
-        return w.get(name).toFloatArray();
+    /** Milliseconds of the last training step's phases: forward + loss, backward, clipping, AdamW (zero_grad included). */
+    double[] phaseMs() {
+        return phaseMs;
     }
 
     // ---------------------------------------------------------------- layers
@@ -219,6 +220,7 @@ final class TorchLlama implements AutoCloseable {
      */
     double trainStep(int[] ids, int[] targets, int B, int T, float lr, float wd, double maxGradNorm) {
         try (NDManager m = stepManager()) {
+            long t0 = System.nanoTime(), t1, t2;
             for (NDArray p : w.values()) p.setRequiresGradient(true);
             double loss;
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
@@ -227,8 +229,10 @@ final class TorchLlama implements AutoCloseable {
                 NDArray logits = lmHead(x).reshape((long) B * T, V);
                 NDArray tgt = m.create(targets, new Shape((long) B * T, 1)).toType(DataType.INT64, false);
                 NDArray nll = logits.logSoftmax(-1).gather(tgt, 1).mean().neg();
+                loss = nll.getFloat();   // waits for the forward (libtorch on the CPU runs ops synchronously anyway)
+                t1 = System.nanoTime();
                 gc.backward(nll);
-                loss = nll.getFloat();
+                t2 = System.nanoTime();
             }
             List<NDArray> grads = new ArrayList<>();
             for (NDArray p : w.values()) grads.add(p.getGradient());
@@ -241,8 +245,14 @@ final class TorchLlama implements AutoCloseable {
             double norm = Math.sqrt(ss);
             double coef = maxGradNorm / (norm + 1e-6);
             if (coef < 1) for (NDArray g : grads) g.muli((float) coef);
+            long t3 = System.nanoTime();
             adamW(grads, lr, wd);
             for (NDArray g : grads) g.subi(g);        // zero_grad (the gradient tensors are reused by the next backward)
+            long t4 = System.nanoTime();
+            phaseMs[0] = (t1 - t0) / 1e6;
+            phaseMs[1] = (t2 - t1) / 1e6;
+            phaseMs[2] = (t3 - t2) / 1e6;
+            phaseMs[3] = (t4 - t3) / 1e6;
             return loss;
         }
     }

@@ -30,8 +30,11 @@ final class TrainBench {
     /**
      * @param r1kitLosses    r1kit's losses of its first steps (before any timing), from the same weights and data as
      * @param libtorchLosses libtorch's, step by step
+     * @param r1kitPhaseMs   milliseconds of forward + loss, backward, clipping and AdamW in r1kit's last timed step
+     * @param libtorchPhaseMs the same for libtorch's last timed step
      */
-    record Row(Case c, long params, SideBySideTimer.Result r, List<Double> r1kitLosses, List<Double> libtorchLosses) {
+    record Row(Case c, long params, SideBySideTimer.Result r, List<Double> r1kitLosses, List<Double> libtorchLosses,
+               double[] r1kitPhaseMs, double[] libtorchPhaseMs) {
         double tokens() { return (double) c.batch() * c.seqLen(); }
         double r1kitTokensPerSec() { return tokens() / (r.r1kitMs() / 1e3); }
         double libtorchTokensPerSec() { return tokens() / (r.libtorchMs() / 1e3); }
@@ -91,13 +94,25 @@ final class TrainBench {
             for (int i = 0; i < B * T; i++) pos[i] = i % T;
         }
 
+        /** Milliseconds of the last step's phases: forward + loss, backward, clipping, AdamW. */
+        final double[] phaseMs = new double[4];
+
         double step() {
+            long t0 = System.nanoTime();
             opt.zeroGrad();
             Tensor lp = model.scoreTokens(ids, B, T, pos, null, targets, 1f, false).logprobs();
             Tensor loss = lp.sum().mul(-1f / (B * T));
+            long t1 = System.nanoTime();
             loss.backward();
+            long t2 = System.nanoTime();
             GradClip.clipGlobalNorm(params, MAX_GRAD_NORM);
+            long t3 = System.nanoTime();
             opt.step();
+            long t4 = System.nanoTime();
+            phaseMs[0] = (t1 - t0) / 1e6;
+            phaseMs[1] = (t2 - t1) / 1e6;
+            phaseMs[2] = (t3 - t2) / 1e6;
+            phaseMs[3] = (t4 - t3) / 1e6;
             return loss.item();
         }
     }
@@ -144,7 +159,7 @@ final class TrainBench {
             log.printf("train %s: first losses r1kit %s libtorch %s%n", c.model(), a, b);
             SideBySideTimer.Result r = timer.time(ours::step,
                     () -> torch.trainStep(d[0], d[1], c.batch(), c.seqLen(), LR, WEIGHT_DECAY, MAX_GRAD_NORM));
-            return new Row(c, params, r, a, b);
+            return new Row(c, params, r, a, b, ours.phaseMs.clone(), torch.phaseMs().clone());
         }
     }
 }
