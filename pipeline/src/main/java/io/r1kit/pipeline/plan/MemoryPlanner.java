@@ -94,8 +94,9 @@ public final class MemoryPlanner {
                 long budget = o.path("max_tokens_per_micro_batch").asLong(0);
                 long tokens = budget > 0 ? Math.min(budget, rows * len) : rows * len;
                 String what = budget > 0 ? "micro-batch of max_tokens_per_micro_batch " + budget
-                        : String.format(Locale.ROOT, "micro-batch %d × %d", rows, len);
-                training(items, alt, m, tokens, false, what, "gradient_accumulation_steps or num_mini_batches (fewer rows per micro-batch), or max_tokens_per_micro_batch");
+                        : String.format(Locale.ROOT, "micro-batch %d × %d (rows at full length: an upper bound)", rows, len);
+                training(items, alt, m, tokens, false, false, what,
+                        "gradient_accumulation_steps or num_mini_batches (fewer rows per micro-batch), or max_tokens_per_micro_batch");
                 rollout(items, m, o, 512, 256);
                 double kl = ppo ? o.path("kl_coef").asDouble(0.05) : o.path("beta").asDouble(0.0);
                 if (kl > 0) items.add(new MemoryItem("reference model (" + (ppo ? "kl_coef" : "beta") + " > 0)", w,
@@ -111,7 +112,7 @@ public final class MemoryPlanner {
                 long tokens = budget > 0 ? budget : (long) batch * seq;
                 boolean ckpt = o.path("gradient_checkpointing").asBoolean(false);
                 String what = budget > 0 ? "forward of max_tokens_per_forward " + budget : String.format(Locale.ROOT, "micro-batch %d × %d", batch, seq);
-                training(items, alt, m, tokens, ckpt, what, ckpt ? "batch_size or max_seq_length (or max_tokens_per_forward)"
+                training(items, alt, m, tokens, ckpt, true, what, ckpt ? "batch_size or max_seq_length (or max_tokens_per_forward)"
                         : "gradient_checkpointing: true, or a smaller batch_size / max_tokens_per_forward");
                 if (s.type() == StageSpec.Type.REJECTION_SAMPLING) rollout(items, m, o, 512, 256);
             }
@@ -119,7 +120,8 @@ public final class MemoryPlanner {
         return new StagePlan(s.name(), s.type().yamlName(), describe(m), List.copyOf(items), List.copyOf(alt));
     }
 
-    private static void training(List<MemoryItem> items, List<MemoryItem> alt, ModelConfig m, long tokens, boolean ckpt,
+    /** {@code ckptOption}: whether the stage type has a gradient_checkpointing option (sft-like stages do, grpo / ppo not). */
+    private static void training(List<MemoryItem> items, List<MemoryItem> alt, ModelConfig m, long tokens, boolean ckpt, boolean ckptOption,
                                  String what, String shrinkActivations) {
         items.add(new MemoryItem("gradients (fp32)", MemoryModel.weightBytes(m), "a smaller model"));
         items.add(new MemoryItem("AdamW moments (2 × fp32)", MemoryModel.adamBytes(m),
@@ -128,7 +130,8 @@ public final class MemoryPlanner {
                 MemoryModel.activationBytes(m, tokens, ckpt), shrinkActivations));
         items.add(new MemoryItem("backward workspace (lm head chunk" + (ckpt ? ", one recomputed layer" : "") + ")",
                 MemoryModel.backwardWorkspaceBytes(m, tokens, ckpt), shrinkActivations));
-        alt.add(new MemoryItem("activations + workspace " + (ckpt ? "without" : "with") + " gradient checkpointing",
+        alt.add(new MemoryItem("activations + workspace " + (ckpt ? "without" : "with") + " gradient checkpointing"
+                        + (ckptOption ? "" : ", which this stage type has no option for"),
                 MemoryModel.activationBytes(m, tokens, !ckpt) + MemoryModel.backwardWorkspaceBytes(m, tokens, !ckpt),
                 "gradient_checkpointing: " + !ckpt));
     }
