@@ -1,6 +1,5 @@
 package io.r1kit.pipeline.plan;
 
-import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.run.Pipeline;
 import java.util.List;
 import org.slf4j.Logger;
@@ -20,8 +19,8 @@ public final class MemoryGate {
         List<StagePlan> plans;
         try {
             plans = MemoryPlanner.plan(p);
-        } catch (ConfigException | IllegalArgumentException | IllegalStateException e) {
-            LOG.warn("memory plan: not checked ({})", e.getMessage());
+        } catch (RuntimeException e) {   // ConfigException included: a model directory that is not there yet, a shape it cannot read
+            LOG.warn("memory plan: not checked ({}: {})", e.getClass().getSimpleName(), e.getMessage());
             return;
         }
         MemoryCheck.refuseIfTooBig(plans, MemoryCheck.cpuCapacity(), "cpu");

@@ -52,7 +52,7 @@ public final class MemoryPlanner {
     /** Plans of every stage of p, in order. */
     public static List<StagePlan> plan(Pipeline p) {
         RunContext ctx = p.context();
-        ModelConfig runModel = modelOf(ctx, ctx.config().model(), "/model");
+        ModelConfig runModel = ctx.config().model() == null ? null : modelOf(ctx, ctx.config().model(), "/model");
         Map<String, ModelConfig> byStage = new HashMap<>();
         ModelConfig current = runModel;
         List<StagePlan> out = new ArrayList<>();
@@ -61,6 +61,10 @@ public final class MemoryPlanner {
             if (s.model() != null) {
                 m = s.model().fromStage() != null ? byStage.getOrDefault(s.model().fromStage(), current)
                         : modelOf(ctx, s.model(), s.pointer() + "/model");
+            }
+            if (m == null) {
+                throw new ConfigException(ctx.loaded().locate(s.pointer()) + ": stage '" + s.name()
+                        + "' has no model to plan for (no 'model:' in the run or the stage)");
             }
             byStage.put(s.name(), m);
             out.add(planStage(s, m, ctx.config().precision()));
