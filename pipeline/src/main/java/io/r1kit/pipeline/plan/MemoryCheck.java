@@ -31,7 +31,7 @@ public final class MemoryCheck {
         MemoryItem big = p.largest();
         throw new ConfigException(String.format(Locale.ROOT,
                 "stage '%s' (%s) needs about %s on %s, more than the %s it has (%s). Largest item: %s, %s; to shrink it: %s. "
-                        + "See 'r1kit plan' for every item.",
+                        + "See 'r1kit plan' for every item; -Dr1kit.memoryCheck=false in R1KIT_JAVA_OPTS skips this check.",
                 p.stage(), p.type(), gib(p.total()), device, gib(capacity),
                 device.equals("cpu") ? "the JVM's max heap; raise it with -Xmx in R1KIT_JAVA_OPTS" : "device memory",
                 big.what(), gib(big.bytes()), big.shrink()));

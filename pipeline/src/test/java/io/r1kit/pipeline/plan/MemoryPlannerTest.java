@@ -1,10 +1,13 @@
 package io.r1kit.pipeline.plan;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.r1kit.model.arch.ModelConfig;
+import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.run.Pipeline;
 import io.r1kit.pipeline.testing.Cli;
 import io.r1kit.pipeline.testing.Cli.Result;
@@ -84,6 +87,19 @@ class MemoryPlannerTest {
         assertTrue(err.contains("stage 'pretrain' (pretrain) needs about") && err.contains("the JVM's max heap")
                 && err.contains("Largest item: AdamW moments") && err.contains("to shrink it: a smaller model"), err);
         assertFalse(Files.exists(dir.resolve("data")), "nothing was generated");
+    }
+
+    @Test
+    void gateRefusesUnlessSwitchedOff(@TempDir Path tmp) throws Exception {
+        Pipeline p = Pipeline.prepare(write(tmp, "e", 8192, 28672, 24, false), List.of(), tmp.resolve("re"));
+        ConfigException e = assertThrows(ConfigException.class, () -> MemoryGate.refuseIfTooBig(p));
+        assertTrue(e.getMessage().contains("-Dr1kit.memoryCheck=false"), e.getMessage());
+        System.setProperty(MemoryGate.SWITCH, "false");
+        try {
+            assertDoesNotThrow(() -> MemoryGate.refuseIfTooBig(p));
+        } finally {
+            System.clearProperty(MemoryGate.SWITCH);
+        }
     }
 
     static long bytes(StagePlan p, String prefix) {
