@@ -44,7 +44,8 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--model", description = "With --device cuda: a Hugging Face model directory for the training and decode rates.")
     Path model;
 
-    @Option(names = "--batch", description = "With --device cuda: sequences per training step / decode batch (default 4, quick 1).")
+    @Option(names = "--batch", description = "With --device cuda: sequences per training step / decode batch (default 4, quick 1); "
+            + "with --suite rollout: the one batch size to run (default: 1, 8 and 64).")
     Integer batch;
 
     @Option(names = "--seq-len", description = "With --device cuda: tokens per training sequence, also sizes the GEMM shapes (default 512, quick 128).")
@@ -53,11 +54,21 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--decode-tokens", description = "With --device cuda: new tokens per decoded sequence (default 64, quick 16).")
     Integer decodeTokens;
 
-    @Option(names = "--only", split = ",", description = "Sections to run: gemm, attention, rmsnorm_rope, decode (default: all).")
+    @Option(names = "--only", split = ",", description = "Sections to run: gemm, attention, rmsnorm_rope, decode (default: all); "
+            + "with --suite train / rollout: the models to run, by their JSON name (default: all).")
     List<String> only;
 
-    @Option(names = "--repeats", description = "Timed repeats per shape and side (default: 5 quick, 11 full).")
+    @Option(names = "--repeats", description = "Timed repeats per shape and side (default: 5 quick, 11 full; --suite train / rollout: 3 quick, 5 full).")
     Integer repeats;
+
+    @Option(names = "--suite", defaultValue = "kernels",
+            description = "kernels (default: the sections of --only), train (a whole training step of the quickstart's model and of the Qwen2.5-0.5B shape), "
+                    + "rollout (greedy decoding with a KV cache at batch 1, 8, 64 and the memory roofline), "
+                    + "memory (the memory planner's estimate of a training step against the measured live heap; JSON always).")
+    String suite;
+
+    @Option(names = "--tiny", hidden = true, description = "Tiny shapes for --suite train / rollout (tests).")
+    boolean tiny;
 
     private static final List<String> SECTIONS = List.of("gemm", "attention", "rmsnorm_rope", "decode");
     private final PrintStream log;
@@ -89,6 +100,7 @@ public final class BenchMain implements Callable<Integer> {
             if (sel.backend() instanceof CudaBackend cuda) return cudaBench(cuda);
             backend = sel.backend();   // auto fell back to the CPU (the reason was logged): the CPU bench
         }
+        if (!suite.equals("kernels")) return modelSuite(backend);
         Set<String> sections = new LinkedHashSet<>(only == null ? SECTIONS : only);
         for (String s : sections) {
             if (!SECTIONS.contains(s)) {
@@ -188,6 +200,38 @@ public final class BenchMain implements Callable<Integer> {
         } else {
             System.out.print(BenchTable.render(root));
         }
+        return 0;
+    }
+
+    /** --suite train / rollout: whole training steps or rollouts, r1kit against libtorch. */
+    private int modelSuite(Backend backend) throws Exception {
+        if (!suite.equals("train") && !suite.equals("rollout") && !suite.equals("memory")) {
+            log.println("r1kit bench: unknown --suite '" + suite + "'; expected kernels, train, rollout or memory");
+            return 2;
+        }
+        if (!(backend instanceof CpuBackend)) {
+            log.println("r1kit bench: --suite " + suite + " runs on the CPU only (r1kit against libtorch on the same cores); got --device " + device);
+            return 2;
+        }
+        int reps = repeats != null ? repeats : tiny ? 1 : quick ? 3 : 5;
+        if (reps < 1) {
+            log.println("r1kit bench: --repeats must be at least 1, got " + reps);
+            return 2;
+        }
+        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = om.createObjectNode();
+        if (suite.equals("memory")) {
+            MemoryPlanBench.run(tiny, root, log);
+            System.out.println(om.writeValueAsString(root));
+            return 0;
+        }
+        try (NDManager nd = NDManager.newBaseManager("PyTorch")) {
+            ModelSuites.Settings s = new ModelSuites.Settings(quick, tiny, reps, only == null ? List.of() : only, batch);
+            root.set("machine", om.valueToTree(MachineInfo.collect()));
+            if (suite.equals("train")) ModelSuites.train(s, nd, root, log);
+            else ModelSuites.rollout(s, nd, root, log);
+        }
+        System.out.print(json ? om.writeValueAsString(root) + "\n" : ModelSuites.render(root));
         return 0;
     }
 

@@ -29,10 +29,24 @@ final class SideBySideTimer {
 
     private final double warmupSeconds;
     private final int repeats;
+    private final int warmCalls;
+    private final boolean settle;
 
     SideBySideTimer(double warmupSeconds, int repeats) {
+        this(warmupSeconds, repeats, 3, true);
+    }
+
+    /**
+     * A timer with at least {@code warmCalls} warm-up calls per side and, when {@code settle} is
+     * false, no untimed call before each timed one: for work that lasts seconds per call (a whole
+     * training step or rollout), where the other side's leftover threads are a negligible part.
+     */
+    SideBySideTimer(double warmupSeconds, int repeats, int warmCalls, boolean settle) {
+        if (repeats < 1) throw new IllegalArgumentException("SideBySideTimer: repeats must be >= 1, got " + repeats);
         this.warmupSeconds = warmupSeconds;
         this.repeats = repeats;
+        this.warmCalls = warmCalls;
+        this.settle = settle;
     }
 
     Result time(Work r1kit, Work libtorch) throws Exception {
@@ -41,24 +55,28 @@ final class SideBySideTimer {
         double[] a = new double[repeats], b = new double[repeats];
         for (int i = 0; i < repeats; i++) {
             if (i % 2 == 0) {
-                a[i] = settledOnce(r1kit);
-                b[i] = settledOnce(libtorch);
+                a[i] = timed(r1kit);
+                b[i] = timed(libtorch);
             } else {
-                b[i] = settledOnce(libtorch);
-                a[i] = settledOnce(r1kit);
+                b[i] = timed(libtorch);
+                a[i] = timed(r1kit);
             }
         }
         return new Result(median(a), median(b), min(a), min(b));
     }
 
-    /** At least 3 calls and warmupSeconds of running. */
+    /** At least warmCalls calls and warmupSeconds of running. */
     private void warm(Work w) throws Exception {
         long end = System.nanoTime() + (long) (warmupSeconds * 1e9);
         int calls = 0;
-        while (calls < 3 || System.nanoTime() < end) {
+        while (calls < warmCalls || System.nanoTime() < end) {
             w.run();
             calls++;
         }
+    }
+
+    private double timed(Work w) throws Exception {
+        return settle ? settledOnce(w) : once(w);
     }
 
     /** One untimed call, then the timed one: see the class comment. */

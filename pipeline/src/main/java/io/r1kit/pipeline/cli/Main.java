@@ -9,7 +9,7 @@ import io.r1kit.rewards.cli.RewardCommand;
 @Command(name = "r1kit", mixinStandardHelpOptions = true, version = "r1kit 0.1.0",
         description = "Reinforcement-learning post-training of language models, the DeepSeek-R1 way.",
         subcommands = {CommandLine.HelpCommand.class,
-                RunCommand.class, ValidateCommand.class, StageCommand.class, ReportCommand.class, AblateCommand.class,
+                RunCommand.class, ValidateCommand.class, PlanCommand.class, StageCommand.class, ReportCommand.class, AblateCommand.class,
                 DashboardCommand.class,
                 FindingsCommand.class,
                 EvalCommand.class,

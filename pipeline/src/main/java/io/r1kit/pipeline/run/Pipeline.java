@@ -3,6 +3,7 @@ package io.r1kit.pipeline.run;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.RunConfig;
 import io.r1kit.pipeline.config.StrictYaml;
+import io.r1kit.pipeline.plan.MemoryGate;
 import io.r1kit.pipeline.report.ReportWriter;
 import io.r1kit.pipeline.run.stages.ColdStartStage;
 import io.r1kit.pipeline.run.stages.DistillStage;
@@ -137,6 +138,7 @@ public final class Pipeline {
         // on a device every stage keeps its models there (device-resident tensors): training and generation
         RunContext ctx = this.ctx.on(device);
         LOG.info("device: {}", device.describe());
+        if (device.resident() == null) MemoryGate.refuseIfTooBig(this);
         if (ctx.config().precision().equals("bf16"))
             LOG.info("precision: bf16 (projections read bf16 weight copies, their inputs saved in bf16; fp32 master weights,"
                     + " optimizer state, norms, softmax and loss)");
