@@ -1,5 +1,6 @@
 package io.r1kit.grpo;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -96,6 +97,52 @@ class GrpoConfigTest {
         assertMessage("advantage_estimator: 'ppo' is not one of [grpo, rloo, reinforce_pp, reinforce_pp_baseline]",
                 Map.of("advantage_estimator", "ppo"));
         assertMessage("rollout_correction_cap must be ≥ 1", Map.of("rollout_correction_cap", 0.5));
+    }
+
+    /**
+     * Every numeric bound, at its edge: the last valid value is accepted and the first invalid one is
+     * refused with a message naming the key (a bound that is off by one, or a check that is missing,
+     * fails here).
+     */
+    @Test
+    void everyBoundAcceptsItsEdgeAndRefusesJustBeyond() {
+        Object[][] edges = {
+            // key, last valid, first invalid
+            {"prompts_per_step", 1, 0}, {"num_generations", 2, 1}, {"max_prompt_length", 1, 0},
+            {"temperature", 1e-6, 0.0}, {"top_p", 1.0, 1.0001}, {"top_k", 0, -1}, {"max_resample_batches", 0, -1},
+            {"num_iterations", 1, 0}, {"num_mini_batches", 1, 0}, {"gradient_accumulation_steps", 1, 0},
+            {"max_tokens_per_micro_batch", 0, -1}, {"learning_rate", 0.0, -1e-9}, {"warmup_ratio", 1.0, 1.0001},
+            {"weight_decay", 0.0, -1e-9}, {"max_grad_norm", 0.0, -1e-9}, {"adam_beta1", 0.0, -1e-9},
+            {"adam_beta2", 0.0, -1e-9}, {"adam_epsilon", 0.0, -1e-12}, {"max_steps", 1, 0}, {"num_train_epochs", 1, 0},
+            {"save_steps", 0, -1}, {"save_total_limit", 1, 0}, {"eval_steps", 0, -1}, {"log_completions_steps", 0, -1},
+            {"max_non_finite_steps", 1, 0}, {"eval_num_samples", 1, 0}, {"eval_temperature", 0.0, -1e-9},
+            {"eval_max_examples", 0, -1}, {"rollout_correction_cap", 1.0, 0.9999},
+        };
+        for (Object[] e : edges) {
+            String key = (String) e[0];
+            assertDoesNotThrow(() -> GrpoConfig.of(Map.of(key, e[1])), key + " = " + e[1] + " is valid");
+            assertMessage(key, Map.of(key, e[2]));
+        }
+        assertDoesNotThrow(() -> GrpoConfig.of(Map.of("adam_beta1", 0.999999, "adam_beta2", 0.999999)));
+        assertMessage("adam_beta1", Map.of("adam_beta1", 1.0));
+        assertMessage("adam_beta2", Map.of("adam_beta2", 1.0));
+        assertMessage("top_p", Map.of("top_p", 0.0));
+        assertMessage("warmup_ratio", Map.of("warmup_ratio", -1e-9));
+        assertDoesNotThrow(() -> GrpoConfig.of(Map.of("max_steps", -1)), "-1: run num_train_epochs");
+        assertMessage("max_steps", Map.of("max_steps", -2));
+        // num_mini_batches may equal the completions of a step, not exceed them
+        assertDoesNotThrow(() -> GrpoConfig.of(Map.of("prompts_per_step", 2, "num_generations", 2, "num_mini_batches", 4)));
+        assertMessage("num_mini_batches (5)", Map.of("prompts_per_step", 2, "num_generations", 2, "num_mini_batches", 5));
+        // several greedy samples are identical: refused; one greedy sample is fine
+        assertDoesNotThrow(() -> GrpoConfig.of(Map.of("eval_num_samples", 1, "eval_temperature", 0.0)));
+        assertMessage("eval_num_samples = 2 needs eval_temperature > 0", Map.of("eval_num_samples", 2, "eval_temperature", 0.0));
+        assertMessage("beta must be finite", Map.of("beta", Double.POSITIVE_INFINITY));
+        assertMessage("delta must be finite", Map.of("delta", Double.POSITIVE_INFINITY));
+        assertMessage("temperature", Map.of("temperature", Double.POSITIVE_INFINITY));
+        assertMessage("learning_rate", Map.of("learning_rate", Double.NaN));
+        assertMessage("rollout_correction_cap", Map.of("rollout_correction_cap", Double.POSITIVE_INFINITY));
+        assertDoesNotThrow(() -> GrpoConfig.of(Map.of("loss_type", "cispo", "epsilon_high", 1.0)));
+        assertMessage("epsilon_high must be ≥ 1", Map.of("loss_type", "cispo", "epsilon_high", 0.99));
     }
 
     private static void assertMessage(String expectedPart, Map<String, ?> values) {
