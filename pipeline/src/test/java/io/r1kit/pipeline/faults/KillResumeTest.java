@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -84,34 +85,61 @@ class KillResumeTest {
         while (plan.size() < kills) plan.add("sigkill");
         plan = plan.subList(0, Math.max(kills, 0));
         Random rnd = new Random(Long.getLong("r1kit.kills.seed", 11));
-        int interrupted = 0;
+        int interrupted = 0, finished = 0;
         for (String fault : plan) {
             Process p;
+            boolean hit;
             if (fault.equals("sigkill")) {
                 p = start(cfg, run, null);
                 long at = 500 + (long) (rnd.nextDouble() * refMillis);
-                if (!p.waitFor(at, TimeUnit.MILLISECONDS)) {
+                hit = !p.waitFor(at, TimeUnit.MILLISECONDS);
+                if (hit) {
                     p.destroyForcibly();
                     p.waitFor();
-                    interrupted++;
+                } else {
+                    assertEquals(0, p.exitValue(), () -> log());
                 }
             } else {
                 p = start(cfg, run, fault);
                 assertTrue(p.waitFor(10, TimeUnit.MINUTES));
-                if (p.exitValue() == 137) interrupted++;
-                else assertEquals(0, p.exitValue(), () -> fault + ": " + log());
+                hit = p.exitValue() == 137;
+                if (!hit) assertEquals(0, p.exitValue(), () -> fault + ": " + log());
+            }
+            if (hit) {
+                interrupted++;
+            } else if (isFinished(run)) {
+                // the resumed run reached its end: check it, then start the next interruptions on a fresh run,
+                // so that every later one hits a running job instead of a finished one
+                assertSameAsReference(ref, run);
+                deleteRecursively(run);
+                finished++;
             }
         }
         assertTrue(interrupted >= Math.min(kills, 2), "only " + interrupted + " of " + kills + " interruptions hit a running job");
         assertEquals(0, runToEnd(cfg, run), () -> log());
-        System.out.printf("kill-resume: %d interruptions (%d hit the run), reference run %.1f s%n", kills, interrupted, refMillis / 1e3);
+        System.out.printf("kill-resume: %d interruptions (%d hit the run), %d runs finished between them, reference run %.1f s%n",
+                kills, interrupted, finished + 1, refMillis / 1e3);
+        assertSameAsReference(ref, run);
+    }
 
+    private static boolean isFinished(Path run) {
+        return Files.exists(run.resolve("eval/final_eval.json"));
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+
+    /** The finished run equals the uninterrupted one: eval files, weights, every metrics line once, no temporary files. */
+    private static void assertSameAsReference(Path ref, Path run) throws IOException {
         // identical results
         for (String f : List.of("eval/final_eval.json", "eval/r1_zero.json", "eval/pretrain.json")) {
             assertEquals(ChildRuns.withoutTimes(ChildRuns.JSON.readTree(ref.resolve(f).toFile())), ChildRuns.withoutTimes(ChildRuns.JSON.readTree(run.resolve(f).toFile())), f);
         }
-        for (String w : List.of("checkpoints/pretrain/final/model.safetensors", "checkpoints/r1_zero/final/model.safetensors")) {
-            if (Files.exists(ref.resolve(w))) assertArrayEquals(Files.readAllBytes(ref.resolve(w)), Files.readAllBytes(run.resolve(w)), w);
+        for (String w : List.of("checkpoints/pretrain/final/model.safetensors", "checkpoints/r1_zero/checkpoint-6/model.safetensors")) {
+            assertArrayEquals(Files.readAllBytes(ref.resolve(w)), Files.readAllBytes(run.resolve(w)), w);
         }
         Map<String, JsonNode> a = ChildRuns.metricsByStep(ref), b = ChildRuns.metricsByStep(run);
         assertEquals(a.keySet(), b.keySet(), "every step exactly once");
