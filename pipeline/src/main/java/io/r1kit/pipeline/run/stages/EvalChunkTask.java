@@ -87,16 +87,14 @@ record EvalChunkTask(String key, RunRecipe recipe, EvalOptions options, int maxP
 
     /** The loaded model, tokenizer, rewards and rollouts of one job setup, kept by an executor thread across its tasks. */
     static final class Worker implements AutoCloseable {
-        private static final ThreadLocal<Worker> CURRENT = new ThreadLocal<>();
+        private static final ThreadWorkers<Worker> WORKERS = new ThreadWorkers<>();
 
-        final String key;
         final Rollouts rollouts;
         final Generator generator;
         private final Tokenizer tok;
         private final CompositeReward rewards;
 
         private Worker(EvalChunkTask t) throws Exception {
-            this.key = t.key();
             RunContext base = t.recipe().context();
             StageSpec s = t.recipe().stage(base);
             RunDevice device = RunDevice.select(base.config().device(), base.config().precision(), line -> { });
@@ -113,15 +111,7 @@ record EvalChunkTask(String key, RunRecipe recipe, EvalOptions options, int maxP
         }
 
         static Worker forTask(EvalChunkTask t) throws Exception {
-            Worker w = CURRENT.get();
-            if (w != null && w.key.equals(t.key())) return w;
-            if (w != null) {
-                CURRENT.remove();
-                w.close();
-            }
-            w = new Worker(t);
-            CURRENT.set(w);
-            return w;
+            return WORKERS.get(t.key(), () -> new Worker(t));
         }
 
         @Override

@@ -115,15 +115,13 @@ record SamplingChunkTask(String key, RunRecipe recipe, String sampling, int maxP
 
     /** The loaded models, tokenizer, rewards and sampler of one job setup, kept by an executor thread across its tasks. */
     static final class Worker implements AutoCloseable {
-        private static final ThreadLocal<Worker> CURRENT = new ThreadLocal<>();
+        private static final ThreadWorkers<Worker> WORKERS = new ThreadWorkers<>();
 
-        final String key;
         final ModelSource source;
         final Judge judge;
         private final List<AutoCloseable> resources = new ArrayList<>();
 
         private Worker(SamplingChunkTask t) throws Exception {
-            this.key = t.key();
             RunContext base = t.recipe().context();
             StageSpec s = t.recipe().stage(base);
             RunDevice device = RunDevice.select(base.config().device(), base.config().precision(), line -> { });
@@ -154,15 +152,7 @@ record SamplingChunkTask(String key, RunRecipe recipe, String sampling, int maxP
         }
 
         static Worker forTask(SamplingChunkTask t) throws Exception {
-            Worker w = CURRENT.get();
-            if (w != null && w.key.equals(t.key())) return w;
-            if (w != null) {
-                CURRENT.remove();
-                w.close();
-            }
-            w = new Worker(t);
-            CURRENT.set(w);
-            return w;
+            return WORKERS.get(t.key(), () -> new Worker(t));
         }
 
         @Override
