@@ -12,6 +12,7 @@ import io.r1kit.grpo.checkpoint.TrainerState;
 import io.r1kit.grpo.eval.Evaluator;
 import io.r1kit.grpo.metrics.ReflectionRate;
 import io.r1kit.grpo.metrics.MetricsLog;
+import io.r1kit.grpo.rollout.RolloutGenerator;
 import io.r1kit.grpo.rollout.Rollouts;
 import io.r1kit.grpo.rollout.SampleFiles;
 import io.r1kit.grpo.rollout.Rollouts.Prompt;
@@ -117,6 +118,7 @@ public final class GrpoTrainer {
         private ModelSource reference;
         private boolean addSpecialTokens = true;
         private CausalLM sampler;
+        private RolloutGenerator.Factory rolloutGenerator = RolloutGenerator.Factory.IN_PROCESS;
 
         private Builder(GrpoConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -148,6 +150,8 @@ public final class GrpoTrainer {
          * in for a rollout engine that differs from the trainer; its weights are not updated).
          */
         Builder sampler(CausalLM m) { this.sampler = m; return this; }
+        /** Where each step's rollouts are sampled and scored; default in this JVM ({@link RolloutGenerator#inProcess}). */
+        public Builder rolloutGenerator(RolloutGenerator.Factory f) { this.rolloutGenerator = Objects.requireNonNull(f, "rolloutGenerator"); return this; }
 
         public GrpoTrainer build() {
             require(policy, "grpo", "policy");
@@ -174,6 +178,7 @@ public final class GrpoTrainer {
     private final boolean resume;
     private final TrainerListener listener;
     private final CausalLM sampler;
+    private final RolloutGenerator.Factory rolloutFactory;
     private final GrpoLoss.Settings lossSettings;
     /** The weight of each reward, in the order of the rewards' names (multi_objective_aggregation). */
     private final double[] rewardWeights;
@@ -204,6 +209,7 @@ public final class GrpoTrainer {
         this.resume = run.resume();
         this.listener = run.listener();
         this.sampler = b.sampler;
+        this.rolloutFactory = b.rolloutGenerator;
         this.rollouts = new Rollouts(b.tokenizer, b.template, b.rewards, c.maxPromptLength(), b.addSpecialTokens,
                 c.accuracyReward(), c.formatReward(), c.correctThreshold());
         this.lossSettings = GrpoLoss.Settings.of(c);
@@ -251,8 +257,9 @@ public final class GrpoTrainer {
         }
         Generator generator = new Generator(sampler != null ? sampler : policy, tokenizer);
         Loop loop = new Loop(generator, restored.map(TrainerCheckpoint.Restored::dir).orElse(null));
-        try (MetricsLog metrics = new MetricsLog(metricsFile())) {
+        try (MetricsLog metrics = new MetricsLog(metricsFile()); RolloutGenerator rg = createRolloutGenerator(generator)) {
             loop.metrics = metrics;
+            loop.rollouts = rg;
             TrainingLoop.run(loop, new TrainingLoop.Schedule(totalSteps, c.evalSteps(), c.saveSteps()), nonFinite,
                     checkpoint::lastGood);
         } finally {
@@ -265,6 +272,7 @@ public final class GrpoTrainer {
     private final class Loop implements TrainingLoop.Steps {
         private final Generator generator;
         private MetricsLog metrics;
+        private RolloutGenerator rollouts;
         private Path lastCheckpoint;
         private Map<String, Double> finalEval;
 
@@ -280,7 +288,7 @@ public final class GrpoTrainer {
 
         @Override
         public void runStep() {
-            GrpoTrainer.this.runStep(generator, metrics);
+            GrpoTrainer.this.runStep(rollouts, metrics);
         }
 
         @Override
@@ -296,6 +304,17 @@ public final class GrpoTrainer {
             } else {
                 LOG.error("step {}: the weights hold NaN/Inf; not checkpointing them", s);
             }
+        }
+    }
+
+    /** The rollout generator of a run, from the builder's factory. */
+    private RolloutGenerator createRolloutGenerator(Generator generator) {
+        try {
+            return rolloutFactory.create(rollouts, generator);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("grpo: cannot start the rollout generator: " + e.getMessage(), e);
         }
     }
 
@@ -319,7 +338,7 @@ public final class GrpoTrainer {
     }
 
     /** One training step; a step whose loss or gradients were not finite has its update skipped. */
-    private void runStep(Generator generator, MetricsLog metrics) {
+    private void runStep(RolloutGenerator generator, MetricsLog metrics) {
         long tStep = System.nanoTime();
         long stepSeed = Seeds.step(c.seed(), step);
         int B = c.promptsPerStep(), G = c.numGenerations();
@@ -334,7 +353,7 @@ public final class GrpoTrainer {
             for (int i = 0; i < B; i++) prompts.add(rollouts.prompt(nextExample()));
             SamplingParams sp = SamplingParams.sample(c.temperature().floatValue(), c.maxCompletionLength(), Seeds.sub(stepSeed, rounds))
                     .withTopK(c.topK()).withTopP(c.topP().floatValue()).withLogprobMode(LogprobMode.TEMPERATURE);
-            List<Sample> got = rollouts.sampleAndScore(generator, prompts, G, sp, nanos);
+            List<Sample> got = generator.sampleAndScore(step, prompts, G, sp, nanos);
             int base = all.size() / G;
             for (int g = 0; g < B; g++) {
                 List<Sample> group = new ArrayList<>();
@@ -367,6 +386,7 @@ public final class GrpoTrainer {
         step++;
         nonFinite.record(finite);
         if (!finite) LOG.warn("step {}: NaN/Inf in loss or gradients, update skipped ({} in a row)", step, nonFinite.streak());
+        if (!batch.isEmpty()) generator.policyUpdated(step);
 
         // 7. metrics
         long stepTokens = 0;
@@ -374,6 +394,7 @@ public final class GrpoTrainer {
         numTokens += stepTokens;
         double stepTime = (tEnd - tStep) / 1e9;
         Map<String, Object> m = stepMetrics(all, G, st, stepTokens, stepTime, nanos, (tEnd - tUpdate) / 1e9);
+        m.putAll(generator.stepMetrics());
         if (c.dynamicSampling()) {
             m.put("dynamic_sampling/batches", rounds);
             m.put("dynamic_sampling/kept_groups", kept.size());

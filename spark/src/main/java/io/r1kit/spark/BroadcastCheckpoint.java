@@ -65,4 +65,23 @@ record BroadcastCheckpoint(Broadcast<LinkedHashMap<String, byte[]>> files, Strin
     public String how() {
         return "broadcast";
     }
+
+    @Override
+    public void releaseLocal() throws IOException {
+        Path dir;
+        synchronized (LOCAL) {
+            dir = LOCAL.remove(files.id());
+        }
+        if (dir == null) return;
+        try (var fs = Files.list(dir)) {
+            for (Path f : fs.toList()) Files.deleteIfExists(f);
+        }
+        Files.deleteIfExists(dir);
+    }
+
+    /** Removes the broadcast's blocks from the driver and the executors (blocking: the next step's weights may be as large). */
+    @Override
+    public void release() {
+        files.destroy(true);
+    }
 }

@@ -1,10 +1,14 @@
 package io.r1kit.spark;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.r1kit.pipeline.cli.Main;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** A tiny run (pretrain one step, then rejection sampling), run in-process or on a cluster, and its files compared. */
 final class TinyRun {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private TinyRun() {}
 
     /**
@@ -55,6 +60,41 @@ final class TinyRun {
                   - {name: final_eval, type: eval, data: test, num_samples: 2, temperature: 1.0, max_completion_length: 4}
                 %s
                 """.formatted(prompts, evalPrompts, extraRewards, cluster);
+    }
+
+    /**
+     * Pretrain a scratch model one step, then 3 GRPO steps (3 prompts x 2 completions, 2 mini-batches,
+     * samples logged every step, a KL term against the start) and 2 PPO steps, then an eval stage. The
+     * overlong penalty gives completions of different lengths different rewards, so the policy moves.
+     */
+    static String rlConfig(String cluster) {
+        return """
+                name: cl-rl
+                seed: 5
+                device: cpu
+                template: toy
+                data:
+                  corpus: {generate: {task: pretrain-corpus, n: 40, seed: 1}}
+                  train:  {generate: {task: arithmetic, n: 12, seed: 2, params: {part: train}}}
+                  test:   {generate: {task: arithmetic, n: 4, seed: 3, params: {part: test}}}
+                tokenizer: {char: {}}
+                model:
+                  scratch: {hidden_size: 32, intermediate_size: 64, num_layers: 1, num_heads: 2, max_positions: 256}
+                rewards:
+                  - {name: accuracy, weight: 1.0}
+                  - {name: format, weight: 0.5}
+                  - {name: overlong, weight: 1.0, params: {max_length: 12, buffer_length: 11}}
+                %s
+                stages:
+                  - {name: pretrain, type: pretrain, data: corpus, max_seq_length: 128, batch_size: 4, max_steps: 1, logging_steps: 1}
+                  - {name: r1_zero, type: grpo, data: train, eval_data: test, prompts_per_step: 3, num_generations: 2,
+                     max_completion_length: 12, temperature: 1.0, beta: 0.04, num_mini_batches: 2, learning_rate: 0.001,
+                     max_steps: 3, save_steps: 2, log_completions_steps: 1, eval_steps: 0}
+                  - {name: ppo, type: ppo, data: train, prompts_per_step: 3, num_generations: 2, max_completion_length: 12,
+                     temperature: 1.0, learning_rate: 0.001, max_steps: 2, save_steps: 2, log_completions_steps: 1}
+                  - {name: final_eval, type: eval, data: test, num_samples: 2, temperature: 1.0, max_completion_length: 12}
+                %s
+                """.formatted(cluster, "");
     }
 
     /** Exit code and what the command printed. */
@@ -104,6 +144,36 @@ final class TinyRun {
             for (Path f : walk.filter(Files::isRegularFile).toList()) {
                 out.put(dir.relativize(f).toString(), new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1));
             }
+        }
+        return out;
+    }
+
+    /** A metrics line as JSON. */
+    static JsonNode json(String line) {
+        try {
+            return JSON.readTree(line);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The RL stages' metrics lines without what measures wall-clock time or the cluster itself (time/*,
+     * eval/time, step_time, tokens_per_second, cluster/*, wall_time).
+     */
+    static List<JsonNode> rlMetrics(Path run) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            ObjectNode m = (ObjectNode) json(line);
+            String stage = m.path("stage").asText();
+            if (!stage.equals("r1_zero") && !stage.equals("ppo")) continue;
+            List<String> drop = new ArrayList<>();
+            m.fieldNames().forEachRemaining(k -> {
+                if (k.startsWith("time/") || k.endsWith("/time") || k.startsWith("cluster/") || k.equals("step_time")
+                        || k.equals("tokens_per_second") || k.equals("wall_time")) drop.add(k);
+            });
+            m.remove(drop);
+            out.add(m);
         }
         return out;
     }

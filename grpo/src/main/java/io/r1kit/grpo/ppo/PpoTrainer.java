@@ -10,6 +10,7 @@ import io.r1kit.grpo.StepUndo;
 import io.r1kit.grpo.checkpoint.OutputPaths;
 import io.r1kit.grpo.checkpoint.TrainerState;
 import io.r1kit.grpo.metrics.MetricsLog;
+import io.r1kit.grpo.rollout.RolloutGenerator;
 import io.r1kit.grpo.rollout.Rollouts;
 import io.r1kit.grpo.rollout.Rollouts.Prompt;
 import io.r1kit.grpo.rollout.Rollouts.Sample;
@@ -85,6 +86,7 @@ public final class PpoTrainer {
         private Dataset train;
         private CompositeReward rewards;
         private boolean addSpecialTokens = true;
+        private RolloutGenerator.Factory rolloutGenerator = RolloutGenerator.Factory.IN_PROCESS;
 
         private Builder(PpoConfig c) {
             this.config = Objects.requireNonNull(c);
@@ -103,6 +105,8 @@ public final class PpoTrainer {
         public Builder train(Dataset d) { this.train = d; return this; }
         public Builder rewards(CompositeReward r) { this.rewards = r; return this; }
         public Builder addSpecialTokens(boolean a) { this.addSpecialTokens = a; return this; }
+        /** Where each step's rollouts are sampled and scored; default in this JVM ({@link RolloutGenerator#inProcess}). */
+        public Builder rolloutGenerator(RolloutGenerator.Factory f) { this.rolloutGenerator = Objects.requireNonNull(f, "rolloutGenerator"); return this; }
 
         public PpoTrainer build() {
             require(policy, "ppo", "policy");
@@ -128,6 +132,7 @@ public final class PpoTrainer {
     private final Tokenizer tokenizer;
     private final Dataset train;
     private final Rollouts rollouts;
+    private final RolloutGenerator.Factory rolloutFactory;
     private final OutputPaths outputs;
     private final String stage;
     private final boolean resume;
@@ -159,6 +164,7 @@ public final class PpoTrainer {
         this.listener = run.listener();
         this.separateBackbone = b.valueBackbone;
         this.rollouts = new Rollouts(b.tokenizer, b.template, b.rewards, c.maxPromptLength(), b.addSpecialTokens, null, null, 1.0);
+        this.rolloutFactory = b.rolloutGenerator;
         this.checkpoint = new TrainerCheckpoint("ppo", outputs, stage, c.saveTotalLimit(), c.seed(), TrainerState.RNG_SCHEME, c.toMap(),
                 LOG::warn);
         this.nonFinite = new NonFiniteStepPolicy("ppo", c.maxNonFiniteSteps(), "Lower learning_rate or check the rewards.");
@@ -202,9 +208,10 @@ public final class PpoTrainer {
         restored.ifPresent(this::restore);
         if (resume) checkpoint.dropOutputsAfter(step);
         Generator generator = new Generator(policy, tokenizer);
-        Loop loop = new Loop(generator, restored.map(TrainerCheckpoint.Restored::dir).orElse(null));
-        try (MetricsLog metrics = new MetricsLog(outputs.metrics())) {
+        Loop loop = new Loop(restored.map(TrainerCheckpoint.Restored::dir).orElse(null));
+        try (MetricsLog metrics = new MetricsLog(outputs.metrics()); RolloutGenerator rg = createRolloutGenerator(generator)) {
             loop.metrics = metrics;
+            loop.rollouts = rg;
             TrainingLoop.run(loop, new TrainingLoop.Schedule(totalSteps, 0, c.saveSteps()), nonFinite, checkpoint::lastGood);
         } finally {
             rollouts.close();
@@ -214,12 +221,11 @@ public final class PpoTrainer {
 
     /** PPO's part of the step loop: the step, and the checkpoint when both models' weights are finite (no eval). */
     private final class Loop implements TrainingLoop.Steps {
-        private final Generator generator;
+        private RolloutGenerator rollouts;
         private MetricsLog metrics;
         private Path last;
 
-        Loop(Generator generator, Path restored) {
-            this.generator = generator;
+        Loop(Path restored) {
             this.last = restored;
         }
 
@@ -230,13 +236,24 @@ public final class PpoTrainer {
 
         @Override
         public void runStep() {
-            PpoTrainer.this.runStep(generator, metrics);
+            PpoTrainer.this.runStep(rollouts, metrics);
         }
 
         /** Skipped steps leave the weights unchanged; NaN/Inf weights are never checkpointed. */
         @Override
         public void save(long s) {
             if (finite(policy.parameters()) && finite(value.parameters())) last = PpoTrainer.this.save();
+        }
+    }
+
+    /** The rollout generator of a run, from the builder's factory. */
+    private RolloutGenerator createRolloutGenerator(Generator generator) {
+        try {
+            return rolloutFactory.create(rollouts, generator);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("ppo: cannot start the rollout generator: " + e.getMessage(), e);
         }
     }
 
@@ -262,7 +279,7 @@ public final class PpoTrainer {
         float lr = Float.NaN;
     }
 
-    private void runStep(Generator generator, MetricsLog metrics) {
+    private void runStep(RolloutGenerator generator, MetricsLog metrics) {
         long t0 = System.nanoTime();
         int B = c.promptsPerStep(), G = c.numGenerations();
         List<Prompt> prompts = new ArrayList<>();
@@ -271,7 +288,7 @@ public final class PpoTrainer {
                 .withTopK(c.topK()).withTopP(c.topP().floatValue()).withLogprobMode(LogprobMode.TEMPERATURE);
         long[] nanos = new long[2];
         StepData d = new StepData();
-        d.batch = rollouts.sampleAndScore(generator, prompts, G, sp, nanos);
+        d.batch = generator.sampleAndScore(step, prompts, G, sp, nanos);
         long tUpdate = System.nanoTime();
         d.n = d.batch.size();
         for (Sample s : d.batch) {
@@ -287,6 +304,7 @@ public final class PpoTrainer {
         long tEnd = System.nanoTime();
         step++;
         nonFinite.record(u.finite);
+        generator.policyUpdated(step);
 
         long stepTokens = 0;
         for (Sample s : d.batch) stepTokens += s.prompt().ids().length + s.tokens().length;
@@ -298,6 +316,7 @@ public final class PpoTrainer {
         m.put("time/rollout", nanos[0] / 1e9);
         m.put("time/score", nanos[1] / 1e9);
         m.put("time/update", (tEnd - tUpdate) / 1e9);
+        m.putAll(generator.stepMetrics());
         m.put("step_time", stepTime);
         m.put("non_finite_steps", nonFinite.total());
         metrics.write(m);

@@ -4,6 +4,7 @@ import io.r1kit.model.generate.Generator;
 import io.r1kit.model.generate.SamplingParams;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where a trainer's rollout step samples and scores its completions: in this JVM
@@ -29,8 +30,28 @@ public interface RolloutGenerator extends AutoCloseable {
     @Override
     default void close() {}
 
-    /** Samples with {@code generator} (which reads the trainer's policy) through {@code rollouts}: what trainers do today. */
+    /**
+     * Metrics of the last {@link #sampleAndScore} call to add to the step's metrics line (a remote
+     * implementation's transfer time and bytes); none in-process.
+     */
+    default Map<String, Object> stepMetrics() {
+        return Map.of();
+    }
+
+    /** Samples with {@code generator} (which reads the trainer's policy) through {@code rollouts}: what trainers do by default. */
     static RolloutGenerator inProcess(Rollouts rollouts, Generator generator) {
         return (step, prompts, n, params, nanos) -> rollouts.sampleAndScore(generator, prompts, n, params, nanos);
+    }
+
+    /**
+     * Makes a trainer's rollout generator once its rollouts and generator exist ({@code generator.model()}
+     * is the model sampled, whose weights a remote implementation ships).
+     */
+    @FunctionalInterface
+    interface Factory {
+        RolloutGenerator create(Rollouts rollouts, Generator generator) throws Exception;
+
+        /** {@link #inProcess}: the default. */
+        Factory IN_PROCESS = RolloutGenerator::inProcess;
     }
 }

@@ -112,6 +112,16 @@ public final class Rollouts implements AutoCloseable {
         return rewards.names().get(accuracyIndex);
     }
 
+    /** The format reward's name, or null when the built-in R1-Zero format check decides {@code formatted}. */
+    public String formatRewardName() {
+        return formatIndex < 0 ? null : rewards.names().get(formatIndex);
+    }
+
+    /** The accuracy a correct completion reaches. */
+    public double correctThreshold() {
+        return correctThreshold;
+    }
+
     public Tokenizer tokenizer() {
         return tokenizer;
     }
@@ -127,10 +137,20 @@ public final class Rollouts implements AutoCloseable {
 
     /** Samples n completions per prompt (prompt-major) and scores them. */
     public List<Sample> sampleAndScore(Generator generator, List<Prompt> prompts, int n, SamplingParams params, long[] nanos) {
+        return sampleAndScore(generator, prompts, n, params, nanos, 0);
+    }
+
+    /**
+     * {@link #sampleAndScore(Generator, List, int, SamplingParams, long[])} for the slice of a larger
+     * batch that starts at its prompt {@code firstPrompt}: the samples are that batch's (see
+     * {@link Generator#generate(List, int, SamplingParams, int)}), groups numbered within the slice.
+     */
+    public List<Sample> sampleAndScore(Generator generator, List<Prompt> prompts, int n, SamplingParams params, long[] nanos,
+                                       int firstPrompt) {
         long t0 = System.nanoTime();
         List<int[]> ids = new ArrayList<>();
         for (Prompt p : prompts) ids.add(p.ids());
-        List<Completion> cs = generator.generate(ids, n, params);
+        List<Completion> cs = generator.generate(ids, n, params, firstPrompt);
         long t1 = System.nanoTime();
         List<Sample> out = score(prompts, n, cs);
         long t2 = System.nanoTime();

@@ -112,6 +112,17 @@ public final class Generator {
      * index p·n + j. Each prompt is prefilled once.
      */
     public List<Completion> generate(List<int[]> prompts, int n, SamplingParams params) {
+        return generate(prompts, n, params, 0);
+    }
+
+    /**
+     * {@link #generate(List, int, SamplingParams)} for a slice of a larger batch that starts at prompt
+     * {@code firstPrompt} of that batch: completion j of prompt p draws from stream (seed,
+     * (firstPrompt + p)·n + j), so slices generated apart (on a cluster's executors) give the whole
+     * batch's completions.
+     */
+    public List<Completion> generate(List<int[]> prompts, int n, SamplingParams params, int firstPrompt) {
+        if (firstPrompt < 0) throw new IllegalArgumentException("generate: firstPrompt must be >= 0, got " + firstPrompt);
         if (n < 1) throw new IllegalArgumentException("generate: n must be >= 1, got " + n);
         if (!params.stopStrings().isEmpty() && stopDecoder == null)
             throw new IllegalArgumentException("generate: stop strings need a decoder (construct the Generator with a Tokenizer or IntFunction)");
@@ -134,21 +145,21 @@ public final class Generator {
             int wave = Math.max(1, maxBatchRows / n);
             for (int p0 = 0; p0 < prompts.size(); p0 += wave) {
                 int p1 = Math.min(prompts.size(), p0 + wave);
-                runWave(prompts, p0, p1, n, params, out);
+                runWave(prompts, p0, p1, n, params, firstPrompt, out);
             }
         }
         return Arrays.asList(out);
     }
 
-    private void runWave(List<int[]> prompts, int p0, int p1, int n, SamplingParams sp, Completion[] out) {
+    private void runWave(List<int[]> prompts, int p0, int p1, int n, SamplingParams sp, int firstPrompt, Completion[] out) {
         if (model.config().isDeepseekV3()) {
-            runWaveRecomputing(prompts, p0, p1, n, sp, out);
+            runWaveRecomputing(prompts, p0, p1, n, sp, firstPrompt, out);
             return;
         }
         if (deviceForward != null) {
             int rows = (p1 - p0) * n;
             WaveRows res = new WaveRows(rows, sp, stopIds(sp), stopDecoder);
-            new DeviceWave(deviceForward, prompts.subList(p0, p1), n, sp, rowRandoms(p0, rows, n, sp)).run(res);
+            new DeviceWave(deviceForward, prompts.subList(p0, p1), n, sp, rowRandoms(firstPrompt + p0, rows, n, sp)).run(res);
             res.writeTo(out, p0, n, textDecoder);
             return;
         }
@@ -175,7 +186,7 @@ public final class Generator {
         int[][] toks = res.toks;
         float[][] lps = res.lps;
         int[] len = res.len;
-        SplittableRandom[] rng = rowRandoms(p0, rows, n, sp);
+        SplittableRandom[] rng = rowRandoms(firstPrompt + p0, rows, n, sp);
         DecodeStep step = new DecodeStep(model, rows);
         int[] live = new int[rows], liveTok = new int[rows];
         int M = rows;
@@ -220,11 +231,11 @@ public final class Generator {
      * last position's logits, with the same per-row random streams and stop rules as the cached path.
      * Quadratic in the length; it is the reference the MLA compressed cache must reproduce.
      */
-    private void runWaveRecomputing(List<int[]> prompts, int p0, int p1, int n, SamplingParams sp, Completion[] out) {
+    private void runWaveRecomputing(List<int[]> prompts, int p0, int p1, int n, SamplingParams sp, int firstPrompt, Completion[] out) {
         ModelConfig c = model.config();
         int V = c.vocabSize(), C = c.hiddenSize(), rows = (p1 - p0) * n;
         WaveRows res = new WaveRows(rows, sp, stopIds(sp), stopDecoder);
-        SplittableRandom[] rng = rowRandoms(p0, rows, n, sp);
+        SplittableRandom[] rng = rowRandoms(firstPrompt + p0, rows, n, sp);
         int[] cap = new int[rows];
         List<Integer> live = new ArrayList<>();
         for (int r = 0; r < rows; r++) {

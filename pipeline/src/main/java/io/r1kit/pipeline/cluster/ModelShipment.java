@@ -15,4 +15,13 @@ public interface ModelShipment extends Serializable {
 
     /** {@code broadcast} or {@code path}, for the log. */
     String how();
+
+    /**
+     * On an executor, once no task of this JVM will read {@link #localDir()} again: deletes a local copy
+     * made for it (a broadcast's files). A shared path is left alone.
+     */
+    default void releaseLocal() throws IOException {}
+
+    /** On the driver, once no task will read this shipment again: frees what the engine holds for it. */
+    default void release() {}
 }

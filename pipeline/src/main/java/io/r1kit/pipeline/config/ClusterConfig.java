@@ -26,7 +26,11 @@ public record ClusterConfig(
         Long broadcastMaxBytes,
         @Doc("prompt chunks (`prompt_batch_size` prompts each, one Spark task per chunk) per Spark job; the driver writes the "
                 + "results of a job before it starts the next, so this bounds the driver's memory.")
-        Integer chunksPerJob) {
+        Integer chunksPerJob,
+        @Doc("GRPO and PPO rollouts: prompts per Spark task. Each step's prompts are split into slices of this many, each "
+                + "sampled with the step's seed from its first prompt's index, so the completions equal the in-process ones; "
+                + "more per task batches more rows per forward pass, fewer spreads a step over more executors.")
+        Integer rolloutPromptsPerTask) {
 
     /** The engines this version knows. */
     public static final List<String> ENGINES = List.of("spark");
@@ -49,6 +53,8 @@ public record ClusterConfig(
         if (broadcastMaxBytes < 0) throw new IllegalArgumentException("cluster.broadcast_max_bytes must be ≥ 0, got " + broadcastMaxBytes);
         if (chunksPerJob == null) chunksPerJob = 64;
         if (chunksPerJob < 1) throw new IllegalArgumentException("cluster.chunks_per_job must be ≥ 1, got " + chunksPerJob);
+        if (rolloutPromptsPerTask == null) rolloutPromptsPerTask = 1;
+        if (rolloutPromptsPerTask < 1) throw new IllegalArgumentException("cluster.rollout_prompts_per_task must be ≥ 1, got " + rolloutPromptsPerTask);
     }
 
     /** The Spark properties as text, in the order written. */

@@ -63,6 +63,7 @@ public final class GrpoStage implements StageRunner {
             GrpoTrainer.Builder b = GrpoTrainer.builder(c).policy(policy).tokenizer(tok).template(ctx.template(s))
                     .train(train).rewards(rewards).reference(() -> CausalLM.load(inputModel)).listener(progress);
             if (eval != null) b.eval(eval);
+            if (ctx.cluster().enabled()) b.rolloutGenerator(ClusterRollouts.factory(ctx, s));
             GrpoTrainer trainer = StageOutputs.grpo(b, ctx, s).build();
             progress.total(trainer.totalSteps());
             GrpoTrainer.Result r = trainer.train();

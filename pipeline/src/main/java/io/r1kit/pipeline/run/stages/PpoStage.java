@@ -64,6 +64,7 @@ public final class PpoStage implements StageRunner {
              ProgressDisplay progress = new ProgressDisplay(s.name())) {
             PpoTrainer.Builder b = PpoTrainer.builder(c).policy(policy).tokenizer(tok).template(ctx.template(s))
                     .train(train).rewards(rewards).listener(progress);
+            if (ctx.cluster().enabled()) b.rolloutGenerator(ClusterRollouts.factory(ctx, s));
             PpoTrainer trainer = StageOutputs.ppo(b, ctx, s).build();
             progress.total(trainer.totalSteps());
             PpoTrainer.Result r = trainer.train();
