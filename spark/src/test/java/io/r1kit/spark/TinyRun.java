@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A tiny run (pretrain one step, then rejection sampling), run in-process or on a cluster, and its files compared. */
 final class TinyRun {
@@ -176,6 +177,48 @@ final class TinyRun {
             out.add(m);
         }
         return out;
+    }
+
+    /**
+     * Two runs of {@link #rlConfig} (in-process and on a cluster) logged the same samples at every RL
+     * step, hold the same weights and optimizer state after their last step, wrote the same metrics
+     * (apart from times and the cluster's own) and the same final eval.
+     */
+    static void assertSameRlOutputs(Path a, Path b) throws IOException {
+        for (String stage : List.of("r1_zero", "ppo")) {
+            // the logged completions with their rewards, advantages and log-probs, step by step
+            var sa = TinyRun.files(a.resolve("samples").resolve(stage));
+            assertEquals(stage.equals("r1_zero") ? 3 : 2, sa.size(), stage + ": a samples file per step");
+            assertEquals(sa, TinyRun.files(b.resolve("samples").resolve(stage)), stage + ": samples differ");
+            // the weights and optimizer state after the last step
+            String last = "checkpoint-" + (stage.equals("r1_zero") ? 3 : 2);
+            var wa = TinyRun.files(a.resolve("checkpoints").resolve(stage).resolve(last));
+            var wb = TinyRun.files(b.resolve("checkpoints").resolve(stage).resolve(last));
+            assertTrue(wa.containsKey("model.safetensors"), wa.keySet().toString());
+            assertEquals(wa.keySet(), wb.keySet());
+            for (String f : wa.keySet()) {
+                if (!f.equals("trainer_state.json")) assertEquals(wa.get(f), wb.get(f), stage + ": " + last + "/" + f + " differs");
+            }
+        }
+        // every metric of every step but wall-clock times and the cluster's own. The sampler's log-probs
+        // (the sampling/* mismatch metrics) agree to float rounding only: an executor prefills a slice of the
+        // step's prompts, fewer rows than in-process, and the CPU GEMM takes another path (another summation
+        // order) for another row count; the sampled tokens, the rewards and the weights are exact.
+        List<JsonNode> ma = rlMetrics(a), mb = rlMetrics(b);
+        assertEquals(3 + 1 + 2, ma.size(), "3 GRPO steps, GRPO's final eval, 2 PPO steps");
+        assertTrue(ma.get(0).get("grad_norm").asDouble() > 0, "the policy moves: " + ma.get(0));
+        for (int i = 0; i < ma.size(); i++) {
+            ObjectNode x = (ObjectNode) ma.get(i), y = (ObjectNode) mb.get(i);
+            for (String k : List.of("sampling/importance_sampling_ratio/min", "sampling/importance_sampling_ratio/mean",
+                    "sampling/importance_sampling_ratio/max", "sampling/sampling_logp_difference/mean", "sampling/sampling_logp_difference/max")) {
+                if (!x.has(k)) continue;
+                assertEquals(x.get(k).asDouble(), y.get(k).asDouble(), 1e-6, "line " + i + ": " + k);
+                x.remove(k);
+                y.remove(k);
+            }
+            assertEquals(x, y, "metrics line " + i);
+        }
+        assertEquals(Files.readString(a.resolve("eval/final_eval.json")), Files.readString(b.resolve("eval/final_eval.json")));
     }
 
     /** The sampling outputs of the two runs are equal byte for byte, and so are the eval files and the stage's final model. */

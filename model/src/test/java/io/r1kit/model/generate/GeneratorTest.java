@@ -2,6 +2,7 @@ package io.r1kit.model.generate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -220,6 +221,35 @@ class GeneratorTest {
         }
         assertTrue(anyDiff, "a different seed gives different samples");
         assertTrue(groupDiff, "the n samples of a group differ from each other");
+    }
+
+    /**
+     * Slices of a batch generated apart, each told its first prompt's index in the batch (as a cluster's
+     * executors generate them), give the batch's completions: the same tokens and, up to the decode's
+     * row-count-dependent rounding ({@link #LP_TOL}), the same log-probs.
+     */
+    @Test
+    void slicesGeneratedApartWithTheirFirstPromptIndexGiveTheWholeBatch() {
+        ModelConfig c = ArchTestSupport.llama3();
+        CausalLM m = model(c, 19);
+        List<int[]> prompts = new ArrayList<>(prompts(c.vocabSize()));
+        prompts.add(ArchTestSupport.randomIds(4, 6, c.vocabSize()));
+        SamplingParams sp = SamplingParams.sample(1f, 8, 77).withIgnoreEos(true);
+        int n = 3;
+        List<Completion> whole = new Generator(m).generate(prompts, n, sp);
+        List<Completion> sliced = new ArrayList<>(new Generator(m).generate(prompts.subList(0, 1), n, sp, 0));
+        sliced.addAll(new Generator(m).generate(prompts.subList(1, 3), n, sp, 1));
+        sliced.addAll(new Generator(m).generate(prompts.subList(3, 4), n, sp, 3));
+        List<Completion> unshifted = new Generator(m).generate(prompts.subList(3, 4), n, sp);
+        assertEquals(whole.size(), sliced.size());
+        for (int i = 0; i < whole.size(); i++) {
+            assertArrayEquals(whole.get(i).tokens(), sliced.get(i).tokens(), "completion " + i);
+            TorchRef.assertClose("completion " + i + " log-probs", whole.get(i).logprobs(), sliced.get(i).logprobs(), LP_TOL, 0);
+        }
+        boolean differs = false;
+        for (int j = 0; j < n; j++) differs |= !Arrays.equals(unshifted.get(j).tokens(), whole.get(3 * n + j).tokens());
+        assertTrue(differs, "without its first prompt index a slice draws from the first prompts' streams");
+        assertThrows(IllegalArgumentException.class, () -> new Generator(m).generate(prompts, n, sp, -1));
     }
 
     @Test

@@ -52,6 +52,11 @@ final class ClusterRollouts implements RolloutGenerator {
     private long shippedStep = -1;
     private final Map<String, Object> stepMetrics = new LinkedHashMap<>();
     private long metricsStep = -1;
+    // for the summary in the run log when the stage ends
+    private final TreeSet<Long> allPids = new TreeSet<>();
+    private int jobs, ships;
+    private long shippedBytes;
+    private double shipSeconds, rolloutSeconds;
 
     private ClusterRollouts(RunContext ctx, StageSpec s, Rollouts rollouts, Generator generator) {
         this.engine = ctx.cluster().engine();
@@ -101,6 +106,9 @@ final class ClusterRollouts implements RolloutGenerator {
                         x.rewardValues(), x.correct(), x.formatted()));
             }
         }
+        allPids.addAll(pids);
+        jobs++;
+        rolloutSeconds += (t1 - t0) / 1e9;
         if (out.size() != prompts.size() * n) {
             throw new IllegalStateException(stage + ": the cluster returned " + out.size() + " rollouts for " + prompts.size() + " prompts x " + n);
         }
@@ -141,6 +149,9 @@ final class ClusterRollouts implements RolloutGenerator {
         }
         shippedStep = step;
         double seconds = (System.nanoTime() - t0) / 1e9;
+        ships++;
+        shippedBytes += shipment.bytes();
+        shipSeconds += seconds;
         stepMetrics.put("cluster/ship_seconds", seconds);
         stepMetrics.put("cluster/shipped_bytes", shipment.bytes());
         LOG.debug("{}: step {}: policy shipped by {} ({} bytes) in {} s", stage, step + 1, shipment.how(), shipment.bytes(),
@@ -156,6 +167,9 @@ final class ClusterRollouts implements RolloutGenerator {
 
     @Override
     public void close() {
+        LOG.info("{}: cluster rollouts: {} job(s) in {} s, policy shipped {} time(s) by {} ({} bytes in {} s), on executors {}", stage, jobs,
+                String.format("%.1f", rolloutSeconds), ships, shipment == null ? "-" : shipment.how(), shippedBytes,
+                String.format("%.1f", shipSeconds), allPids);
         try {
             releasePrevious();
             deleteTree(snapshots);
