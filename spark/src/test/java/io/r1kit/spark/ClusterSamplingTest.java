@@ -2,6 +2,11 @@ package io.r1kit.spark;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.r1kit.pipeline.config.RunConfig;
+import io.r1kit.pipeline.config.StrictYaml;
+import io.r1kit.pipeline.run.DataSets;
+import io.r1kit.pipeline.run.RunContext;
+import io.r1kit.pipeline.run.RunDirectory;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
@@ -14,7 +19,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -122,6 +129,48 @@ class ClusterSamplingTest {
         }
         // the shipped snapshots are gone once the stage ends
         assertFalse(Files.exists(b.resolve("stages/r1_zero/rollout-policy")));
+    }
+
+    @Test
+    void generatedDataSetsAboveTheChunkAreWrittenByTheExecutorsByteForByte(@TempDir Path tmp) throws Exception {
+        String cluster = "cluster: {engine: spark, master: 'local[2]', generate_chunk: 7, chunks_per_job: 2}";
+        Set<Integer> jobsBefore = jobIds();
+        RunContext in = context(TinyRun.config(24, 3, "", ""), tmp.resolve("in-process"));
+        RunContext on = context(TinyRun.config(24, 3, "", cluster), tmp.resolve("cluster"));
+        try {
+            for (String set : List.of("corpus", "train", "test")) {
+                Path a = in.data().generate(set, spec(in, set)), b = on.data().generate(set, spec(on, set));
+                assertEquals(Files.readString(a), Files.readString(b), set);
+            }
+            assertEquals(40, Files.readAllLines(tmp.resolve("cluster/data/corpus.jsonl")).size());
+        } finally {
+            on.cluster().close();
+        }
+        // 40 and 24 examples in ranges of 7: 6 and 4 tasks; the 3 test examples stay in this JVM
+        int tasks = 0, jobs = 0;
+        for (int id : jobIds()) {
+            if (jobsBefore.contains(id)) continue;
+            jobs++;
+            for (int stage : sc.statusTracker().getJobInfo(id).stageIds()) tasks += sc.statusTracker().getStageInfo(stage).numTasks();
+        }
+        assertEquals(3 + 2, jobs, "2 ranges per job");
+        assertEquals(6 + 4, tasks, "one task per range");
+    }
+
+    /** The jobs the engine ran so far in the shared context (it names their groups r1kit-1, r1kit-2, …). */
+    private static Set<Integer> jobIds() {
+        Set<Integer> ids = new HashSet<>();
+        for (int g = 1; g <= 2000; g++) for (int id : sc.statusTracker().getJobIdsForGroup("r1kit-" + g)) ids.add(id);
+        return ids;
+    }
+
+    private static RunContext context(String yaml, Path runDir) {
+        StrictYaml.Loaded<RunConfig> cfg = StrictYaml.load(yaml, "test config", RunConfig.class, List.of());
+        return new RunContext(cfg, runDir, new RunDirectory(runDir));
+    }
+
+    private static DataSets.GenerateSpec spec(RunContext ctx, String set) {
+        return StrictYaml.YAML.convertValue(ctx.config().data().get(set).get("generate"), DataSets.GenerateSpec.class);
     }
 
     @Test

@@ -39,7 +39,9 @@ public record RunRecipe(String yaml, String configDir, String runDir, int stageI
     /** The context, rebuilt (on the host device; the caller places its models). */
     public RunContext context() {
         StrictYaml.Loaded<RunConfig> cfg = StrictYaml.load(yaml, "config of run " + runDir, RunConfig.class, List.of());
-        return new RunContext(cfg, Path.of(configDir), new RunDirectory(Path.of(runDir)));
+        RunContext ctx = new RunContext(cfg, Path.of(configDir), new RunDirectory(Path.of(runDir)));
+        ctx.data().generatedSetWriter(null);   // an executor never starts a cluster of its own
+        return ctx;
     }
 
     /** The stage, parsed from the rebuilt context's config. */

@@ -30,7 +30,11 @@ public record ClusterConfig(
         @Doc("GRPO and PPO rollouts: prompts per Spark task. Each step's prompts are split into slices of this many, each "
                 + "sampled with the step's seed from its first prompt's index, so the completions equal the in-process ones; "
                 + "more per task batches more rows per forward pass, fewer spreads a step over more executors.")
-        Integer rolloutPromptsPerTask) {
+        Integer rolloutPromptsPerTask,
+        @Doc("data sets the run generates (`data: {name: {generate: …}}`) with more than this many examples are generated on "
+                + "the executors, this many per task (every example is a function of the seed and its index, so the file is the "
+                + "in-process one); smaller sets are generated in this JVM.")
+        Integer generateChunk) {
 
     /** The engines this version knows. */
     public static final List<String> ENGINES = List.of("spark");
@@ -55,6 +59,8 @@ public record ClusterConfig(
         if (chunksPerJob < 1) throw new IllegalArgumentException("cluster.chunks_per_job must be ≥ 1, got " + chunksPerJob);
         if (rolloutPromptsPerTask == null) rolloutPromptsPerTask = 1;
         if (rolloutPromptsPerTask < 1) throw new IllegalArgumentException("cluster.rollout_prompts_per_task must be ≥ 1, got " + rolloutPromptsPerTask);
+        if (generateChunk == null) generateChunk = 50_000;
+        if (generateChunk < 1) throw new IllegalArgumentException("cluster.generate_chunk must be ≥ 1, got " + generateChunk);
     }
 
     /** The Spark properties as text, in the order written. */

@@ -83,6 +83,7 @@ public final class DataSets {
     private final Path configDir;
     private final long runSeed;
     private final StrictYaml.Loaded<?> config;
+    private GeneratedSetWriter writer;
 
     public DataSets(Map<String, ObjectNode> specs, Path dataDir, Path configDir, long runSeed, StrictYaml.Loaded<?> config) {
         this.specs = specs;
@@ -216,12 +217,30 @@ public final class DataSets {
         try {
             Files.createDirectories(dataDir);
             Path tmp = dataDir.resolve(name + ".jsonl.tmp");
-            JsonlWriter.generate(gen, g.n(), tmp);
+            if (writer == null || !writer.write(name, g.task(), seed, g.params(), g.n(), tmp)) JsonlWriter.generate(gen, g.n(), tmp);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write data set " + file, e);
         }
         return file;
+    }
+
+    /**
+     * Writes a generated data set somewhere other than this JVM (a cluster's executors). The lines
+     * written must be {@link JsonlWriter#generate}'s, in order.
+     */
+    @FunctionalInterface
+    public interface GeneratedSetWriter {
+        /**
+         * Writes examples {@code 0..n-1} of task {@code task} with {@code seed} and {@code params} to
+         * {@code file}, or returns false (nothing written) to leave the set to this JVM.
+         */
+        boolean write(String name, String task, long seed, Map<String, String> params, long n, Path file) throws IOException;
+    }
+
+    /** Generated sets are written by {@code w} when it takes them (a run with a cluster); null: all in this JVM. */
+    public synchronized void generatedSetWriter(GeneratedSetWriter w) {
+        this.writer = w;
     }
 
     /** Every text a data set holds (for building a character tokenizer's alphabet). */

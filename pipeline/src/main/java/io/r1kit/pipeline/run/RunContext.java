@@ -11,6 +11,7 @@ import io.r1kit.model.tokenizer.CharTokenizer;
 import io.r1kit.model.tokenizer.HfTokenizer;
 import io.r1kit.model.tokenizer.Tokenizer;
 import io.r1kit.pipeline.cluster.Cluster;
+import io.r1kit.pipeline.cluster.ClusterDataSets;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.RunConfig;
 import io.r1kit.pipeline.config.StrictYaml;
@@ -56,6 +57,7 @@ public final class RunContext {
         this.data = new DataSets(cfg.value().data(), dir.dataDir(), configDir, cfg.value().seed(), cfg);
         this.device = RunDevice.HOST;
         this.cluster = new Cluster(cfg.value().cluster());
+        if (cluster.enabled()) data.generatedSetWriter(new ClusterDataSets(cluster));
     }
 
     private RunContext(RunContext base, RunDevice device) {
