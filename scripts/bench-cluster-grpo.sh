@@ -33,9 +33,9 @@ stages:
   - {name: r1_zero, type: grpo, data: train, prompts_per_step: 8, num_generations: 8, max_completion_length: 48,
      temperature: 1.0, learning_rate: 0.0001, max_steps: $STEPS, save_steps: $STEPS, log_completions_steps: 1}
 YAML
-bin/r1kit run "$DIR/run.yaml" --run-dir "$DIR/in-process" >/dev/null
+bin/r1kit run "$DIR/run.yaml" --run-dir "$DIR/in-process" >/dev/null 2>"$DIR/in-process.err" || { cat "$DIR/in-process.err"; exit 1; }
 bin/r1kit run "$DIR/run.yaml" --run-dir "$DIR/cluster" \
-  --set cluster.engine=spark --set 'cluster.master=local-cluster[2,1,1024]' >/dev/null
+  --set cluster.engine=spark --set 'cluster.master=local-cluster[2,1,1024]' >/dev/null 2>"$DIR/cluster.err" || { cat "$DIR/cluster.err"; exit 1; }
 for f in "$DIR"/in-process/samples/r1_zero/*.jsonl; do
   cmp "$f" "$DIR/cluster/samples/r1_zero/$(basename "$f")"
 done
