@@ -4,9 +4,12 @@ import io.r1kit.pipeline.cluster.ClusterEngine;
 import io.r1kit.pipeline.cluster.ClusterTask;
 import io.r1kit.pipeline.cluster.ModelShipment;
 import io.r1kit.pipeline.cluster.SharedCheckpoint;
+import io.r1kit.pipeline.cluster.TaskResources;
 import io.r1kit.pipeline.config.ClusterConfig;
 import io.r1kit.pipeline.config.ConfigException;
 import org.apache.spark.SparkConf;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.SparkJobInfo;
 import org.apache.spark.SparkStageInfo;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -198,9 +201,13 @@ final class SparkEngine implements ClusterEngine {
 
     /** A {@link ClusterTask} as Spark's function type. */
     private record TaskFunction<I extends Serializable, O extends Serializable>(ClusterTask<I, O> task) implements Function<I, O> {
+        /** Runs the task with the GPU Spark assigned to it (the first address of its {@code gpu} resource), if any. */
         @Override
         public O call(I item) throws Exception {
-            return task.run(item);
+            TaskContext tc = TaskContext.get();
+            ResourceInformation gpu = tc == null ? null : tc.resourcesJMap().get("gpu");
+            String address = gpu == null || gpu.addresses().length == 0 ? null : gpu.addresses()[0];
+            return TaskResources.withGpu(address, () -> task.run(item));
         }
     }
 }

@@ -12,6 +12,7 @@ import io.r1kit.model.tokenizer.Tokenizer;
 import io.r1kit.pipeline.cluster.ClusterTask;
 import io.r1kit.pipeline.cluster.ModelShipment;
 import io.r1kit.pipeline.cluster.RunRecipe;
+import io.r1kit.pipeline.cluster.TaskResources;
 import io.r1kit.pipeline.run.RunContext;
 import io.r1kit.pipeline.run.RunDevice;
 import io.r1kit.pipeline.run.StageSpec;
@@ -97,7 +98,7 @@ record EvalChunkTask(String key, RunRecipe recipe, EvalOptions options, int maxP
         private Worker(EvalChunkTask t) throws Exception {
             RunContext base = t.recipe().context();
             StageSpec s = t.recipe().stage(base);
-            RunDevice device = RunDevice.select(base.config().device(), base.config().precision(), line -> { });
+            RunDevice device = RunDevice.select(TaskResources.device(base.config().device()), base.config().precision(), line -> { });
             synchronized (Backends.class) {
                 if (Backends.current() != device.hostBackend()) Backends.set(device.hostBackend());
             }

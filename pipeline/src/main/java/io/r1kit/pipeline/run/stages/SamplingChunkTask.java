@@ -15,6 +15,7 @@ import io.r1kit.model.tokenizer.Tokenizer;
 import io.r1kit.pipeline.cluster.ClusterTask;
 import io.r1kit.pipeline.cluster.ModelShipment;
 import io.r1kit.pipeline.cluster.RunRecipe;
+import io.r1kit.pipeline.cluster.TaskResources;
 import io.r1kit.pipeline.config.StrictYaml;
 import io.r1kit.pipeline.run.RunContext;
 import io.r1kit.pipeline.run.RunDevice;
@@ -124,7 +125,7 @@ record SamplingChunkTask(String key, RunRecipe recipe, String sampling, int maxP
         private Worker(SamplingChunkTask t) throws Exception {
             RunContext base = t.recipe().context();
             StageSpec s = t.recipe().stage(base);
-            RunDevice device = RunDevice.select(base.config().device(), base.config().precision(), line -> { });
+            RunDevice device = RunDevice.select(TaskResources.device(base.config().device()), base.config().precision(), line -> { });
             // host kernels read the process-wide backend; an executor JVM takes the run's (the driver's JVM already has it)
             synchronized (Backends.class) {
                 if (Backends.current() != device.hostBackend()) Backends.set(device.hostBackend());

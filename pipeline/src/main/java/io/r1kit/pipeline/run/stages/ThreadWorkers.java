@@ -1,5 +1,7 @@
 package io.r1kit.pipeline.run.stages;
 
+import io.r1kit.pipeline.cluster.TaskResources;
+
 /**
  * One worker per executor thread, kept across the tasks of a job: a task whose key (run, stage, model)
  * equals the thread's current worker's reuses it (the model and tokenizer are loaded once per
@@ -16,7 +18,9 @@ final class ThreadWorkers<W extends AutoCloseable> {
 
     private final ThreadLocal<Keyed<W>> current = new ThreadLocal<>();
 
-    W get(String key, Factory<W> factory) throws Exception {
+    W get(String jobKey, Factory<W> factory) throws Exception {
+        // a worker holds models on its task's GPU: another GPU on this thread needs another worker
+        String key = TaskResources.gpu() == null ? jobKey : jobKey + "@gpu" + TaskResources.gpu();
         Keyed<W> k = current.get();
         if (k != null && k.key().equals(key)) return k.worker();
         if (k != null) {
