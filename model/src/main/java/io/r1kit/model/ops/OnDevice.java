@@ -4,6 +4,7 @@ import io.r1kit.model.autograd.Node;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
+import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
 
@@ -60,6 +61,15 @@ public final class OnDevice {
         return dev;
     }
 
+    /**
+     * Where an op on these tensors runs: {@link #deviceOf}, or the host as a device
+     * ({@link Backends#HOST}) when they all live on the host.
+     */
+    public static DeviceBackend backendOf(String op, Tensor... xs) {
+        DeviceBackend dev = deviceOf(op, xs);
+        return dev == null ? Backends.HOST : dev;
+    }
+
     /** Marks the start of a device op on {@code dev}: frees the arrays of unreachable device tensors (see DeviceStorage). */
     public static DeviceBackend safePoint(DeviceBackend dev) {
         DeviceStorage.releaseUnreachable(dev);
@@ -104,9 +114,10 @@ public final class OnDevice {
             super(name, inputs);
         }
 
+        /** A host gradient: the node's inputs live on the host, so its backward runs on the host device. */
         @Override
         protected final void backward(float[] gradOut) {
-            throw new IllegalStateException(name() + ": a device node received a host gradient");
+            backwardDevice(Backends.HOST.array(gradOut));
         }
 
         /** The backward on the device; scratch from {@link #gradOrScratch} is freed after it (its kernels are enqueued by then). */
@@ -127,7 +138,7 @@ public final class OnDevice {
             Tensor t = input(i);
             if (t.requiresGrad()) return t.deviceGradBuffer();
             if (scratch == null) scratch = new ArrayList<>();
-            DeviceArray a = t.device().alloc(ElementType.F32, t.numel());
+            DeviceArray a = t.backend().alloc(ElementType.F32, t.numel());
             scratch.add(a);
             return a;
         }
@@ -143,8 +154,9 @@ public final class OnDevice {
 
     private record Cached(WeakReference<Object> key, Object snapshot, Ref ref) {}
 
-    /** ids as an I32 device array (uploaded once per distinct array, see the class comment). */
+    /** ids as an I32 device array (uploaded once per distinct array, see the class comment; on the host a copy per call). */
     static Ref ints(DeviceBackend dev, int[] ids, String what) {
+        if (dev == Backends.HOST) return new Ref(dev, dev.upload(ids, what));   // a copy costs what a lookup does, without the lock
         return cached(INDEX_CACHE, dev, ids, () -> dev.upload(ids, what), (a, b) -> Arrays.equals((int[]) a, (int[]) b), ids.clone());
     }
 
@@ -166,8 +178,9 @@ public final class OnDevice {
         return cached(INDEX_CACHE, dev, mask, () -> dev.upload(mask, what), (a, b) -> Arrays.equals((byte[]) a, (byte[]) b), mask.clone());
     }
 
-    /** A constant float table (RoPE cos/sin) as an F32 device array, keyed by identity. */
+    /** A constant float table (RoPE cos/sin) as an F32 device array, keyed by identity (on the host: the table itself). */
     static Ref table(DeviceBackend dev, float[] table, String what) {
+        if (dev == Backends.HOST) return new Ref(dev, Backends.HOST.array(table));
         return cached(TABLE_CACHE, dev, table, () -> dev.upload(table, 0, table.length, what), (a, b) -> true, null);
     }
 

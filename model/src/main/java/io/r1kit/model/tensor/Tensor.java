@@ -53,7 +53,10 @@ public class Tensor {
         this.data = data;
     }
 
-    /** A tensor over device storage (no copy); the storage must hold exactly numel(shape) elements. */
+    /**
+     * A tensor over device storage (no copy); the storage must hold exactly numel(shape) elements.
+     * F32 storage of the host device ({@link Backends#HOST}) makes a host tensor over its array.
+     */
     protected Tensor(DeviceStorage storage, int[] shape) {
         int n = Shape.numel(shape);
         if (storage.array().length() != n)
@@ -61,7 +64,8 @@ public class Tensor {
                     + Shape.str(shape) + " (" + n + " elements)");
         this.shape = shape.clone();
         this.numel = n;
-        this.storage = storage;
+        if (storage.device() == Backends.HOST && storage.dtype() == ElementType.F32) this.data = Backends.HOST.floats(storage.array(), "storage");
+        else this.storage = storage;
     }
 
     // ------------------------------------------------------------------ factories
@@ -76,8 +80,9 @@ public class Tensor {
         return new Tensor(storage, shape);
     }
 
-    /** A zero tensor of F32 storage on {@code device}. */
+    /** A zero tensor of F32 storage on {@code device} (on {@link Backends#HOST}: a host tensor, as {@link #zeros}). */
     public static Tensor zerosOn(DeviceBackend device, int... shape) {
+        if (device == Backends.HOST) return zeros(shape);
         return new Tensor(DeviceStorage.zeros(device, ElementType.F32, Shape.numel(shape)), shape);
     }
 
@@ -158,14 +163,22 @@ public class Tensor {
         return storage == null ? null : storage.device();
     }
 
+    /** Where ops on this tensor run: its device, or the host as a device ({@link Backends#HOST}) for a host tensor. */
+    public DeviceBackend backend() {
+        return storage == null ? Backends.HOST : storage.device();
+    }
+
     /** The device storage, or null for a host tensor. */
     public DeviceStorage storage() {
         return storage;
     }
 
-    /** The F32 device array of a device tensor, for ops; {@code op} names the caller in errors. */
+    /**
+     * The F32 array of this tensor on its {@link #backend()}, for ops ({@code op} names the caller in
+     * errors); of a host tensor, its live storage wrapped for {@link Backends#HOST} (no copy).
+     */
     public DeviceArray deviceArray(String op) {
-        if (storage == null) throw new IllegalStateException(op + ": tensor " + Shape.str(shape) + " lives on the host, not on a device");
+        if (storage == null) return Backends.HOST.array(data);
         if (storage.dtype() != ElementType.F32)
             throw new IllegalArgumentException(op + ": tensor " + Shape.str(shape) + " on " + storage.device().name() + " is "
                     + storage.dtype() + "; this op needs F32 (the bf16 copy only feeds bf16 GEMMs)");
@@ -396,14 +409,18 @@ public class Tensor {
         return grad;
     }
 
-    /** The device gradient array of a device tensor, or null when no gradient reached it yet. */
+    /** The gradient array on {@link #backend()} (of a host tensor: its gradient wrapped), or null when no gradient reached it yet. */
     public DeviceArray deviceGrad() {
+        if (storage == null) return grad == null ? null : Backends.HOST.array(grad);
         return deviceGrad == null ? null : deviceGrad.array();
     }
 
-    /** For ops' device backward: the F32 device gradient to ACCUMULATE into (allocated zeroed on first use). */
+    /**
+     * For ops' backward on {@link #backend()}: the F32 gradient to ACCUMULATE into (allocated zeroed
+     * on first use; of a host tensor, {@link #gradBuffer()} wrapped).
+     */
     public DeviceArray deviceGradBuffer() {
-        if (storage == null) throw new IllegalStateException("deviceGradBuffer: tensor " + Shape.str(shape) + " lives on the host");
+        if (storage == null) return Backends.HOST.array(gradBuffer());
         if (deviceGrad == null) deviceGrad = DeviceStorage.zeros(storage.device(), ElementType.F32, numel);
         return deviceGrad.array();
     }
