@@ -425,6 +425,16 @@ public class Tensor {
         return deviceGrad.array();
     }
 
+    /**
+     * {@link #deviceGradBuffer()} for a row-scatter backward (embedding) writing only {@code rows}:
+     * a host tensor records them as {@link #gradBufferForRows} does; a device gradient is dense
+     * (a device memset clears it cheaply).
+     */
+    public DeviceArray deviceGradBufferForRows(int[] rows, int rowSize) {
+        if (storage == null) return Backends.HOST.array(gradBufferForRows(rows, rowSize));
+        return deviceGradBuffer();
+    }
+
     private void requireHost(String op) {
         if (storage != null)
             throw new IllegalStateException(op + ": tensor " + Shape.str(shape) + " lives on " + storage.device().name()
@@ -565,6 +575,11 @@ public class Tensor {
                 dev.axpy(1f, one, g, 1);
             }
         }
+    }
+
+    /** A leaf tensor of {@code shape} (numel unchanged) sharing this storage: reshape's output. */
+    public Tensor view(int... shape) {
+        return storage != null ? new Tensor(storage, shape) : new Tensor(data, shape);
     }
 
     /** A leaf tensor sharing this storage, with no gradient history. */

@@ -26,6 +26,12 @@ public final class HostDevice extends HostMemoryDevice {
 
     @Override protected void transferred(Transfers.Direction direction, long bytes, String what) {}
 
+    /** The double sum divided by n, rounded once (what the host's mean always computed). */
+    @Override public void meanAll(DeviceArray out, DeviceArray x, long n) {
+        float[] xs = values(x, "x");
+        values(out, "out")[0] = (float) (kernels().sum(xs, 0, Math.toIntExact(n)) / n);
+    }
+
     /** An array of this device over {@code values} (no copy): how a host tensor's storage is passed to the kernels. */
     public DeviceArray array(float[] values) {
         return wrap(values);

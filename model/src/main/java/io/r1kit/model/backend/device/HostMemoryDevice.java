@@ -24,7 +24,8 @@ public abstract class HostMemoryDevice implements DeviceBackend {
         this.kernels = kernels;
     }
 
-    private Backend kernels() { return kernels.get(); }
+    /** The kernels to run now. */
+    protected final Backend kernels() { return kernels.get(); }
 
     /** Called for every host↔device copy (write, upload, read): the emulated device counts them, the host does not. */
     protected abstract void transferred(Transfers.Direction direction, long bytes, String what);
