@@ -165,16 +165,21 @@ public final class OnDevice {
      * distinct array like {@link #ints} (its own cache: the same array may also be uploaded as I32).
      */
     static Ref rowMask(DeviceBackend dev, int[] targets, String what) {
-        return cached(ROW_MASK_CACHE, dev, targets, () -> {
-            float[] m = new float[targets.length];
-            for (int i = 0; i < m.length; i++) m[i] = targets[i] >= 0 ? 1f : 0f;
-            return dev.upload(m, 0, m.length, what);
-        }, (a, b) -> Arrays.equals((int[]) a, (int[]) b), targets.clone());
+        if (dev == Backends.HOST) return new Ref(dev, dev.upload(rowMaskOf(targets), 0, targets.length, what));
+        return cached(ROW_MASK_CACHE, dev, targets, () -> dev.upload(rowMaskOf(targets), 0, targets.length, what),
+                (a, b) -> Arrays.equals((int[]) a, (int[]) b), targets.clone());
+    }
+
+    private static float[] rowMaskOf(int[] targets) {
+        float[] m = new float[targets.length];
+        for (int i = 0; i < m.length; i++) m[i] = targets[i] >= 0 ? 1f : 0f;
+        return m;
     }
 
     /** A key mask as a U8 device array, or null. */
     static Ref bytes(DeviceBackend dev, byte[] mask, String what) {
         if (mask == null) return null;
+        if (dev == Backends.HOST) return new Ref(dev, dev.upload(mask, what));
         return cached(INDEX_CACHE, dev, mask, () -> dev.upload(mask, what), (a, b) -> Arrays.equals((byte[]) a, (byte[]) b), mask.clone());
     }
 

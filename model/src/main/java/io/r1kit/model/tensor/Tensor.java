@@ -186,6 +186,14 @@ public class Tensor {
     }
 
     /**
+     * The array behind this tensor on its {@link #backend()}, F32 or BF16 (an activation stored in
+     * bf16), for GEMMs that read either; of a host tensor, its storage wrapped (no copy).
+     */
+    public DeviceArray array() {
+        return storage == null ? Backends.HOST.array(data) : storage.array();
+    }
+
+    /**
      * Mixed precision: replaces this device activation's F32 storage, in place, by its bf16 rounding
      * (one cast on the device, no transfer), keeping its place in the graph and its F32 gradient.
      * For activations read only by GEMMs afterwards (the inputs of linear layers), which then save
