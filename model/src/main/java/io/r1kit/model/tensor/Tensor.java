@@ -510,42 +510,31 @@ public class Tensor {
         if (numel != 1)
             throw new IllegalStateException("backward() without an upstream gradient needs a scalar loss, got shape "
                     + Shape.str(shape) + "; use backward(gradOutput)");
-        if (storage != null) backpropagateOnDevice(null);
-        else backpropagate(new float[] {1f});
+        backpropagate(null);
     }
 
-    /** Backward with an explicit upstream gradient of this tensor's shape (on the same device as this tensor, if any). */
+    /** Backward with an explicit upstream gradient of this tensor's shape (where this tensor lives). */
     public void backward(Tensor gradOutput) {
         Shape.requireEqual("backward(gradOutput)", shape, gradOutput.shape);
-        if (storage != null || gradOutput.storage != null) {
-            if (gradOutput.device() != device())
-                throw new IllegalArgumentException("backward(gradOutput): gradOutput lives on "
-                        + (gradOutput.isOnDevice() ? gradOutput.device().name() : "the host") + ", the tensor on "
-                        + (isOnDevice() ? device().name() : "the host"));
-            backpropagateOnDevice(gradOutput);
-        } else {
-            backpropagate(gradOutput.data);
-        }
+        if (gradOutput.backend() != backend())
+            throw new IllegalArgumentException("backward(gradOutput): gradOutput lives on " + gradOutput.where() + ", the tensor on "
+                    + where());
+        backpropagate(gradOutput);
     }
 
-    /** The reverse pass from this host tensor: through the function that produced it, or into a leaf's own gradient. */
-    private void backpropagate(float[] seed) {
+    /** "the host" or the device's name, for messages. */
+    private String where() {
+        return storage == null ? "the host" : storage.device().name();
+    }
+
+    /** The reverse pass (seed: a tensor where this one lives, or null for 1): through the function that produced it, or into a leaf's own gradient. */
+    private void backpropagate(Tensor gradOutput) {
         if (gradFn != null) {
-            gradFn.backpropagateFrom(this, seed);
+            gradFn.backpropagateFrom(this, gradOutput);
             return;
         }
         requireBackwardRoot();
-        seedGrad(seed);
-    }
-
-    /** {@link #backpropagate} for a device tensor (seed: a device tensor, or null for 1). */
-    private void backpropagateOnDevice(Tensor gradOutput) {
-        if (gradFn != null) {
-            gradFn.backpropagateFromOnDevice(this, gradOutput);
-            return;
-        }
-        requireBackwardRoot();
-        seedDeviceGrad(gradOutput);
+        seedGrad(gradOutput);
     }
 
     /** For the backward engine: fails unless a reverse pass can start at this tensor (it requires grad, its graph is intact). */
@@ -558,22 +547,13 @@ public class Tensor {
         }
     }
 
-    /** For the backward engine: accumulates the upstream gradient {@code seed} (this tensor's size) into the host gradient. */
-    public void seedGrad(float[] seed) {
-        if (seed.length != numel)
-            throw new IllegalArgumentException("backward: upstream gradient has " + seed.length + " elements, tensor "
-                    + Shape.str(shape) + " has " + numel);
-        float[] g = gradBuffer();
-        for (int i = 0; i < seed.length; i++) g[i] += seed[i];
-    }
-
     /**
-     * For the backward engine: accumulates the device tensor {@code gradOutput} (this tensor's
-     * shape) into the device gradient or, when null, 1 into a one-element tensor's, written on the
-     * device (no transfer).
+     * For the backward engine: accumulates {@code gradOutput} (this tensor's shape, where this
+     * tensor lives) into the gradient or, when null, 1 into a one-element tensor's, written where
+     * the tensor lives (on a device: no transfer).
      */
-    public void seedDeviceGrad(Tensor gradOutput) {
-        DeviceBackend dev = device();
+    public void seedGrad(Tensor gradOutput) {
+        DeviceBackend dev = backend();
         DeviceArray g = deviceGradBuffer();
         if (gradOutput != null) {
             dev.axpy(1f, gradOutput.deviceArray("backward(gradOutput)"), g, numel);

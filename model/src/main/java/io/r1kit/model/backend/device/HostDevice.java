@@ -37,6 +37,11 @@ public final class HostDevice extends HostMemoryDevice {
         return wrap(values);
     }
 
+    /** True when {@code a} is an array of this device. */
+    public boolean owns(DeviceArray a) {
+        return a instanceof HostArray h && h.owner == this;
+    }
+
     /** The live values behind an F32 array of this device (no copy). */
     public float[] floats(DeviceArray a, String what) {
         return values(a, what);
