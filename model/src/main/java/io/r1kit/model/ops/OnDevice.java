@@ -20,9 +20,9 @@ import java.util.Iterator;
 import java.util.Map;
 
 /**
- * How ops decide where to run, and the device-side helpers they share. An op whose tensor inputs
- * all live on one device runs there ({@link #deviceOf}); mixing host and device inputs, or two
- * devices, is an error naming the input (never a silent copy). An op without a device
+ * How ops decide where to run, and the helpers they share. An op whose tensor inputs all live on
+ * one backend runs there ({@link #backendOf}: a device, or the host as a device); mixing host and
+ * device inputs, or two devices, is an error naming the input (never a silent copy). An op without a device
  * implementation calls {@link #requireHost} first, so a device tensor reaching it fails loudly
  * instead of being copied to the host through {@code data()}.
  *
@@ -36,38 +36,37 @@ public final class OnDevice {
     private OnDevice() {}
 
     /**
-     * The device all non-null tensors live on, or null when they all live on the host. A device
-     * op starts here (or at {@link #safePoint}), so unreachable device arrays are freed first.
-     */
-    public static DeviceBackend deviceOf(String op, Tensor... xs) {
-        DeviceBackend dev = null;
-        boolean host = false;
-        for (Tensor t : xs) {
-            if (t == null) continue;
-            if (!t.isOnDevice()) { host = true; continue; }
-            if (dev != null && dev != t.device())
-                throw new IllegalArgumentException(op + ": inputs live on two devices, " + dev.name() + " and " + t.device().name());
-            dev = t.device();
-        }
-        if (dev != null && host) {
-            StringBuilder where = new StringBuilder();
-            for (int i = 0; i < xs.length; i++)
-                if (xs[i] != null) where.append(i == 0 ? "" : ", ").append("input ").append(i).append(' ')
-                        .append(Shape.str(xs[i].shape())).append(xs[i].isOnDevice() ? " on " + dev.name() : " on the host");
-            throw new IllegalArgumentException(op + ": inputs mix host and device tensors (" + where
-                    + "); move the host ones with toDevice() (or Parameter.moveTo) first");
-        }
-        if (dev != null) DeviceStorage.releaseUnreachable(dev);
-        return dev;
-    }
-
-    /**
-     * Where an op on these tensors runs: {@link #deviceOf}, or the host as a device
-     * ({@link Backends#HOST}) when they all live on the host.
+     * Where an op on these tensors runs: the backend all non-null tensors live on (the host as a
+     * device, {@link Backends#HOST}, when they all live on the host; also when there are none).
+     * An op starts here (or at {@link #safePoint}), so unreachable device arrays are freed first.
      */
     public static DeviceBackend backendOf(String op, Tensor... xs) {
-        DeviceBackend dev = deviceOf(op, xs);
-        return dev == null ? Backends.HOST : dev;
+        DeviceBackend dev = null;
+        for (Tensor t : xs) {
+            if (t == null) continue;
+            DeviceBackend b = t.backend();
+            if (dev == null) dev = b;
+            else if (b != dev) throw mixed(op, xs, dev, b);
+        }
+        return safePoint(dev == null ? Backends.HOST : dev);
+    }
+
+    /** The device all non-null tensors live on, or null when they all live on the host ({@link #backendOf} otherwise). */
+    public static DeviceBackend deviceOf(String op, Tensor... xs) {
+        DeviceBackend dev = backendOf(op, xs);
+        return dev == Backends.HOST ? null : dev;
+    }
+
+    private static IllegalArgumentException mixed(String op, Tensor[] xs, DeviceBackend a, DeviceBackend b) {
+        if (a != Backends.HOST && b != Backends.HOST)
+            return new IllegalArgumentException(op + ": inputs live on two devices, " + a.name() + " and " + b.name());
+        DeviceBackend dev = a == Backends.HOST ? b : a;
+        StringBuilder where = new StringBuilder();
+        for (int i = 0; i < xs.length; i++)
+            if (xs[i] != null) where.append(i == 0 ? "" : ", ").append("input ").append(i).append(' ')
+                    .append(Shape.str(xs[i].shape())).append(xs[i].backend() == Backends.HOST ? " on the host" : " on " + dev.name());
+        return new IllegalArgumentException(op + ": inputs mix host and device tensors (" + where
+                + "); move the host ones with toDevice() (or Parameter.moveTo) first");
     }
 
     /** Marks the start of a device op on {@code dev}: frees the arrays of unreachable device tensors (see DeviceStorage). */
@@ -79,9 +78,9 @@ public final class OnDevice {
     /** Throws when any input lives on a device: {@code op} has no device implementation yet. */
     public static void requireHost(String op, Tensor... xs) {
         for (Tensor t : xs)
-            if (t != null && t.isOnDevice())
+            if (t != null && t.backend() != Backends.HOST)
                 throw new UnsupportedOperationException(op + " has no device implementation yet (input " + Shape.str(t.shape())
-                        + " lives on " + t.device().name() + "); copy explicitly with toHost() if that is what you want");
+                        + " lives on " + t.backend().name() + "); copy explicitly with toHost() if that is what you want");
     }
 
     // ------------------------------------------------------------------ device memory held by nodes
