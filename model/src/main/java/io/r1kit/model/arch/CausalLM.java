@@ -482,6 +482,8 @@ public final class CausalLM {
 
     /** {@link #scoreTokens} of final hidden states h [B·T, C] (after the final norm). */
     private TokenScores scoreHidden(Tensor h, int[] targets, int B, int T, float temperature, boolean withEntropy) {
+        // two lm-head algorithms: the host chunks only the scored rows (LmHeadScores), the device runs all rows
+        // at once (F.linearTokenLogProbs); their GEMM shapes differ, so one form would move the other's numbers
         if (h.isOnDevice()) {
             // the device's fused lm-head ops, one per score (each its own [N, V] scratch, see F); the
             // entropy is 0 where the target is negative (the host form scores every row's entropy)

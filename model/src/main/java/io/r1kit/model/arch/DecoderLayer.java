@@ -122,6 +122,7 @@ public final class DecoderLayer {
 
     /** In bf16 precision, a projection input that only GEMMs read is stored in bf16 (what their backward saves). */
     private Tensor gemmInput(Tensor t) {
+        // bf16 storage exists on devices only (their bf16 GEMMs read it); a host activation stays fp32
         return bf16 && t.isOnDevice() ? t.storeAsBf16() : t;
     }
 

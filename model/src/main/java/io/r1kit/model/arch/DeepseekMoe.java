@@ -138,9 +138,10 @@ final class DeepseekMoe {
                 for (int s = 0; s < K; s++) f[b * E + idx[n * K + s]] += (float) E / (K * Math.max(1, real));
             }
         }
-        if (scores.isOnDevice()) throw new UnsupportedOperationException("aux_loss_alpha > 0 is implemented on the host only");
+        Tensor mt = Tensor.of(m, N, 1).toDeviceOf(scores, "MoE balance weights");   // the constants where the scores live
+        Tensor ft = Tensor.of(f, B, E).toDeviceOf(scores, "MoE expert loads");
         Tensor normed = F.div(scores, F.sum(scores, 1, true));                           // s'_{t,i}
-        Tensor p = F.sum(F.reshape(F.mul(normed, Tensor.of(m, N, 1)), B, T, E), 1, false); // P [B, E]
-        return F.scale(F.sum(F.mul(p, Tensor.of(f, B, E))), (float) (d.auxLossAlpha() / B));
+        Tensor p = F.sum(F.reshape(F.mul(normed, mt), B, T, E), 1, false);               // P [B, E]
+        return F.scale(F.sum(F.mul(p, ft)), (float) (d.auxLossAlpha() / B));
     }
 }

@@ -23,31 +23,23 @@ import java.util.Set;
 public final class Backward {
     private Backward() {}
 
-    /** Runs backward from {@code root} with upstream gradient {@code seed} (root's size). */
-    public static void run(Tensor root, float[] seed) {
+    /**
+     * Runs backward from {@code root} seeded with {@code gradOutput} (a tensor of root's shape
+     * where root lives) or, when null, with 1 for a one-element root, written where root lives
+     * (on a device: no transfer).
+     */
+    public static void run(Tensor root, Tensor gradOutput) {
         root.requireBackwardRoot();
         List<Tensor> order = topologicalOrder(root);   // root last
-        root.seedGrad(seed);
+        root.seedGrad(gradOutput);
         propagate(order);
     }
 
-    /**
-     * Backward from a device tensor: the seed is {@code gradOutput} (a device tensor of root's
-     * shape) or, when null, 1 for a one-element root, written on the device (no transfer). Every
-     * node of the graph must be a device node.
-     */
-    public static void runOnDevice(Tensor root, Tensor gradOutput) {
+    /** {@link #run} seeded with the array {@code seed} (root's size, on root's backend), e.g. a checkpointed block's output gradient. */
+    public static void runFrom(Tensor root, DeviceArray seed) {
         root.requireBackwardRoot();
         List<Tensor> order = topologicalOrder(root);
-        root.seedDeviceGrad(gradOutput);
-        propagate(order);
-    }
-
-    /** {@link #runOnDevice} seeded with the device array {@code seed} (root's size), e.g. a checkpointed block's output gradient. */
-    public static void runOnDeviceFrom(Tensor root, DeviceArray seed) {
-        root.requireBackwardRoot();
-        List<Tensor> order = topologicalOrder(root);
-        root.device().axpy(1f, seed, root.deviceGradBuffer(), root.numel());
+        root.backend().axpy(1f, seed, root.deviceGradBuffer(), root.numel());
         propagate(order);
     }
 
@@ -57,14 +49,9 @@ public final class Backward {
             Tensor t = order.get(i);
             Node fn = (Node) t.gradFn();               // only Grad.attach records functions, and they are nodes
             if (fn == null) continue;                  // leaf: keeps its accumulated grad
-            if (t.isOnDevice()) {
-                DeviceStorage.releaseUnreachable(t.device());   // between two nodes: a safe point (see DeviceStorage)
-                DeviceArray gradOut = t.deviceGrad();
-                if (gradOut != null) fn.runBackwardDevice(gradOut);
-            } else {
-                float[] gradOut = t.gradData();
-                if (gradOut != null) fn.runBackward(gradOut);   // null: no gradient reached this tensor
-            }
+            DeviceStorage.releaseUnreachable(t.backend());   // between two nodes: a safe point (see DeviceStorage)
+            DeviceArray gradOut = t.deviceGrad();
+            if (gradOut != null) fn.runBackwardDevice(gradOut);   // null: no gradient reached this tensor
             fn.releaseAll();
             boolean keep = t.retainsGrad();            // evaluated before the gradFn is dropped
             t.releaseGradFn();

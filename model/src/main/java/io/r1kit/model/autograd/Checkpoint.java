@@ -1,5 +1,8 @@
 package io.r1kit.model.autograd;
 
+import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.backend.device.DeviceBackend;
+import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Tensor;
 
 import java.util.function.UnaryOperator;
@@ -28,17 +31,21 @@ public final class Checkpoint {
      */
     public static Tensor run(UnaryOperator<Tensor> block, Tensor x) {
         if (!Grad.isEnabled()) return block.apply(x);
-        if (x.isOnDevice()) return DeviceCheckpoint.run(block, x);
         Tensor y;
         try (var ng = Grad.noGrad()) {
             y = block.apply(x);
         }
-        // A fresh tensor object over the block's output storage, so the block's own result
-        // (which could be x itself) is never turned into a graph node.
-        Tensor out = Tensor.wrap(y.data(), y.shape());
-        return Grad.attach(out, new CheckpointNode(block, x));
+        // A fresh tensor object over the block's output storage (no copy), so the block's own
+        // result (which could be x itself) is never turned into a graph node.
+        return Grad.attach(y.view(y.shape()), new CheckpointNode(block, x));
     }
 
+    /**
+     * Re-runs the block with recording on and back-propagates the output's gradient through it,
+     * then adds the input's gradient. The recompute passes the same host index arrays (ids,
+     * positions, key mask) as the forward, which a device reuses from its upload cache, so
+     * checkpointing adds compute but no transfers.
+     */
     private static final class CheckpointNode extends Node {
         private UnaryOperator<Tensor> block;
 
@@ -49,18 +56,21 @@ public final class Checkpoint {
 
         @Override
         protected void backward(float[] gradOut) {
+            backwardDevice(Backends.HOST.array(gradOut));
+        }
+
+        @Override
+        protected void backwardDevice(DeviceArray gradOut) {
             Tensor x = input(0);
+            DeviceBackend dev = x.backend();
             Tensor xd = x.detach().requiresGrad(x.requiresGrad());
             Tensor y;
             try (var g = Grad.enableGrad()) {
                 y = block.apply(xd);
             }
-            if (y.requiresGrad()) Backward.run(y, gradOut);
-            float[] gx = xd.gradData();
-            if (x.requiresGrad() && gx != null) {
-                float[] dst = x.gradBuffer();
-                for (int i = 0; i < gx.length; i++) dst[i] += gx[i];
-            }
+            if (y.requiresGrad()) Backward.runFrom(y, gradOut);
+            DeviceArray gx = xd.deviceGrad();
+            if (x.requiresGrad() && gx != null) dev.axpy(1f, gx, x.deviceGradBuffer(), x.numel());
         }
 
         @Override

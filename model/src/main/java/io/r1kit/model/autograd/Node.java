@@ -1,14 +1,15 @@
 package io.r1kit.model.autograd;
 
 import io.r1kit.model.backend.device.DeviceArray;
+import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.GradFn;
 import io.r1kit.model.tensor.Tensor;
 
 /**
  * One recorded op in the autodiff graph: its inputs and whatever it saved in the forward pass.
- * The backward engine calls {@link #backward} once with the gradient of the node's output, and
- * the node ACCUMULATES the gradient of each input that requires grad into
- * {@code input.gradBuffer()}. Afterwards {@link #release} drops every saved reference so the
+ * The backward engine calls {@link #backwardDevice} once with the gradient of the node's output
+ * (a host-only op receives it through {@link #backward}), and the node ACCUMULATES the gradient
+ * of each input that requires grad into the input's gradient buffer. Afterwards {@link #release} drops every saved reference so the
  * step's activations become garbage.
  */
 public abstract class Node implements GradFn {
@@ -34,14 +35,8 @@ public abstract class Node implements GradFn {
 
     /** Runs the engine ({@link Backward#run}) from {@code root}, the output of this node. */
     @Override
-    public final void backpropagateFrom(Tensor root, float[] seed) {
-        Backward.run(root, seed);
-    }
-
-    /** Runs the engine ({@link Backward#runOnDevice}) from {@code root}, the output of this node. */
-    @Override
-    public final void backpropagateFromOnDevice(Tensor root, Tensor gradOutput) {
-        Backward.runOnDevice(root, gradOutput);
+    public final void backpropagateFrom(Tensor root, Tensor gradOutput) {
+        Backward.run(root, gradOutput);
     }
 
     /** Input i, for subclasses. */
@@ -53,22 +48,20 @@ public abstract class Node implements GradFn {
     protected abstract void backward(float[] gradOut);
 
     /**
-     * The device twin of {@link #backward}: {@code gradOut} is the output's F32 gradient on the
-     * device, and the node accumulates into each input's {@code deviceGradBuffer()}. Host-only
-     * ops do not override it.
+     * What the engine calls: {@code gradOut} is the output's F32 gradient where the output lives,
+     * and the node accumulates into each input's {@code deviceGradBuffer()}. Ops written against
+     * {@code DeviceBackend} override it; for a host-only op (which overrides only {@link #backward})
+     * a host gradient is passed on as its {@code float[]}.
      */
     protected void backwardDevice(DeviceArray gradOut) {
-        throw new UnsupportedOperationException(name + ": this op has no device backward (its inputs should never have been on a device)");
+        if (!Backends.HOST.owns(gradOut))
+            throw new UnsupportedOperationException(name + ": this op has no device backward (its inputs should never have been on a device)");
+        backward(Backends.HOST.floats(gradOut, name));
     }
 
     /** Drops saved activations; subclasses null their own fields (then call super). */
     protected void release() {
         inputs = null;
-    }
-
-    final void runBackward(float[] gradOut) {
-        if (inputs == null) throw new IllegalStateException(name + ": graph already released (backward ran twice?)");
-        backward(gradOut);
     }
 
     final void runBackwardDevice(DeviceArray gradOut) {

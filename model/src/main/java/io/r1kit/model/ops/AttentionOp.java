@@ -1,15 +1,13 @@
 package io.r1kit.model.ops;
 
 import io.r1kit.model.autograd.Grad;
-import io.r1kit.model.autograd.Node;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
-import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
 
 /**
- * Causal grouped-query attention on the flash-style backend kernels; layout [B, T, H, D] so the
+ * Causal grouped-query attention on the flash-style kernels of the inputs' backend (host or device); layout [B, T, H, D] so the
  * q/k/v projections only need a reshape. Saves q, k, v (inputs), the output and lse [B, Hq, Tq].
  */
 final class AttentionOp {
@@ -29,36 +27,11 @@ final class AttentionOp {
             throw new IllegalArgumentException("attention: keyMask has " + keyMask.length + " entries, expected B*Tk = " + B * Tk);
         if (qStart < 0 || qStart + Tq > Tk)
             throw new IllegalArgumentException("attention: qStart " + qStart + " + Tq " + Tq + " exceeds Tk " + Tk);
-        DeviceBackend dev = OnDevice.deviceOf("attention", q, k, v);
-        if (dev != null) return onDevice(dev, q, k, v, keyMask, B, Tq, Tk, Hq, Hkv, D, qStart, scale);
-        Tensor out = Tensor.zeros(qs);
-        float[] lse = new float[B * Hq * Tq];
-        Backends.current().attentionForward(out.data(), lse, q.data(), k.data(), v.data(), keyMask,
-                B, Tq, Tk, Hq, Hkv, D, qStart, scale);
-        if (Grad.needsGrad(q, k, v)) Grad.attach(out, new Node("attention", q, k, v) {
-            private Tensor o = out;
-
-            @Override
-            protected void backward(float[] g) {
-                Tensor qi = input(0), ki = input(1), vi = input(2);
-                float[] dq = qi.requiresGrad() ? qi.gradBuffer() : new float[qi.numel()];
-                float[] dk = ki.requiresGrad() ? ki.gradBuffer() : new float[ki.numel()];
-                float[] dv = vi.requiresGrad() ? vi.gradBuffer() : new float[vi.numel()];
-                Backends.current().attentionBackward(dq, dk, dv, g, qi.data(), ki.data(), vi.data(), o.data(), lse,
-                        keyMask, B, Tq, Tk, Hq, Hkv, D, qStart, scale);
-            }
-
-            @Override
-            protected void release() {
-                o = null;
-                super.release();
-            }
-        });
-        return out;
+        return on(OnDevice.backendOf("attention", q, k, v), q, k, v, keyMask, B, Tq, Tk, Hq, Hkv, D, qStart, scale);
     }
 
-    /** The device form: the key mask is uploaded once per array; lse [B, Hq, Tq] stays on the device. */
-    private static Tensor onDevice(DeviceBackend dev, Tensor q, Tensor k, Tensor v, byte[] keyMask, int B, int Tq, int Tk,
+    /** On dev: the key mask is uploaded once per array; lse [B, Hq, Tq] stays there. */
+    private static Tensor on(DeviceBackend dev, Tensor q, Tensor k, Tensor v, byte[] keyMask, int B, int Tq, int Tk,
                                    int Hq, int Hkv, int D, int qStart, float scale) {
         OnDevice.Ref mask = OnDevice.bytes(dev, keyMask, "attention key mask [" + B * Tk + "]");   // the node keeps the Ref alive
         DeviceArray m = mask == null ? null : mask.array;

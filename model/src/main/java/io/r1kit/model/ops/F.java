@@ -300,6 +300,7 @@ public final class F {
 
     /** Mean cross-entropy over rows whose target is >= 0 (negative = ignored; all ignored → 0). */
     public static Tensor crossEntropy(Tensor logits, int[] targets) {
+        // two forms with different rounding (host: masked mean in double; device: a float sum times -1/valid), kept apart so neither's numbers move
         if (logits.isOnDevice()) {
             // ignored rows score exactly 0, so the masked mean is the plain sum over the count of
             // valid targets (known on the host): no mask needs to cross to the device

@@ -53,6 +53,7 @@ final class FusedLmHead {
                 throw new IndexOutOfBoundsException(op + ": target " + targets[i] + " at row " + i + " >= vocab " + V);
             if (targets[i] >= 0) count++;
         }
+        // the device form computes all N rows in one pass, the host form chunks the scored rows: different GEMM shapes
         if (dev != null) return onDevice(dev, op, h, w, targets, N, V, C, entropy, Arrays.copyOf(hs, hs.length - 1), inv);
         final int nValid = count;
         int[] rows = new int[nValid];                   // the rows that need logits

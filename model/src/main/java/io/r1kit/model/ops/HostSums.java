@@ -17,6 +17,7 @@ public final class HostSums {
      * double; on a device one masked reduction read back as 4 bytes labelled {@code what}.
      */
     public static double maskedSum(Tensor x, Tensor mask, String what) {
+        // not one form: the host sums fp32 products in double, the device's reduction double products rounded to fp32
         if (!x.isOnDevice()) {
             float[] e = x.data(), m = mask.data();
             double s = 0;
@@ -30,6 +31,7 @@ public final class HostSums {
 
     /** Σ x: on the host a double loop; on a device one reduction read back as 4 bytes labelled {@code what}. */
     public static double sum(Tensor x, String what) {
+        // not one form: the host's double result is not rounded to fp32 as the device's read-back is
         if (!x.isOnDevice()) {
             double s = 0;
             for (float v : x.data()) s += v;
@@ -48,6 +50,7 @@ public final class HostSums {
         if (x.rank() != 2) throw new IllegalArgumentException("negatedRowSums: expected a [B, T] tensor, got " + x);
         int rows = x.dim(0), cols = x.dim(1);
         double[] out = new double[rows];
+        // not one form: the host subtracts in double along the row, the device's row sums come back as fp32
         if (x.isOnDevice()) {
             try (var ng = Grad.noGrad()) {
                 float[] sums = F.sum(x, 1, false).data();

@@ -61,6 +61,7 @@ public final class MaskedSums {
 
     /** The terms' values, in the order they were added. */
     public double[] read() {
+        // two forms: the host's double sums would be rounded to fp32 by the device form (see the class comment)
         return mask.isOnDevice() ? readOnDevice() : readOnHost();
     }
 

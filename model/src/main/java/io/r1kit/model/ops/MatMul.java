@@ -1,12 +1,9 @@
 package io.r1kit.model.ops;
 
 import io.r1kit.model.autograd.Grad;
-import io.r1kit.model.autograd.Node;
-import io.r1kit.model.backend.Backend;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
-import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
@@ -24,9 +21,8 @@ import java.util.Arrays;
  *     GEMM.</li>
  * </ul>
  * Backward is GEMMs too (beta = 1, so they accumulate into the gradients):
- * dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC, written in the operands' stored layouts. The same geometry
- * runs on host arrays (a {@link Backend}) or, when both operands live on a device, on its arrays.
- * On a device, an operand stored in bf16 (mixed precision: a parameter reading its bf16 copy, an
+ * dA = dC·op(B)ᵀ, dB = op(A)ᵀ·dC, written in the operands' stored layouts, on the operands'
+ * backend (host or device). On a device, an operand stored in bf16 (mixed precision: a parameter reading its bf16 copy, an
  * activation stored with {@code Tensor.storeAsBf16}) makes forward and backward bf16 GEMMs
  * ({@link Bf16Gemms}); with only F32 operands nothing changes.
  */
@@ -56,19 +52,13 @@ final class MatMul {
         int[] outShape = Arrays.copyOf(batchShape, batchShape.length + 2);
         outShape[batchShape.length] = M;
         outShape[batchShape.length + 1] = N;
-        DeviceBackend dev = OnDevice.deviceOf("matmul", a, b);
+        DeviceBackend dev = OnDevice.backendOf("matmul", a, b);
         Geometry g = new Geometry(transA, transB, batch, M, N, K, ra == 2 ? 0 : M * K, rb == 2 ? 0 : K * N);
-        Tensor out;
-        if (dev == null) {
-            out = Tensor.zeros(outShape);
-            g.forward(host(Backends.current()), a.data(), b.data(), out.data());
-        } else {
-            out = Tensor.zerosOn(dev, outShape);
-            DeviceArray A = operand(a), B = operand(b);
-            if (!mixed(A, B)) g.forward(device(dev), A, B, out.deviceArray("matmul"));
-            else try (Bf16Gemms g16 = new Bf16Gemms(dev)) {
-                g.forward(g16, A, B, out.deviceArray("matmul"));
-            }
+        Tensor out = Tensor.zerosOn(dev, outShape);
+        DeviceArray A = operand(a), B = operand(b);
+        if (!mixed(A, B)) g.forward(device(dev), A, B, out.deviceArray("matmul"));
+        else try (Bf16Gemms g16 = new Bf16Gemms(dev)) {
+            g.forward(g16, A, B, out.deviceArray("matmul"));
         }
         if (Grad.needsGrad(a, b)) Grad.attach(out, new MatMulNode(a, b, g));
         return out;
@@ -80,7 +70,7 @@ final class MatMul {
      */
     private static DeviceArray operand(Tensor t) {
         if (t instanceof Parameter p && p.readsBf16Copy()) return p.bf16Copy().array();
-        return t.storage().array();
+        return t.array();
     }
 
     /** Any BF16 operand makes the product a bf16 GEMM (all operands bf16, fp32 accumulation); all-F32 stays as before. */
@@ -88,26 +78,12 @@ final class MatMul {
         return A.type() == ElementType.BF16 || B.type() == ElementType.BF16;
     }
 
-    /** The two GEMM entry points over one kind of storage: host arrays on a Backend, or device arrays. */
+    /** The two GEMM entry points: a backend's fp32 GEMMs, or its bf16 GEMMs ({@link Bf16Gemms}). */
     interface Gemms<T> {
         void gemm(boolean tA, boolean tB, int M, int N, int K, float alpha, T A, int aOff, T B, int bOff, float beta, T C, int cOff);
 
         void gemmBatched(boolean tA, boolean tB, int batch, int M, int N, int K, float alpha, T A, int aOff, int sA,
                          T B, int bOff, int sB, float beta, T C, int cOff, int sC);
-    }
-
-    private static Gemms<float[]> host(Backend be) {
-        return new Gemms<>() {
-            @Override public void gemm(boolean tA, boolean tB, int M, int N, int K, float alpha, float[] A, int aOff, float[] B,
-                                       int bOff, float beta, float[] C, int cOff) {
-                be.gemm(tA, tB, M, N, K, alpha, A, aOff, B, bOff, beta, C, cOff);
-            }
-
-            @Override public void gemmBatched(boolean tA, boolean tB, int batch, int M, int N, int K, float alpha, float[] A,
-                                              int aOff, int sA, float[] B, int bOff, int sB, float beta, float[] C, int cOff, int sC) {
-                be.gemmBatched(tA, tB, batch, M, N, K, alpha, A, aOff, sA, B, bOff, sB, beta, C, cOff, sC);
-            }
-        };
     }
 
     private static Gemms<DeviceArray> device(DeviceBackend d) {
@@ -138,7 +114,7 @@ final class MatMul {
         }
     }
 
-    private static final class MatMulNode extends Node {
+    private static final class MatMulNode extends OnDevice.DeviceNode {
         private final Geometry g;
 
         MatMulNode(Tensor a, Tensor b, Geometry g) {
@@ -147,19 +123,12 @@ final class MatMul {
         }
 
         @Override
-        protected void backward(float[] dC) {
-            Tensor a = input(0), b = input(1);
-            backwardWith(host(Backends.current()), dC, a.data(), b.data(), a.requiresGrad() ? a.gradBuffer() : null,
-                    b.requiresGrad() ? b.gradBuffer() : null);
-        }
-
-        @Override
-        protected void backwardDevice(DeviceArray dC) {
+        void backwardOn(DeviceArray dC) {
             Tensor a = input(0), b = input(1);
             DeviceArray A = operand(a), B = operand(b);
             DeviceArray dA = a.requiresGrad() ? a.deviceGradBuffer() : null, dB = b.requiresGrad() ? b.deviceGradBuffer() : null;
-            if (!mixed(A, B)) backwardWith(device(a.device()), dC, A, B, dA, dB);
-            else try (Bf16Gemms g16 = new Bf16Gemms(a.device())) {   // dC is cast to bf16 once for both products
+            if (!mixed(A, B)) backwardWith(device(a.backend()), dC, A, B, dA, dB);
+            else try (Bf16Gemms g16 = new Bf16Gemms(a.backend())) {   // dC is cast to bf16 once for both products
                 backwardWith(g16, dC, A, B, dA, dB);
             }
         }

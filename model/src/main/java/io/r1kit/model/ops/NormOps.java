@@ -1,15 +1,13 @@
 package io.r1kit.model.ops;
 
 import io.r1kit.model.autograd.Grad;
-import io.r1kit.model.autograd.Node;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
-import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
 import io.r1kit.model.backend.device.ElementType;
 
-/** Transformer building blocks on backend kernels: RMSNorm, RoPE, SwiGLU. */
+/** Transformer building blocks on the kernels of the inputs' backend (host or device): RMSNorm, RoPE, SwiGLU. */
 final class NormOps {
     private NormOps() {}
 
@@ -21,26 +19,11 @@ final class NormOps {
             throw new IllegalArgumentException("rmsNorm: weight " + Shape.str(w.shape()) + " does not match last dim of x "
                     + Shape.str(s) + " (expected [" + C + "])");
         int N = x.numel() / C;
-        DeviceBackend dev = OnDevice.deviceOf("rmsNorm", x, w);
-        if (dev != null) return rmsNormOnDevice(dev, x, w, eps, N, C);
-        Tensor out = Tensor.zeros(s);
-        float[] rstd = new float[N];
-        Backends.current().rmsnormForward(out.data(), rstd, x.data(), w.data(), N, C, eps);
-        if (Grad.needsGrad(x, w)) Grad.attach(out, new Node("rmsNorm", x, w) {
-            @Override
-            protected void backward(float[] g) {
-                Tensor xi = input(0), wi = input(1);
-                // the kernel always writes both gradients: give it scratch for an input that needs none
-                float[] dx = xi.requiresGrad() ? xi.gradBuffer() : new float[xi.numel()];
-                float[] dw = wi.requiresGrad() ? wi.gradBuffer() : new float[C];
-                Backends.current().rmsnormBackward(dx, dw, g, xi.data(), wi.data(), rstd, N, C);
-            }
-        });
-        return out;
+        return rmsNormOn(OnDevice.backendOf("rmsNorm", x, w), x, w, eps, N, C);
     }
 
-    /** rmsNorm on the device; saves rstd [N] on the device. */
-    private static Tensor rmsNormOnDevice(DeviceBackend dev, Tensor x, Tensor w, float eps, int N, int C) {
+    /** rmsNorm on dev; saves rstd [N] there. */
+    private static Tensor rmsNormOn(DeviceBackend dev, Tensor x, Tensor w, float eps, int N, int C) {
         Tensor out = Tensor.zerosOn(dev, x.shape());
         OnDevice.Ref rstd = OnDevice.scratch(dev, N);
         dev.rmsnormForward(out.deviceArray("rmsNorm"), rstd.array, x.deviceArray("rmsNorm"), w.deviceArray("rmsNorm"), N, C, eps);
@@ -72,25 +55,12 @@ final class NormOps {
         for (int r = 0; r < R; r++)
             if (pos[r] < 0 || pos[r] >= maxPos)
                 throw new IndexOutOfBoundsException("rope: position " + pos[r] + " of row " + r + " outside the table [0, " + maxPos + ")");
-        if (x.isOnDevice()) return ropeOnDevice(x, pos, cos, sin, R, H, D);
-        Tensor out = Tensor.zeros(s);
-        int[] p = pos.clone();
-        Backends.current().rope(out.data(), x.data(), p, cos, sin, R, H, D, false);
-        if (Grad.needsGrad(x)) Grad.attach(out, new Node("rope", x) {
-            @Override
-            protected void backward(float[] g) {
-                // the rotation is orthogonal: dx = R(-theta) · dout
-                float[] tmp = new float[g.length];
-                Backends.current().rope(tmp, g, p, cos, sin, R, H, D, true);
-                Backends.current().axpy(1f, tmp, 0, input(0).gradBuffer(), 0, g.length);
-            }
-        });
-        return out;
+        return ropeOn(x, pos, cos, sin, R, H, D);
     }
 
-    /** rope on the device: positions uploaded once per array, the tables once per model (see OnDevice). */
-    private static Tensor ropeOnDevice(Tensor x, int[] pos, float[] cos, float[] sin, int R, int H, int D) {
-        DeviceBackend dev = OnDevice.safePoint(x.device());
+    /** rope on x's backend: positions uploaded once per array, the tables once per model (see OnDevice). */
+    private static Tensor ropeOn(Tensor x, int[] pos, float[] cos, float[] sin, int R, int H, int D) {
+        DeviceBackend dev = OnDevice.safePoint(x.backend());
         OnDevice.Ref p = OnDevice.ints(dev, pos, "rope positions [" + R + "]");
         OnDevice.Ref c = OnDevice.table(dev, cos, "rope cos table"), sn = OnDevice.table(dev, sin, "rope sin table");
         Tensor out = Tensor.zerosOn(dev, x.shape());
@@ -111,23 +81,10 @@ final class NormOps {
     /** silu(a) * b, a and b of equal shape. */
     static Tensor swiglu(Tensor a, Tensor b) {
         Shape.requireEqual("swiglu", a.shape(), b.shape());
-        DeviceBackend dev = OnDevice.deviceOf("swiglu", a, b);
-        if (dev != null) return swigluOnDevice(dev, a, b);
-        Tensor out = Tensor.zeros(a.shape());
-        Backends.current().swigluForward(out.data(), a.data(), b.data(), a.numel());
-        if (Grad.needsGrad(a, b)) Grad.attach(out, new Node("swiglu", a, b) {
-            @Override
-            protected void backward(float[] g) {
-                Tensor ai = input(0), bi = input(1);
-                float[] da = ai.requiresGrad() ? ai.gradBuffer() : new float[ai.numel()];
-                float[] db = bi.requiresGrad() ? bi.gradBuffer() : new float[bi.numel()];
-                Backends.current().swigluBackward(da, db, g, ai.data(), bi.data(), g.length);
-            }
-        });
-        return out;
+        return swigluOn(OnDevice.backendOf("swiglu", a, b), a, b);
     }
 
-    private static Tensor swigluOnDevice(DeviceBackend dev, Tensor a, Tensor b) {
+    private static Tensor swigluOn(DeviceBackend dev, Tensor a, Tensor b) {
         Tensor out = Tensor.zerosOn(dev, a.shape());
         long n = a.numel();
         dev.swigluForward(out.deviceArray("swiglu"), a.deviceArray("swiglu"), b.deviceArray("swiglu"), n);

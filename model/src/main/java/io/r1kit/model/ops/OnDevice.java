@@ -4,6 +4,7 @@ import io.r1kit.model.autograd.Node;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
+import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
 
@@ -19,9 +20,9 @@ import java.util.Iterator;
 import java.util.Map;
 
 /**
- * How ops decide where to run, and the device-side helpers they share. An op whose tensor inputs
- * all live on one device runs there ({@link #deviceOf}); mixing host and device inputs, or two
- * devices, is an error naming the input (never a silent copy). An op without a device
+ * How ops decide where to run, and the helpers they share. An op whose tensor inputs all live on
+ * one backend runs there ({@link #backendOf}: a device, or the host as a device); mixing host and
+ * device inputs, or two devices, is an error naming the input (never a silent copy). An op without a device
  * implementation calls {@link #requireHost} first, so a device tensor reaching it fails loudly
  * instead of being copied to the host through {@code data()}.
  *
@@ -35,29 +36,37 @@ public final class OnDevice {
     private OnDevice() {}
 
     /**
-     * The device all non-null tensors live on, or null when they all live on the host. A device
-     * op starts here (or at {@link #safePoint}), so unreachable device arrays are freed first.
+     * Where an op on these tensors runs: the backend all non-null tensors live on (the host as a
+     * device, {@link Backends#HOST}, when they all live on the host; also when there are none).
+     * An op starts here (or at {@link #safePoint}), so unreachable device arrays are freed first.
      */
-    public static DeviceBackend deviceOf(String op, Tensor... xs) {
+    public static DeviceBackend backendOf(String op, Tensor... xs) {
         DeviceBackend dev = null;
-        boolean host = false;
         for (Tensor t : xs) {
             if (t == null) continue;
-            if (!t.isOnDevice()) { host = true; continue; }
-            if (dev != null && dev != t.device())
-                throw new IllegalArgumentException(op + ": inputs live on two devices, " + dev.name() + " and " + t.device().name());
-            dev = t.device();
+            DeviceBackend b = t.backend();
+            if (dev == null) dev = b;
+            else if (b != dev) throw mixed(op, xs, dev, b);
         }
-        if (dev != null && host) {
-            StringBuilder where = new StringBuilder();
-            for (int i = 0; i < xs.length; i++)
-                if (xs[i] != null) where.append(i == 0 ? "" : ", ").append("input ").append(i).append(' ')
-                        .append(Shape.str(xs[i].shape())).append(xs[i].isOnDevice() ? " on " + dev.name() : " on the host");
-            throw new IllegalArgumentException(op + ": inputs mix host and device tensors (" + where
-                    + "); move the host ones with toDevice() (or Parameter.moveTo) first");
-        }
-        if (dev != null) DeviceStorage.releaseUnreachable(dev);
-        return dev;
+        return safePoint(dev == null ? Backends.HOST : dev);
+    }
+
+    /** The device all non-null tensors live on, or null when they all live on the host ({@link #backendOf} otherwise). */
+    public static DeviceBackend deviceOf(String op, Tensor... xs) {
+        DeviceBackend dev = backendOf(op, xs);
+        return dev == Backends.HOST ? null : dev;
+    }
+
+    private static IllegalArgumentException mixed(String op, Tensor[] xs, DeviceBackend a, DeviceBackend b) {
+        if (a != Backends.HOST && b != Backends.HOST)
+            return new IllegalArgumentException(op + ": inputs live on two devices, " + a.name() + " and " + b.name());
+        DeviceBackend dev = a == Backends.HOST ? b : a;
+        StringBuilder where = new StringBuilder();
+        for (int i = 0; i < xs.length; i++)
+            if (xs[i] != null) where.append(i == 0 ? "" : ", ").append("input ").append(i).append(' ')
+                    .append(Shape.str(xs[i].shape())).append(xs[i].backend() == Backends.HOST ? " on the host" : " on " + dev.name());
+        return new IllegalArgumentException(op + ": inputs mix host and device tensors (" + where
+                + "); move the host ones with toDevice() (or Parameter.moveTo) first");
     }
 
     /** Marks the start of a device op on {@code dev}: frees the arrays of unreachable device tensors (see DeviceStorage). */
@@ -69,9 +78,9 @@ public final class OnDevice {
     /** Throws when any input lives on a device: {@code op} has no device implementation yet. */
     public static void requireHost(String op, Tensor... xs) {
         for (Tensor t : xs)
-            if (t != null && t.isOnDevice())
+            if (t != null && t.backend() != Backends.HOST)
                 throw new UnsupportedOperationException(op + " has no device implementation yet (input " + Shape.str(t.shape())
-                        + " lives on " + t.device().name() + "); copy explicitly with toHost() if that is what you want");
+                        + " lives on " + t.backend().name() + "); copy explicitly with toHost() if that is what you want");
     }
 
     // ------------------------------------------------------------------ device memory held by nodes
@@ -104,9 +113,10 @@ public final class OnDevice {
             super(name, inputs);
         }
 
+        /** A host gradient: the node's inputs live on the host, so its backward runs on the host device. */
         @Override
         protected final void backward(float[] gradOut) {
-            throw new IllegalStateException(name() + ": a device node received a host gradient");
+            backwardDevice(Backends.HOST.array(gradOut));
         }
 
         /** The backward on the device; scratch from {@link #gradOrScratch} is freed after it (its kernels are enqueued by then). */
@@ -127,7 +137,7 @@ public final class OnDevice {
             Tensor t = input(i);
             if (t.requiresGrad()) return t.deviceGradBuffer();
             if (scratch == null) scratch = new ArrayList<>();
-            DeviceArray a = t.device().alloc(ElementType.F32, t.numel());
+            DeviceArray a = t.backend().alloc(ElementType.F32, t.numel());
             scratch.add(a);
             return a;
         }
@@ -143,8 +153,9 @@ public final class OnDevice {
 
     private record Cached(WeakReference<Object> key, Object snapshot, Ref ref) {}
 
-    /** ids as an I32 device array (uploaded once per distinct array, see the class comment). */
+    /** ids as an I32 device array (uploaded once per distinct array, see the class comment; on the host a copy per call). */
     static Ref ints(DeviceBackend dev, int[] ids, String what) {
+        if (dev == Backends.HOST) return new Ref(dev, dev.upload(ids, what));   // a copy costs what a lookup does, without the lock
         return cached(INDEX_CACHE, dev, ids, () -> dev.upload(ids, what), (a, b) -> Arrays.equals((int[]) a, (int[]) b), ids.clone());
     }
 
@@ -153,21 +164,27 @@ public final class OnDevice {
      * distinct array like {@link #ints} (its own cache: the same array may also be uploaded as I32).
      */
     static Ref rowMask(DeviceBackend dev, int[] targets, String what) {
-        return cached(ROW_MASK_CACHE, dev, targets, () -> {
-            float[] m = new float[targets.length];
-            for (int i = 0; i < m.length; i++) m[i] = targets[i] >= 0 ? 1f : 0f;
-            return dev.upload(m, 0, m.length, what);
-        }, (a, b) -> Arrays.equals((int[]) a, (int[]) b), targets.clone());
+        if (dev == Backends.HOST) return new Ref(dev, dev.upload(rowMaskOf(targets), 0, targets.length, what));
+        return cached(ROW_MASK_CACHE, dev, targets, () -> dev.upload(rowMaskOf(targets), 0, targets.length, what),
+                (a, b) -> Arrays.equals((int[]) a, (int[]) b), targets.clone());
+    }
+
+    private static float[] rowMaskOf(int[] targets) {
+        float[] m = new float[targets.length];
+        for (int i = 0; i < m.length; i++) m[i] = targets[i] >= 0 ? 1f : 0f;
+        return m;
     }
 
     /** A key mask as a U8 device array, or null. */
     static Ref bytes(DeviceBackend dev, byte[] mask, String what) {
         if (mask == null) return null;
+        if (dev == Backends.HOST) return new Ref(dev, dev.upload(mask, what));
         return cached(INDEX_CACHE, dev, mask, () -> dev.upload(mask, what), (a, b) -> Arrays.equals((byte[]) a, (byte[]) b), mask.clone());
     }
 
-    /** A constant float table (RoPE cos/sin) as an F32 device array, keyed by identity. */
+    /** A constant float table (RoPE cos/sin) as an F32 device array, keyed by identity (on the host: the table itself). */
     static Ref table(DeviceBackend dev, float[] table, String what) {
+        if (dev == Backends.HOST) return new Ref(dev, Backends.HOST.array(table));
         return cached(TABLE_CACHE, dev, table, () -> dev.upload(table, 0, table.length, what), (a, b) -> true, null);
     }
 

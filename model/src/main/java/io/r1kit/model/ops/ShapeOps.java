@@ -1,10 +1,9 @@
 package io.r1kit.model.ops;
 
 import io.r1kit.model.autograd.Grad;
-import io.r1kit.model.autograd.Node;
+import io.r1kit.model.backend.device.BinaryOp;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
-import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
 
@@ -12,10 +11,15 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Shape ops: reshape (a view sharing storage, free), transpose of two dims (materialised),
- * slice along a dim, concat along a dim, index-select of rows. Slice and concat view tensors as
- * [outer, n, inner] around the dim and copy contiguous inner blocks. Device tensors: the same ops
- * on the device ({@link ShapeOpsOnDevice}; reshape is a view there too).
+ * Shape ops on the inputs' backend (host or device): reshape (a view sharing storage, free),
+ * transpose of two dims (materialised), slice along a dim, concat along a dim, index-select of rows.
+ * Slice and concat view every tensor as [outer, n, inner] around the dim, so each input is one
+ * 2-D block copy ({@link DeviceBackend#copy2d}: outer rows of n·inner contiguous floats), and the
+ * backward is the same copy in the other direction, accumulating. Transpose reuses the strided
+ * broadcast kernel: out = x · 1 with x read through its strides with the two dims exchanged
+ * (multiplying by 1 is exact, -0 and NaN included), its backward the kernel's gradient through
+ * the same strides (each element of dx receives exactly one term, so the order of atomics does
+ * not matter; CUDA's strided kernels take rank ≤ 4).
  */
 final class ShapeOps {
     private ShapeOps() {}
@@ -24,24 +28,11 @@ final class ShapeOps {
 
     static Tensor reshape(Tensor x, int... newShape) {
         int[] shape = inferShape(x, newShape);
-        if (x.isOnDevice()) return reshapeOnDevice(x, shape);
-        Tensor out = Tensor.wrap(x.data(), shape);   // shares storage: no copy
-        if (Grad.needsGrad(x)) Grad.attach(out, new Node("reshape", x) {
-            @Override
-            protected void backward(float[] g) {
-                Backends.current().axpy(1f, g, 0, input(0).gradBuffer(), 0, g.length);
-            }
-        });
-        return out;
-    }
-
-    /** A view of the same device storage; the backward adds the gradient back on the device. */
-    private static Tensor reshapeOnDevice(Tensor x, int[] shape) {
-        Tensor out = Tensor.onDevice(x.storage(), shape);
+        Tensor out = x.view(shape);   // shares storage: no copy
         if (Grad.needsGrad(x)) Grad.attach(out, new OnDevice.DeviceNode("reshape", x) {
             @Override
             void backwardOn(DeviceArray g) {
-                x.device().axpy(1f, g, input(0).deviceGradBuffer(), input(0).numel());
+                x.backend().axpy(1f, g, input(0).deviceGradBuffer(), input(0).numel());
             }
         });
         return out;
@@ -79,50 +70,27 @@ final class ShapeOps {
         int[] os = s.clone();
         os[d0] = s[d1];
         os[d1] = s[d0];
-        if (x.isOnDevice()) return ShapeOpsOnDevice.transpose(x, d0, d1, os);
-        Tensor out = Tensor.zeros(os);
-        swapCopy(x.data(), s, d0, d1, out.data(), false);
-        if (Grad.needsGrad(x)) Grad.attach(out, new Node("transpose", x) {
+        int r = os.length;
+        DeviceBackend dev = OnDevice.safePoint(x.backend());
+        int[] stride = new int[r];
+        for (int i = r - 1, st = 1; i >= 0; i--) { stride[i] = st; st *= s[i]; }
+        int[] read = stride.clone();      // x's stride per output dim
+        read[d0] = stride[d1];
+        read[d1] = stride[d0];
+        int[] none = new int[r];          // the ones scalar, broadcast everywhere
+        OnDevice.Ref one = OnDevice.scratch(dev, 1);
+        dev.fill(one.array, 1f, 1);
+        Tensor out = Tensor.zerosOn(dev, os);
+        dev.binary(BinaryOp.MUL, out.deviceArray("transpose"), x.deviceArray("transpose"), one.array, os, read, none);
+        if (Grad.needsGrad(x)) Grad.attach(out, new OnDevice.DeviceNode("transpose", x) {
             @Override
-            protected void backward(float[] g) {
-                swapCopy(g, os, d0, d1, input(0).gradBuffer(), true);
+            void backwardOn(DeviceArray g) {
+                Tensor xi = input(0);
+                dev.binaryBackward(BinaryOp.MUL, xi.deviceGradBuffer(), null, g, xi.deviceArray("transpose"), one.array, os,
+                        read, none);
             }
         });
         return out;
-    }
-
-    /**
-     * dst = src with dims d0 and d1 swapped (src has shape s); accumulates when {@code add}.
-     * Iterates over dst in order; for each dst index the src offset follows from src strides
-     * with the two dims exchanged.
-     */
-    private static void swapCopy(float[] src, int[] s, int d0, int d1, float[] dst, boolean add) {
-        int r = s.length;
-        int[] srcStride = new int[r];
-        for (int i = r - 1, st = 1; i >= 0; i--) { srcStride[i] = st; st *= s[i]; }
-        int[] ds = s.clone();                      // dst shape
-        ds[d0] = s[d1];
-        ds[d1] = s[d0];
-        int[] stride = srcStride.clone();          // src stride per dst dim
-        stride[d0] = srcStride[d1];
-        stride[d1] = srcStride[d0];
-        // the innermost dst dim is usually untouched (contiguous copy of length `last`)
-        int last = ds[r - 1], lastStride = stride[r - 1];
-        int outerCount = dst.length / Math.max(1, last);
-        int[] counter = new int[r - 1];
-        int srcOff = 0;
-        for (int o = 0; o < outerCount; o++) {
-            int dOff = o * last;
-            if (add) for (int j = 0; j < last; j++) dst[dOff + j] += src[srcOff + j * lastStride];
-            else for (int j = 0; j < last; j++) dst[dOff + j] = src[srcOff + j * lastStride];
-            for (int i = r - 2; i >= 0; i--) {     // odometer over the outer dst dims
-                counter[i]++;
-                srcOff += stride[i];
-                if (counter[i] < ds[i]) break;
-                srcOff -= stride[i] * ds[i];
-                counter[i] = 0;
-            }
-        }
     }
 
     // ------------------------------------------------------------------ slice
@@ -137,19 +105,15 @@ final class ShapeOps {
         int outer = Shape.prod(s, 0, d), n = s[d], inner = Shape.prod(s, d + 1, s.length), len = end - start;
         int[] os = s.clone();
         os[d] = len;
-        if (x.isOnDevice()) return ShapeOpsOnDevice.slice(x, outer, n, inner, start, len, os);
-        Tensor out = Tensor.zeros(os);
-        float[] X = x.data(), O = out.data();
-        for (int o = 0; o < outer; o++)
-            System.arraycopy(X, (o * n + start) * inner, O, o * len * inner, len * inner);
-        if (Grad.needsGrad(x)) Grad.attach(out, new Node("slice", x) {
+        DeviceBackend dev = OnDevice.safePoint(x.backend());
+        Tensor out = Tensor.zerosOn(dev, os);
+        long block = (long) len * inner;
+        dev.copy2d(out.deviceArray("slice"), 0, block, x.deviceArray("slice"), (long) start * inner, (long) n * inner, outer, block,
+                false);
+        if (Grad.needsGrad(x)) Grad.attach(out, new OnDevice.DeviceNode("slice", x) {
             @Override
-            protected void backward(float[] g) {
-                float[] dX = input(0).gradBuffer();
-                for (int o = 0; o < outer; o++) {
-                    int src = o * len * inner, dst = (o * n + start) * inner;
-                    for (int j = 0; j < len * inner; j++) dX[dst + j] += g[src + j];
-                }
+            void backwardOn(DeviceArray g) {
+                dev.copy2d(input(0).deviceGradBuffer(), (long) start * inner, (long) n * inner, g, 0, block, outer, block, true);
             }
         });
         return out;
@@ -160,7 +124,6 @@ final class ShapeOps {
     /** Joins tensors along {@code dim}; all other dims must agree. */
     static Tensor concat(List<Tensor> xs, int dim) {
         if (xs.isEmpty()) throw new IllegalArgumentException("concat: no tensors");
-        boolean device = OnDevice.deviceOf("concat", xs.toArray(new Tensor[0])) != null;   // mixed host/device: an error
         int[] s0 = xs.get(0).shape();
         int d = Shape.dim("concat", dim, s0.length);
         int totalDim = 0;
@@ -178,32 +141,22 @@ final class ShapeOps {
         os[d] = total;
         int[] sizes = new int[xs.size()];
         for (int k = 0; k < sizes.length; k++) sizes[k] = xs.get(k).dim(d);
-        if (device) return ShapeOpsOnDevice.concat(xs, outer, inner, sizes, total, os);
-        Tensor out = Tensor.zeros(os);
-        float[] O = out.data();
-        for (int k = 0, at = 0; k < xs.size(); k++) {
-            int n = xs.get(k).dim(d);
-            sizes[k] = n;
-            float[] X = xs.get(k).data();
-            for (int o = 0; o < outer; o++)
-                System.arraycopy(X, o * n * inner, O, (o * total + at) * inner, n * inner);
-            at += n;
-        }
         Tensor[] ins = xs.toArray(new Tensor[0]);
-        if (Grad.needsGrad(ins)) Grad.attach(out, new Node("concat", ins) {
+        DeviceBackend dev = OnDevice.backendOf("concat", ins);
+        Tensor out = Tensor.zerosOn(dev, os);
+        DeviceArray O = out.deviceArray("concat");
+        long ld = (long) total * inner;
+        for (int k = 0, at = 0; k < ins.length; at += sizes[k], k++) {
+            long block = (long) sizes[k] * inner;
+            dev.copy2d(O, (long) at * inner, ld, ins[k].deviceArray("concat"), 0, block, outer, block, false);
+        }
+        if (Grad.needsGrad(ins)) Grad.attach(out, new OnDevice.DeviceNode("concat", ins) {
             @Override
-            protected void backward(float[] g) {
-                for (int k = 0, at = 0; k < sizes.length; k++) {
-                    int n = sizes[k];
+            void backwardOn(DeviceArray g) {
+                for (int k = 0, at = 0; k < sizes.length; at += sizes[k], k++) {
                     Tensor t = input(k);
-                    if (t.requiresGrad()) {
-                        float[] dX = t.gradBuffer();
-                        for (int o = 0; o < outer; o++) {
-                            int src = (o * total + at) * inner, dst = o * n * inner;
-                            for (int j = 0; j < n * inner; j++) dX[dst + j] += g[src + j];
-                        }
-                    }
-                    at += n;
+                    long block = (long) sizes[k] * inner;
+                    if (t.requiresGrad()) dev.copy2d(t.deviceGradBuffer(), 0, block, g, (long) at * inner, ld, outer, block, true);
                 }
             }
         });
@@ -229,36 +182,18 @@ final class ShapeOps {
                         + ") for table " + Shape.str(s));
         int[] os = Arrays.copyOf(leadShape, leadShape.length + s.length - 1);
         System.arraycopy(s, 1, os, leadShape.length, s.length - 1);
-        if (x.isOnDevice()) return indexSelectOnDevice(op, x, rows, os, C);
-        Tensor out = Tensor.zeros(os);
-        int[] ids = rows.clone();
-        Backends.current().embeddingForward(out.data(), x.data(), ids, ids.length, C);
-        if (Grad.needsGrad(x)) Grad.attach(out, new Node(op, x) {
-            @Override
-            protected void backward(float[] g) {
-                Tensor t = input(0);
-                float[] dT = sparse && t.isLeaf() ? t.gradBufferForRows(ids, C) : t.gradBuffer();
-                Backends.current().embeddingBackward(dT, g, ids, ids.length, C);
-            }
-        });
-        return out;
-    }
-
-    /**
-     * The device form of index select / embedding: the ids are uploaded once (the "ids in" edge
-     * transfer); the gradient is a dense device scatter-add (a device memset clears it cheaply,
-     * so the host's sparse-row bookkeeping is not needed).
-     */
-    private static Tensor indexSelectOnDevice(String op, Tensor x, int[] rows, int[] outShape, int C) {
-        DeviceBackend dev = OnDevice.safePoint(x.device());
+        DeviceBackend dev = OnDevice.safePoint(x.backend());
         OnDevice.Ref ids = OnDevice.ints(dev, rows, op + " ids [" + rows.length + "]");
         int N = rows.length;
-        Tensor out = Tensor.zerosOn(dev, outShape);
+        int[] touched = sparse ? rows.clone() : null;
+        Tensor out = Tensor.zerosOn(dev, os);
         dev.embeddingForward(out.deviceArray(op), x.deviceArray(op), ids.array, N, C);
         if (Grad.needsGrad(x)) Grad.attach(out, new OnDevice.DeviceNode(op, x) {
             @Override
             void backwardOn(DeviceArray g) {
-                dev.embeddingBackward(input(0).deviceGradBuffer(), g, ids.array, N, C);
+                Tensor t = input(0);
+                DeviceArray dT = sparse && t.isLeaf() ? t.deviceGradBufferForRows(touched, C) : t.deviceGradBuffer();
+                dev.embeddingBackward(dT, g, ids.array, N, C);
             }
         });
         return out;

@@ -1,10 +1,8 @@
 package io.r1kit.model.ops;
 
 import io.r1kit.model.autograd.Grad;
-import io.r1kit.model.autograd.Node;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
-import io.r1kit.model.tensor.Backends;
 import io.r1kit.model.tensor.Shape;
 import io.r1kit.model.tensor.Tensor;
 
@@ -22,27 +20,7 @@ final class SoftmaxOps {
         int[] s = x.shape();
         if (s.length < 1) throw new IllegalArgumentException((log ? "logSoftmax" : "softmax") + ": needs rank >= 1");
         int V = s[s.length - 1], N = x.numel() / V;
-        if (x.isOnDevice()) return softmaxOnDevice(x, log, N, V);
-        Tensor out = Tensor.zeros(s);
-        if (log) Backends.current().logSoftmaxForward(out.data(), x.data(), N, V);
-        else Backends.current().softmaxForward(out.data(), x.data(), N, V);
-        if (Grad.needsGrad(x)) Grad.attach(out, new Node(log ? "logSoftmax" : "softmax", x) {
-            private Tensor y = out;
-
-            @Override
-            protected void backward(float[] g) {
-                float[] dx = input(0).gradBuffer();
-                if (log) Backends.current().logSoftmaxBackward(dx, g, y.data(), N, V);
-                else Backends.current().softmaxBackward(dx, g, y.data(), N, V);
-            }
-
-            @Override
-            protected void release() {
-                y = null;
-                super.release();
-            }
-        });
-        return out;
+        return softmaxOn(x, log, N, V);
     }
 
     /** logits [..., V], targets: one per row (negative = ignored → 0) → [...]. */
@@ -55,19 +33,7 @@ final class SoftmaxOps {
         for (int i = 0; i < N; i++)
             if (targets[i] >= V)
                 throw new IndexOutOfBoundsException("tokenLogProbs: target " + targets[i] + " at row " + i + " >= vocab " + V);
-        if (logits.isOnDevice()) return tokenLogProbsOnDevice(logits, targets, N, V);
-        int[] t = targets.clone();
-        Tensor out = Tensor.zeros(Arrays.copyOf(s, s.length - 1));
-        float[] lse = new float[N];
-        Backends.current().tokenLogProbsForward(out.data(), lse, logits.data(), t, N, V);
-        if (Grad.needsGrad(logits)) Grad.attach(out, new Node("tokenLogProbs", logits) {
-            @Override
-            protected void backward(float[] g) {
-                Tensor l = input(0);
-                Backends.current().tokenLogProbsBackward(l.gradBuffer(), g, l.data(), lse, t, N, V);
-            }
-        });
-        return out;
+        return tokenLogProbsOn(logits, targets, N, V);
     }
 
     /** Entropy of softmax(logits) per row: [..., V] → [...]. */
@@ -75,33 +41,14 @@ final class SoftmaxOps {
         int[] s = logits.shape();
         if (s.length < 1) throw new IllegalArgumentException("entropy: logits need rank >= 1");
         int V = s[s.length - 1], N = logits.numel() / V;
-        if (logits.isOnDevice()) return entropyOnDevice(logits, N, V);
-        Tensor out = Tensor.zeros(Arrays.copyOf(s, s.length - 1));
-        float[] lse = new float[N];
-        Backends.current().entropyForward(out.data(), lse, logits.data(), N, V);
-        if (Grad.needsGrad(logits)) Grad.attach(out, new Node("entropy", logits) {
-            private Tensor h = out;
-
-            @Override
-            protected void backward(float[] g) {
-                Tensor l = input(0);
-                Backends.current().entropyBackward(l.gradBuffer(), g, l.data(), lse, h.data(), N, V);
-            }
-
-            @Override
-            protected void release() {
-                h = null;
-                super.release();
-            }
-        });
-        return out;
+        return entropyOn(logits, N, V);
     }
 
-    // ------------------------------------------------------------------ device forms (same kernels, device arrays)
+    // ------------------------------------------------------------------ on the input's backend (host or device)
 
-    private static Tensor softmaxOnDevice(Tensor x, boolean log, int N, int V) {
+    private static Tensor softmaxOn(Tensor x, boolean log, int N, int V) {
         String op = log ? "logSoftmax" : "softmax";
-        DeviceBackend dev = OnDevice.safePoint(x.device());
+        DeviceBackend dev = OnDevice.safePoint(x.backend());
         Tensor out = Tensor.zerosOn(dev, x.shape());
         if (log) dev.logSoftmaxForward(out.deviceArray(op), x.deviceArray(op), N, V);
         else dev.softmaxForward(out.deviceArray(op), x.deviceArray(op), N, V);
@@ -124,9 +71,9 @@ final class SoftmaxOps {
         return out;
     }
 
-    /** targets are uploaded once per array (the "ids in" edge); lse [N] stays on the device. */
-    private static Tensor tokenLogProbsOnDevice(Tensor logits, int[] targets, int N, int V) {
-        DeviceBackend dev = OnDevice.safePoint(logits.device());
+    /** targets are uploaded once per array (the "ids in" edge of a device); lse [N] stays where the logits are. */
+    private static Tensor tokenLogProbsOn(Tensor logits, int[] targets, int N, int V) {
+        DeviceBackend dev = OnDevice.safePoint(logits.backend());
         int[] s = logits.shape();
         OnDevice.Ref t = OnDevice.ints(dev, targets, "tokenLogProbs targets [" + N + "]");
         OnDevice.Ref lse = OnDevice.scratch(dev, N);
@@ -142,8 +89,8 @@ final class SoftmaxOps {
         return out;
     }
 
-    private static Tensor entropyOnDevice(Tensor logits, int N, int V) {
-        DeviceBackend dev = OnDevice.safePoint(logits.device());
+    private static Tensor entropyOn(Tensor logits, int N, int V) {
+        DeviceBackend dev = OnDevice.safePoint(logits.backend());
         int[] s = logits.shape();
         OnDevice.Ref lse = OnDevice.scratch(dev, N);
         Tensor out = Tensor.zerosOn(dev, Arrays.copyOf(s, s.length - 1));

@@ -1,6 +1,5 @@
 package io.r1kit.model.optim;
 
-import io.r1kit.model.backend.Backend;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
@@ -69,8 +68,7 @@ public final class AdamW {
     private float lr;
 
     private static final class Slot {
-        float[] m, v;                 // host moments (host parameters)
-        DeviceStorage dm, dv;         // device moments (device parameters; the bf16 weight copy lives on the Parameter)
+        DeviceStorage m, v;           // the moments, where the parameter last stepped (or on the host after an import)
         boolean bf16Stepped;          // a mixed-precision step wrote the parameter's bf16 copy
         long step;
     }
@@ -141,68 +139,48 @@ public final class AdamW {
     public Tensor bf16Weights(Parameter p) {
         Slot s = slots.get(p);
         if (s == null) throw new IllegalArgumentException("AdamW: parameter " + p.name() + " is not optimised by this AdamW");
-        return s.bf16Stepped && p.isOnDevice() ? Tensor.onDevice(p.bf16Copy(), p.shape()) : null;
+        return s.bf16Stepped && p.backend() != Backends.HOST ? Tensor.onDevice(p.bf16Copy(), p.shape()) : null;
     }
 
     /** One update of every parameter that has a gradient. */
     public void step() {
-        Backend be = Backends.current();
-        double b1 = config.beta1(), b2 = config.beta2();
         for (ParamGroup g : groups)
-            for (Parameter p : g.params()) {
-                if (p.isOnDevice()) {
-                    stepOnDevice(p, slots.get(p), g.weightDecay());
-                    continue;
-                }
-                float[] grad = p.gradData();
-                if (grad == null) continue;
-                Slot s = slots.get(p);
-                if (s.dm != null) {   // stepped on a device, now back on the host: bring the moments along
-                    s.m = Tensor.onDevice(s.dm, p.shape()).data();
-                    s.v = Tensor.onDevice(s.dv, p.shape()).data();
-                    s.dm = s.dv = null;
-                }
-                if (s.m == null) {
-                    s.m = new float[p.numel()];
-                    s.v = new float[p.numel()];
-                }
-                s.step++;
-                float bc1 = (float) (1 - Math.pow(b1, s.step));
-                float bc2 = (float) (1 - Math.pow(b2, s.step));
-                be.adamw(p.data(), grad, s.m, s.v, p.numel(), lr, config.beta1(), config.beta2(), config.eps(),
-                        g.weightDecay(), bc1, bc2);
-                if (bf16Moments) {
-                    for (int i = 0; i < s.m.length; i++) {
-                        s.m[i] = FloatFormats.roundToBf16(s.m[i]);
-                        s.v[i] = FloatFormats.roundToBf16(s.v[i]);
-                    }
-                }
-            }
+            for (Parameter p : g.params()) step(p, slots.get(p), g.weightDecay());
     }
 
-    /** The device step of one parameter: no host transfer (moments created zeroed on the device). */
-    private void stepOnDevice(Parameter p, Slot s, float weightDecay) {
-        if (bf16Moments) throw new IllegalStateException("AdamW: bf16 moments are for host parameters; " + p.name() + " is on a device");
+    /**
+     * The step of one parameter where it lives, on its backend's adamw kernel: no transfer
+     * (moments created zeroed there, or moved there once when the parameter moved or the state was
+     * imported).
+     */
+    private void step(Parameter p, Slot s, float weightDecay) {
+        DeviceBackend dev = p.backend();
+        boolean host = dev == Backends.HOST;
+        if (bf16Moments && !host) throw new IllegalStateException("AdamW: bf16 moments are for host parameters; " + p.name() + " is on a device");
         DeviceArray grad = p.deviceGrad();
         if (grad == null) return;
-        DeviceBackend dev = p.device();
         DeviceStorage.releaseUnreachable(dev);   // a safe point between two parameters' updates
         int n = p.numel();
-        if (s.dm == null) {
-            s.dm = DeviceStorage.zeros(dev, ElementType.F32, n);
-            s.dv = DeviceStorage.zeros(dev, ElementType.F32, n);
-            if (s.m != null) {   // state imported (or stepped) while the parameter was on the host
-                dev.write(s.dm.array(), 0, s.m, 0, n, "AdamW m of " + p.name());
-                dev.write(s.dv.array(), 0, s.v, 0, n, "AdamW v of " + p.name());
-                s.m = s.v = null;
-            }
+        if (s.m == null) {
+            s.m = DeviceStorage.zeros(dev, ElementType.F32, n);
+            s.v = DeviceStorage.zeros(dev, ElementType.F32, n);
+        } else if (s.m.device() != dev) {   // stepped (or imported) elsewhere: bring the moments along
+            s.m = moveTo(dev, s.m, n, "AdamW m of " + p.name());
+            s.v = moveTo(dev, s.v, n, "AdamW v of " + p.name());
         }
         s.step++;
         float bc1 = (float) (1 - Math.pow(config.beta1(), s.step));
         float bc2 = (float) (1 - Math.pow(config.beta2(), s.step));
         DeviceArray w = p.deviceArray("AdamW " + p.name());
-        if (!bf16Copy && !p.readsBf16Copy()) {
-            dev.adamw(w, grad, s.dm.array(), s.dv.array(), n, lr, config.beta1(), config.beta2(), config.eps(), weightDecay, bc1, bc2);
+        if (host || !bf16Copy && !p.readsBf16Copy()) {   // the mixed step and its bf16 weight copy are the devices'
+            dev.adamw(w, grad, s.m.array(), s.v.array(), n, lr, config.beta1(), config.beta2(), config.eps(), weightDecay, bc1, bc2);
+            if (bf16Moments) {
+                float[] m = Backends.HOST.floats(s.m.array(), "m"), v = Backends.HOST.floats(s.v.array(), "v");
+                for (int i = 0; i < n; i++) {
+                    m[i] = FloatFormats.roundToBf16(m[i]);
+                    v[i] = FloatFormats.roundToBf16(v[i]);
+                }
+            }
             p.bf16CopyStale();
             return;
         }
@@ -210,9 +188,24 @@ public final class AdamW {
         DeviceStorage p16 = p.bf16CopyToOverwrite();
         s.bf16Stepped = true;
         try (DeviceArray g16 = dev.castToBf16(grad, 0, n)) {
-            dev.adamwBf16(w, g16, s.dm.array(), s.dv.array(), p16.array(), n, lr, config.beta1(), config.beta2(), config.eps(),
+            dev.adamwBf16(w, g16, s.m.array(), s.v.array(), p16.array(), n, lr, config.beta1(), config.beta2(), config.eps(),
                     weightDecay, bc1, bc2, 1f);
         }
+    }
+
+    /** Moments of n elements on {@code dev}, copied from another backend (through the host). */
+    private static DeviceStorage moveTo(DeviceBackend dev, DeviceStorage src, int n, String what) {
+        DeviceStorage out = DeviceStorage.zeros(dev, ElementType.F32, n);
+        float[] values = hostCopy(src, n, what);
+        dev.write(out.array(), 0, values, 0, n, what);
+        return out;
+    }
+
+    /** A host copy of n elements of {@code src} (from a device: one device→host copy). */
+    private static float[] hostCopy(DeviceStorage src, int n, String what) {
+        float[] out = new float[n];
+        src.device().read(src.array(), 0, out, 0, n, what);
+        return out;
     }
 
     /** Zeroes every parameter's gradient (keeps the storage; sparse gradients clear only touched rows). */
@@ -243,12 +236,8 @@ public final class AdamW {
             c.step = s.step;
             c.bf16Stepped = s.bf16Stepped;
             if (s.m != null) {
-                c.m = s.m.clone();
-                c.v = s.v.clone();
-            }
-            if (s.dm != null) {
-                c.dm = deviceCopy(p.device(), s.dm, p.numel());
-                c.dv = deviceCopy(p.device(), s.dv, p.numel());
+                c.m = copy(s.m, p.numel());
+                c.v = copy(s.v, p.numel());
             }
             snap.slots.put(p, c);
         });
@@ -264,7 +253,9 @@ public final class AdamW {
         snap.slots.forEach(slots::put);
     }
 
-    private static DeviceStorage deviceCopy(DeviceBackend dev, DeviceStorage src, int n) {
+    /** A copy of n elements where src lives (on a device: device to device, times 1, which is exact). */
+    private static DeviceStorage copy(DeviceStorage src, int n) {
+        DeviceBackend dev = src.device();
         DeviceStorage out = DeviceStorage.zeros(dev, ElementType.F32, n);
         dev.scale(out.array(), src.array(), 1f, n);
         return out;
@@ -277,12 +268,9 @@ public final class AdamW {
         scalars.put("lr", (double) lr);
         slots.forEach((p, s) -> {
             scalars.put(p.name() + ".step", (double) s.step);
-            if (s.dm != null) {   // device moments: copied out (a checkpoint edge)
-                tensors.put(p.name() + ".m", Tensor.onDevice(s.dm, p.shape()).data());
-                tensors.put(p.name() + ".v", Tensor.onDevice(s.dv, p.shape()).data());
-            } else if (s.m != null) {
-                tensors.put(p.name() + ".m", s.m.clone());
-                tensors.put(p.name() + ".v", s.v.clone());
+            if (s.m != null) {   // device moments are copied out (a checkpoint edge)
+                tensors.put(p.name() + ".m", hostCopy(s.m, p.numel(), "AdamW m of " + p.name()));
+                tensors.put(p.name() + ".v", hostCopy(s.v, p.numel(), "AdamW v of " + p.name()));
             }
         });
         return new State(tensors, scalars);
@@ -306,9 +294,9 @@ public final class AdamW {
             if (m != null && (m.length != p.numel() || v.length != p.numel()))
                 throw new IllegalArgumentException("AdamW state: moments for " + p.name() + " have " + m.length
                         + " elements, parameter " + Shape.str(p.shape()) + " has " + p.numel());
-            s.m = m == null ? null : m.clone();
-            s.v = v == null ? null : v.clone();
-            s.dm = s.dv = null;   // a device parameter uploads the host moments on its next step
+            // on the host: a device parameter uploads them on its next step
+            s.m = m == null ? null : new DeviceStorage(Backends.HOST, Backends.HOST.array(m.clone()));
+            s.v = v == null ? null : new DeviceStorage(Backends.HOST, Backends.HOST.array(v.clone()));
             Double step = state.scalars().get(p.name() + ".step");
             s.step = step == null ? 0 : step.longValue();
         });

@@ -1,6 +1,5 @@
 package io.r1kit.model.optim;
 
-import io.r1kit.model.backend.Backend;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
@@ -16,85 +15,64 @@ public final class GradClip {
 
     /** The L2 norm of all gradients together (parameters without a gradient count as zero). */
     public static double globalNorm(List<? extends Parameter> params) {
-        DeviceBackend dev = deviceOf(params);
-        if (dev != null) {
-            try (DeviceArray acc = sumSquaresOnDevice(dev, params)) {
-                return Math.sqrt(dev.readF64(acc, "gradient norm"));   // the metric: one 8-byte copy
-            }
+        DeviceBackend dev = backendOf(params);
+        try (DeviceArray acc = sumSquares(dev, params)) {
+            return Math.sqrt(dev.readF64(acc, "gradient norm"));   // the metric: one 8-byte copy from a device
         }
-        Backend be = Backends.current();
-        double ss = 0;
-        for (Parameter p : params) {
-            float[] g = p.gradData();
-            if (g != null) ss += be.sumSquares(g, 0, g.length);
-        }
-        return Math.sqrt(ss);
     }
 
     /**
      * Scales all gradients by {@code maxNorm / (norm + 1e-6)} when that is below 1 (torch's
      * formula) and returns the norm BEFORE clipping (log it: spikes flag instability). A
      * non-finite norm is returned as is and the gradients are left untouched, so the caller can
-     * decide to skip the step.
+     * decide to skip the step. The norm is read back (the step's one metric copy, which the
+     * caller logs anyway).
      */
     public static double clipGlobalNorm(List<? extends Parameter> params, double maxNorm) {
         if (!(maxNorm > 0)) throw new IllegalArgumentException("clipGlobalNorm: maxNorm must be > 0, got " + maxNorm);
-        DeviceBackend dev = deviceOf(params);
-        if (dev != null) return clipOnDevice(dev, params, maxNorm);
-        double norm = globalNorm(params);
-        if (!Double.isFinite(norm)) return norm;
-        double coef = maxNorm / (norm + 1e-6);
-        if (coef < 1) {
-            Backend be = Backends.current();
-            for (Parameter p : params) {
-                float[] g = p.gradData();
-                if (g != null) be.scale(g, 0, g, 0, (float) coef, g.length);
+        DeviceBackend dev = backendOf(params);
+        try (DeviceArray acc = sumSquares(dev, params)) {
+            double norm = Math.sqrt(dev.readF64(acc, "gradient norm"));
+            double coef = maxNorm / (norm + 1e-6);
+            if (Double.isFinite(norm) && coef < 1) {
+                for (Parameter p : params) {
+                    DeviceArray g = p.deviceGrad();
+                    if (g == null) continue;
+                    // the host scales by the coefficient computed above in double; a device kernel computes
+                    // it in float from the sum of squares it holds (clip_scale_f32): the two differ in the last bits
+                    if (dev == Backends.HOST) dev.scale(g, g, (float) coef, p.numel());
+                    else dev.clipByGlobalNorm(g, p.numel(), acc, (float) maxNorm);
+                }
             }
+            return norm;
         }
-        return norm;
     }
 
-    /** The device all parameters live on, or null when all are on the host; a mix is an error. */
-    private static DeviceBackend deviceOf(List<? extends Parameter> params) {
+    /** The backend all parameters live on (the host when all are on the host); a mix is an error. */
+    private static DeviceBackend backendOf(List<? extends Parameter> params) {
         DeviceBackend dev = null;
-        boolean host = false;
         for (Parameter p : params) {
-            if (!p.isOnDevice()) { host = true; continue; }
-            if (dev != null && dev != p.device())
-                throw new IllegalArgumentException("GradClip: parameters live on two devices, " + dev.name() + " and " + p.device().name());
-            dev = p.device();
+            DeviceBackend b = p.backend();
+            if (dev == null) dev = b;
+            else if (dev != b) {
+                String other = dev == Backends.HOST ? b.name() : dev.name();
+                if (dev == Backends.HOST || b == Backends.HOST)
+                    throw new IllegalArgumentException("GradClip: some parameters live on " + other + " and some on the host; move them together");
+                throw new IllegalArgumentException("GradClip: parameters live on two devices, " + dev.name() + " and " + b.name());
+            }
         }
-        if (dev != null && host)
-            throw new IllegalArgumentException("GradClip: some parameters live on " + dev.name() + " and some on the host; move them together");
-        if (dev != null) DeviceStorage.releaseUnreachable(dev);   // a safe point before the device work
+        if (dev == null) return Backends.HOST;
+        DeviceStorage.releaseUnreachable(dev);   // a safe point before the device work
         return dev;
     }
 
-    /** The global sum of squares of all device gradients, accumulated in a device double (F64 [1]). */
-    private static DeviceArray sumSquaresOnDevice(DeviceBackend dev, List<? extends Parameter> params) {
+    /** The global sum of squares of all gradients, accumulated in a double (F64 [1]) where they live. */
+    private static DeviceArray sumSquares(DeviceBackend dev, List<? extends Parameter> params) {
         DeviceArray acc = dev.alloc(ElementType.F64, 1);   // zeroed, so every gradient may accumulate
         for (Parameter p : params) {
             DeviceArray g = p.deviceGrad();
             if (g != null) dev.sumInto(g, p.numel(), true, acc, true);
         }
         return acc;
-    }
-
-    /**
-     * Same contract as on the host: the norm is read back (the step's one metric copy, which the
-     * caller logs anyway), and the gradients are scaled on the device by the kernel that reads
-     * the sum of squares there, only when the norm is finite and above maxNorm.
-     */
-    private static double clipOnDevice(DeviceBackend dev, List<? extends Parameter> params, double maxNorm) {
-        try (DeviceArray acc = sumSquaresOnDevice(dev, params)) {
-            double norm = Math.sqrt(dev.readF64(acc, "gradient norm"));
-            if (Double.isFinite(norm) && maxNorm / (norm + 1e-6) < 1) {
-                for (Parameter p : params) {
-                    DeviceArray g = p.deviceGrad();
-                    if (g != null) dev.clipByGlobalNorm(g, p.numel(), acc, (float) maxNorm);
-                }
-            }
-            return norm;
-        }
     }
 }

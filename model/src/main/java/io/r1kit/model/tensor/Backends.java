@@ -2,6 +2,7 @@ package io.r1kit.model.tensor;
 
 import io.r1kit.model.backend.Backend;
 import io.r1kit.model.backend.CpuBackend;
+import io.r1kit.model.backend.device.HostDevice;
 
 /**
  * The current compute backend every op dispatches to. One global setting (not per thread): the
@@ -11,6 +12,12 @@ import io.r1kit.model.backend.CpuBackend;
  */
 public final class Backends {
     private static volatile Backend current = CpuBackend.INSTANCE;
+
+    /**
+     * The host as a device: where host tensors' ops run, on the current backend's kernels
+     * ({@link Tensor#backend()} of every host tensor).
+     */
+    public static final HostDevice HOST = new HostDevice(Backends::current);
 
     private Backends() {}
 

@@ -3,6 +3,7 @@ package io.r1kit.model.tensor;
 import io.r1kit.model.backend.device.DeviceArray;
 import io.r1kit.model.backend.device.DeviceBackend;
 import io.r1kit.model.backend.device.ElementType;
+import io.r1kit.model.backend.device.HostDevice;
 
 import java.lang.ref.Cleaner;
 import java.util.Map;
@@ -48,6 +49,7 @@ public final class DeviceStorage {
      * array and the device, never the owner); freed at the device's next safe point.
      */
     public static void freeWhenUnreachable(Object owner, DeviceBackend device, DeviceArray array) {
+        if (device instanceof HostDevice) return;   // host memory: the GC frees it, nothing to return
         Queue<DeviceArray> q = UNREACHABLE.computeIfAbsent(device, d -> new ConcurrentLinkedQueue<>());
         CLEANER.register(owner, () -> q.add(array));
     }

@@ -13,12 +13,9 @@ public interface GradFn {
     /** The tensors the output was computed from (empty after release). */
     Tensor[] inputs();
 
-    /** Runs backward from {@code root}, this function's output on the host, with upstream gradient {@code seed}. */
-    void backpropagateFrom(Tensor root, float[] seed);
-
     /**
-     * Runs backward from {@code root}, this function's output on a device, seeded with the device
-     * tensor {@code gradOutput} of root's shape or, when null, with 1 (a one-element root).
+     * Runs backward from {@code root}, this function's output, seeded with {@code gradOutput} (a
+     * tensor of root's shape where root lives) or, when null, with 1 (a one-element root).
      */
-    void backpropagateFromOnDevice(Tensor root, Tensor gradOutput);
+    void backpropagateFrom(Tensor root, Tensor gradOutput);
 }

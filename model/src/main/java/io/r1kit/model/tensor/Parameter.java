@@ -57,8 +57,7 @@ public final class Parameter extends Tensor {
         if (values.length != numel())
             throw new IllegalArgumentException("parameter " + name + " " + Shape.str(shape()) + " expects "
                     + numel() + " values, got " + values.length);
-        if (isOnDevice()) device().write(deviceArray("copyFrom"), 0, values, 0, values.length, "parameter " + name);
-        else System.arraycopy(values, 0, data(), 0, values.length);
+        backend().write(deviceArray("copyFrom"), 0, values, 0, values.length, "parameter " + name);
         bf16Current = false;
     }
 
@@ -70,30 +69,22 @@ public final class Parameter extends Tensor {
         return copy();
     }
 
-    /** Puts back the values of a {@link #snapshot()} of this parameter (on a device: a device copy). */
+    /** Puts back the values of a {@link #snapshot()} of this parameter, where they live (times 1, which is exact: no transfer). */
     public void restore(Tensor snapshot) {
-        if (snapshot.numel() != numel() || snapshot.device() != device())
+        if (snapshot.numel() != numel() || snapshot.backend() != backend())
             throw new IllegalArgumentException("parameter " + name + " " + Shape.str(shape()) + ": cannot restore from " + snapshot
                     + ", which is not a snapshot of it");
-        if (isOnDevice()) {
-            device().scale(deviceArray("restore"), snapshot.deviceArray("restore"), 1f, numel());
-            bf16CopyStale();
-        } else {
-            copyFrom(snapshot.data());
-        }
+        backend().scale(deviceArray("restore"), snapshot.deviceArray("restore"), 1f, numel());
+        bf16CopyStale();
     }
 
     /**
-     * Whether every value of every parameter is finite. On a device (the first parameter's): one
-     * sum of squares over all of them (in double, so no finite weight overflows it; NaN/Inf
-     * propagate), 8 bytes back; on the host a loop.
+     * Whether every value of every parameter is finite: one sum of squares over all of them where
+     * the first parameter lives (in double, so no finite weight overflows it; NaN/Inf propagate),
+     * from a device 8 bytes back.
      */
     public static boolean allFinite(List<Parameter> params) {
-        DeviceBackend dev = params.isEmpty() ? null : params.get(0).device();
-        if (dev == null) {
-            for (Parameter p : params) for (float v : p.data()) if (!Float.isFinite(v)) return false;
-            return true;
-        }
+        DeviceBackend dev = params.isEmpty() ? Backends.HOST : params.get(0).backend();
         try (DeviceArray acc = dev.alloc(ElementType.F64, 1)) {
             boolean first = true;
             for (Parameter p : params) {

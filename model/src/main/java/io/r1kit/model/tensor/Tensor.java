@@ -53,7 +53,10 @@ public class Tensor {
         this.data = data;
     }
 
-    /** A tensor over device storage (no copy); the storage must hold exactly numel(shape) elements. */
+    /**
+     * A tensor over device storage (no copy); the storage must hold exactly numel(shape) elements.
+     * F32 storage of the host device ({@link Backends#HOST}) makes a host tensor over its array.
+     */
     protected Tensor(DeviceStorage storage, int[] shape) {
         int n = Shape.numel(shape);
         if (storage.array().length() != n)
@@ -61,7 +64,8 @@ public class Tensor {
                     + Shape.str(shape) + " (" + n + " elements)");
         this.shape = shape.clone();
         this.numel = n;
-        this.storage = storage;
+        if (storage.device() == Backends.HOST && storage.dtype() == ElementType.F32) this.data = Backends.HOST.floats(storage.array(), "storage");
+        else this.storage = storage;
     }
 
     // ------------------------------------------------------------------ factories
@@ -76,8 +80,9 @@ public class Tensor {
         return new Tensor(storage, shape);
     }
 
-    /** A zero tensor of F32 storage on {@code device}. */
+    /** A zero tensor of F32 storage on {@code device} (on {@link Backends#HOST}: a host tensor, as {@link #zeros}). */
     public static Tensor zerosOn(DeviceBackend device, int... shape) {
+        if (device == Backends.HOST) return zeros(shape);
         return new Tensor(DeviceStorage.zeros(device, ElementType.F32, Shape.numel(shape)), shape);
     }
 
@@ -158,18 +163,34 @@ public class Tensor {
         return storage == null ? null : storage.device();
     }
 
+    /** Where ops on this tensor run: its device, or the host as a device ({@link Backends#HOST}) for a host tensor. */
+    public DeviceBackend backend() {
+        return storage == null ? Backends.HOST : storage.device();
+    }
+
     /** The device storage, or null for a host tensor. */
     public DeviceStorage storage() {
         return storage;
     }
 
-    /** The F32 device array of a device tensor, for ops; {@code op} names the caller in errors. */
+    /**
+     * The F32 array of this tensor on its {@link #backend()}, for ops ({@code op} names the caller in
+     * errors); of a host tensor, its live storage wrapped for {@link Backends#HOST} (no copy).
+     */
     public DeviceArray deviceArray(String op) {
-        if (storage == null) throw new IllegalStateException(op + ": tensor " + Shape.str(shape) + " lives on the host, not on a device");
+        if (storage == null) return Backends.HOST.array(data);
         if (storage.dtype() != ElementType.F32)
             throw new IllegalArgumentException(op + ": tensor " + Shape.str(shape) + " on " + storage.device().name() + " is "
                     + storage.dtype() + "; this op needs F32 (the bf16 copy only feeds bf16 GEMMs)");
         return storage.array();
+    }
+
+    /**
+     * The array behind this tensor on its {@link #backend()}, F32 or BF16 (an activation stored in
+     * bf16), for GEMMs that read either; of a host tensor, its storage wrapped (no copy).
+     */
+    public DeviceArray array() {
+        return storage == null ? Backends.HOST.array(data) : storage.array();
     }
 
     /**
@@ -396,16 +417,30 @@ public class Tensor {
         return grad;
     }
 
-    /** The device gradient array of a device tensor, or null when no gradient reached it yet. */
+    /** The gradient array on {@link #backend()} (of a host tensor: its gradient wrapped), or null when no gradient reached it yet. */
     public DeviceArray deviceGrad() {
+        if (storage == null) return grad == null ? null : Backends.HOST.array(grad);
         return deviceGrad == null ? null : deviceGrad.array();
     }
 
-    /** For ops' device backward: the F32 device gradient to ACCUMULATE into (allocated zeroed on first use). */
+    /**
+     * For ops' backward on {@link #backend()}: the F32 gradient to ACCUMULATE into (allocated zeroed
+     * on first use; of a host tensor, {@link #gradBuffer()} wrapped).
+     */
     public DeviceArray deviceGradBuffer() {
-        if (storage == null) throw new IllegalStateException("deviceGradBuffer: tensor " + Shape.str(shape) + " lives on the host");
+        if (storage == null) return Backends.HOST.array(gradBuffer());
         if (deviceGrad == null) deviceGrad = DeviceStorage.zeros(storage.device(), ElementType.F32, numel);
         return deviceGrad.array();
+    }
+
+    /**
+     * {@link #deviceGradBuffer()} for a row-scatter backward (embedding) writing only {@code rows}:
+     * a host tensor records them as {@link #gradBufferForRows} does; a device gradient is dense
+     * (a device memset clears it cheaply).
+     */
+    public DeviceArray deviceGradBufferForRows(int[] rows, int rowSize) {
+        if (storage == null) return Backends.HOST.array(gradBufferForRows(rows, rowSize));
+        return deviceGradBuffer();
     }
 
     private void requireHost(String op) {
@@ -475,42 +510,31 @@ public class Tensor {
         if (numel != 1)
             throw new IllegalStateException("backward() without an upstream gradient needs a scalar loss, got shape "
                     + Shape.str(shape) + "; use backward(gradOutput)");
-        if (storage != null) backpropagateOnDevice(null);
-        else backpropagate(new float[] {1f});
+        backpropagate(null);
     }
 
-    /** Backward with an explicit upstream gradient of this tensor's shape (on the same device as this tensor, if any). */
+    /** Backward with an explicit upstream gradient of this tensor's shape (where this tensor lives). */
     public void backward(Tensor gradOutput) {
         Shape.requireEqual("backward(gradOutput)", shape, gradOutput.shape);
-        if (storage != null || gradOutput.storage != null) {
-            if (gradOutput.device() != device())
-                throw new IllegalArgumentException("backward(gradOutput): gradOutput lives on "
-                        + (gradOutput.isOnDevice() ? gradOutput.device().name() : "the host") + ", the tensor on "
-                        + (isOnDevice() ? device().name() : "the host"));
-            backpropagateOnDevice(gradOutput);
-        } else {
-            backpropagate(gradOutput.data);
-        }
+        if (gradOutput.backend() != backend())
+            throw new IllegalArgumentException("backward(gradOutput): gradOutput lives on " + gradOutput.where() + ", the tensor on "
+                    + where());
+        backpropagate(gradOutput);
     }
 
-    /** The reverse pass from this host tensor: through the function that produced it, or into a leaf's own gradient. */
-    private void backpropagate(float[] seed) {
+    /** "the host" or the device's name, for messages. */
+    private String where() {
+        return storage == null ? "the host" : storage.device().name();
+    }
+
+    /** The reverse pass (seed: a tensor where this one lives, or null for 1): through the function that produced it, or into a leaf's own gradient. */
+    private void backpropagate(Tensor gradOutput) {
         if (gradFn != null) {
-            gradFn.backpropagateFrom(this, seed);
+            gradFn.backpropagateFrom(this, gradOutput);
             return;
         }
         requireBackwardRoot();
-        seedGrad(seed);
-    }
-
-    /** {@link #backpropagate} for a device tensor (seed: a device tensor, or null for 1). */
-    private void backpropagateOnDevice(Tensor gradOutput) {
-        if (gradFn != null) {
-            gradFn.backpropagateFromOnDevice(this, gradOutput);
-            return;
-        }
-        requireBackwardRoot();
-        seedDeviceGrad(gradOutput);
+        seedGrad(gradOutput);
     }
 
     /** For the backward engine: fails unless a reverse pass can start at this tensor (it requires grad, its graph is intact). */
@@ -523,22 +547,13 @@ public class Tensor {
         }
     }
 
-    /** For the backward engine: accumulates the upstream gradient {@code seed} (this tensor's size) into the host gradient. */
-    public void seedGrad(float[] seed) {
-        if (seed.length != numel)
-            throw new IllegalArgumentException("backward: upstream gradient has " + seed.length + " elements, tensor "
-                    + Shape.str(shape) + " has " + numel);
-        float[] g = gradBuffer();
-        for (int i = 0; i < seed.length; i++) g[i] += seed[i];
-    }
-
     /**
-     * For the backward engine: accumulates the device tensor {@code gradOutput} (this tensor's
-     * shape) into the device gradient or, when null, 1 into a one-element tensor's, written on the
-     * device (no transfer).
+     * For the backward engine: accumulates {@code gradOutput} (this tensor's shape, where this
+     * tensor lives) into the gradient or, when null, 1 into a one-element tensor's, written where
+     * the tensor lives (on a device: no transfer).
      */
-    public void seedDeviceGrad(Tensor gradOutput) {
-        DeviceBackend dev = device();
+    public void seedGrad(Tensor gradOutput) {
+        DeviceBackend dev = backend();
         DeviceArray g = deviceGradBuffer();
         if (gradOutput != null) {
             dev.axpy(1f, gradOutput.deviceArray("backward(gradOutput)"), g, numel);
@@ -548,6 +563,11 @@ public class Tensor {
                 dev.axpy(1f, one, g, 1);
             }
         }
+    }
+
+    /** A leaf tensor of {@code shape} (numel unchanged) sharing this storage: reshape's output. */
+    public Tensor view(int... shape) {
+        return storage != null ? new Tensor(storage, shape) : new Tensor(data, shape);
     }
 
     /** A leaf tensor sharing this storage, with no gradient history. */

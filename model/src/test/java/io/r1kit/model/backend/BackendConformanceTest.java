@@ -2,6 +2,9 @@ package io.r1kit.model.backend;
 
 import io.r1kit.model.backend.Conformance.Profile;
 import io.r1kit.model.backend.cuda.CudaBackend;
+import io.r1kit.model.backend.device.DeviceKernels;
+import io.r1kit.model.backend.device.EmulatedDevice;
+import io.r1kit.model.backend.device.HostDevice;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -13,7 +16,8 @@ import java.util.stream.Stream;
 /**
  * {@link Conformance}'s cases (every {@link Backend} op, forward and backward, against
  * {@link ReferenceBackend}, with the tolerances documented there) on every backend under test:
- * {@link CpuBackend}, and {@link CudaBackend} when a CUDA device and its driver are present —
+ * {@link CpuBackend}; the host and the emulated device as {@code DeviceBackend}s (through
+ * {@link DeviceKernels}: the device methods the ops call, over the CPU kernels); and {@link CudaBackend} when a CUDA device and its driver are present —
  * otherwise the CUDA cases are reported as skipped with the reason from
  * {@link Devices#cudaUnavailableReason()}. (ReferenceBackend is the control, so it is not a row of
  * its own: comparing it with itself could not fail.) The same cases run without JUnit in
@@ -28,7 +32,11 @@ class BackendConformanceTest {
             Assumptions.assumeTrue(why == null, "CUDA backend skipped: " + why);
             return CudaBackend.forDevice(0);
         };
-        return Stream.of(Arguments.of("cpu", cpu, Conformance.CPU), Arguments.of("cuda", cuda, Conformance.CUDA));
+        // the host as a DeviceBackend (what host tensors' ops run on), seen through the Backend interface
+        Supplier<Backend> host = () -> new DeviceKernels(new HostDevice(() -> CpuBackend.INSTANCE));
+        Supplier<Backend> emu = () -> new DeviceKernels(new EmulatedDevice());
+        return Stream.of(Arguments.of("cpu", cpu, Conformance.CPU), Arguments.of("host-device", host, Conformance.CPU),
+                Arguments.of("emulated-device", emu, Conformance.CPU), Arguments.of("cuda", cuda, Conformance.CUDA));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -107,6 +107,14 @@ public interface DeviceBackend {
     /** out[0] = scale * sum(x[0, n)) into a one-element F32 array (a loss stays on the device). */
     void sumScaled(DeviceArray out, DeviceArray x, long n, float scale);
 
+    /**
+     * out[0] = mean(x[0, n)) into a one-element F32 array; by default {@link #sumScaled} with
+     * scale 1/n (a float), which the host replaces by the double sum divided by n.
+     */
+    default void meanAll(DeviceArray out, DeviceArray x, long n) {
+        sumScaled(out, x, n, 1f / n);
+    }
+
     /** dx[i] += scale * g[0] for i < n (backward of {@link #sumScaled}; g is a device scalar). */
     void addScalarBroadcast(DeviceArray dx, DeviceArray g, long n, float scale);
 
