@@ -11,6 +11,7 @@ import ai.djl.training.GradientCollector;
 import io.r1kit.model.arch.DeepseekV3Blocks;
 import io.r1kit.model.arch.ModelConfig;
 import io.r1kit.model.arch.MoeRouting;
+import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.backend.RopeTables;
 import io.r1kit.model.hf.DeepseekV3Params;
 import io.r1kit.model.ops.F;
@@ -257,7 +258,7 @@ final class DeepseekBench {
         DeepseekV3Blocks.Block block = DeepseekV3Blocks.mla(cfg, 1);
         float[] x = BenchData.random(new Random(3), B * T * C);
         float[] ours;
-        try (var ng = io.r1kit.model.autograd.Grad.noGrad()) {
+        try (var ng = Grad.noGrad()) {
             ours = block.forward(Tensor.of(x, B, T, C), B, T).toArray();
         }
         try (NDManager sub = nd.newSubManager()) {
@@ -275,7 +276,7 @@ final class DeepseekBench {
         DeepseekV3Blocks.Block block = DeepseekV3Blocks.moe(cfg, 2);
         float[] x = BenchData.random(new Random(4), N * C);
         float[] ours;
-        try (var ng = io.r1kit.model.autograd.Grad.noGrad()) {
+        try (var ng = Grad.noGrad()) {
             ours = block.forward(Tensor.of(x, c.b(), c.t(), C), c.b(), c.t()).toArray();
         }
         try (NDManager sub = nd.newSubManager()) {
