@@ -56,6 +56,7 @@ class MlaAbsorbedDecodeTest {
                 float[] plain = MlaAbsorbedDecode.attendExpanded(qNope, qRope, cKv, kRope, n, kvB, d, scale);
                 double rel = relativeDifference(absorbed, plain);
                 assertTrue(rel <= REL, d + " n=" + n + ": relative difference " + rel);
+                System.out.printf("absorbed vs plain %s n=%d: %.2e%n", d, n, rel);
             }
         }
     }
@@ -86,6 +87,7 @@ class MlaAbsorbedDecodeTest {
             }
             double rel = relativeDifference(decoded, forward);
             assertTrue(rel <= REL, "q_lora " + cfg.deepseek().qLoraRank() + ": decode vs forward, relative difference " + rel);
+            System.out.printf("decode through the cache vs training forward (q_lora %d): %.2e%n", cfg.deepseek().qLoraRank(), rel);
             assertEquals(T, cache.length());
             assertEquals((long) T * (d.rank() + d.rope()), cache.elements(), "only c_kv and k_rope are cached");
         }
