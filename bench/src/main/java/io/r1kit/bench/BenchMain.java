@@ -54,7 +54,7 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--decode-tokens", description = "With --device cuda: new tokens per decoded sequence (default 64, quick 16).")
     Integer decodeTokens;
 
-    @Option(names = "--only", split = ",", description = "Sections to run: gemm, attention, rmsnorm_rope, decode (default: all); "
+    @Option(names = "--only", split = ",", description = "Sections to run: gemm, attention, rmsnorm_rope, mla, moe, decode (default: all); "
             + "with --suite train / rollout: the models to run, by their JSON name (default: all).")
     List<String> only;
 
@@ -70,7 +70,7 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--tiny", hidden = true, description = "Tiny shapes for --suite train / rollout (tests).")
     boolean tiny;
 
-    private static final List<String> SECTIONS = List.of("gemm", "attention", "rmsnorm_rope", "decode");
+    private static final List<String> SECTIONS = List.of("gemm", "attention", "rmsnorm_rope", "mla", "moe", "decode");
     private final PrintStream log;
 
     public BenchMain() {
@@ -173,6 +173,30 @@ public final class BenchMain implements Callable<Integer> {
                             .put("pass", "forward+backward");
                     putTimes(o, row.r(), row.unavailable());
                     log.println("rmsnorm_rope " + c + " " + describe(row.r(), row.unavailable()));
+                }
+            }
+            if (sections.contains("mla")) {
+                ArrayNode arr = root.putArray("mla");
+                for (DeepseekBench.MlaCase c : DeepseekBench.mlaCases(quick)) {
+                    DeepseekBench.Row row = DeepseekBench.mla(c, nd, timer);
+                    ObjectNode o = arr.addObject();
+                    o.put("b", c.b()).put("t", c.t()).put("hidden", c.hidden()).put("heads", c.heads()).put("q_lora_rank", c.qLora())
+                            .put("kv_lora_rank", c.kvLora()).put("qk_nope_head_dim", c.dNope()).put("qk_rope_head_dim", c.dRope())
+                            .put("v_head_dim", c.dV()).put("pass", "forward+backward");
+                    putTimes(o, row.r(), row.unavailable());
+                    log.println("mla " + c + " " + describe(row.r(), row.unavailable()));
+                }
+            }
+            if (sections.contains("moe")) {
+                ArrayNode arr = root.putArray("moe");
+                for (DeepseekBench.MoeCase c : DeepseekBench.moeCases(quick)) {
+                    DeepseekBench.Row row = DeepseekBench.moe(c, nd, timer);
+                    ObjectNode o = arr.addObject();
+                    o.put("b", c.b()).put("t", c.t()).put("hidden", c.hidden()).put("n_routed_experts", c.experts())
+                            .put("n_group", c.groups()).put("topk_group", c.topkGroup()).put("num_experts_per_tok", c.k())
+                            .put("moe_intermediate_size", c.moeFfn()).put("n_shared_experts", c.shared()).put("pass", "forward+backward");
+                    putTimes(o, row.r(), row.unavailable());
+                    log.println("moe " + c + " " + describe(row.r(), row.unavailable()));
                 }
             }
             if (sections.contains("decode")) {

@@ -76,6 +76,24 @@ final class BenchTable {
                         r.get("head_dim").asInt(), times(r)));
             }
         }
+        if (root.has("mla")) {
+            sb.append(String.format(Locale.ROOT, "%nDeepSeek-V3 multi-head latent attention, forward+backward%n  %3s %5s %6s %3s %6s %7s %5s %5s %4s %12s %12s %7s%n",
+                    "B", "T", "hidden", "H", "q_lora", "kv_lora", "nope", "rope", "v", "r1kit ms", "libtorch ms", "ratio"));
+            for (JsonNode r : root.get("mla")) {
+                sb.append(String.format(Locale.ROOT, "  %3d %5d %6d %3d %6d %7d %5d %5d %4d %s%n", r.get("b").asInt(), r.get("t").asInt(),
+                        r.get("hidden").asInt(), r.get("heads").asInt(), r.get("q_lora_rank").asInt(), r.get("kv_lora_rank").asInt(),
+                        r.get("qk_nope_head_dim").asInt(), r.get("qk_rope_head_dim").asInt(), r.get("v_head_dim").asInt(), times(r)));
+            }
+        }
+        if (root.has("moe")) {
+            sb.append(String.format(Locale.ROOT, "%nDeepSeekMoE layer, forward+backward%n  %3s %5s %6s %7s %6s %5s %4s %6s %6s %12s %12s %7s%n",
+                    "B", "T", "hidden", "experts", "groups", "kept", "k", "width", "shared", "r1kit ms", "libtorch ms", "ratio"));
+            for (JsonNode r : root.get("moe")) {
+                sb.append(String.format(Locale.ROOT, "  %3d %5d %6d %7d %6d %5d %4d %6d %6d %s%n", r.get("b").asInt(), r.get("t").asInt(),
+                        r.get("hidden").asInt(), r.get("n_routed_experts").asInt(), r.get("n_group").asInt(), r.get("topk_group").asInt(),
+                        r.get("num_experts_per_tok").asInt(), r.get("moe_intermediate_size").asInt(), r.get("n_shared_experts").asInt(), times(r)));
+            }
+        }
         return sb.toString();
     }
 

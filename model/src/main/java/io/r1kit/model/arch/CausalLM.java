@@ -352,10 +352,17 @@ public final class CausalLM {
      * those GEMMs save for backward (the two RMSNorm outputs and the SwiGLU output) are stored in
      * bf16. Left in fp32: the attention output (o_proj's input; attention's backward reads it), the
      * embedding, the final norm and the lm head (tied or not), and generation's raw forward.
+     * DeepSeek-V3: the same for MLA's five projections (their inputs stored in bf16 except the
+     * attention output), every expert's, shared expert's and dense MLP's projections, and each MTP
+     * module's block and eh_proj; the routers stay fp32. FP8 (the host emulation) is implemented for
+     * the Llama / Qwen projections only and is refused for DeepSeek-V3.
      */
     public CausalLM precision(Precision precision) {
         if (precision == Precision.BF16 && device() == null)
             throw new IllegalStateException("precision bf16 needs a device model (moveTo a DeviceBackend first)");
+        if (precision.fp8Recipe() != null && !dsLayers.isEmpty())
+            throw new IllegalStateException("precision " + precision.name().toLowerCase(Locale.ROOT)
+                    + " is implemented for Llama / Qwen layers only, not for DeepSeek-V3 (use fp32 or, on a device, bf16)");
         if (precision.fp8Recipe() != null && device() != null)
             throw new IllegalStateException("precision " + precision.name().toLowerCase(Locale.ROOT)
                     + " runs on the host (the CPU emulation of V3's FP8 GEMMs); device models support fp32 and bf16");
@@ -365,6 +372,7 @@ public final class CausalLM {
     }
 
     public Precision precision() {
+        if (!dsLayers.isEmpty()) return dsLayers.get(0).bf16() ? Precision.BF16 : Precision.FP32;
         if (layers.isEmpty()) return Precision.FP32;
         DecoderLayer l = layers.get(0);
         if (l.bf16()) return Precision.BF16;
@@ -374,6 +382,8 @@ public final class CausalLM {
 
     private void setLayersBf16(boolean on) {
         for (DecoderLayer l : layers) l.bf16(on);
+        for (DeepseekV3Layer l : dsLayers) l.bf16(on);
+        for (MtpModule md : mtp) md.bf16(on);
     }
 
     /** The device the parameters live on, or null for a host model. */

@@ -51,6 +51,15 @@ final class DeepseekMoe {
     }
 
     /** Trainable parameters in state_dict order (experts, gate, shared experts); the bias is a buffer. */
+    /**
+     * bf16 precision: the experts' and shared experts' projections read bf16 weight copies; the
+     * router stays fp32 (its weight and input), so expert choice is made at full precision.
+     */
+    void bf16(boolean on) {
+        for (SwiGluMlp e : experts) e.bf16(on);
+        if (shared != null) shared.bf16(on);
+    }
+
     List<Parameter> parameters() {
         List<Parameter> ps = new ArrayList<>();
         for (SwiGluMlp e : experts) ps.addAll(e.parameters());
@@ -105,12 +114,12 @@ final class DeepseekMoe {
         List<Tensor> outs = new ArrayList<>();
         for (int e = 0; e < E; e++) {
             if (count[e + 1] == count[e]) continue;
-            outs.add(experts.get(e).forward(F.slice(xs, 0, count[e], count[e + 1])));
+            outs.add(experts.get(e).forward(F.slice(xs, 0, count[e], count[e + 1]), true));
         }
         Tensor ys = outs.size() == 1 ? outs.get(0) : F.concat(outs, 0);     // [N·K, C], expert-sorted
         Tensor perToken = F.reshape(F.indexSelect(ys, slotOf), N, K, C);        // back to (token, slot) order
         Tensor routed = F.reshape(F.matmul(F.reshape(w, N, 1, K), perToken), N, C);
-        Tensor out = shared == null ? routed : F.add(routed, shared.forward(flat));
+        Tensor out = shared == null ? routed : F.add(routed, shared.forward(flat, false));
 
         if (Grad.isEnabled()) {
             for (int i = 0; i < N * K; i++) if (keyMask == null || keyMask[i / K] != 0) load[idx[i]]++;

@@ -22,6 +22,7 @@ public final class DeepseekV3Layer {
     final DeepseekMoe moe;     // null in dense layers
     final Parameter inputNorm, postNorm;
     private final List<Parameter> params = new ArrayList<>();
+    private boolean bf16;
 
     DeepseekV3Layer(ModelConfig c, int index, RandomGenerator rng) {
         this.cfg = c;
@@ -59,6 +60,18 @@ public final class DeepseekV3Layer {
         return moe == null ? null : moe.bias;
     }
 
+    /** Mixed precision on or off ({@link CausalLM#precision}): every projection reads its bf16 weight copy. */
+    void bf16(boolean on) {
+        attn.bf16(on);
+        if (moe != null) moe.bf16(on);
+        else dense.bf16(on);
+        bf16 = on;
+    }
+
+    boolean bf16() {
+        return bf16;
+    }
+
     DeepseekMoe moe() {
         return moe;
     }
@@ -72,7 +85,7 @@ public final class DeepseekV3Layer {
         float eps = (float) cfg.rmsEps();
         Tensor h = F.add(x, attn.forward(F.rmsNorm(x, inputNorm, eps), B, T, pos, keyMask, rope));
         Tensor n = F.rmsNorm(h, postNorm, eps);
-        Tensor m = moe != null ? moe.forward(n, B, T, keyMask) : dense.forward(n);
+        Tensor m = moe != null ? moe.forward(n, B, T, keyMask) : dense.forward(n, true);
         return F.reshape(F.add(h, m), B, T, cfg.hiddenSize());
     }
 }

@@ -22,7 +22,10 @@ import java.util.random.RandomGenerator;
  * as apply_rotary_pos_emb_interleave does. The value head is zero-padded to the query/key width (or
  * q and k to the value width) so the one attention kernel serves both; zero columns change neither
  * scores nor outputs, and the padded output columns are dropped.
- * Built from differentiable ops only, so training and the device path come with them.
+ * Built from differentiable ops only, so training and the device path come with them. In bf16
+ * precision (a device model) the five projections read their weights' bf16 copies and the inputs
+ * only they read (the normalised x, the normalised q and kv latents) are stored in bf16; the
+ * attention output stays fp32 (attention's backward reads it), as in {@link DecoderLayer}.
  */
 final class MlaAttention {
     private final DeepseekV3Params d;
@@ -30,6 +33,7 @@ final class MlaAttention {
     private final float eps, scale;
     final Parameter qProj, qA, qANorm, qB, kvA, kvANorm, kvB, oProj;
     private final List<Parameter> params = new ArrayList<>();
+    private boolean bf16;
 
     MlaAttention(ModelConfig c, String prefix, RandomGenerator rng, float std) {
         this.d = c.deepseek();
@@ -61,25 +65,38 @@ final class MlaAttention {
         return params;
     }
 
+    /** The projection weights (not the norms), which read bf16 copies in bf16 precision. */
+    List<Parameter> projections() {
+        List<Parameter> ps = new ArrayList<>();
+        for (Parameter p : new Parameter[] {qProj, qA, qB, kvA, kvB, oProj}) if (p != null) ps.add(p);
+        return ps;
+    }
+
+    void bf16(boolean on) {
+        bf16 = on;
+        for (Parameter p : projections()) p.readBf16Copy(on);
+    }
+
+    private Tensor gemmInput(Tensor t) {
+        return SwiGluMlp.gemmInput(t, bf16);
+    }
+
     float softmaxScale() {
         return scale;
     }
 
     /** The query [B, T, H, nope + rope] before RoPE. */
     Tensor query(Tensor x, int B, int T) {
-        Tensor q = d.hasQLora() ? F.linear(F.rmsNorm(F.linear(x, qA), qANorm, eps), qB) : F.linear(x, qProj);
+        Tensor q = d.hasQLora() ? F.linear(gemmInput(F.rmsNorm(F.linear(x, qA), qANorm, eps)), qB) : F.linear(x, qProj);
         return F.reshape(q, B, T, H, d.qkHeadDim());
     }
 
     /** (pairs (2i, 2i+1) → (i, i + d/2)) of x [..., r]: apply_rotary_pos_emb_interleave's view/transpose/reshape. */
     static Tensor deinterleave(Tensor x) {
         int[] s = x.shape();
-        int r = s[s.length - 1];
-        int[] split = new int[s.length + 1];
-        System.arraycopy(s, 0, split, 0, s.length - 1);
-        split[s.length - 1] = r / 2;
-        split[s.length] = 2;
-        return F.reshape(F.transpose(F.reshape(x, split), s.length - 1, s.length), s);
+        int r = s[s.length - 1], rows = x.numel() / r;
+        // leading dims flattened, so the transpose is rank 3 (the device's strided kernels go up to rank 4)
+        return F.reshape(F.transpose(F.reshape(x, rows, r / 2, 2), 1, 2), s);
     }
 
     /** The RoPE part x [..., H', rope] rotated (after de-interleaving when the checkpoint stores pairs interleaved). */
@@ -90,11 +107,12 @@ final class MlaAttention {
     /** x [B, T, C] (normalised) → [B, T, C]. */
     Tensor forward(Tensor x, int B, int T, int[] pos, byte[] keyMask, RopeTables rope) {
         int dn = d.qkNopeHeadDim(), dr = d.qkRopeHeadDim(), dv = d.vHeadDim(), qk = d.qkHeadDim(), r = d.kvLoraRank();
+        x = gemmInput(x);                                                    // read by the q and kv_a projections only
         Tensor q = query(x, B, T);
         Tensor qPass = F.slice(q, 3, 0, dn), qRot = rope(F.slice(q, 3, dn, qk), pos, rope);
         Tensor ckv = F.linear(x, kvA);
         Tensor kRot = rope(F.reshape(F.slice(ckv, 2, r, r + dr), B, T, 1, dr), pos, rope);
-        Tensor kv = F.reshape(F.linear(F.rmsNorm(F.slice(ckv, 2, 0, r), kvANorm, eps), kvB), B, T, H, dn + dv);
+        Tensor kv = F.reshape(F.linear(gemmInput(F.rmsNorm(F.slice(ckv, 2, 0, r), kvANorm, eps)), kvB), B, T, H, dn + dv);
         Tensor kNope = F.slice(kv, 3, 0, dn), v = F.slice(kv, 3, dn, dn + dv);
         Tensor query = F.concat(List.of(qPass, qRot), 3);
         Tensor key = F.concat(List.of(kNope, F.concat(Collections.nCopies(H, kRot), 2)), 3);

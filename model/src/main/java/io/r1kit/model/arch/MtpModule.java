@@ -24,6 +24,7 @@ public final class MtpModule {
     final int layerIndex;
     final Parameter enorm, hnorm, ehProj, headNorm;
     final DeepseekV3Layer block;
+    private boolean bf16;
 
     MtpModule(ModelConfig c, int layerIndex, RandomGenerator rng) {
         this.cfg = c;
@@ -56,6 +57,13 @@ public final class MtpModule {
         return ps;
     }
 
+    /** Mixed precision on or off: the block's projections and eh_proj read bf16 weight copies. */
+    void bf16(boolean on) {
+        block.bf16(on);
+        ehProj.readBf16Copy(on);
+        bf16 = on;
+    }
+
     DeepseekV3Layer block() {
         return block;
     }
@@ -67,7 +75,7 @@ public final class MtpModule {
     Tensor forward(Tensor prev, Tensor nextEmb, int B, int T, int[] pos, byte[] keyMask, RopeTables rope) {
         float eps = (float) cfg.rmsEps();
         Tensor in = F.concat(List.of(F.rmsNorm(nextEmb, enorm, eps), F.rmsNorm(prev, hnorm, eps)), 2);
-        return block.forward(F.linear(in, ehProj), B, T, pos, keyMask, rope);
+        return block.forward(F.linear(SwiGluMlp.gemmInput(in, bf16), ehProj), B, T, pos, keyMask, rope);
     }
 
     /** shared_head.norm of the module's hidden state (the lm head is then applied by the caller). */

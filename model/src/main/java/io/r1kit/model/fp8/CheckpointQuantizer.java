@@ -28,11 +28,16 @@ public final class CheckpointQuantizer {
 
     /**
      * True for the weights V3 stores in FP8: 2-D {@code *.weight} tensors inside the decoder layers
-     * ({@code model.layers.N.}), except MoE routers ({@code .mlp.gate.weight}) and norms.
+     * ({@code model.layers.N.}), except MoE routers ({@code .mlp.gate.weight}), norms, and the parts
+     * of a multi-token-prediction module outside its decoder block: {@code eh_proj} (a plain
+     * unquantised linear in DeepSeek's release and in vLLM's DeepSeekMTP) and the module's copies of
+     * the embedding and lm head ({@code embed_tokens}, {@code shared_head.head}), which must stay
+     * equal to {@code model.embed_tokens.weight} and {@code lm_head.weight}.
      */
     public static boolean quantizable(String name, int[] shape) {
         return shape.length == 2 && name.startsWith("model.layers.") && name.endsWith(".weight")
-                && !name.endsWith(".mlp.gate.weight") && !name.contains("norm");
+                && !name.endsWith(".mlp.gate.weight") && !name.contains("norm") && !name.endsWith(".eh_proj.weight")
+                && !name.endsWith(".embed_tokens.weight") && !name.endsWith(".shared_head.head.weight");
     }
 
     /** Quantises {@code in} into {@code out} (written atomically) with weight blocks of {@code block}×{@code block}. */
@@ -64,6 +69,10 @@ public final class CheckpointQuantizer {
                     fp8.put(name, b);
                     quantized++;
                     after += b.byteSize();
+                } else if (HfCheckpointWriter.keptInF32(name)) {
+                    // stored in F32 by the writer whatever the other tensors' dtype
+                    floats.add(new NamedTensor(name, shape, x));
+                    after += 4L * x.length;
                 } else {
                     if (keptDtype != null && keptDtype != info.dtype()) {
                         throw new CheckpointException(info.file(), name, "is " + info.dtype() + " but other kept tensors are "

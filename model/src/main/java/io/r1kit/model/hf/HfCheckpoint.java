@@ -136,11 +136,16 @@ public final class HfCheckpoint implements AutoCloseable {
             if (ws.length != 2) {
                 throw new CheckpointException(w.file(), name, "block-scaled FP8 weight must be 2-D, got shape " + Arrays.toString(ws));
             }
+            boolean blocked = quant != null && quant.blockRows() > 0;
             if (s.numel() == 1 && ss.length <= 2) {
-                out.put(name, new int[] {Math.max(ws[0], 1), Math.max(ws[1], 1)}); // one scale for the tensor
+                // One scale: a weight within a single weight_block_size block keeps the declared block
+                // (so every tensor of the checkpoint reports the same block shape), else a per-tensor scale.
+                boolean oneBlock = blocked && ws[0] <= quant.blockRows() && ws[1] <= quant.blockCols();
+                out.put(name, oneBlock ? new int[] {quant.blockRows(), quant.blockCols()}
+                        : new int[] {Math.max(ws[0], 1), Math.max(ws[1], 1)});
                 continue;
             }
-            if (quant == null || quant.blockRows() == 0) {
+            if (!blocked) {
                 throw new CheckpointException(configFile, "quantization_config.weight_block_size", "missing, but '" + scaleName
                         + "' has " + s.numel() + " block scales (shape " + Arrays.toString(ss) + ")");
             }

@@ -44,13 +44,26 @@ public final class HfCheckpointWriter {
     public static final long DEFAULT_MAX_SHARD_BYTES = 5_000_000_000L;
 
     private DType dtype = DType.F32;
+
+    /**
+     * True for the tensors stored in F32 whatever the writer's dtype: DeepSeek-V3's router
+     * correction biases ({@code *.e_score_correction_bias}), which transformers keeps in float32
+     * ({@code _keep_in_fp32_modules_strict}) and DeepSeek releases in F32 beside BF16 weights; they
+     * are added to sigmoid scores in (0, 1), where BF16's 8 bits would move expert choices.
+     */
+    public static boolean keptInF32(String name) {
+        return name.endsWith(".e_score_correction_bias");
+    }
     private long maxShardBytes = DEFAULT_MAX_SHARD_BYTES;
     private JsonNode configJson;
     private JsonNode generationConfigJson;
     private Path tokenizerDir;
     private final Map<String, byte[]> extraFiles = new LinkedHashMap<>();
 
-    /** Storage dtype: F32 (exact) or BF16 (round to nearest even). Also sets config.json's torch_dtype. */
+    /**
+     * Storage dtype: F32 (exact) or BF16 (round to nearest even), except the {@link #keptInF32}
+     * tensors. Also sets config.json's torch_dtype.
+     */
     public HfCheckpointWriter dtype(DType d) {
         if (d != DType.F32 && d != DType.BF16) throw new IllegalArgumentException("save dtype must be F32 or BF16, not " + d);
         this.dtype = d;
@@ -187,7 +200,7 @@ public final class HfCheckpointWriter {
         Map<String, String> meta = Map.of("format", "pt");
         // Units that stay in one shard: a float tensor, or FP8 codes with their scales.
         List<List<StoredTensor>> units = new ArrayList<>();
-        for (NamedTensor t : tensors) units.add(List.of(StoredTensor.ofFloats(t, dtype)));
+        for (NamedTensor t : tensors) units.add(List.of(StoredTensor.ofFloats(t, keptInF32(t.name()) ? DType.F32 : dtype)));
         for (Map.Entry<String, Fp8Blocks> e : fp8.entrySet()) units.add(Fp8CheckpointLayout.stored(e.getKey(), e.getValue()));
         // Greedy sharding in the caller's (model) order, like transformers' shard_checkpoint.
         List<List<StoredTensor>> shards = new ArrayList<>();
