@@ -231,6 +231,15 @@ public final class CausalLM {
         return lora;
     }
 
+    /**
+     * For code that reads the weights directly (cached decoding): with adapters attached, writes them
+     * into the weights until the returned scope closes (see {@link LoraAdapters#merged()}); without, a
+     * scope that does nothing.
+     */
+    public LoraAdapters.Scope mergedAdapters() {
+        return lora == null ? () -> { } : lora.merged();
+    }
+
     /** What an optimizer trains: the LoRA adapters when attached, else {@link #parameters()}. */
     public List<Parameter> trainableParameters() {
         return lora != null ? lora.parameters() : parameters();

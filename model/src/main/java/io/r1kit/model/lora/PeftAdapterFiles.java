@@ -179,6 +179,14 @@ public final class PeftAdapterFiles {
         copyInto(dir.resolve(WEIGHTS), a, adapters.parameters());
     }
 
+    /**
+     * Loads the adapter tensors of {@code dir} into {@code params} by name (a trainer resuming its
+     * adapters): every parameter present with its shape, no other tensor in the file.
+     */
+    public static void loadParameters(Path dir, List<Parameter> params) throws IOException {
+        copyInto(dir.resolve(WEIGHTS), read(dir), params);
+    }
+
     /** Copies the adapter's tensors into {@code params} by name (all present, same shapes, nothing else in the file). */
     static void copyInto(Path file, Adapter a, List<Parameter> params) throws CheckpointException {
         Set<String> expected = new java.util.HashSet<>();

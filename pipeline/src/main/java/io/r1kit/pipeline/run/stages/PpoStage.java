@@ -60,6 +60,7 @@ public final class PpoStage implements StageRunner {
         PpoConfig c = config(ctx, s);
         Dataset train = ctx.data().get(s.data());
         CausalLM policy = ctx.onModelDevice(CausalLM.load(inputModel));
+        if (s.lora() != null) policy.attachLora(s.lora().toConfig(), c.seed());   // the starting model frozen, adapters trained
         try (Tokenizer tok = ctx.tokenizer(inputModel); CompositeReward rewards = ctx.rewards(s);
              ProgressDisplay progress = new ProgressDisplay(s.name())) {
             PpoTrainer.Builder b = PpoTrainer.builder(c).policy(policy).tokenizer(tok).template(ctx.template(s))
