@@ -27,7 +27,7 @@ public record LoraSpec(
         loraAlpha = loraAlpha == null ? 8.0 : loraAlpha;
         loraDropout = loraDropout == null ? 0.0 : loraDropout;
         targetModules = targetModules == null ? LoraConfig.PEFT_DEFAULT_TARGETS : List.copyOf(targetModules);
-        toConfig();   // validates
+        new LoraConfig(r, loraAlpha, loraDropout, targetModules);   // validates (fields are assigned after this body)
     }
 
     /** The model's LoRA settings. */
