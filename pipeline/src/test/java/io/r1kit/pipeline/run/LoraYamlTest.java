@@ -19,8 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code lora:} from YAML: a short GRPO run of a tiny scratch model trains adapters (PEFT layout in
- * its checkpoints), the eval stage after it loads them merged, {@code bin/r1kit merge} writes the
- * same full model, and misplaced or wrong keys are refused with their location.
+ * its checkpoints; the entropy bonus gives them a gradient even when the untrained model earns no
+ * reward), the eval stage after it loads them merged, {@code bin/r1kit merge} writes the same full
+ * model, and misplaced or wrong keys are refused with their location.
  */
 class LoraYamlTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -49,6 +50,7 @@ class LoraYamlTest {
                     max_completion_length: 8
                     learning_rate: 0.01
                     beta: 0.05
+                    entropy_coef: 0.05
                     max_steps: 3
                     save_steps: 0
                     log_completions_steps: 0
