@@ -152,7 +152,7 @@ public final class LoraAdapters {
                     Parameter w = l.base(i);
                     ws.add(w);
                     saved.add(w.snapshot());
-                    w.restore(F.add(w, delta(l, i)));
+                    addDelta(l, i);
                 }
             }
         }
@@ -167,14 +167,26 @@ public final class LoraAdapters {
     public void mergeForGood() {
         if (merged) throw new IllegalStateException("lora: the adapters are already merged");
         try (Grad.Scope ng = Grad.noGrad()) {
-            for (LoraLayer l : layers) for (int i = 0; i < l.size(); i++) l.base(i).restore(F.add(l.base(i), delta(l, i)));
+            for (LoraLayer l : layers) for (int i = 0; i < l.size(); i++) addDelta(l, i);
         }
         merged = true;
     }
 
-    /** B·A·alpha/r [out, in] of adapter i of block l. */
-    private Tensor delta(LoraLayer l, int i) {
-        return F.scale(F.matmul(l.loraB(i), l.loraA(i)), (float) config.scaling());
+    /**
+     * W += B·A·alpha/r for adapter i of block l (grad off): on the host in place, w[j] += s·(B·A)[j]
+     * (one r-deep GEMM and one pass over W); on a device through a device add and copy.
+     */
+    private void addDelta(LoraLayer l, int i) {
+        Parameter w = l.base(i);
+        Tensor ba = F.matmul(l.loraB(i), l.loraA(i));
+        float s = (float) config.scaling();
+        if (w.isOnDevice()) {
+            w.restore(F.add(w, F.scale(ba, s)));
+            return;
+        }
+        float[] wv = w.data(), d = ba.data();
+        for (int j = 0; j < wv.length; j++) wv[j] += s * d[j];
+        w.bf16CopyStale();
     }
 
     /** A state change that {@code close()} undoes. */
