@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.r1kit.model.autograd.Grad;
+import io.r1kit.model.backend.device.EmulatedDevice;
 import io.r1kit.model.hf.CheckpointException;
 import io.r1kit.model.hf.DType;
 import io.r1kit.model.hf.HfJson;
@@ -232,6 +233,38 @@ class LoraModelTest {
         UnsupportedOperationException ds = assertThrows(UnsupportedOperationException.class,
                 () -> CausalLM.random(DeepseekV3TestModels.plainQ(), 1).attachLora(ALL, 1));
         assertTrue(ds.getMessage().contains("DeepSeek"), ds.getMessage());
+    }
+
+    /** On a (host-emulated) device: adapters live there, train, merge and switch off as on the host; the base gets no gradient. */
+    @Test
+    void onADeviceTheAdaptersTrainMergeAndSwitchOffAsOnTheHost() {
+        CausalLM host = model();
+        LoraAdapters ha = host.attachLora(ALL, 7);
+        randomize(ha, 12);
+        CausalLM dev = model();
+        dev.moveTo(new EmulatedDevice());
+        LoraAdapters da = dev.attachLora(ALL, 7);
+        for (int i = 0; i < ha.parameters().size(); i++) {
+            assertTrue(da.parameters().get(i).isOnDevice(), da.parameters().get(i).name());
+            da.parameters().get(i).copyFrom(ha.parameters().get(i).data());
+        }
+        int[] ids = ArchTestSupport.randomIds(46, B * T, host.config().vocabSize()), targets = ArchTestSupport.randomIds(47, B * T,
+                host.config().vocabSize());
+        F.crossEntropy(host.forward(ids, B, T, null, null), targets).backward();
+        F.crossEntropy(dev.forward(ids.clone(), B, T, null, null), targets.clone()).backward();
+        for (Parameter p : dev.parameters()) assertEquals(null, p.gradData(), p.name());
+        for (int i = 0; i < ha.parameters().size(); i++) {
+            // the same kernels on the emulated device; sums may be ordered differently
+            TorchRef.assertClose("device grad " + ha.parameters().get(i).name(), ha.parameters().get(i).gradData(),
+                    da.parameters().get(i).gradData(), 1e-6, 1e-4);
+        }
+        float[] adapted = logits(dev), hostLogits = logits(host);
+        TorchRef.assertClose("device vs host logits", hostLogits, adapted, 1e-5, 1e-5);
+        try (LoraAdapters.Scope s = da.merged()) {
+            TorchRef.assertClose("device merged", adapted, logits(dev), 2e-5, 1e-5);
+        }
+        assertArrayEquals(adapted, logits(dev), "device base values restored");
+        assertArrayEquals(logits(model()), da.withDisabled(() -> logits(dev)), "adapters off on the device = the base");
     }
 
     @Test
