@@ -214,7 +214,7 @@ public final class GrpoTrainer {
                 c.accuracyReward(), c.formatReward(), c.correctThreshold());
         this.lossSettings = GrpoLoss.Settings.of(c);
         this.rewardWeights = b.rewards.members().stream().mapToDouble(CompositeReward.Member::weight).toArray();
-        this.params = policy.parameters();
+        this.params = policy.trainableParameters();   // with LoRA: the adapters only
         this.device = policy.device();
         AdamW.Config ac = new AdamW.Config(c.learningRate().floatValue(), c.adamBeta1().floatValue(), c.adamBeta2().floatValue(),
                 c.adamEpsilon().floatValue(), c.weightDecay().floatValue());
@@ -321,12 +321,17 @@ public final class GrpoTrainer {
     /** Evaluates the current policy on the eval set (no metrics line written). */
     public Evaluator.Result evaluate() {
         if (eval == null) throw new IllegalStateException("grpo: no eval set given");
-        return Evaluator.run(new Generator(policy, tokenizer), rollouts, eval, Evaluator.Options.of(c));
+        try (var merged = policy.mergedAdapters()) {
+            return Evaluator.run(new Generator(policy, tokenizer), rollouts, eval, Evaluator.Options.of(c));
+        }
     }
 
     private Map<String, Double> evaluate(Generator generator, MetricsLog metrics) {
         long t0 = System.nanoTime();
-        Evaluator.Result r = Evaluator.run(generator, rollouts, eval, Evaluator.Options.of(c));
+        Evaluator.Result r;
+        try (var merged = policy.mergedAdapters()) {
+            r = Evaluator.run(generator, rollouts, eval, Evaluator.Options.of(c));
+        }
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("step", step);
         if (stage != null) line.put("stage", stage);
@@ -353,7 +358,10 @@ public final class GrpoTrainer {
             for (int i = 0; i < B; i++) prompts.add(rollouts.prompt(nextExample()));
             SamplingParams sp = SamplingParams.sample(c.temperature().floatValue(), c.maxCompletionLength(), Seeds.sub(stepSeed, rounds))
                     .withTopK(c.topK()).withTopP(c.topP().floatValue()).withLogprobMode(LogprobMode.TEMPERATURE);
-            List<Sample> got = generator.sampleAndScore(step, prompts, G, sp, nanos);
+            List<Sample> got;
+            try (var merged = policy.mergedAdapters()) {   // LoRA: decoding reads W + B·A·alpha/r
+                got = generator.sampleAndScore(step, prompts, G, sp, nanos);
+            }
             int base = all.size() / G;
             for (int g = 0; g < B; g++) {
                 List<Sample> group = new ArrayList<>();
@@ -469,7 +477,7 @@ public final class GrpoTrainer {
         MicroBatches micro = new MicroBatches(device, plan, prompts, completions, masked, adv);
         boolean needOld = c.numIterations() > 1 || plan.size() > 1 || c.klInReward();
         Map<int[], Tensor> old = needOld ? score(policy, plan, micro) : null;
-        Map<int[], Tensor> ref = c.beta() > 0 ? score(reference, plan, micro) : null;
+        Map<int[], Tensor> ref = c.beta() > 0 ? referenceScores(plan, micro) : null;
         // the rollout-correction weights are fixed for the step (set on the first pass)
         StepInputs in = new StepInputs(batch, plan, micro, old, ref, new IdentityHashMap<>());
         if (c.klInReward()) penalizeKl(in, adv);
@@ -767,7 +775,16 @@ public final class GrpoTrainer {
         return epochOrder.get(i);
     }
 
+    /** The reference's log-probs; with LoRA the reference is the policy's frozen base (adapters off), no second copy. */
+    private Map<int[], Tensor> referenceScores(List<List<int[]>> plan, MicroBatches micro) {
+        return policy.lora() != null ? policy.lora().withDisabled(() -> score(policy, plan, micro)) : score(reference, plan, micro);
+    }
+
     private CausalLM loadReference() {
+        if (policy.lora() != null) {
+            LOG.info("beta = {}: the reference is the policy's frozen base with its LoRA adapters off", c.beta());
+            return policy;
+        }
         if (referenceSource == null) {
             LOG.info("beta = {}: the reference is a frozen copy of the initial policy", c.beta());
             return onPolicyDevice(policy.copy());

@@ -132,6 +132,17 @@ class ClusterSamplingTest {
     }
 
     @Test
+    void loraStagesWithRolloutsOnTheClusterAreRefusedBeforeAnyWork(@TempDir Path tmp) throws Exception {
+        Path cfg = tmp.resolve("lora.yaml");
+        String yaml = TinyRun.rlConfig("cluster: {engine: spark, master: 'local[2]'}");
+        Files.writeString(cfg, yaml.replace("eval_steps: 0}", "eval_steps: 0, lora: {}}"));
+        TinyRun.Result r = TinyRun.cli("validate", cfg.toString());
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("stage 'r1_zero' has lora: and the run has a cluster: section"), r.err());
+        assertTrue(r.err().contains("lora.yaml"), "the error names the file: " + r.err());
+    }
+
+    @Test
     void generatedDataSetsAboveTheChunkAreWrittenByTheExecutorsByteForByte(@TempDir Path tmp) throws Exception {
         String cluster = "cluster: {engine: spark, master: 'local[2]', generate_chunk: 7, chunks_per_job: 2}";
         Set<Integer> jobsBefore = jobIds();

@@ -196,12 +196,14 @@ public final class PpoTrainer {
         // models that derive from the initial policy are made before any restore
         // on a device (the policy's) the reference and the value model live there too: their weights cross once, here
         device = policy.device();
-        if (c.klCoef() > 0) reference = device == null ? policy.copy() : policy.copy().moveTo(device).precision(policy.precision());
+        // with LoRA the reference is the policy's frozen base (adapters off): no copy
+        if (c.klCoef() > 0) reference = policy.lora() != null ? policy
+                : device == null ? policy.copy() : policy.copy().moveTo(device).precision(policy.precision());
         value = new ValueModel(separateBackbone != null ? separateBackbone : policy.copy(), Seeds.mix(c.seed()));
         if (device != null) value.moveTo(device);
         float wd = c.weightDecay().floatValue();
         policyOpt = new AdamW(AdamW.Config.defaults(c.learningRate().floatValue()).withWeightDecay(wd),
-                ParamGroup.decayMatricesOnly(policy.parameters(), wd));
+                ParamGroup.decayMatricesOnly(policy.trainableParameters(), wd));
         valueOpt = new AdamW(AdamW.Config.defaults(c.valueLearningRate().floatValue()).withWeightDecay(wd),
                 ParamGroup.decayMatricesOnly(value.parameters(), wd));
         Optional<TrainerCheckpoint.Restored> restored = checkpoint.open(resume);
@@ -242,7 +244,7 @@ public final class PpoTrainer {
         /** Skipped steps leave the weights unchanged; NaN/Inf weights are never checkpointed. */
         @Override
         public void save(long s) {
-            if (finite(policy.parameters()) && finite(value.parameters())) last = PpoTrainer.this.save();
+            if (finite(policy.trainableParameters()) && finite(value.parameters())) last = PpoTrainer.this.save();
         }
     }
 
@@ -288,7 +290,9 @@ public final class PpoTrainer {
                 .withTopK(c.topK()).withTopP(c.topP().floatValue()).withLogprobMode(LogprobMode.TEMPERATURE);
         long[] nanos = new long[2];
         StepData d = new StepData();
-        d.batch = generator.sampleAndScore(step, prompts, G, sp, nanos);
+        try (var merged = policy.mergedAdapters()) {   // LoRA: decoding reads W + B·A·alpha/r
+            d.batch = generator.sampleAndScore(step, prompts, G, sp, nanos);
+        }
         long tUpdate = System.nanoTime();
         d.n = d.batch.size();
         for (Sample s : d.batch) {
@@ -337,7 +341,7 @@ public final class PpoTrainer {
                     // GAE runs on the host: on a device the old / reference log-probs and the values come back
                     // once per step, [rows, T] each (PPO's only per-step copy bigger than a scalar)
                     Tensor lp = policy.scoreTokens(b, c.temperature().floatValue(), false).logprobs().toHost();
-                    Tensor rl = d.ref == null ? null : reference.scoreTokens(b, c.temperature().floatValue(), false).logprobs().toHost();
+                    Tensor rl = d.ref == null ? null : referenceScores(b);
                     Tensor v = value.values(b).toHost();
                     for (int row = 0; row < micro.length; row++) {
                         d.old[micro[row]] = b.completionValues(lp, row);
@@ -407,7 +411,7 @@ public final class PpoTrainer {
                 double loss = accumulate(d, epoch, mini, u);
                 double pn = Double.NaN, vn = Double.NaN;
                 if (u.finite) {
-                    pn = c.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(policy.parameters(), c.maxGradNorm()) : GradClip.globalNorm(policy.parameters());
+                    pn = c.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(policy.trainableParameters(), c.maxGradNorm()) : GradClip.globalNorm(policy.trainableParameters());
                     vn = c.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(value.parameters(), c.maxGradNorm()) : GradClip.globalNorm(value.parameters());
                     u.finite = Double.isFinite(pn) && Double.isFinite(vn);
                 }
@@ -611,11 +615,19 @@ public final class PpoTrainer {
         }, tensors, st);
     }
 
+    /** The reference's log-probs of {@code b} on the host; with LoRA the policy's with its adapters off. */
+    private Tensor referenceScores(Batch b) {
+        float t = c.temperature().floatValue();
+        if (reference == policy && policy.lora() != null)
+            return policy.lora().withDisabled(() -> policy.scoreTokens(b, t, false).logprobs().toHost());
+        return reference.scoreTokens(b, t, false).logprobs().toHost();
+    }
+
     /** Continues from a checkpoint whose seed and RNG scheme {@link TrainerCheckpoint} checked: both models and optimizers. */
     private void restore(TrainerCheckpoint.Restored r) {
         Path ck = r.dir();
         TrainerState s = r.state();
-        checkpoint.loadParameters(ck, policy.parameters());
+        checkpoint.loadParameters(ck, policy.trainableParameters());
         Map<String, float[]> t = TrainerCheckpoint.optimizerTensors(ck);
         Map<String, float[]> po = new HashMap<>(), vo = new HashMap<>();
         for (var e : t.entrySet()) {

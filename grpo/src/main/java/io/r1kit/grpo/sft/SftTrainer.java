@@ -19,6 +19,7 @@ import io.r1kit.model.autograd.Grad;
 import io.r1kit.model.hf.DType;
 import io.r1kit.model.hf.HfCheckpointWriter;
 import io.r1kit.model.optim.AdamW;
+import io.r1kit.model.lora.PeftAdapterFiles;
 import io.r1kit.model.optim.GradClip;
 import io.r1kit.model.optim.LrSchedule;
 import io.r1kit.model.optim.ParamGroup;
@@ -233,7 +234,7 @@ public final class SftTrainer {
         if (outputs == null || !saveFinalModel) return null;
         Path modelDir = outputs.finalModel();
         try {
-            model.save(modelDir, writer(DType.F32));
+            saveModel(modelDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the model to " + modelDir + ": " + e.getMessage(), e);
         }
@@ -262,6 +263,12 @@ public final class SftTrainer {
             case LINEAR -> LrSchedule.warmupLinear(lr, warmup, total, min);
             case COSINE -> LrSchedule.warmupCosine(lr, warmup, total, min);
         };
+    }
+
+    /** Writes the model (float32, HF layout), or with LoRA its adapters (PEFT layout), into {@code dir}. */
+    private void saveModel(Path dir) throws IOException {
+        if (model.lora() != null) model.save(dir, DType.F32);
+        else model.save(dir, writer(DType.F32));
     }
 
     /** The model writer with this trainer's tokenizer files and special-token ids. */
@@ -314,7 +321,7 @@ public final class SftTrainer {
             this.schedule = schedule(cfg, warmup, total);
             this.opt = new AdamW(new AdamW.Config(cfg.learningRate().floatValue(), cfg.adamBeta1().floatValue(),
                     cfg.adamBeta2().floatValue(), cfg.adamEpsilon().floatValue(), cfg.weightDecay().floatValue()),
-                    ParamGroup.decayMatricesOnly(model.parameters(), cfg.weightDecay().floatValue()))
+                    ParamGroup.decayMatricesOnly(model.trainableParameters(), cfg.weightDecay().floatValue()))
                     .momentsBf16(cfg.adamMoments().equals("bf16"));
             this.checkpoint = outputs == null ? null : new TrainerCheckpoint("sft", outputs, stage, cfg.saveTotalLimit(), cfg.seed(),
                     RNG_SCHEME, cfg.toMap(), s -> log.accept("warning: " + s));
@@ -437,7 +444,7 @@ public final class SftTrainer {
             // NaN cannot be written to JSON: drop it (absent = NaN on restore)
             extra.values().removeIf(v -> !Double.isFinite(v));
             TrainerState st = checkpoint.state(p.step, p.step - nonFinite.total(), p.consumed, nonFinite, p.numTokens, os.scalars(), extra);
-            Path dir = checkpoint.save(d -> model.save(d, writer(DType.F32)), os.tensors(), st);
+            Path dir = checkpoint.save(SftTrainer.this::saveModel, os.tensors(), st);
             log.accept("checkpoint " + dir);
         }
 
@@ -464,7 +471,8 @@ public final class SftTrainer {
                         + tok.longValue() + " tokens, this run has " + p.trainExamples + " / " + p.trainTokens
                         + " (a different train set or encoding would change every later batch)");
             try {
-                model.copyWeightsFrom(CausalLM.load(ckpt));
+                if (model.lora() != null) PeftAdapterFiles.loadParameters(ckpt, model.lora().parameters());
+                else model.copyWeightsFrom(CausalLM.load(ckpt));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot load the model of " + ckpt + ": " + e.getMessage(), e);
             }

@@ -6,6 +6,7 @@ import io.r1kit.grpo.checkpoint.TrainerState;
 import io.r1kit.grpo.metrics.MetricsLog;
 import io.r1kit.grpo.rollout.SampleFiles;
 import io.r1kit.model.hf.HfCheckpoint;
+import io.r1kit.model.lora.PeftAdapterFiles;
 import io.r1kit.model.tensor.Parameter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -114,8 +115,19 @@ public final class TrainerCheckpoint {
         return changed;
     }
 
-    /** Loads each parameter from the model of checkpoint {@code ck} (by name), failing on the first it lacks. */
+    /**
+     * Loads each parameter from the model of checkpoint {@code ck} (by name), failing on the first it
+     * lacks; from its adapter_model.safetensors when {@code ck} holds LoRA adapters (PEFT layout).
+     */
     public void loadParameters(Path ck, List<Parameter> params) {
+        if (PeftAdapterFiles.isAdapterDir(ck)) {
+            try {
+                PeftAdapterFiles.loadParameters(ck, params);
+                return;
+            } catch (IOException e) {
+                throw new UncheckedIOException(trainer + " resume: cannot read the adapters of " + ck + ": " + e.getMessage(), e);
+            }
+        }
         try (HfCheckpoint hc = HfCheckpoint.open(ck)) {
             for (Parameter p : params) {
                 if (!hc.contains(p.name())) throw new IllegalStateException(trainer + " resume: " + ck + " has no tensor " + p.name());

@@ -12,6 +12,9 @@ import io.r1kit.model.hf.HfCheckpointWriter;
 import io.r1kit.model.hf.HfModelConfig;
 import io.r1kit.model.hf.NamedTensor;
 import io.r1kit.model.hf.TensorInfo;
+import io.r1kit.model.lora.LoraAdapters;
+import io.r1kit.model.lora.LoraConfig;
+import io.r1kit.model.lora.PeftAdapterFiles;
 import io.r1kit.model.ops.F;
 import io.r1kit.model.tensor.Parameter;
 import io.r1kit.model.tensor.Tensor;
@@ -56,6 +59,8 @@ public final class CausalLM {
     private final RopeTables rope;
     private boolean gradientCheckpointing;
     private Tensor lastPreNorm;              // DeepSeek-V3 with MTP: the last forward's hidden state before model.norm
+    private LoraAdapters lora;               // LoRA adapters over the frozen weights (attachLora), or null
+    private Path mergedAdapter;              // the adapter directory merged into these weights at load, or null
 
     private CausalLM(ModelConfig c, HfModelConfig hf, JsonNode json, Path dir, RandomGenerator rng) {
         this.config = c;
@@ -98,6 +103,7 @@ public final class CausalLM {
      * except {@code rotary_emb.inv_freq} buffers and a redundant lm_head.weight of a tied model.
      */
     public static CausalLM load(Path dir) throws IOException {
+        if (PeftAdapterFiles.isAdapterDir(dir) && !java.nio.file.Files.exists(dir.resolve(HfCheckpoint.CONFIG))) return loadAdapterDir(dir);
         try (HfCheckpoint ck = HfCheckpoint.open(dir)) {
             return load(ck);
         }
@@ -182,10 +188,95 @@ public final class CausalLM {
 
     /**
      * Saves in the Hugging Face layout (config.json, model.safetensors, tokenizer files of the
-     * directory the model was loaded from), atomically. {@code dtype}: F32 (exact) or BF16.
+     * directory the model was loaded from), atomically. {@code dtype}: F32 (exact) or BF16. With LoRA
+     * adapters attached, saves the adapters only, in PEFT's layout (float32, naming the base model's
+     * directory), as PEFT's save_pretrained does; {@link #load} of that directory gives the merged model.
      */
     public void save(Path dir, DType dtype) throws IOException {
+        if (lora != null) {
+            PeftAdapterFiles.save(dir, lora, sourceDir == null ? null : sourceDir.toAbsolutePath().normalize().toString(), sourceDir);
+            return;
+        }
         save(dir, writer().dtype(dtype));
+    }
+
+    // ------------------------------------------------------------------ LoRA
+
+    /**
+     * Attaches LoRA adapters (A Kaiming-uniform from {@code seed}, B zeros, as PEFT) to the targeted
+     * projections of every decoder block and freezes every weight of the model: afterwards
+     * {@link #trainableParameters()} are the adapters alone. Llama / Qwen blocks only.
+     */
+    public LoraAdapters attachLora(LoraConfig cfg, long seed) {
+        if (lora != null) throw new IllegalStateException("lora: the model already has adapters");
+        if (config.isDeepseekV3())
+            throw new UnsupportedOperationException("lora: DeepSeek-V3 models (MLA, DeepSeekMoE) are not supported; LoRA applies to the "
+                    + "projections of Llama / Qwen2 / Qwen3 blocks");
+        if (precision() == Precision.BF16)
+            throw new UnsupportedOperationException("lora: precision bf16 is not supported with adapters; use fp32");
+        if (mergedAdapter != null)
+            throw new IllegalStateException("lora: this model was loaded from the adapter directory " + mergedAdapter + " (merged into its"
+                    + " base); write it as a full checkpoint first (bin/r1kit merge) and train new adapters on that");
+        LoraAdapters ad = LoraAdapters.create(layers, cfg, seed);
+        DeviceBackend dev = device();
+        if (dev != null) for (Parameter p : ad.parameters()) p.moveTo(dev);
+        for (Parameter p : parameters()) p.frozen(true);
+        for (int i = 0; i < layers.size(); i++) layers.get(i).lora = ad.layer(i);
+        this.lora = ad;
+        return ad;
+    }
+
+    /** The LoRA adapters, or null when none are attached. */
+    public LoraAdapters lora() {
+        return lora;
+    }
+
+    /**
+     * For code that reads the weights directly (cached decoding): with adapters attached, writes them
+     * into the weights until the returned scope closes (see {@link LoraAdapters#merged()}); without, a
+     * scope that does nothing.
+     */
+    public LoraAdapters.Scope mergedAdapters() {
+        return lora == null ? () -> { } : lora.merged();
+    }
+
+    /** What an optimizer trains: the LoRA adapters when attached, else {@link #parameters()}. */
+    public List<Parameter> trainableParameters() {
+        return lora != null ? lora.parameters() : parameters();
+    }
+
+    /**
+     * Merges the adapters into the weights for good (PEFT's merge_and_unload): the weights become
+     * W + B·A·alpha/r, the adapters are dropped and the weights are trainable again.
+     */
+    public CausalLM mergeAndUnloadLora() {
+        if (lora == null) throw new IllegalStateException("lora: the model has no adapters to merge");
+        lora.mergeForGood();
+        for (DecoderLayer l : layers) l.lora = null;
+        for (Parameter p : parameters()) p.frozen(false);
+        lora = null;
+        return this;
+    }
+
+    /**
+     * A PEFT adapter directory as a model: the base it names (base_model_name_or_path, resolved
+     * against the adapter directory when relative) with the adapters merged in.
+     */
+    private static CausalLM loadAdapterDir(Path dir) throws IOException {
+        PeftAdapterFiles.Adapter a = PeftAdapterFiles.read(dir);
+        if (a.baseModel() == null)
+            throw new CheckpointException(dir.resolve(PeftAdapterFiles.CONFIG), null, "names no base_model_name_or_path: the adapters cannot "
+                    + "be applied without their base model (bin/r1kit merge --model BASE --adapter DIR --out OUT)");
+        Path base = dir.resolve(a.baseModel());
+        if (!java.nio.file.Files.isDirectory(base))
+            throw new CheckpointException(dir.resolve(PeftAdapterFiles.CONFIG), null, "names base model " + a.baseModel()
+                    + ", which is not a directory here (pass it with bin/r1kit merge --model BASE)");
+        CausalLM m = load(base);
+        m.attachLora(a.config(), 0);
+        PeftAdapterFiles.load(dir, m.lora);
+        m.mergeAndUnloadLora();
+        m.mergedAdapter = dir;
+        return m;
     }
 
     /**
@@ -335,12 +426,14 @@ public final class CausalLM {
      */
     public CausalLM moveTo(DeviceBackend device) {
         for (Parameter p : parameters()) p.moveTo(device);
+        if (lora != null) for (Parameter p : lora.parameters()) p.moveTo(device);
         return this;
     }
 
     /** Moves every parameter back to the host in place (one download per parameter); precision returns to FP32. */
     public CausalLM moveToHost() {
         for (Parameter p : parameters()) p.moveToHost();
+        if (lora != null) for (Parameter p : lora.parameters()) p.moveToHost();
         setLayersBf16(false);
         return this;
     }
@@ -363,6 +456,8 @@ public final class CausalLM {
         if (precision.fp8Recipe() != null && !dsLayers.isEmpty())
             throw new IllegalStateException("precision " + precision.name().toLowerCase(Locale.ROOT)
                     + " is implemented for Llama / Qwen layers only, not for DeepSeek-V3 (use fp32 or, on a device, bf16)");
+        if (precision == Precision.BF16 && lora != null)
+            throw new UnsupportedOperationException("lora: precision bf16 is not supported with adapters; use fp32");
         if (precision.fp8Recipe() != null && device() != null)
             throw new IllegalStateException("precision " + precision.name().toLowerCase(Locale.ROOT)
                     + " runs on the host (the CPU emulation of V3's FP8 GEMMs); device models support fp32 and bf16");

@@ -2,6 +2,7 @@ package io.r1kit.model.arch;
 
 import io.r1kit.model.backend.RopeTables;
 import io.r1kit.model.fp8.Fp8Recipe;
+import io.r1kit.model.lora.LoraLayer;
 import io.r1kit.model.ops.F;
 import io.r1kit.model.ops.OnDevice;
 import io.r1kit.model.tensor.Parameter;
@@ -29,6 +30,7 @@ public final class DecoderLayer {
     private final List<Parameter> params = new ArrayList<>();
     private boolean bf16;
     private Fp8Recipe fp8; // non-null: the projections train in FP8 (precision fp8, host)
+    LoraLayer lora;        // non-null: LoRA adapters add their term to the targeted projections (CausalLM.attachLora)
 
     DecoderLayer(ModelConfig c, int index, RandomGenerator rng) {
         this.cfg = c;
@@ -127,11 +129,14 @@ public final class DecoderLayer {
     }
 
     private Tensor linear(Tensor x, Parameter w, Parameter b) {
+        Tensor y;
         if (fp8 != null) {
-            Tensor y = F.linearFp8(x, w, fp8);
-            return b == null ? y : F.add(y, b);
+            y = F.linearFp8(x, w, fp8);
+            if (b != null) y = F.add(y, b);
+        } else {
+            y = b == null ? F.linear(x, w) : F.linear(x, w, b);
         }
-        return b == null ? F.linear(x, w) : F.linear(x, w, b);
+        return lora == null ? y : lora.apply(w, x, y);
     }
 
     /**

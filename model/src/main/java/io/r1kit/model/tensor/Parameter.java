@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
- * A named trainable leaf tensor: always requires grad. The name (e.g.
+ * A named trainable leaf tensor: requires grad unless {@link #frozen(boolean) frozen}. The name (e.g.
  * {@code "model.layers.0.self_attn.q_proj.weight"}) keys checkpoints and optimizer state, so
  * names must be unique within a model.
  */
@@ -17,6 +17,7 @@ public final class Parameter extends Tensor {
     private boolean readsBf16Copy;   // mixed precision: the forward's GEMMs read bf16Copy, not the fp32 master
     private DeviceStorage bf16Copy;  // bf16 rounding of the device values, or null
     private boolean bf16Current;     // bf16Copy == bf16(values): false after any write it did not follow
+    private boolean frozen;          // requires no grad: ops compute no gradient for it (e.g. a LoRA base weight)
 
     /** A parameter over {@code data} (no copy). */
     public Parameter(String name, float[] data, int... shape) {
@@ -45,11 +46,32 @@ public final class Parameter extends Tensor {
         return name;
     }
 
-    /** Parameters always require grad; freeze a model by running it under {@code Grad.noGrad()}. */
+    /**
+     * Parameters require grad unless frozen ({@link #frozen(boolean)}); to run a whole model without
+     * recording, use {@code Grad.noGrad()}.
+     */
     @Override
     public Tensor requiresGrad(boolean value) {
-        if (!value) throw new UnsupportedOperationException("Parameter " + name + " always requires grad");
+        if (value == frozen)
+            throw new UnsupportedOperationException("Parameter " + name + (frozen ? " is frozen; frozen(false) first" : " requires grad unless frozen(true)"));
         return this;
+    }
+
+    /**
+     * Freezes (true) or unfreezes the parameter. A frozen parameter requires no grad: ops record no
+     * gradient for it and do no backward work for it, and its gradient is dropped; trainers leave it
+     * out of the optimizer and of gradient clipping. Returns this.
+     */
+    public Parameter frozen(boolean on) {
+        frozen = on;
+        super.requiresGrad(!on);
+        if (on) clearGrad();
+        return this;
+    }
+
+    /** True when frozen (see {@link #frozen(boolean)}). */
+    public boolean frozen() {
+        return frozen;
     }
 
     /** Overwrites the values with {@code values} (same length), e.g. when loading weights (on a device: one upload). */

@@ -27,6 +27,9 @@ public final class TorchCausalLM {
     /** llama3 rope scaling: factor, low, high, original max (factor 0 = none). */
     public double ropeFactor, ropeLow, ropeHigh, ropeOrigMax;
     public String ropeType = "default";
+    /** LoRA: rank and alpha / r; a projection whose {@code <prefix>.lora_A.weight} is among the weights adds its adapter term. */
+    public int loraR;
+    public double loraScale;
 
     private final NDManager nd;
     private final Map<String, float[]> w;
@@ -89,7 +92,13 @@ public final class TorchCausalLM {
 
     private NDArray linear(NDArray x, String prefix, long out, long in, boolean bias) {
         NDArray y = x.matMul(p(prefix + ".weight", out, in).transpose());
-        return bias ? y.add(p(prefix + ".bias", out)) : y;
+        if (bias) y = y.add(p(prefix + ".bias", out));
+        if (w.containsKey(prefix + ".lora_A.weight")) {
+            // PEFT's LoRA forward: y + (x · Aᵀ) · Bᵀ · alpha / r
+            NDArray a = p(prefix + ".lora_A.weight", loraR, in), b = p(prefix + ".lora_B.weight", out, loraR);
+            y = y.add(x.matMul(a.transpose()).matMul(b.transpose()).mul(loraScale));
+        }
+        return y;
     }
 
     private NDArray rms(NDArray x, NDArray weight) {

@@ -17,6 +17,7 @@ import io.r1kit.rewards.cli.RewardCommand;
                 LogprobsCommand.class,
                 DocsCommand.class,
                 QuantizeCommand.class,
+                MergeCommand.class,
                 SelftestCommand.class,
                 DataCommand.class,
                 RewardCommand.class})

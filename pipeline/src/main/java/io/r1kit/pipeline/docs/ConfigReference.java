@@ -12,6 +12,7 @@ import io.r1kit.grpo.rejection.RejectionConfig;
 import io.r1kit.grpo.rm.RewardModelConfig;
 import io.r1kit.grpo.sft.SftConfig;
 import io.r1kit.pipeline.config.ClusterConfig;
+import io.r1kit.pipeline.config.LoraSpec;
 import io.r1kit.pipeline.config.RunConfig;
 import io.r1kit.pipeline.run.stages.ColdStartStage;
 import io.r1kit.pipeline.run.stages.DistillStage;
@@ -76,6 +77,13 @@ public final class ConfigReference {
                 new Section("ppo", "`type: ppo`",
                         "The PPO baseline (TRL `PPOConfig` names). See [grpo.md](grpo.md#ppo-baseline).",
                         PpoConfig.class),
+                new Section("lora", "`lora:` (sft, pretrain, grpo and ppo stages)",
+                        "LoRA adapters (PEFT's `LoraConfig` names and defaults) trained over the stage's frozen starting model: no "
+                                + "gradient and no optimizer state for its weights; rollouts decode with the adapters merged into the weights; "
+                                + "the KL reference is the frozen base itself. Checkpoints and the final model are adapter directories in "
+                                + "PEFT's layout; a later stage loads one as its base with the adapters merged in, and `bin/r1kit merge` "
+                                + "writes the full model. `lora: {}` takes every default. See [lora.md](lora.md).",
+                        LoraSpec.class),
                 new Section("sft", "`type: sft` and `type: pretrain`",
                         "Supervised fine-tuning and pretraining (TRL `SFTConfig` names). A `pretrain` stage trains on every token of a "
                                 + "`text` column (`completion_only_loss` is always false there) and packs documents unless "

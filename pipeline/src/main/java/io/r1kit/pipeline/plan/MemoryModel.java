@@ -1,6 +1,7 @@
 package io.r1kit.pipeline.plan;
 
 import io.r1kit.model.arch.ModelConfig;
+import io.r1kit.model.lora.LoraConfig;
 
 /**
  * Bytes of the pieces of a training or generation step on the CPU backend (fp32 host arrays), from
@@ -17,6 +18,10 @@ import io.r1kit.model.arch.ModelConfig;
  * <li>With gradient checkpointing each layer keeps only its input; backward recomputes one layer
  *     at a time, so one layer's activations come back as workspace.</li>
  * <li>The fused lm head never holds more than {@code 4M / vocab} rows of logits (16 MB) at once.</li>
+ * <li>LoRA: the frozen weights have no gradient and no AdamW moments; the adapters (r × (in + out)
+ *     per targeted projection) have both. Each adapted projection keeps per token A·x (r floats),
+ *     B·(A·x), its scaled copy and the sum with the base output (3 × out floats). While rollouts decode
+ *     with merged weights, the targeted weights' base values are held in a copy.</li>
  * </ul>
  */
 public final class MemoryModel {
@@ -76,5 +81,45 @@ public final class MemoryModel {
     public static long decodeBufferBytes(ModelConfig c, long rows) {
         long perRow = c.vocabSize() + 4L * c.hiddenSize() + 3L * c.intermediateSize() + 4L * c.numHeads() * c.headDim();
         return 4L * rows * perRow;
+    }
+
+    /** [in, out] of projection {@code module} of a decoder block. */
+    static long[] projectionShape(ModelConfig c, String module) {
+        long C = c.hiddenSize(), q = (long) c.numHeads() * c.headDim(), kv = (long) c.numKvHeads() * c.headDim(), I = c.intermediateSize();
+        return switch (module) {
+            case "q_proj" -> new long[] {C, q};
+            case "k_proj", "v_proj" -> new long[] {C, kv};
+            case "o_proj" -> new long[] {q, C};
+            case "gate_proj", "up_proj" -> new long[] {C, I};
+            case "down_proj" -> new long[] {I, C};
+            default -> throw new IllegalArgumentException("lora: unknown projection " + module);
+        };
+    }
+
+    /** LoRA adapter parameters of the whole model: r × (in + out) per targeted projection and layer. */
+    public static long loraParameters(ModelConfig c, LoraConfig l) {
+        long n = 0;
+        for (String m : l.targetModules()) {
+            long[] io = projectionShape(c, m);
+            n += (long) l.r() * (io[0] + io[1]);
+        }
+        return n * c.numLayers();
+    }
+
+    /** Floats the adapter branches of one layer keep per token for backward: r + 3 × out per targeted projection. */
+    public static long loraFloatsPerToken(ModelConfig c, LoraConfig l) {
+        long f = 0;
+        for (String m : l.targetModules()) f += l.r() + 3 * projectionShape(c, m)[1];
+        return f;
+    }
+
+    /** Bytes of the targeted weights' base values, copied while rollouts decode with the adapters merged in. */
+    public static long loraMergeCopyBytes(ModelConfig c, LoraConfig l) {
+        long n = 0;
+        for (String m : l.targetModules()) {
+            long[] io = projectionShape(c, m);
+            n += io[0] * io[1];
+        }
+        return 4L * n * c.numLayers();
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.r1kit.model.arch.ModelConfig;
 import io.r1kit.model.hf.DeepseekV3Params;
 import io.r1kit.model.hf.HfModelConfig;
+import io.r1kit.model.lora.LoraConfig;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.RunConfig;
 import io.r1kit.pipeline.run.Pipeline;
@@ -81,6 +82,7 @@ public final class MemoryPlanner {
      */
     static StagePlan planStage(StageSpec s, ModelConfig m, String precision) {
         JsonNode o = s.options();
+        LoraConfig lora = s.lora() == null ? null : s.lora().toConfig();
         List<MemoryItem> items = new ArrayList<>(), alt = new ArrayList<>();
         long w = MemoryModel.weightBytes(m);
         String smaller = "a smaller model, or more memory for the JVM (-Xmx in R1KIT_JAVA_OPTS)";
@@ -99,11 +101,14 @@ public final class MemoryPlanner {
                 long tokens = budget > 0 ? Math.min(budget, rows * len) : rows * len;
                 String what = budget > 0 ? "micro-batch of max_tokens_per_micro_batch " + budget
                         : String.format(Locale.ROOT, "micro-batch %d × %d (rows at full length: an upper bound)", rows, len);
-                training(items, alt, m, tokens, false, false, what,
+                training(items, alt, m, lora, tokens, false, false, what,
                         "gradient_accumulation_steps or num_mini_batches (fewer rows per micro-batch), or max_tokens_per_micro_batch");
                 rollout(items, m, o, 512, 256);
                 double kl = ppo ? o.path("kl_coef").asDouble(0.05) : o.path("beta").asDouble(0.0);
-                if (kl > 0) items.add(new MemoryItem("reference model (" + (ppo ? "kl_coef" : "beta") + " > 0)", w,
+                if (lora != null) {
+                    items.add(new MemoryItem("base values of the LoRA-targeted weights, copied while rollouts decode merged",
+                            MemoryModel.loraMergeCopyBytes(m, lora), "fewer lora.target_modules"));
+                } else if (kl > 0) items.add(new MemoryItem("reference model (" + (ppo ? "kl_coef" : "beta") + " > 0)", w,
                         (ppo ? "kl_coef" : "beta") + ": 0 (no reference model)"));
                 if (ppo) {   // policy_copy or separate: planned at the policy's size
                     items.add(new MemoryItem("value model (weights, gradients, AdamW moments; sized as the policy)", 2 * w + MemoryModel.adamBytes(m),
@@ -116,7 +121,7 @@ public final class MemoryPlanner {
                 long tokens = budget > 0 ? budget : (long) batch * seq;
                 boolean ckpt = o.path("gradient_checkpointing").asBoolean(false);
                 String what = budget > 0 ? "forward of max_tokens_per_forward " + budget : String.format(Locale.ROOT, "micro-batch %d × %d", batch, seq);
-                training(items, alt, m, tokens, ckpt, true, what, ckpt ? "batch_size or max_seq_length (or max_tokens_per_forward)"
+                training(items, alt, m, lora, tokens, ckpt, true, what, ckpt ? "batch_size or max_seq_length (or max_tokens_per_forward)"
                         : "gradient_checkpointing: true, or a smaller batch_size / max_tokens_per_forward");
                 if (s.type() == StageSpec.Type.REJECTION_SAMPLING) rollout(items, m, o, 512, 256);
             }
@@ -125,11 +130,23 @@ public final class MemoryPlanner {
     }
 
     /** {@code ckptOption}: whether the stage type has a gradient_checkpointing option (sft-like stages do, grpo / ppo not). */
-    private static void training(List<MemoryItem> items, List<MemoryItem> alt, ModelConfig m, long tokens, boolean ckpt, boolean ckptOption,
-                                 String what, String shrinkActivations) {
-        items.add(new MemoryItem("gradients (fp32)", MemoryModel.weightBytes(m), "a smaller model"));
-        items.add(new MemoryItem("AdamW moments (2 × fp32)", MemoryModel.adamBytes(m),
-                "a smaller model (adam_moments: bf16 keeps fp32 arrays on the CPU)"));
+    /** {@code lora}: the stage's LoRA settings (gradients and moments of the adapters only), or null. */
+    private static void training(List<MemoryItem> items, List<MemoryItem> alt, ModelConfig m, LoraConfig lora, long tokens, boolean ckpt,
+                                 boolean ckptOption, String what, String shrinkActivations) {
+        if (lora != null) {
+            long ap = MemoryModel.loraParameters(m, lora);
+            String fewer = "a smaller lora.r or fewer lora.target_modules";
+            items.add(new MemoryItem(String.format(Locale.ROOT, "LoRA adapters (%d parameters, fp32; the base is frozen)", ap), 4 * ap, fewer));
+            items.add(new MemoryItem("gradients of the adapters (fp32)", 4 * ap, fewer));
+            items.add(new MemoryItem("AdamW moments of the adapters (2 × fp32)", 8 * ap, fewer));
+            long perLayer = MemoryModel.loraFloatsPerToken(m, lora);
+            items.add(new MemoryItem("adapter-branch activations" + (ckpt ? " (one recomputed layer)" : ""),
+                    4L * tokens * perLayer * (ckpt ? 1 : m.numLayers()), shrinkActivations));
+        } else {
+            items.add(new MemoryItem("gradients (fp32)", MemoryModel.weightBytes(m), "a smaller model"));
+            items.add(new MemoryItem("AdamW moments (2 × fp32)", MemoryModel.adamBytes(m),
+                    "a smaller model (adam_moments: bf16 keeps fp32 arrays on the CPU)"));
+        }
         items.add(new MemoryItem("activations, " + what + (ckpt ? ", gradient checkpointing" : ""),
                 MemoryModel.activationBytes(m, tokens, ckpt), shrinkActivations));
         items.add(new MemoryItem("backward workspace (lm head chunk" + (ckpt ? ", one recomputed layer" : "") + ")",

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.config.DidYouMean;
+import io.r1kit.pipeline.config.LoraSpec;
 import io.r1kit.pipeline.config.RunConfig;
 import io.r1kit.pipeline.config.StrictYaml;
 
@@ -29,9 +30,11 @@ import java.util.Set;
  * @param thinkPrefill prefill "&lt;think&gt;\n" overriding the run's (grpo, eval)
  * @param options   the remaining keys: the trainer's options
  * @param pointer   where the stage stands in the file ("/stages/3"), for messages
+ * @param lora      LoRA adapters to train over the frozen starting model (sft, pretrain, grpo, ppo), or null
  */
 public record StageSpec(String name, Type type, RunConfig.ModelSpec model, String data, String evalData,
-                        List<JsonNode> rewards, String template, Boolean thinkPrefill, ObjectNode options, String pointer) {
+                        List<JsonNode> rewards, String template, Boolean thinkPrefill, ObjectNode options, String pointer,
+                        LoraSpec lora) {
 
     /** Stage types. Those not yet available are refused at validation with a clear message. */
     public enum Type {
@@ -48,6 +51,9 @@ public record StageSpec(String name, Type type, RunConfig.ModelSpec model, Strin
 
     /** Keys the pipeline reads for every stage type. */
     static final Set<String> COMMON = Set.of("name", "type", "model", "data", "eval_data", "rewards");
+
+    /** Stage types that can train LoRA adapters ({@code lora:}). */
+    static final Set<Type> LORA_TYPES = Set.of(Type.SFT, Type.PRETRAIN, Type.GRPO, Type.PPO);
 
     /** Keys read by the pipeline for stages whose trainer has no template option of its own. */
     static final Set<String> TEMPLATE_KEYS = Set.of("template", "think_prefill");
@@ -75,6 +81,16 @@ public record StageSpec(String name, Type type, RunConfig.ModelSpec model, Strin
         boolean ownTemplate = type == Type.SFT || type == Type.PRETRAIN;
         ObjectNode options = node.deepCopy();
         for (String k : COMMON) options.remove(k);
+        options.remove("lora");
+        LoraSpec lora = null;
+        if (node.has("lora")) {
+            if (!LORA_TYPES.contains(type)) {
+                throw new ConfigException(cfg.locate(pointer + "/lora") + ": 'lora' applies to sft, pretrain, grpo and ppo stages, not to "
+                        + type.yamlName());
+            }
+            lora = cfg.bindAt(pointer + "/lora", node.get("lora").isNull() ? StrictYaml.YAML.createObjectNode() : node.get("lora"),
+                    LoraSpec.class);
+        }
         if (!ownTemplate) for (String k : TEMPLATE_KEYS) options.remove(k);
         RunConfig.ModelSpec model = node.has("model") ? cfg.bindAt(pointer + "/model", node.get("model"), RunConfig.ModelSpec.class) : null;
         List<JsonNode> rewards = null;
@@ -87,7 +103,7 @@ public record StageSpec(String name, Type type, RunConfig.ModelSpec model, Strin
         return new StageSpec(name, type, model, text(node, "data"), text(node, "eval_data"), rewards,
                 ownTemplate ? null : text(node, "template"),
                 ownTemplate || !node.has("think_prefill") ? null : node.get("think_prefill").asBoolean(),
-                options, pointer);
+                options, pointer, lora);
     }
 
     private static String text(JsonNode n, String key) {

@@ -9,6 +9,7 @@ import io.r1kit.model.hf.DType;
 import io.r1kit.pipeline.cluster.ClusterEngine;
 import io.r1kit.pipeline.cluster.ModelShipment;
 import io.r1kit.pipeline.cluster.RunRecipe;
+import io.r1kit.pipeline.config.ConfigException;
 import io.r1kit.pipeline.run.RunContext;
 import io.r1kit.pipeline.run.StageSpec;
 import org.slf4j.Logger;
@@ -70,6 +71,18 @@ final class ClusterRollouts implements RolloutGenerator {
     }
 
     /** The factory a GRPO or PPO stage hands its trainer's builder when the run has a cluster. */
+    /**
+     * Refuses, before any work, what cluster rollouts cannot do yet: LoRA adapters (executors are shipped
+     * full checkpoints, and a model with adapters saves only the adapters).
+     */
+    static void validate(RunContext ctx, StageSpec s) {
+        if (ctx.cluster().enabled() && s.lora() != null) {
+            throw new ConfigException(ctx.loaded().locate(s.pointer()) + ": stage '" + s.name() + "' has lora: and the run has a cluster: "
+                    + "section; rollouts on executors are shipped full weights and do not take adapters yet. Run the stage without "
+                    + "cluster:, or train it without lora:");
+        }
+    }
+
     static Factory factory(RunContext ctx, StageSpec s) {
         return (rollouts, generator) -> {
             ClusterRollouts r = new ClusterRollouts(ctx, s, rollouts, generator);

@@ -49,6 +49,7 @@ public final class GrpoStage implements StageRunner {
         }
         ctx.rewards(s).close();
         ContextBudget.check(ctx, s, c.maxPromptLength(), c.maxCompletionLength());
+        ClusterRollouts.validate(ctx, s);
     }
 
 
@@ -58,6 +59,7 @@ public final class GrpoStage implements StageRunner {
         Dataset train = ctx.data().get(s.data());
         Dataset eval = s.evalData() == null ? null : ctx.data().get(s.evalData());
         CausalLM policy = ctx.onModelDevice(CausalLM.load(inputModel));
+        if (s.lora() != null) policy.attachLora(s.lora().toConfig(), c.seed());   // the starting model frozen, adapters trained
         try (Tokenizer tok = ctx.tokenizer(inputModel); CompositeReward rewards = ctx.rewards(s);
              ProgressDisplay progress = new ProgressDisplay(s.name())) {
             GrpoTrainer.Builder b = GrpoTrainer.builder(c).policy(policy).tokenizer(tok).template(ctx.template(s))

@@ -43,6 +43,7 @@ public final class PpoStage implements StageRunner {
     @Override
     public void validate(RunContext ctx, StageSpec s) {
         PpoConfig c = config(ctx, s);
+        ClusterRollouts.validate(ctx, s);
         if (s.data() == null) {
             throw new ConfigException(ctx.loaded().locate(s.pointer()) + ": ppo stage '" + s.name() + "' needs 'data' (a prompt data set name)");
         }
@@ -60,6 +61,7 @@ public final class PpoStage implements StageRunner {
         PpoConfig c = config(ctx, s);
         Dataset train = ctx.data().get(s.data());
         CausalLM policy = ctx.onModelDevice(CausalLM.load(inputModel));
+        if (s.lora() != null) policy.attachLora(s.lora().toConfig(), c.seed());   // the starting model frozen, adapters trained
         try (Tokenizer tok = ctx.tokenizer(inputModel); CompositeReward rewards = ctx.rewards(s);
              ProgressDisplay progress = new ProgressDisplay(s.name())) {
             PpoTrainer.Builder b = PpoTrainer.builder(c).policy(policy).tokenizer(tok).template(ctx.template(s))

@@ -82,6 +82,7 @@ public final class SftStage implements StageRunner {
         Dataset train = ctx.data().get(s.data());
         Dataset eval = s.evalData() == null ? null : ctx.data().get(s.evalData());
         CausalLM model = ctx.onModelDevice(CausalLM.load(inputModel));
+        if (s.lora() != null) model.attachLora(s.lora().toConfig(), c.seed());   // the starting model frozen, adapters trained
         try (Tokenizer tok = ctx.tokenizer(inputModel)) {
             SftTrainer.Result r = StageOutputs.sft(SftTrainer.builder(model, tok, c), ctx, s)
                     .log(LOG::info).build().train(train, eval);
