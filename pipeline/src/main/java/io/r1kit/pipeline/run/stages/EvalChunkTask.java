@@ -4,19 +4,10 @@ import io.r1kit.data.Dataset;
 import io.r1kit.data.Example;
 import io.r1kit.grpo.eval.Evaluator;
 import io.r1kit.grpo.rollout.Rollouts;
-import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.generate.FinishReason;
-import io.r1kit.model.generate.Generator;
-import io.r1kit.model.tensor.Backends;
-import io.r1kit.model.tokenizer.Tokenizer;
 import io.r1kit.pipeline.cluster.ClusterTask;
 import io.r1kit.pipeline.cluster.ModelShipment;
 import io.r1kit.pipeline.cluster.RunRecipe;
-import io.r1kit.pipeline.cluster.TaskResources;
-import io.r1kit.pipeline.run.RunContext;
-import io.r1kit.pipeline.run.RunDevice;
-import io.r1kit.pipeline.run.StageSpec;
-import io.r1kit.rewards.CompositeReward;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -72,7 +63,8 @@ record EvalChunkTask(String key, RunRecipe recipe, EvalOptions options, int maxP
     @Override
     public Scored run(Chunk chunk) throws Exception {
         long t0 = System.nanoTime();
-        Worker w = Worker.forTask(this);
+        ScoringWorker w = WORKERS.get(key, () -> new ScoringWorker(recipe, model, maxPromptLength, accuracyReward, formatReward,
+                correctThreshold, false));
         List<Rollouts.Prompt> prompts = new ArrayList<>();
         for (SamplingChunkTask.ShippedExample e : chunk.prompts()) prompts.add(w.rollouts.prompt(e.example()));
         Evaluator.Options o = options.options();
@@ -86,42 +78,8 @@ record EvalChunkTask(String key, RunRecipe recipe, EvalOptions options, int maxP
         return new Scored(chunk.start(), out, ProcessHandle.current().pid(), (System.nanoTime() - t0) / 1e9);
     }
 
-    /** The loaded model, tokenizer, rewards and rollouts of one job setup, kept by an executor thread across its tasks. */
-    static final class Worker implements AutoCloseable {
-        private static final ThreadWorkers<Worker> WORKERS = new ThreadWorkers<>();
-
-        final Rollouts rollouts;
-        final Generator generator;
-        private final Tokenizer tok;
-        private final CompositeReward rewards;
-
-        private Worker(EvalChunkTask t) throws Exception {
-            RunContext base = t.recipe().context();
-            StageSpec s = t.recipe().stage(base);
-            RunDevice device = RunDevice.select(TaskResources.device(base.config().device()), base.config().precision(), line -> { });
-            synchronized (Backends.class) {
-                if (Backends.current() != device.hostBackend()) Backends.set(device.hostBackend());
-            }
-            RunContext ctx = base.on(device);
-            var dir = t.model().localDir();
-            this.tok = ctx.tokenizer(dir);
-            this.rewards = ctx.rewards(s);
-            this.rollouts = new Rollouts(tok, ctx.template(s), rewards, t.maxPromptLength(), true, t.accuracyReward(), t.formatReward(),
-                    t.correctThreshold());
-            this.generator = new Generator(ctx.onModelDevice(CausalLM.load(dir)), tok);
-        }
-
-        static Worker forTask(EvalChunkTask t) throws Exception {
-            return WORKERS.get(t.key(), () -> new Worker(t));
-        }
-
-        @Override
-        public void close() throws Exception {
-            rollouts.close();
-            rewards.close();
-            tok.close();
-        }
-    }
+    /** One loaded {@link ScoringWorker} per executor thread and job setup. */
+    private static final ThreadWorkers<ScoringWorker> WORKERS = new ThreadWorkers<>();
 
     /** The prompts of an eval set a run evaluates, in order. */
     static List<Example> prompts(Dataset data, Evaluator.Options o) {

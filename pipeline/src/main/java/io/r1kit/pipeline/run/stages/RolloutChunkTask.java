@@ -2,20 +2,11 @@ package io.r1kit.pipeline.run.stages;
 
 import io.r1kit.data.Example;
 import io.r1kit.grpo.rollout.Rollouts;
-import io.r1kit.model.arch.CausalLM;
-import io.r1kit.model.generate.Generator;
 import io.r1kit.model.generate.LogprobMode;
 import io.r1kit.model.generate.SamplingParams;
-import io.r1kit.model.tensor.Backends;
-import io.r1kit.model.tokenizer.Tokenizer;
 import io.r1kit.pipeline.cluster.ClusterTask;
 import io.r1kit.pipeline.cluster.ModelShipment;
 import io.r1kit.pipeline.cluster.RunRecipe;
-import io.r1kit.pipeline.cluster.TaskResources;
-import io.r1kit.pipeline.run.RunContext;
-import io.r1kit.pipeline.run.RunDevice;
-import io.r1kit.pipeline.run.StageSpec;
-import io.r1kit.rewards.CompositeReward;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -77,7 +68,8 @@ record RolloutChunkTask(String key, RunRecipe recipe, String accuracyReward, Str
     @Override
     public Scored run(Slice slice) throws Exception {
         long t0 = System.nanoTime();
-        Worker w = Worker.forTask(this);
+        ScoringWorker w = WORKERS.get(key, () -> new ScoringWorker(recipe, policy, Integer.MAX_VALUE, accuracyReward, formatReward,
+                correctThreshold, true));
         List<Rollouts.Prompt> prompts = new ArrayList<>();
         for (ShippedPrompt p : slice.prompts()) prompts.add(p.prompt());
         List<Rollouts.Sample> s = w.rollouts.sampleAndScore(w.generator, prompts, n, sampling.params(), null, slice.start());
@@ -89,48 +81,10 @@ record RolloutChunkTask(String key, RunRecipe recipe, String accuracyReward, Str
         return new Scored(slice.start(), out, ProcessHandle.current().pid(), (System.nanoTime() - t0) / 1e9);
     }
 
-    /** The step's policy, tokenizer, rewards and rollouts on one executor thread, kept across that step's tasks. */
-    static final class Worker implements AutoCloseable {
-        private static final ThreadWorkers<Worker> WORKERS = new ThreadWorkers<>();
-
-        final Rollouts rollouts;
-        final Generator generator;
-        private final Tokenizer tok;
-        private final CompositeReward rewards;
-        private final ModelShipment policy;
-
-        private Worker(RolloutChunkTask t) throws Exception {
-            RunContext base = t.recipe().context();
-            StageSpec s = t.recipe().stage(base);
-            RunDevice device = RunDevice.select(TaskResources.device(base.config().device()), base.config().precision(), line -> { });
-            synchronized (Backends.class) {
-                if (Backends.current() != device.hostBackend()) Backends.set(device.hostBackend());
-            }
-            RunContext ctx = base.on(device);
-            this.policy = t.policy();
-            var dir = policy.localDir();
-            this.tok = ctx.tokenizer(dir);
-            this.rewards = ctx.rewards(s);
-            // the prompts arrive rendered and tokenised, so the prompt length and special tokens are not used here
-            this.rollouts = new Rollouts(tok, ctx.template(s), rewards, Integer.MAX_VALUE, true, t.accuracyReward(), t.formatReward(),
-                    t.correctThreshold());
-            this.generator = new Generator(ctx.onModelDevice(CausalLM.load(dir)), tok);
-        }
-
-        static Worker forTask(RolloutChunkTask t) throws Exception {
-            return WORKERS.get(t.key(), () -> new Worker(t));
-        }
-
-        /** The next step's weights replace these: their local copy on this executor is no longer needed. */
-        @Override
-        public void close() throws Exception {
-            try {
-                rollouts.close();
-                rewards.close();
-                tok.close();
-            } finally {
-                policy.releaseLocal();
-            }
-        }
-    }
+    /**
+     * One loaded {@link ScoringWorker} per executor thread and step: the next step's key replaces it and
+     * deletes its weights' local copy. The prompts arrive rendered and tokenised, so the worker's prompt
+     * length is not used.
+     */
+    private static final ThreadWorkers<ScoringWorker> WORKERS = new ThreadWorkers<>();
 }
