@@ -100,4 +100,56 @@ class MathVerifierBehaviourTest {
         assertTrue(eq("\\frac{x^2-1}{x-1}", "x+1"), "equal wherever both are defined");
         assertFalse(eq("x", "y"));
     }
+
+    /** Exact arithmetic: powers with negative and half-integer exponents, real odd roots of negatives, binomials. */
+    @Test
+    void exactValuesOfPowersRootsAndBinomials() {
+        assertTrue(eq("\\frac{1}{8}", "2^{-3}"));
+        assertTrue(eq("\\frac{1}{4}", "\\left(\\frac{1}{2}\\right)^{2}"));
+        assertTrue(eq("3", "9^{1/2}"));
+        assertTrue(eq("-2", "\\sqrt[3]{-8}"), "the real cube root of a negative number");
+        assertTrue(eq("-2", "(-8)^{1/3}"));
+        assertFalse(eq("2", "\\sqrt[3]{-8}"));
+        assertTrue(eq("10", "\\binom{5}{2}"));
+        assertTrue(eq("0", "\\binom{2}{5}"), "choosing more than there are: 0 ways");
+        assertFalse(eq("\\frac{1}{8}", "2^{3}"));
+    }
+
+    /** Functions are evaluated: sin, cos, tan of exact angles, and a wrong function is wrong. */
+    @Test
+    void trigonometricValues() {
+        assertTrue(eq("\\frac{1}{2}", "\\sin(\\pi/6)"));
+        assertTrue(eq("\\frac{1}{2}", "\\cos\\frac{\\pi}{3}"));
+        assertTrue(eq("1", "\\tan(\\pi/4)"));
+        assertFalse(eq("\\frac{1}{2}", "\\cos(\\pi/6)"));
+    }
+
+    /** "x = 5" answers the value 5; a one-element set is its element; intervals keep their open/closed ends. */
+    @Test
+    void assignmentsSetsAndIntervals() {
+        assertTrue(eq("5", "x = 5"));
+        assertTrue(eq("5", "\\{5\\}"));
+        assertTrue(eq("(1, 2)", "(p, q) = (1, 2)"));
+        assertTrue(eq("[1, 3)", "[1,3)"));
+        assertFalse(eq("[1, 3)", "[1, 3]"), "a closed end is not an open one");
+        assertTrue(eq("\\{1, 2\\}", "\\{2, 1\\}"), "sets are unordered");
+        assertFalse(eq("(1, 2)", "(2, 1)"), "pairs are ordered");
+    }
+
+    /** A matrix product written out is compared by its value. */
+    @Test
+    void matrixProducts() {
+        String product = "\\begin{pmatrix}1 & 2\\\\ 3 & 4\\end{pmatrix}\\begin{pmatrix}1\\\\ 1\\end{pmatrix}";
+        assertTrue(eq("\\begin{pmatrix}3\\\\ 7\\end{pmatrix}", product));
+        assertFalse(eq("\\begin{pmatrix}3\\\\ 6\\end{pmatrix}", product));
+        assertTrue(eq("\\begin{pmatrix}2\\\\ 4\\end{pmatrix}", "2\\begin{pmatrix}1\\\\ 2\\end{pmatrix}"), "a scalar factor");
+    }
+
+    /** A multiple-choice letter or a word is compared as text, case-insensitively against a product of letters. */
+    @Test
+    void lettersAndWords() {
+        assertTrue(MathVerifier.verify("The answer is (C).", "C").correct());
+        assertFalse(MathVerifier.verify("The answer is (B).", "C").correct());
+        assertTrue(MathVerifier.verify("So the winner is \\boxed{Evelyn}", "Evelyn").correct());
+    }
 }
