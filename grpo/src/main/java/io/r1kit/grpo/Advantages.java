@@ -135,6 +135,71 @@ public final class Advantages {
     }
 
     /**
+     * REINFORCE++ with the KL in the reward (Hu et al. 2025, arXiv:2501.03262): per-token advantages.
+     * Token t of completion i is rewarded r_it = −β · kl_it, plus the outcome score s_i at its last
+     * token; its return is the reward-to-go G_it = Σ_{u ≥ t} r_iu (γ = 1); the returns of all active
+     * tokens of the batch are whitened together:
+     * <pre>
+     *   A_it = (G_it − μ) / sqrt(σ² + 1e-8)     μ, σ²: mean and unbiased variance over the batch's active tokens
+     * </pre>
+     * This is verl's {@code apply_kl_penalty} (token_level_rewards = token_level_scores − β · kld) followed by
+     * {@code compute_reinforce_plus_plus_outcome_advantage} (reversed cumulative sum, {@code masked_whiten},
+     * advantages times the response mask), and OpenRLHF's {@code compute_reward} + {@code get_cumulative_returns}
+     * for {@code reinforce} (OpenRLHF whitens with the biased variance; verl's unbiased one is used here, as in
+     * {@link #estimate}). The outcome score follows {@link #estimate}'s rule for reinforce_pp: s_i = r_i, or 0 in a
+     * group whose scorable rewards agree within {@link #ZERO_STD_ATOL}; so with every kl_it = 0 the advantages are
+     * {@link #estimate}'s, constant over each completion. Unscorable and masked completions are left out of μ and σ²
+     * and get 0 on every token.
+     *
+     * @param kl     per completion, the KL of each of its tokens (its length is the completion's token count)
+     * @param masked completions whose tokens do not train (mask_truncated_completions)
+     * @return per completion, the advantage of each of its tokens
+     */
+    public static float[][] reinforcePpTokens(double[] rewards, boolean[] unscorable, boolean[] masked, double[][] kl, int groupSize,
+                                              double beta) {
+        checkShape(rewards, unscorable, groupSize);
+        int n = rewards.length;
+        if (masked.length != n || kl.length != n) {
+            throw new IllegalArgumentException("advantages: " + masked.length + " mask flags and " + kl.length + " KL rows for " + n + " rewards");
+        }
+        if (!(beta >= 0)) throw new IllegalArgumentException("advantages: beta must be ≥ 0, got " + beta);
+        for (int i = 0; i < n; i++) {
+            if (!unscorable[i] && !Double.isFinite(rewards[i])) throw new IllegalArgumentException("advantages: reward " + i + " is " + rewards[i]);
+        }
+        boolean[] zero = zeroStdGroups(rewards, unscorable, groupSize);
+        double[][] ret = new double[n][];
+        double w = 0, sum = 0;
+        for (int i = 0; i < n; i++) {
+            int len = kl[i].length;
+            ret[i] = new double[len];
+            if (unscorable[i] || masked[i]) continue;
+            double running = zero[i / groupSize] ? 0 : rewards[i];
+            for (int t = len - 1; t >= 0; t--) {
+                if (!Double.isFinite(kl[i][t])) throw new IllegalArgumentException("advantages: KL of completion " + i + " token " + t + " is " + kl[i][t]);
+                running -= beta * kl[i][t];
+                ret[i][t] = running;
+                sum += running;
+            }
+            w += len;
+        }
+        float[][] adv = new float[n][];
+        for (int i = 0; i < n; i++) adv[i] = new float[ret[i].length];
+        if (w == 0) return adv;
+        double mean = sum / w, ss = 0;
+        for (int i = 0; i < n; i++) {
+            if (unscorable[i] || masked[i]) continue;
+            for (double g : ret[i]) ss += (g - mean) * (g - mean);
+        }
+        double var = w > 1 ? ss / (w - 1) : 0;
+        double inv = 1 / Math.sqrt(var + 1e-8);
+        for (int i = 0; i < n; i++) {
+            if (unscorable[i] || masked[i]) continue;
+            for (int t = 0; t < ret[i].length; t++) adv[i][t] = (float) ((ret[i][t] - mean) * inv);
+        }
+        return adv;
+    }
+
+    /**
      * {@code multi_objective_aggregation: normalize_then_sum} (GDPO, group reward-decoupled normalisation): each reward
      * f is normalised within its group over the completions it scored, (v_f − mean_g,f) /
      * (std_g,f + 1e-4), then weighted and summed; a null value adds nothing. The result is the

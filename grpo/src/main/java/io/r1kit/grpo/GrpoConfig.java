@@ -115,7 +115,7 @@ public record GrpoConfig(
         AdvantageEstimator advantageEstimator,
         @Doc(value = "`k1`, `k2`, `k3` or `low_var_kl` (k3 clamped as verl).", source = "Schulman, \"Approximating KL divergence\"; verl")
         KlEstimator klEstimator,
-        @Doc(value = "the KL (of `kl_estimator`, weight `beta`) is a per-token reward penalty, PPO-style, instead of a loss term.", source = "verl, OpenRLHF")
+        @Doc(value = "the KL (of `kl_estimator`, weight `beta`) is a reward penalty, PPO-style, instead of a loss term: per token with returns-to-go and per-token advantages for `reinforce_pp`, summed over the completion for the other estimators; see [algorithms.md](algorithms.md).", source = "verl, OpenRLHF")
         Boolean klInReward,
         @Doc(value = "upper bound of the unclipped ratio (two-sided clipping); must be > 1 + epsilon_high.", unset = "no bound", source = "INTELLECT-2")
         Double delta,

@@ -522,15 +522,21 @@ public final class GrpoTrainer {
 
     /**
      * {@code kl_in_reward}: the KL of the sampling policy to the reference becomes a reward penalty
-     * (PPO-style); the advantages are recomputed in place, before their first read.
+     * (PPO-style); the advantages are recomputed in place, before their first read. With
+     * reinforce_pp the penalty is per token and so are the advantages ({@link Advantages#reinforcePpTokens});
+     * {@code adv} then holds each completion's first-token advantage (its whole return, for the samples).
+     * The other estimators take β · Σ_t kl_t off the completion's reward.
      */
     private void penalizeKl(StepInputs in, float[] adv) {
         int n = in.batch().size();
+        boolean perToken = c.advantageEstimator() == GrpoConfig.AdvantageEstimator.REINFORCE_PP;
         double[] klSums = new double[n];
+        double[][] klTokens = new double[n][];
         for (List<int[]> mini : in.plan()) {
             for (int[] m : mini) {
                 float[] o = host(in.old().get(m)), r = host(in.ref().get(m)), mk = in.micro().hostMask(m);
-                int t = in.micro().batch(m).T();
+                Batch b = in.micro().batch(m);
+                int t = b.T();
                 for (int row = 0; row < m.length; row++) {
                     double sum = 0;
                     for (int j = 0; j < t; j++) {
@@ -538,10 +544,35 @@ public final class GrpoTrainer {
                         if (mk[k] != 0) sum += GrpoLoss.kl(o[k], r[k], c.klEstimator());
                     }
                     klSums[m[row]] = sum;
+                    if (perToken) {
+                        int len = in.batch().get(m[row]).tokens().length, start = row * t + b.completionStart(row);
+                        double[] kl = new double[len];
+                        for (int j = 0; j < len; j++) kl[j] = GrpoLoss.kl(o[start + j], r[start + j], c.klEstimator());
+                        klTokens[m[row]] = kl;
+                    }
                 }
             }
         }
-        System.arraycopy(advantages(in.batch(), klSums), 0, adv, 0, n);
+        if (!perToken) {
+            System.arraycopy(advantages(in.batch(), klSums), 0, adv, 0, n);
+            return;
+        }
+        double[] rewards = new double[n];
+        boolean[] unscorable = new boolean[n], masked = new boolean[n];
+        Double[][] values = new Double[n][];
+        for (int i = 0; i < n; i++) {
+            Sample s = in.batch().get(i);
+            rewards[i] = s.reward();
+            unscorable[i] = s.unscorable();
+            masked[i] = c.maskTruncatedCompletions() && s.truncated();
+            values[i] = s.rewardValues();
+        }
+        if (c.multiObjectiveAggregation() == GrpoConfig.MultiObjectiveAggregation.NORMALIZE_THEN_SUM) {
+            rewards = Advantages.normalizeThenSum(values, rewardWeights, c.numGenerations());
+        }
+        float[][] tokens = Advantages.reinforcePpTokens(rewards, unscorable, masked, klTokens, c.numGenerations(), c.beta());
+        for (int i = 0; i < n; i++) adv[i] = tokens[i].length > 0 ? tokens[i][0] : 0f;
+        in.micro().useTokenAdvantages(tokens);
     }
 
     /**

@@ -17,7 +17,8 @@ import java.util.Map;
  * so a device uploads them once), the completion mask with truncated completions zeroed, its sum,
  * and the micro-batch's advantages. With the policy on a device the mask is uploaded once per
  * micro-batch and the step's advantages once, as [n, 1], and each micro-batch's rows are a device
- * slice of them (micro-batches are contiguous runs of the step's completions).
+ * slice of them (micro-batches are contiguous runs of the step's completions). Per-token advantages
+ * (REINFORCE++ with the KL in the reward) are laid out [rows, T] per micro-batch, under the mask.
  */
 final class MicroBatches {
     private final DeviceBackend device;
@@ -27,6 +28,8 @@ final class MicroBatches {
     private final Map<int[], float[]> hostMasks = new IdentityHashMap<>();
     private final float[] adv;
     private Tensor advOnDevice;
+    private float[][] tokenAdv;
+    private final Map<int[], Tensor> tokenAdvs = new IdentityHashMap<>();
 
     MicroBatches(DeviceBackend device, List<List<int[]>> plan, List<int[]> prompts, List<int[]> completions, boolean[] masked,
                  float[] adv) {
@@ -64,8 +67,21 @@ final class MicroBatches {
     /** Σ mask, known on the host. */
     double activeTokens(int[] micro) { return active.get(micro); }
 
-    /** [rows, 1], where the policy lives. */
+    /**
+     * Per-token advantages, one array per completion over its tokens, used instead of the
+     * per-completion ones from now on.
+     */
+    void useTokenAdvantages(float[][] perCompletion) {
+        if (perCompletion.length != adv.length) {
+            throw new IllegalArgumentException("grpo: " + perCompletion.length + " per-token advantage rows for " + adv.length + " completions");
+        }
+        tokenAdv = perCompletion;
+        tokenAdvs.clear();
+    }
+
+    /** [rows, 1], or [rows, T] with per-token advantages, where the policy lives. */
     Tensor advantages(int[] micro) {
+        if (tokenAdv != null) return tokenAdvs.computeIfAbsent(micro, this::tokenAdvantages);
         if (device == null) {
             float[] a = new float[micro.length];
             for (int row = 0; row < micro.length; row++) a[row] = adv[micro[row]];
@@ -75,5 +91,13 @@ final class MicroBatches {
         for (int row = 1; row < micro.length; row++)
             if (micro[row] != micro[0] + row) throw new IllegalStateException("grpo: micro-batch rows are not contiguous");
         return F.slice(advOnDevice, 0, micro[0], micro[0] + micro.length);
+    }
+
+    private Tensor tokenAdvantages(int[] micro) {
+        Batch b = batches.get(micro);
+        List<float[]> rows = new ArrayList<>(micro.length);
+        for (int i : micro) rows.add(tokenAdv[i]);
+        Tensor a = b.completionTensor(rows);
+        return device == null ? a : a.toDevice(device, "grpo per-token advantages " + b.B() + "x" + b.T());
     }
 }

@@ -128,6 +128,92 @@ class AdvantagesTest {
         }
     }
 
+    /**
+     * REINFORCE++ with the KL in the reward, from the paper's formula: token rewards r_it = −β kl_it
+     * plus the outcome reward on the last token, returns Σ_{u ≥ t} r_iu written as an explicit sum,
+     * whitened over the active tokens of the batch (unbiased variance + 1e-8, as verl's masked_whiten).
+     */
+    static double[][] reinforcePpReference(double[] rewards, boolean[] excluded, double[][] kl, double beta) {
+        int n = rewards.length;
+        double[][] ret = new double[n][];
+        List<Double> active = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int len = kl[i].length;
+            double[] tokenReward = new double[len];
+            for (int t = 0; t < len; t++) tokenReward[t] = -beta * kl[i][t] + (t == len - 1 ? rewards[i] : 0);
+            ret[i] = new double[len];
+            for (int t = 0; t < len; t++) {
+                for (int u = t; u < len; u++) ret[i][t] += tokenReward[u];
+                if (!excluded[i]) active.add(ret[i][t]);
+            }
+        }
+        double mean = active.stream().mapToDouble(x -> x).average().orElse(0), ss = 0;
+        for (double x : active) ss += (x - mean) * (x - mean);
+        double sd = Math.sqrt((active.size() > 1 ? ss / (active.size() - 1) : 0) + 1e-8);
+        double[][] adv = new double[n][];
+        for (int i = 0; i < n; i++) {
+            adv[i] = new double[ret[i].length];
+            for (int t = 0; t < ret[i].length; t++) adv[i][t] = excluded[i] ? 0 : (ret[i][t] - mean) / sd;
+        }
+        return adv;
+    }
+
+    static double[][] randomKl(long seed, int[] lengths) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        double[][] kl = new double[lengths.length][];
+        for (int i = 0; i < lengths.length; i++) {
+            kl[i] = new double[lengths[i]];
+            for (int t = 0; t < lengths[i]; t++) kl[i][t] = 0.5 * rnd.nextDouble();
+        }
+        return kl;
+    }
+
+    /** Tolerance 1e-6: float32 rounding of O(1) advantages computed in double. */
+    @Test
+    void reinforcePlusPlusWithTheKlInTheRewardIsPerTokenRewardToGoWhitened() {
+        double[][] kl = randomKl(5, LEN);
+        float[][] a = Advantages.reinforcePpTokens(R8, new boolean[8], new boolean[8], kl, 4, 0.3);
+        double[][] ref = reinforcePpReference(R8, new boolean[8], kl, 0.3);
+        for (int i = 0; i < 8; i++) {
+            assertEquals(LEN[i], a[i].length);
+            for (int t = 0; t < LEN[i]; t++) assertEquals(ref[i][t], a[i][t], 1e-6, i + "," + t);
+            // the KL penalty accumulates backwards: an earlier token's return carries every later token's penalty
+            for (int t = 1; t < LEN[i]; t++) assertTrue(a[i][t - 1] < a[i][t], "return-to-go decreases towards the start, " + i);
+        }
+    }
+
+    /** With no KL the per-token advantages are the per-completion REINFORCE++ ones on every token. */
+    @Test
+    void reinforcePlusPlusTokensWithoutKlAreTheSequenceAdvantages() {
+        float[] seq = Advantages.estimate(R8, new boolean[8], LEN, 4, GrpoConfig.AdvantageEstimator.REINFORCE_PP, ScaleRewards.GROUP);
+        float[][] tok = Advantages.reinforcePpTokens(R8, new boolean[8], new boolean[8], randomKl(6, LEN), 4, 0.0);
+        for (int i = 0; i < 8; i++) for (float v : tok[i]) assertEquals(seq[i], v, 1e-6, "completion " + i);
+    }
+
+    /** Masked (truncated) and unscorable completions get 0 on every token and are left out of the whitening; a zero-std group's outcome is 0. */
+    @Test
+    void reinforcePlusPlusTokensLeaveOutMaskedAndUnscorableRows() {
+        double[] r = {1, 0, 1, 0, 0.5, 0.5, 0.5, 0.5};
+        boolean[] masked = {false, true, false, false, false, false, false, false};
+        boolean[] unscorable = {false, false, false, true, false, false, false, false};
+        double[][] kl = randomKl(7, LEN);
+        float[][] a = Advantages.reinforcePpTokens(r, unscorable, masked, kl, 4, 0.2);
+        boolean[] excluded = {false, true, false, true, false, false, false, false};
+        double[] outcome = {1, 0, 1, 0, 0, 0, 0, 0};   // group 2 agrees: no outcome signal, only the KL penalty
+        double[][] ref = reinforcePpReference(outcome, excluded, kl, 0.2);
+        for (int i = 0; i < 8; i++) for (int t = 0; t < LEN[i]; t++) assertEquals(ref[i][t], a[i][t], 1e-6, i + "," + t);
+        for (float v : a[1]) assertEquals(0f, v, 0f);
+        for (float v : a[3]) assertEquals(0f, v, 0f);
+        // every row left out: nothing to whiten, all 0
+        boolean[] all = new boolean[8];
+        java.util.Arrays.fill(all, true);
+        for (float[] row : Advantages.reinforcePpTokens(r, new boolean[8], all, kl, 4, 0.2)) for (float v : row) assertEquals(0f, v, 0f);
+        assertThrows(IllegalArgumentException.class, () -> Advantages.reinforcePpTokens(r, unscorable, masked, new double[3][], 4, 0.2));
+        double[][] bad = randomKl(7, LEN);
+        bad[2][0] = Double.NaN;
+        assertThrows(IllegalArgumentException.class, () -> Advantages.reinforcePpTokens(r, unscorable, masked, bad, 4, 0.2));
+    }
+
     @Test
     void estimatorsGiveZeroToZeroStdGroupsAndUnscorableRows() {
         double[] r = {0.1, 0.1, 0.1, 1, 0, 1};

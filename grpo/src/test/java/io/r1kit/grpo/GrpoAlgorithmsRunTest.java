@@ -47,6 +47,7 @@ class GrpoAlgorithmsRunTest {
                 {"loss_type", "cispo", "epsilon_high", 5.0},
                 {"advantage_estimator", "rloo"},
                 {"advantage_estimator", "reinforce_pp"},
+                {"advantage_estimator", "reinforce_pp", "beta", 0.05, "kl_in_reward", true, "num_mini_batches", 2},
                 {"advantage_estimator", "reinforce_pp_baseline"},
                 {"beta", 0.05, "kl_estimator", "k2"},
                 {"beta", 0.05, "kl_estimator", "low_var_kl", "kl_in_reward", true},

@@ -28,7 +28,7 @@ class GrpoLossVariantsTest {
     static final int N = 4, T = 6;
     static final double TOL = 2e-5;
 
-    /** The inputs of one case; lp is varied by the finite differences. */
+    /** The inputs of one case; lp is varied by the finite differences; adv has N values (per completion) or N·T (per token). */
     record Case(float[] lp, float[] old, float[] ref, float[] adv, float[] mask, float[] ent, float[] w) {}
 
     static Case randomCase(long seed, boolean kinkFree) {
@@ -80,7 +80,7 @@ class GrpoLossVariantsTest {
         for (int i = 0; i < N; i++) {
             for (int j = 0; j < T; j++) {
                 int k = i * T + j;
-                double a = c.adv[i], r = ratio[k], surr;
+                double a = c.adv.length == N ? c.adv[i] : c.adv[k], r = ratio[k], surr;
                 if (s.lossType() == LossType.CISPO) {
                     surr = Math.min(r, s.epsilonHigh()) * a * lp[k];   // the weight is a constant for the gradient: see cispoGradient
                 } else {
@@ -126,7 +126,7 @@ class GrpoLossVariantsTest {
         Tensor logp = Tensor.of(c.lp, N, T).requiresGrad(true);
         Tensor mask = Tensor.of(c.mask, N, T);
         Tensor ent = Tensor.of(c.ent, N, T);
-        Result r = GrpoLoss.compute(logp, Tensor.of(c.old, N, T), Tensor.of(c.ref, N, T), Tensor.of(c.adv, N, 1), mask,
+        Result r = GrpoLoss.compute(logp, Tensor.of(c.old, N, T), Tensor.of(c.ref, N, T), Tensor.of(c.adv, N, c.adv.length / N), mask,
                 GrpoLoss.sum(c.mask), s.needsEntropy() ? ent : null, withWeights ? Tensor.of(c.w, N, T) : null, s, Scale.whole(mask));
         double[] x = GrpoLossTest.toDouble(c.lp);
         assertEquals(reference(x, c, s, withWeights), r.loss().item(), TOL, what + " loss");
@@ -176,7 +176,7 @@ class GrpoLossVariantsTest {
             for (int j = 0; j < T; j++) {
                 int k = i * T + j;
                 double r = s.level() == ImportanceSamplingLevel.SEQUENCE ? Math.exp(cnt == 0 ? 0 : sum / cnt) : Math.exp(weightsAt[k] - c.old[k]);
-                double l = -Math.min(r, s.epsilonHigh()) * c.adv[i] * lp[k] * (withWeights ? c.w[k] : 1);
+                double l = -Math.min(r, s.epsilonHigh()) * (c.adv.length == N ? c.adv[i] : c.adv[k]) * lp[k] * (withWeights ? c.w[k] : 1);
                 if (s.beta() > 0) l += s.beta() * kl(lp[k], c.ref[k], s.klEstimator());
                 total += l * c.mask[k];
                 active += c.mask[k];
@@ -265,6 +265,31 @@ class GrpoLossVariantsTest {
         Case c = randomCase(16, true);
         check(c, settings(LossType.GRPO, ImportanceSamplingLevel.TOKEN, KlEstimator.K3, 0.1, Double.NaN, 1, 0), true, "weights");
         check(c, settings(LossType.CISPO, ImportanceSamplingLevel.SEQUENCE, KlEstimator.K3, 0, Double.NaN, 1, 0), true, "cispo weights");
+    }
+
+    /** Per-token advantages A_it ([N, T], REINFORCE++ with the KL in the reward) in every loss type and ratio level, row 3 all masked. */
+    @Test
+    void perTokenAdvantagesEveryLossTypeAndLevel() {
+        Case base = randomCase(17, true);
+        SplittableRandom rnd = new SplittableRandom(23);
+        float[] adv = new float[N * T];
+        for (int k = 0; k < adv.length; k++) adv[k] = (float) (2 * rnd.nextDouble() - 1);
+        Case c = new Case(base.lp(), base.old(), base.ref(), adv, base.mask(), base.ent(), base.w());
+        for (ImportanceSamplingLevel level : ImportanceSamplingLevel.values()) {
+            for (LossType type : LossType.values()) {
+                check(c, settings(type, level, KlEstimator.K3, 0, Double.NaN, 1, 0), false, "per-token " + type + " " + level);
+            }
+        }
+        // with per-token advantages equal along each row, the loss is the per-completion one
+        float[] rows = new float[N * T];
+        for (int k = 0; k < rows.length; k++) rows[k] = base.adv()[k / T];
+        Settings s = settings(LossType.GRPO, ImportanceSamplingLevel.TOKEN, KlEstimator.K3, 0.1, Double.NaN, 1, 0);
+        Tensor mask = Tensor.of(base.mask(), N, T);
+        float perCompletion = GrpoLoss.compute(Tensor.of(base.lp(), N, T), Tensor.of(base.old(), N, T), Tensor.of(base.ref(), N, T),
+                Tensor.of(base.adv(), N, 1), mask, GrpoLoss.sum(base.mask()), null, null, s, Scale.whole(mask)).loss().item();
+        float perToken = GrpoLoss.compute(Tensor.of(base.lp(), N, T), Tensor.of(base.old(), N, T), Tensor.of(base.ref(), N, T),
+                Tensor.of(rows, N, T), mask, GrpoLoss.sum(base.mask()), null, null, s, Scale.whole(mask)).loss().item();
+        assertEquals(perCompletion, perToken, 0f);
     }
 
     @Test

@@ -111,6 +111,38 @@ class GrpoOnDeviceTest {
     }
 
     /**
+     * REINFORCE++ with the KL in the reward on the device: per-token advantages ([rows, T], uploaded
+     * once per micro-batch per step) give the CPU run's metrics and weights, within the tolerances above.
+     */
+    @Test
+    void reinforcePpWithTheKlInTheRewardOnTheDeviceMatchesTheCpu(@TempDir Path tmp) throws Exception {
+        ToyTask task = new ToyTask();
+        GrpoConfig c = config(3, "advantage_estimator", "reinforce_pp", "kl_in_reward", true);
+        CausalLM cpu = task.model(5);
+        task.denseTrainer(c, cpu, tmp.resolve("cpu")).build().train();
+        EmulatedDevice emu = new EmulatedDevice();
+        CausalLM dev = task.model(5).moveTo(emu);
+        emu.transfers().reset();
+        List<List<Transfers.Transfer>> perStep = new ArrayList<>();
+        task.denseTrainer(c, dev, tmp.resolve("dev")).listener(transfersPerStep(emu, perStep)).build().train();
+        List<JsonNode> a = MetricsLog.read(tmp.resolve("cpu/metrics.jsonl")), b = MetricsLog.read(tmp.resolve("dev/metrics.jsonl"));
+        assertEquals(3, b.size());
+        for (int i = 0; i < a.size(); i++) {
+            for (String k : COMPARED) {
+                double want = a.get(i).get(k).asDouble(), got = b.get(i).get(k).asDouble();
+                assertTrue(Math.abs(want - got) <= METRIC_ABS + METRIC_REL * Math.abs(want) || (Double.isNaN(want) && Double.isNaN(got)),
+                        "step " + (i + 1) + " " + k + ": cpu " + want + ", device " + got);
+            }
+        }
+        assertTrue(a.get(2).get("loss").asDouble() != 0 && a.get(2).get("kl").asDouble() > 0, "the run trained: " + a.get(2));
+        assertWeightsClose(cpu, dev, WEIGHT_ABS);
+        for (int s = 0; s < 3; s++) {
+            assertEquals(2, count(perStep.get(s), Direction.TO_DEVICE, "grpo per-token advantages"), "step " + (s + 1));
+            assertEquals(0, count(perStep.get(s), Direction.TO_DEVICE, "grpo advantages ["), "step " + (s + 1));
+        }
+    }
+
+    /**
      * Two steps with the policy (and so its reference) in {@code precision(BF16)} against the fp32
      * CPU run. Step 1's rollouts are identical: generation reads the fp32 master weights, equal
      * before any update. The metrics carry the bf16 rounding of the projections (u = 2^-9 per

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The new GRPO options from YAML: strict validation knows every key (and names a misspelt one),
- * and two-step runs of a tiny scratch model with them train and log the mismatch metrics.
+ * and two-step runs of a tiny scratch model with them (REINFORCE++ with the KL in the reward among them)
+ * train and log the mismatch metrics.
  */
 class GrpoAlgorithmsYamlTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -72,6 +73,14 @@ class GrpoAlgorithmsYamlTest {
             num_iterations: 2
             """;
 
+    /** REINFORCE++ with its per-token KL penalty in the reward (per-token advantages). */
+    static final String REINFORCE_PP_KL = """
+            advantage_estimator: reinforce_pp
+            beta: 0.05
+            kl_in_reward: true
+            num_iterations: 2
+            """;
+
     @Test
     void everyNewKeyValidatesAndAMisspeltOneIsNamed(@TempDir Path tmp) throws Exception {
         Path cfg = tmp.resolve("c.yaml");
@@ -90,7 +99,7 @@ class GrpoAlgorithmsYamlTest {
 
     @Test
     void twoStepRunsWithTheNewOptions(@TempDir Path tmp) throws Exception {
-        for (String options : List.of(GSPO_AND_FRIENDS, CISPO)) {
+        for (String options : List.of(GSPO_AND_FRIENDS, CISPO, REINFORCE_PP_KL)) {
             Path dir = Files.createTempDirectory(tmp, "run");
             Path cfg = dir.resolve("c.yaml");
             Files.writeString(cfg, config(options));
