@@ -3,6 +3,7 @@ package io.r1kit.pipeline.run;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.r1kit.data.Dataset;
+import io.r1kit.data.DatasetException;
 import io.r1kit.data.DatasetSpec;
 import io.r1kit.data.Example;
 import io.r1kit.data.gen.GeneratorParams;
@@ -45,6 +46,9 @@ import java.util.TreeMap;
 public final class DataSets {
 
     /** How to generate a data set. */
+    /** The most examples a generated set may have: sets are held in memory (validation generates them to check prompt lengths). */
+    public static final long MAX_GENERATED = 50_000_000L;
+
     public record GenerateSpec(String task, Long n, Long seed, Map<String, String> params) {
         public GenerateSpec {
             if (task == null) throw new IllegalArgumentException("generate.task is required; one of " + Generators.TASKS);
@@ -52,6 +56,10 @@ public final class DataSets {
                 throw new IllegalArgumentException("generate.task is '" + task + "'; allowed: " + String.join(", ", Generators.TASKS));
             }
             if (n == null || n <= 0) throw new IllegalArgumentException("generate.n must be a positive count");
+            if (n > MAX_GENERATED) {
+                throw new IllegalArgumentException("generate.n is " + n + "; a data set is held in memory, so at most " + MAX_GENERATED
+                        + " examples are generated (split a larger corpus into several sets)");
+            }
             params = params == null ? Map.of() : new TreeMap<>(params);
         }
     }
@@ -158,10 +166,14 @@ public final class DataSets {
         if (spec.has("generate")) {
             GenerateSpec g = config.bindAt("/data/" + name, spec, GenerateEntry.class).generate();
             if (Files.exists(dataDir.resolve(name + ".jsonl"))) return get(name);
-            TaskGenerator gen = Generators.create(g.task(), g.seed() != null ? g.seed() : runSeed, new GeneratorParams(g.params()));
-            List<Example> out = new ArrayList<>();
-            for (long i = 0; i < g.n(); i++) out.add(gen.example(i));
-            return new Dataset(out);
+            try {
+                TaskGenerator gen = Generators.create(g.task(), g.seed() != null ? g.seed() : runSeed, new GeneratorParams(g.params()));
+                List<Example> out = new ArrayList<>();
+                for (long i = 0; i < g.n(); i++) out.add(gen.example(i));
+                return new Dataset(out);
+            } catch (DatasetException | IllegalArgumentException e) {
+                throw badGenerate(name, e);
+            }
         }
         if (spec.has("mix")) {
             MixSpec m = config.bindAt("/data/" + name, spec, MixSpec.class);
@@ -213,16 +225,23 @@ public final class DataSets {
         Path file = dataDir.resolve(name + ".jsonl");
         if (Files.exists(file)) return file;
         long seed = g.seed() != null ? g.seed() : runSeed;
-        TaskGenerator gen = Generators.create(g.task(), seed, new GeneratorParams(g.params()));
         try {
+            TaskGenerator gen = Generators.create(g.task(), seed, new GeneratorParams(g.params()));
             Files.createDirectories(dataDir);
             Path tmp = dataDir.resolve(name + ".jsonl.tmp");
             if (writer == null || !writer.write(name, g.task(), seed, g.params(), g.n(), tmp)) JsonlWriter.generate(gen, g.n(), tmp);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write data set " + file, e);
+        } catch (DatasetException | IllegalArgumentException e) {
+            throw badGenerate(name, e);
         }
         return file;
+    }
+
+    /** A generator that refuses its params (a rate outside [0, 1], an unknown key): the error names where they are written. */
+    private ConfigException badGenerate(String name, RuntimeException e) {
+        return new ConfigException(config.locate("/data/" + name + "/generate") + ": data set '" + name + "': " + e.getMessage(), e);
     }
 
     /**

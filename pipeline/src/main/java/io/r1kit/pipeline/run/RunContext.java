@@ -181,7 +181,9 @@ public final class RunContext {
         } catch (ConfigException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new ConfigException(e.getMessage(), e);
+            // a reward's own check (a duplicate label, a bad parameter): say where the rewards are written
+            String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+            throw new ConfigException(msg.startsWith(where) ? msg : where + ": " + msg, e);
         }
     }
 
