@@ -229,7 +229,8 @@ public final class GrpoTrainer {
             case LINEAR -> LrSchedule.warmupLinear(lr, warmup, totalUpdates, 0f);
             case COSINE -> LrSchedule.warmupCosine(lr, warmup, totalUpdates, 0f);
         };
-        this.checkpoint = new TrainerCheckpoint("grpo", outputs, stage, c.saveTotalLimit(), c.seed(), TrainerState.RNG_SCHEME, c.toMap(),
+        this.checkpoint = new TrainerCheckpoint("grpo", outputs, stage, c.saveTotalLimit(), c.seed(), TrainerState.RNG_SCHEME,
+                TrainerCheckpoint.withLora(c.toMap(), policy),
                 LOG::warn);
         this.nonFinite = new NonFiniteStepPolicy("grpo", c.maxNonFiniteSteps(), "Lower learning_rate or check the rewards.");
     }

@@ -165,7 +165,8 @@ public final class PpoTrainer {
         this.separateBackbone = b.valueBackbone;
         this.rollouts = new Rollouts(b.tokenizer, b.template, b.rewards, c.maxPromptLength(), b.addSpecialTokens, null, null, 1.0);
         this.rolloutFactory = b.rolloutGenerator;
-        this.checkpoint = new TrainerCheckpoint("ppo", outputs, stage, c.saveTotalLimit(), c.seed(), TrainerState.RNG_SCHEME, c.toMap(),
+        this.checkpoint = new TrainerCheckpoint("ppo", outputs, stage, c.saveTotalLimit(), c.seed(), TrainerState.RNG_SCHEME,
+                TrainerCheckpoint.withLora(c.toMap(), policy),
                 LOG::warn);
         this.nonFinite = new NonFiniteStepPolicy("ppo", c.maxNonFiniteSteps(), "Lower learning_rate or check the rewards.");
         long perEpoch = (train.size() + c.promptsPerStep() - 1) / c.promptsPerStep();

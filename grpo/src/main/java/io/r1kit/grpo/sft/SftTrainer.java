@@ -324,7 +324,7 @@ public final class SftTrainer {
                     ParamGroup.decayMatricesOnly(model.trainableParameters(), cfg.weightDecay().floatValue()))
                     .momentsBf16(cfg.adamMoments().equals("bf16"));
             this.checkpoint = outputs == null ? null : new TrainerCheckpoint("sft", outputs, stage, cfg.saveTotalLimit(), cfg.seed(),
-                    RNG_SCHEME, cfg.toMap(), s -> log.accept("warning: " + s));
+                    RNG_SCHEME, TrainerCheckpoint.withLora(cfg.toMap(), model), s -> log.accept("warning: " + s));
             p.trainExamples = trainEx.size();
             p.trainTokens = SftLoss.tokens(trainEx);
         }

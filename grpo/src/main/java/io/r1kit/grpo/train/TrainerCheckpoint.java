@@ -5,13 +5,16 @@ import io.r1kit.grpo.checkpoint.OutputPaths;
 import io.r1kit.grpo.checkpoint.TrainerState;
 import io.r1kit.grpo.metrics.MetricsLog;
 import io.r1kit.grpo.rollout.SampleFiles;
+import io.r1kit.model.arch.CausalLM;
 import io.r1kit.model.hf.HfCheckpoint;
+import io.r1kit.model.lora.LoraConfig;
 import io.r1kit.model.lora.PeftAdapterFiles;
 import io.r1kit.model.tensor.Parameter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,6 +41,19 @@ public final class TrainerCheckpoint {
     private final String rngScheme;
     private final Map<String, Object> config;
     private final Consumer<String> warn;
+
+    /**
+     * The trainer's options with the model's LoRA settings under {@code lora} when it trains adapters, so
+     * a resume with another {@code lora_alpha} or {@code lora_dropout} is reported like any changed option
+     * (a changed {@code r} or {@code target_modules} cannot load the checkpoint's adapters at all).
+     */
+    public static Map<String, Object> withLora(Map<String, Object> config, CausalLM model) {
+        if (model.lora() == null) return config;
+        Map<String, Object> m = new LinkedHashMap<>(config);
+        LoraConfig l = model.lora().config();
+        m.put("lora", "r=" + l.r() + " lora_alpha=" + l.loraAlpha() + " lora_dropout=" + l.loraDropout() + " target_modules=" + l.targetModules());
+        return m;
+    }
 
     /**
      * @param trainer   the name that starts every message ("grpo", "ppo", "sft")
