@@ -258,7 +258,7 @@ public final class GrpoTrainer {
         }
         Generator generator = new Generator(sampler != null ? sampler : policy, tokenizer);
         Loop loop = new Loop(generator, restored.map(TrainerCheckpoint.Restored::dir).orElse(null));
-        try (MetricsLog metrics = new MetricsLog(metricsFile()); RolloutGenerator rg = createRolloutGenerator(generator)) {
+        try (MetricsLog metrics = new MetricsLog(metricsFile()); RolloutGenerator rg = rolloutFactory.open(rollouts, generator, "grpo")) {
             loop.metrics = metrics;
             loop.rollouts = rg;
             TrainingLoop.run(loop, new TrainingLoop.Schedule(totalSteps, c.evalSteps(), c.saveSteps()), nonFinite,
@@ -305,17 +305,6 @@ public final class GrpoTrainer {
             } else {
                 LOG.error("step {}: the weights hold NaN/Inf; not checkpointing them", s);
             }
-        }
-    }
-
-    /** The rollout generator of a run, from the builder's factory. */
-    private RolloutGenerator createRolloutGenerator(Generator generator) {
-        try {
-            return rolloutFactory.create(rollouts, generator);
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException("grpo: cannot start the rollout generator: " + e.getMessage(), e);
         }
     }
 

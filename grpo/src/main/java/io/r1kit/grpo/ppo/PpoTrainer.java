@@ -212,7 +212,7 @@ public final class PpoTrainer {
         if (resume) checkpoint.dropOutputsAfter(step);
         Generator generator = new Generator(policy, tokenizer);
         Loop loop = new Loop(restored.map(TrainerCheckpoint.Restored::dir).orElse(null));
-        try (MetricsLog metrics = new MetricsLog(outputs.metrics()); RolloutGenerator rg = createRolloutGenerator(generator)) {
+        try (MetricsLog metrics = new MetricsLog(outputs.metrics()); RolloutGenerator rg = rolloutFactory.open(rollouts, generator, "ppo")) {
             loop.metrics = metrics;
             loop.rollouts = rg;
             TrainingLoop.run(loop, new TrainingLoop.Schedule(totalSteps, 0, c.saveSteps()), nonFinite, checkpoint::lastGood);
@@ -246,17 +246,6 @@ public final class PpoTrainer {
         @Override
         public void save(long s) {
             if (finite(policy.trainableParameters()) && finite(value.parameters())) last = PpoTrainer.this.save();
-        }
-    }
-
-    /** The rollout generator of a run, from the builder's factory. */
-    private RolloutGenerator createRolloutGenerator(Generator generator) {
-        try {
-            return rolloutFactory.create(rollouts, generator);
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException("ppo: cannot start the rollout generator: " + e.getMessage(), e);
         }
     }
 

@@ -51,6 +51,17 @@ public interface RolloutGenerator extends AutoCloseable {
     interface Factory {
         RolloutGenerator create(Rollouts rollouts, Generator generator) throws Exception;
 
+        /** {@link #create}, with a checked failure reported as the {@code trainer}'s ("grpo", "ppo"). */
+        default RolloutGenerator open(Rollouts rollouts, Generator generator, String trainer) {
+            try {
+                return create(rollouts, generator);
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(trainer + ": cannot start the rollout generator: " + e.getMessage(), e);
+            }
+        }
+
         /** {@link #inProcess}: the default. */
         Factory IN_PROCESS = RolloutGenerator::inProcess;
     }
